@@ -1,0 +1,85 @@
+# accel-top. `make` builds ./accel-top; `make run` and `make test` first install what is missing.
+# SANITIZE=1 builds everything with AddressSanitizer + UBSan into build-san/ (binary build-san/accel-top).
+
+CC      ?= cc
+PKGS    := libwebsockets libuv libcjson sqlite3 ncursesw
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -MMD -MP
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+
+ifeq ($(SANITIZE),1)
+BUILD   := build-san
+CFLAGS  += -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+BIN     := $(BUILD)/accel-top
+else
+BUILD   := build
+BIN     := accel-top
+endif
+
+CORE_SRC := pool/ac.c pool/event.c pool/caps.c pool/pool.c pool/family.c pool/launcher.c \
+            bridge/proto.c bridge/bridge.c tui/options.c tui/snapshot.c tui/app.c
+MAIN_SRC := tui/main.c
+TEST_SRC := $(wildcard tests/unit/test-*.c) tests/unit/runner.c
+BENCH_SRC := bench/roundtrip.c
+
+CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)
+MAIN_OBJ := $(MAIN_SRC:%.c=$(BUILD)/%.o)
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
+BENCH_OBJ := $(BENCH_SRC:%.c=$(BUILD)/%.o)
+
+.PHONY: all deps run test unit e2e fuzz fuzz-smoke bench clean check-deps
+
+all: $(BIN)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+
+$(BIN): $(CORE_OBJ) $(MAIN_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/unit-tests: $(CORE_OBJ) $(TEST_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/bench-roundtrip: $(CORE_OBJ) $(BENCH_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# libFuzzer target for the protocol decoder: always clang, always with ASan + UBSan.
+FUZZ_CFLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS)
+build-fuzz/fuzz-proto: tests/fuzz/fuzz-proto.c bridge/proto.c bridge/proto.h
+	@mkdir -p build-fuzz
+	clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz-proto.c bridge/proto.c $(PKG_LIBS)
+
+# Installs missing Debian packages and the npm packages (idempotent; quick when all is there).
+deps:
+	@scripts/deps.sh
+
+# `run` and `test` set up first, but only call deps.sh when something is missing (it checks fast).
+run: deps $(BIN)
+	./$(BIN)
+
+unit: $(BUILD)/unit-tests
+	./$(BUILD)/unit-tests
+
+fuzz-smoke: build-fuzz/fuzz-proto
+	@scripts/fuzz.sh smoke
+
+fuzz: build-fuzz/fuzz-proto
+	@scripts/fuzz.sh long
+
+e2e: $(BIN)
+	@ACCEL_TOP=$(abspath $(BIN)) ACCEL_TOP_DATA=$(CURDIR) tests/e2e/run.sh
+
+test: deps
+	@$(MAKE) --no-print-directory $(BIN) $(BUILD)/unit-tests build-fuzz/fuzz-proto
+	@ACCEL_TOP=$(abspath $(BIN)) UNIT=$(abspath $(BUILD)/unit-tests) ACCEL_TOP_DATA=$(CURDIR) tests/run-all.sh
+
+bench: $(BUILD)/bench-roundtrip
+	ACCEL_TOP_DATA=$(CURDIR) ./$(BUILD)/bench-roundtrip
+
+clean:
+	rm -rf build build-san build-fuzz accel-top
+
+-include $(shell find build build-san -name '*.d' 2>/dev/null)

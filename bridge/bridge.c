@@ -1,0 +1,658 @@
+/* The libwebsockets server: HTTP mounts, the accel.v1 session per connection, heartbeats.
+ * See ../../shared/notes/lws-libuv.md for the lws-on-libuv facts this relies on. */
+#include <uv.h> /* before libwebsockets.h, or the lws_uv_* declarations are missing */
+#include <libwebsockets.h>
+
+#include "bridge.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RX_CHUNK (256 * 1024)
+#define PENDING_MAX 64
+
+typedef struct txmsg {
+	struct txmsg *next;
+	enum lws_write_protocol kind;
+	size_t len;
+	unsigned char buf[]; /* LWS_PRE bytes of headroom, then the payload */
+} txmsg;
+
+typedef enum { PEND_FREE, PEND_HEARTBEAT, PEND_PING, PEND_ECHO } pend_kind;
+
+/* One WebSocket connection (lws's per-session data; zeroed by lws). */
+typedef struct conn {
+	struct conn *next;
+	bridge *br;
+	struct lws *wsi;
+	int browser;          /* 0 until hello, and again once replaced */
+	bool hello_done;
+	char close_reason[160];
+	uint64_t last_rx_ms;  /* uv_now() of the last message */
+	/* reassembly of one message */
+	unsigned char *rx;
+	size_t rx_len, rx_cap;
+	bool rx_binary;
+	/* a text message that announced tensors, waiting for them */
+	proto_msg pending_msg;
+	uint32_t frames_left, frames_next;
+	size_t frames_bytes;
+	/* outgoing */
+	txmsg *tx_head, *tx_tail;
+	/* our requests waiting for a reply */
+	struct { pend_kind kind; uint32_t id; uint64_t sent_ns; } pend[PENDING_MAX];
+	uint32_t next_id;
+	uint16_t peer_close_code;
+} conn;
+
+struct bridge {
+	uv_loop_t *loop;
+	bridge_config cfg;
+	bridge_sink sink;
+	struct lws_context *ctx;
+	struct lws_vhost *vh;
+	int port;
+	char page_url[512], public_url[256];
+	char origins[4][128];
+	conn *conns;
+	uv_timer_t heartbeat;
+	struct lws_protocols protocols[3];
+	struct lws_http_mount mounts[2];
+	bool stopping;
+};
+
+static const struct lws_protocol_vhost_options mime_wasm = { NULL, NULL, ".wasm", "application/wasm" };
+static const struct lws_protocol_vhost_options mime_onnx = { &mime_wasm, NULL, ".onnx", "application/octet-stream" };
+static const struct lws_protocol_vhost_options mime_mjs = { &mime_onnx, NULL, ".mjs", "text/javascript" };
+
+/* Cross-origin isolation lets onnxruntime-web use threads (SharedArrayBuffer) and exposes
+ * measureUserAgentSpecificMemory(); nosniff keeps the MIME types honest. */
+static const struct lws_protocol_vhost_options hdr_nosniff = { NULL, NULL, "x-content-type-options:", "nosniff" };
+static const struct lws_protocol_vhost_options hdr_cache = { &hdr_nosniff, NULL, "cache-control:", "no-store" };
+static const struct lws_protocol_vhost_options hdr_corp = { &hdr_cache, NULL, "cross-origin-resource-policy:", "same-origin" };
+static const struct lws_protocol_vhost_options hdr_coep = { &hdr_corp, NULL, "cross-origin-embedder-policy:", "require-corp" };
+static const struct lws_protocol_vhost_options hdr_coop = { &hdr_coep, NULL, "cross-origin-opener-policy:", "same-origin" };
+
+static bridge *the_bridge(struct lws *wsi)
+{
+	return lws_context_user(lws_get_context(wsi));
+}
+
+static void emit(bridge *b, ev_kind kind, int browser, const char *text, const cJSON *data, const char *family)
+{
+	ac_event ev = { .kind = kind, .t_us = ac_now_us(), .browser = browser, .text = text, .data = data,
+			.family = family };
+	ac_err err;
+	if (b->sink.on_event(b->sink.ctx, &ev, &err) && kind != EV_ERROR) {
+		ac_event e2 = { .kind = EV_ERROR, .t_us = ev.t_us, .browser = browser, .text = err.msg };
+		b->sink.on_event(b->sink.ctx, &e2, &err);
+	}
+}
+
+/* ---------------------------------------------------------------- sending */
+
+static int enqueue(conn *c, enum lws_write_protocol kind, const void *data, size_t len)
+{
+	txmsg *m = malloc(sizeof *m + LWS_PRE + len);
+	if (!m)
+		return AC_ENOMEM;
+	m->next = NULL;
+	m->kind = kind;
+	m->len = len;
+	memcpy(m->buf + LWS_PRE, data, len);
+	if (c->tx_tail)
+		c->tx_tail->next = m;
+	else
+		c->tx_head = m;
+	c->tx_tail = m;
+	lws_callback_on_writable(c->wsi);
+	return 0;
+}
+
+static int enqueue_text(conn *c, char *json_owned)
+{
+	if (!json_owned)
+		return AC_ENOMEM;
+	int rc = enqueue(c, LWS_WRITE_TEXT, json_owned, strlen(json_owned));
+	free(json_owned);
+	return rc;
+}
+
+static void send_error(conn *c, bool has_id, uint32_t id, int code, const char *msg)
+{
+	enqueue_text(c, proto_error_json(has_id, id, (proto_errc)code, msg));
+}
+
+static int write_one(conn *c)
+{
+	txmsg *m = c->tx_head;
+	if (!m)
+		return 0;
+	int n = lws_write(c->wsi, m->buf + LWS_PRE, m->len, m->kind);
+	if (n < (int)m->len)
+		return -1;
+	c->tx_head = m->next;
+	if (!c->tx_head)
+		c->tx_tail = NULL;
+	free(m);
+	if (c->tx_head)
+		lws_callback_on_writable(c->wsi);
+	return 0;
+}
+
+static conn *find_conn(const bridge *b, int browser)
+{
+	for (conn *c = b->conns; c; c = c->next)
+		if (browser && c->browser == browser && c->hello_done)
+			return c;
+	return NULL;
+}
+
+static uint32_t remember(conn *c, pend_kind kind)
+{
+	uint32_t id = ++c->next_id;
+	int slot = (int)(id % PENDING_MAX); /* the oldest outstanding request in a slot is forgotten */
+	c->pend[slot].kind = kind;
+	c->pend[slot].id = id;
+	c->pend[slot].sent_ns = uv_hrtime();
+	return id;
+}
+
+static bool take_pending(conn *c, uint32_t id, pend_kind *kind, uint64_t *rtt_ns)
+{
+	int slot = (int)(id % PENDING_MAX);
+	if (c->pend[slot].kind == PEND_FREE || c->pend[slot].id != id)
+		return false;
+	*kind = c->pend[slot].kind;
+	*rtt_ns = uv_hrtime() - c->pend[slot].sent_ns;
+	c->pend[slot].kind = PEND_FREE;
+	return true;
+}
+
+static int send_ping(conn *c, pend_kind kind, uint32_t *id_out)
+{
+	uint32_t id = remember(c, kind);
+	if (id_out)
+		*id_out = id;
+	return enqueue_text(c, proto_simple_json(PM_PING, true, id));
+}
+
+/* ---------------------------------------------------------------- closing */
+
+/* Close from a uv callback (not from inside an lws callback of this wsi). The CLOSED callback runs
+ * inside lws_set_timeout(), so c is gone afterwards. */
+static void close_now(conn *c, enum lws_close_status status, const char *reason)
+{
+	ac_strlcpy(c->close_reason, reason, sizeof c->close_reason);
+	lws_close_reason(c->wsi, status, (unsigned char *)reason, strlen(reason));
+	lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC);
+}
+
+static void conn_release(conn *c)
+{
+	bridge *b = c->br;
+	for (conn **pp = &b->conns; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	while (c->tx_head) {
+		txmsg *m = c->tx_head;
+		c->tx_head = m->next;
+		free(m);
+	}
+	free(c->rx);
+	proto_msg_free(&c->pending_msg);
+	if (c->browser) {
+		char why[224];
+		if (c->close_reason[0])
+			snprintf(why, sizeof why, "%s", c->close_reason);
+		else if (c->peer_close_code)
+			snprintf(why, sizeof why, "the browser closed the socket (code %u)", c->peer_close_code);
+		else
+			snprintf(why, sizeof why, "the socket closed without a close frame");
+		if (!b->stopping)
+			emit(b, EV_BROWSER_LOST, c->browser, why, NULL, NULL);
+	}
+}
+
+/* ---------------------------------------------------------------- receiving */
+
+static void on_hello(conn *c, proto_msg *m)
+{
+	bridge *b = c->br;
+	const cJSON *inst = cJSON_GetObjectItemCaseSensitive(m->root, "instance");
+	bool has_req = cJSON_IsNumber(inst);
+	int id = b->sink.resolve_id(b->sink.ctx, has_req, has_req ? (uint32_t)inst->valuedouble : 0);
+	conn *old = find_conn(b, id);
+	if (old && old != c) { /* the browser reconnected before we noticed the old socket die */
+		old->browser = 0;
+		ac_strlcpy(old->close_reason, "replaced by a newer connection", sizeof old->close_reason);
+		lws_close_reason(old->wsi, LWS_CLOSE_STATUS_NORMAL, (unsigned char *)"replaced", 8);
+		lws_set_timeout(old->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+	}
+	const cJSON *browser = cJSON_GetObjectItemCaseSensitive(m->root, "browser");
+	const cJSON *name = cJSON_GetObjectItemCaseSensitive(browser, "name");
+	c->browser = id;
+	emit(b, EV_BROWSER_CONNECTED, id, NULL, NULL, cJSON_IsString(name) ? name->valuestring : NULL);
+	ac_event ev = { .kind = EV_BROWSER_HELLO, .t_us = ac_now_us(), .browser = id, .data = m->root };
+	ac_err err;
+	if (b->sink.on_event(b->sink.ctx, &ev, &err)) {
+		send_error(c, true, m->id, PE_BAD_MESSAGE, err.msg);
+		emit(b, EV_ERROR, id, err.msg, NULL, NULL);
+		return;
+	}
+	c->hello_done = true;
+	cJSON *w = cJSON_CreateObject();
+	cJSON_AddStringToObject(w, "type", "welcome");
+	cJSON_AddNumberToObject(w, "id", m->id);
+	cJSON_AddNumberToObject(w, "instance", id);
+	cJSON_AddNumberToObject(w, "heartbeat_ms", b->cfg.heartbeat_ms);
+	cJSON_AddNumberToObject(w, "timeout_ms", b->cfg.timeout_ms);
+	char *s = cJSON_PrintUnformatted(w);
+	cJSON_Delete(w);
+	enqueue_text(c, s);
+}
+
+/* A reply of ours completed: a pong, or an echo with all its frames. */
+static void on_reply(conn *c, pm_type type, uint32_t id, size_t bytes)
+{
+	bridge *b = c->br;
+	pend_kind kind;
+	uint64_t rtt;
+	if (!take_pending(c, id, &kind, &rtt) || (type == PM_ECHO) != (kind == PEND_ECHO)) {
+		char msg[96];
+		snprintf(msg, sizeof msg, "'%s' with id %u answers no request of ours", pm_type_name(type), id);
+		send_error(c, true, id, PE_OUT_OF_ORDER, msg);
+		return;
+	}
+	if (kind == PEND_HEARTBEAT) {
+		ac_event ev = { .kind = EV_BROWSER_RTT, .t_us = ac_now_us(), .browser = c->browser,
+				.num = (int64_t)(rtt / 1000) };
+		ac_err err;
+		b->sink.on_event(b->sink.ctx, &ev, &err);
+	}
+	if (b->sink.on_reply)
+		b->sink.on_reply(b->sink.ctx, c->browser, type, id, rtt, bytes);
+}
+
+static void on_text(conn *c)
+{
+	bridge *b = c->br;
+	char err[256];
+	proto_msg m;
+	int rc = proto_decode_text((const char *)c->rx, c->rx_len, &m, err, sizeof err);
+	if (rc) {
+		send_error(c, m.has_id, m.id, rc, err);
+		return;
+	}
+	if (c->frames_left) {
+		send_error(c, m.has_id, m.id, PE_OUT_OF_ORDER, "a text message arrived while binary frames were still due");
+		proto_msg_free(&c->pending_msg);
+		c->frames_left = 0;
+	}
+	if (!c->hello_done && m.type != PM_HELLO && m.type != PM_ERROR) {
+		snprintf(err, sizeof err, "expected 'hello' first, got '%s'", pm_type_name(m.type));
+		send_error(c, m.has_id, m.id, PE_OUT_OF_ORDER, err);
+		goto done;
+	}
+	switch (m.type) {
+	case PM_HELLO:
+		if (c->hello_done) {
+			send_error(c, true, m.id, PE_OUT_OF_ORDER, "'hello' was already received on this connection");
+			break;
+		}
+		on_hello(c, &m);
+		break;
+	case PM_PING:
+		enqueue_text(c, proto_simple_json(PM_PONG, true, m.id));
+		break;
+	case PM_PONG:
+		on_reply(c, PM_PONG, m.id, 0);
+		break;
+	case PM_ECHO:
+		if (m.tensors == 0) {
+			on_reply(c, PM_ECHO, m.id, 0);
+			break;
+		}
+		c->pending_msg = m; /* complete once its frames are in */
+		c->frames_left = m.tensors;
+		c->frames_next = 0;
+		c->frames_bytes = 0;
+		return;
+	case PM_ERROR: {
+		const cJSON *code = cJSON_GetObjectItemCaseSensitive(m.root, "code");
+		const cJSON *msg = cJSON_GetObjectItemCaseSensitive(m.root, "message");
+		char text[400];
+		snprintf(text, sizeof text, "browser reported %s: %s", code->valuestring, msg->valuestring);
+		emit(b, EV_ERROR, c->browser, text, NULL, NULL);
+		break;
+	}
+	default:
+		snprintf(err, sizeof err, "'%s' is sent by the server, not by a browser", pm_type_name(m.type));
+		send_error(c, m.has_id, m.id, PE_OUT_OF_ORDER, err);
+	}
+done:
+	proto_msg_free(&m);
+}
+
+static void on_binary(conn *c)
+{
+	char err[256];
+	proto_frame f;
+	int rc = proto_decode_frame(c->rx, c->rx_len, &f, err, sizeof err);
+	if (rc) {
+		send_error(c, false, 0, rc, err);
+		return;
+	}
+	if (!c->frames_left || f.req_id != c->pending_msg.id || f.index != c->frames_next) {
+		snprintf(err, sizeof err, "binary frame for request %u index %u was not announced", f.req_id, f.index);
+		send_error(c, true, f.req_id, PE_OUT_OF_ORDER, err);
+		return;
+	}
+	c->frames_next++;
+	c->frames_bytes += c->rx_len;
+	if (--c->frames_left == 0) {
+		on_reply(c, c->pending_msg.type, c->pending_msg.id, c->frames_bytes);
+		proto_msg_free(&c->pending_msg);
+	}
+}
+
+static int on_receive(conn *c, const void *in, size_t len)
+{
+	bridge *b = c->br;
+	if (lws_is_first_fragment(c->wsi)) {
+		c->rx_len = 0;
+		c->rx_binary = lws_frame_is_binary(c->wsi);
+	}
+	if (c->rx_len + len > b->cfg.max_message) {
+		char why[96];
+		snprintf(why, sizeof why, "message larger than %zu bytes (--max-message)", b->cfg.max_message);
+		ac_strlcpy(c->close_reason, why, sizeof c->close_reason);
+		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)why, strlen(why));
+		return -1;
+	}
+	if (c->rx_len + len + 1 > c->rx_cap) {
+		size_t cap = c->rx_cap ? c->rx_cap : RX_CHUNK;
+		while (cap < c->rx_len + len + 1)
+			cap *= 2;
+		unsigned char *nb = realloc(c->rx, cap);
+		if (!nb)
+			return -1;
+		c->rx = nb;
+		c->rx_cap = cap;
+	}
+	memcpy(c->rx + c->rx_len, in, len);
+	c->rx_len += len;
+	if (!lws_is_final_fragment(c->wsi) || lws_remaining_packet_payload(c->wsi))
+		return 0;
+	c->last_rx_ms = uv_now(b->loop);
+	if (c->rx_binary)
+		on_binary(c);
+	else
+		on_text(c);
+	/* a one-off huge message should not pin its buffer for the life of the connection */
+	if (c->rx_cap > 4 * RX_CHUNK) {
+		free(c->rx);
+		c->rx = NULL;
+		c->rx_cap = 0;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- admission */
+
+static bool token_ok(const bridge *b, struct lws *wsi)
+{
+	char tok[160];
+	const char *v = lws_get_urlarg_by_name(wsi, "token=", tok, sizeof tok);
+	if (!v)
+		return false;
+	size_t n = strlen(v), m = strlen(b->cfg.token);
+	unsigned diff = (unsigned)(n ^ m);
+	for (size_t i = 0; i < m; i++) /* constant time in the token's length */
+		diff |= (unsigned char)(i < n ? v[i] : 0) ^ (unsigned char)b->cfg.token[i];
+	return diff == 0;
+}
+
+/* Returns NULL when admitted, else why not. */
+static const char *admit(bridge *b, struct lws *wsi)
+{
+	if (!token_ok(b, wsi))
+		return "missing or wrong token";
+	char origin[160];
+	int n = lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN);
+	if (n <= 0)
+		return NULL; /* not a browser: the token is the authentication */
+	for (int i = 0; i < 4; i++)
+		if (b->origins[i][0] && strcmp(origin, b->origins[i]) == 0)
+			return NULL;
+	return "Origin not allowed";
+}
+
+static void refused(bridge *b, struct lws *wsi, const char *why)
+{
+	char peer[64] = "?", msg[256];
+	lws_get_peer_simple(wsi, peer, sizeof peer);
+	snprintf(msg, sizeof msg, "refused a WebSocket connection from %s: %s", peer, why);
+	emit(b, EV_ERROR, 0, msg, NULL, NULL);
+}
+
+/* ---------------------------------------------------------------- lws callbacks */
+
+static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+	if (reason == LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION) {
+		/* An upgrade that asked for no subprotocol lands here, on the http protocol. */
+		refused(the_bridge(wsi), wsi, "no '" PROTO_NAME "' subprotocol");
+		return -1;
+	}
+	return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+	bridge *b = the_bridge(wsi);
+	conn *c = user;
+	switch (reason) {
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
+		const char *why = admit(b, wsi);
+		if (why) {
+			refused(b, wsi, why);
+			return -1;
+		}
+		return 0;
+	}
+	case LWS_CALLBACK_ESTABLISHED:
+		c->br = b;
+		c->wsi = wsi;
+		c->last_rx_ms = uv_now(b->loop);
+		c->next = b->conns;
+		b->conns = c;
+		return 0;
+	case LWS_CALLBACK_RECEIVE:
+		return on_receive(c, in, len);
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		return write_one(c);
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		if (len >= 2)
+			c->peer_close_code = (uint16_t)(((unsigned char *)in)[0] << 8 | ((unsigned char *)in)[1]);
+		return 0;
+	case LWS_CALLBACK_CLOSED:
+		if (c->br)
+			conn_release(c);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* ---------------------------------------------------------------- heartbeat */
+
+static void on_heartbeat(uv_timer_t *t)
+{
+	bridge *b = t->data;
+	uint64_t now = uv_now(b->loop);
+	conn *c = b->conns;
+	while (c) {
+		conn *next = c->next; /* close_now() frees c */
+		if (now - c->last_rx_ms > b->cfg.timeout_ms) {
+			char why[128];
+			snprintf(why, sizeof why, "%s for %u ms (heartbeat timeout)",
+				 c->hello_done ? "silent" : "no hello", b->cfg.timeout_ms);
+			close_now(c, LWS_CLOSE_STATUS_GOINGAWAY, why);
+		} else if (c->hello_done) {
+			send_ping(c, PEND_HEARTBEAT, NULL);
+		}
+		c = next;
+	}
+	lws_cancel_service(b->ctx);
+}
+
+/* ---------------------------------------------------------------- public */
+
+static void lws_log(int level, const char *line)
+{
+	/* lws would otherwise write over the screen; its errors are for debugging only. */
+	if (getenv("ACCEL_TOP_LWS_LOG"))
+		fprintf(stderr, "lws[%d]: %s", level, line);
+}
+
+int bridge_start(uv_loop_t *loop, const bridge_config *cfg, const bridge_sink *sink, bridge **out, ac_err *err)
+{
+	bridge *b = calloc(1, sizeof *b);
+	if (!b)
+		return ac_errf(err, AC_ENOMEM, "out of memory");
+	b->loop = loop;
+	b->cfg = *cfg;
+	b->sink = *sink;
+	if (!b->cfg.listen_addr)
+		b->cfg.listen_addr = "127.0.0.1";
+
+	b->protocols[0] = (struct lws_protocols){ .name = "http", .callback = http_cb };
+	b->protocols[1] = (struct lws_protocols){
+		.name = PROTO_NAME, .callback = ws_cb, .per_session_data_size = sizeof(conn),
+		.rx_buffer_size = RX_CHUNK, .tx_packet_size = RX_CHUNK,
+	};
+	b->mounts[1] = (struct lws_http_mount){
+		.mountpoint = "/ort", .mountpoint_len = 4, .origin = cfg->ort_dir,
+		.origin_protocol = LWSMPRO_FILE, .extra_mimetypes = &mime_mjs,
+	};
+	b->mounts[0] = (struct lws_http_mount){
+		.mount_next = &b->mounts[1], .mountpoint = "/", .mountpoint_len = 1, .origin = cfg->www_dir,
+		.def = "index.html", .origin_protocol = LWSMPRO_FILE, .extra_mimetypes = &mime_mjs,
+	};
+
+	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
+	struct lws_context_creation_info info;
+	memset(&info, 0, sizeof info);
+	void *loops[] = { loop };
+	info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+	info.foreign_loops = loops;
+	info.user = b;
+	info.pt_serv_buf_size = RX_CHUNK;
+	b->ctx = lws_create_context(&info);
+	if (!b->ctx) {
+		free(b);
+		return ac_errf(err, AC_EIO, "libwebsockets could not start on libuv: is the package "
+			       "libwebsockets-evlib-uv installed? (apt-get install libwebsockets-evlib-uv)");
+	}
+	info.port = cfg->port;
+	info.iface = b->cfg.listen_addr;
+	info.protocols = b->protocols;
+	info.mounts = &b->mounts[0];
+	info.headers = &hdr_coop;
+	info.vhost_name = "accel-top";
+	uv_timer_init(loop, &b->heartbeat);
+	b->heartbeat.data = b;
+	*out = b; /* from here on the caller stops and frees it, also on failure */
+	b->vh = lws_create_vhost(b->ctx, &info);
+	if (!b->vh) {
+		return ac_errf(err, AC_EADDRINUSE, "cannot listen on %s port %d (in use, or not an address "
+			       "of this machine): choose another with --port or --listen", b->cfg.listen_addr, cfg->port);
+	}
+	b->port = lws_get_vhost_listen_port(b->vh);
+	const char *host = b->cfg.listen_addr;
+	if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0)
+		host = "127.0.0.1";
+	snprintf(b->public_url, sizeof b->public_url, "http://%s:%d/", host, b->port);
+	snprintf(b->page_url, sizeof b->page_url, "http://%s:%d/?token=%s", host, b->port, cfg->token);
+	snprintf(b->origins[0], sizeof b->origins[0], "http://%s:%d", host, b->port);
+	snprintf(b->origins[1], sizeof b->origins[1], "http://localhost:%d", b->port);
+	snprintf(b->origins[2], sizeof b->origins[2], "http://127.0.0.1:%d", b->port);
+	snprintf(b->origins[3], sizeof b->origins[3], "http://[::1]:%d", b->port);
+
+	uv_timer_start(&b->heartbeat, on_heartbeat, cfg->heartbeat_ms, cfg->heartbeat_ms);
+	ac_event ev = { .kind = EV_BRIDGE_LISTENING, .t_us = ac_now_us(), .num = b->port, .text = b->public_url };
+	return b->sink.on_event(b->sink.ctx, &ev, err);
+}
+
+int bridge_port(const bridge *b) { return b->port; }
+const char *bridge_page_url(const bridge *b) { return b->page_url; }
+const char *bridge_public_url(const bridge *b) { return b->public_url; }
+bool bridge_is_connected(const bridge *b, int browser) { return find_conn(b, browser) != NULL; }
+
+int bridge_send_text(bridge *b, int browser, const char *json)
+{
+	conn *c = find_conn(b, browser);
+	return c ? enqueue(c, LWS_WRITE_TEXT, json, strlen(json)) : AC_ENOENT;
+}
+
+int bridge_ping(bridge *b, int browser, uint32_t *id)
+{
+	conn *c = find_conn(b, browser);
+	return c ? send_ping(c, PEND_PING, id) : AC_ENOENT;
+}
+
+int bridge_echo(bridge *b, int browser, size_t bytes, uint32_t *id_out)
+{
+	conn *c = find_conn(b, browser);
+	if (!c)
+		return AC_ENOENT;
+	uint32_t id = remember(c, PEND_ECHO);
+	char head[64];
+	snprintf(head, sizeof head, "{\"type\":\"echo\",\"id\":%u,\"tensors\":1}", id);
+	proto_frame f = { .dtype = DT_UINT8, .rank = 1, .req_id = id, .dims = { bytes } };
+	uint8_t hdr[64];
+	size_t hl = proto_encode_frame_header(&f, hdr, sizeof hdr);
+	unsigned char *buf = malloc(hl + bytes);
+	if (!buf)
+		return AC_ENOMEM;
+	memcpy(buf, hdr, hl);
+	for (size_t i = 0; i < bytes; i++)
+		buf[hl + i] = (unsigned char)(i * 131u >> 3); /* a pattern, so corruption would show */
+	int rc = enqueue(c, LWS_WRITE_TEXT, head, strlen(head));
+	if (!rc)
+		rc = enqueue(c, LWS_WRITE_BINARY, buf, hl + bytes);
+	free(buf);
+	if (id_out)
+		*id_out = id;
+	return rc;
+}
+
+int bridge_reconnect(bridge *b, int browser)
+{
+	conn *c = find_conn(b, browser);
+	return c ? enqueue_text(c, proto_simple_json(PM_RECONNECT, false, 0)) : AC_ENOENT;
+}
+
+void bridge_stop(bridge *b)
+{
+	if (!b || b->stopping)
+		return;
+	b->stopping = true;
+	uv_timer_stop(&b->heartbeat);
+	uv_close((uv_handle_t *)&b->heartbeat, NULL);
+	if (b->ctx)
+		lws_context_destroy(b->ctx); /* first call: lws starts closing its handles */
+}
+
+void bridge_free(bridge *b)
+{
+	if (!b)
+		return;
+	if (b->ctx)
+		lws_context_destroy(b->ctx); /* second call, after uv_run() returned: frees it */
+	free(b);
+}

@@ -1,0 +1,273 @@
+#include "proto.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const type_names[PM__COUNT] = {
+	[PM_HELLO] = "hello", [PM_WELCOME] = "welcome", [PM_PING] = "ping", [PM_PONG] = "pong",
+	[PM_ECHO] = "echo", [PM_RECONNECT] = "reconnect", [PM_ERROR] = "error",
+};
+
+/* Which types must carry an id (requests and replies); reconnect is a notice, error may lack one. */
+static const bool needs_id[PM__COUNT] = {
+	[PM_HELLO] = true, [PM_WELCOME] = true, [PM_PING] = true, [PM_PONG] = true, [PM_ECHO] = true,
+};
+
+static const char *const errc_names[] = {
+	"ok", "bad_json", "bad_message", "unknown_type", "out_of_order", "bad_frame",
+	"unsupported_version", "too_large",
+};
+
+static const struct { uint8_t size; const char *name; } dtypes[DT__MAX + 1] = {
+	[DT_FLOAT32] = { 4, "float32" }, [DT_FLOAT16] = { 2, "float16" }, [DT_INT64] = { 8, "int64" },
+	[DT_INT32] = { 4, "int32" }, [DT_INT8] = { 1, "int8" }, [DT_UINT8] = { 1, "uint8" },
+	[DT_BOOL] = { 1, "bool" }, [DT_UINT16] = { 2, "uint16" }, [DT_FLOAT64] = { 8, "float64" },
+};
+
+const char *pm_type_name(pm_type t) { return (unsigned)t < PM__COUNT ? type_names[t] : "?"; }
+
+const char *proto_errc_name(proto_errc c)
+{
+	unsigned i = (unsigned)-c;
+	return i < sizeof errc_names / sizeof errc_names[0] ? errc_names[i] : "internal";
+}
+
+size_t proto_dtype_size(uint8_t d) { return d >= 1 && d <= DT__MAX ? dtypes[d].size : 0; }
+const char *proto_dtype_name(uint8_t d) { return d >= 1 && d <= DT__MAX ? dtypes[d].name : "?"; }
+
+static int fail(char *err, size_t errlen, int code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
+{
+	if (err && errlen) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return code;
+}
+
+/* A JSON number that is an integer in 0..2^32-1. */
+static bool as_u32(const cJSON *v, uint32_t *out)
+{
+	if (!cJSON_IsNumber(v))
+		return false;
+	double d = v->valuedouble;
+	if (!(d >= 0 && d <= 4294967295.0) || floor(d) != d)
+		return false;
+	*out = (uint32_t)d;
+	return true;
+}
+
+int proto_decode_text(const char *buf, size_t len, proto_msg *m, char *err, size_t errlen)
+{
+	memset(m, 0, sizeof *m);
+	cJSON *root = cJSON_ParseWithLength(buf, len);
+	if (!root)
+		return fail(err, errlen, PE_BAD_JSON, "message is not valid JSON");
+	if (!cJSON_IsObject(root)) {
+		cJSON_Delete(root);
+		return fail(err, errlen, PE_BAD_JSON, "message is JSON but not an object");
+	}
+	int rc = PE_OK;
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(root, "id");
+	if (id && !cJSON_IsNull(id)) {
+		if (!as_u32(id, &m->id)) {
+			rc = fail(err, errlen, PE_BAD_MESSAGE, "field 'id' must be an integer from 0 to 4294967295");
+			goto out;
+		}
+		m->has_id = true;
+	}
+	const cJSON *type = cJSON_GetObjectItemCaseSensitive(root, "type");
+	if (!cJSON_IsString(type)) {
+		rc = fail(err, errlen, PE_BAD_MESSAGE, "field 'type' is missing or not a string");
+		goto out;
+	}
+	int t;
+	for (t = 0; t < PM__COUNT; t++)
+		if (strcmp(type->valuestring, type_names[t]) == 0)
+			break;
+	if (t == PM__COUNT) {
+		rc = fail(err, errlen, PE_UNKNOWN_TYPE, "unknown message type '%.64s'", type->valuestring);
+		goto out;
+	}
+	m->type = (pm_type)t;
+	if (needs_id[t] && !m->has_id) {
+		rc = fail(err, errlen, PE_BAD_MESSAGE, "'%s' needs an integer 'id'", type_names[t]);
+		goto out;
+	}
+	if (t == PM_HELLO) {
+		const cJSON *pv = cJSON_GetObjectItemCaseSensitive(root, "protocol");
+		uint32_t v;
+		if (!as_u32(pv, &v)) {
+			rc = fail(err, errlen, PE_BAD_MESSAGE, "'hello' needs an integer 'protocol'");
+			goto out;
+		}
+		if (v != PROTO_VERSION) {
+			rc = fail(err, errlen, PE_UNSUPPORTED_VERSION,
+				  "protocol version %u is not supported (this server speaks %d)", v, PROTO_VERSION);
+			goto out;
+		}
+		const cJSON *inst = cJSON_GetObjectItemCaseSensitive(root, "instance");
+		uint32_t iv;
+		if (inst && !cJSON_IsNull(inst) && !as_u32(inst, &iv)) {
+			rc = fail(err, errlen, PE_BAD_MESSAGE, "'hello' field 'instance' must be an integer or null");
+			goto out;
+		}
+	}
+	if (t == PM_ECHO) {
+		const cJSON *n = cJSON_GetObjectItemCaseSensitive(root, "tensors");
+		if (!as_u32(n, &m->tensors) || m->tensors > PROTO_MAX_TENSORS) {
+			rc = fail(err, errlen, PE_BAD_MESSAGE, "'echo' needs 'tensors' from 0 to %d", PROTO_MAX_TENSORS);
+			goto out;
+		}
+	}
+	if (t == PM_ERROR) {
+		const cJSON *c = cJSON_GetObjectItemCaseSensitive(root, "code");
+		const cJSON *msg = cJSON_GetObjectItemCaseSensitive(root, "message");
+		if (!cJSON_IsString(c) || !cJSON_IsString(msg)) {
+			rc = fail(err, errlen, PE_BAD_MESSAGE, "'error' needs string fields 'code' and 'message'");
+			goto out;
+		}
+	}
+out:
+	if (rc != PE_OK) {
+		cJSON_Delete(root);
+		return rc;
+	}
+	m->root = root;
+	return PE_OK;
+}
+
+void proto_msg_free(proto_msg *m)
+{
+	cJSON_Delete(m->root);
+	m->root = NULL;
+}
+
+static uint32_t rd32(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
+static uint64_t rd64(const uint8_t *p) { return rd32(p) | (uint64_t)rd32(p + 4) << 32; }
+static void wr32(uint8_t *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i)); }
+static void wr64(uint8_t *p, uint64_t v) { wr32(p, (uint32_t)v); wr32(p + 4, (uint32_t)(v >> 32)); }
+
+static const uint8_t magic[4] = { 'A', 'T', 'N', 'S' };
+#define FIXED_HDR 16
+
+static size_t header_len(unsigned rank, unsigned namelen)
+{
+	size_t n = FIXED_HDR + 8 * (size_t)rank + namelen;
+	return (n + 7) & ~(size_t)7;
+}
+
+int proto_decode_frame(const uint8_t *buf, size_t len, proto_frame *f, char *err, size_t errlen)
+{
+	memset(f, 0, sizeof *f);
+	if (len < FIXED_HDR)
+		return fail(err, errlen, PE_BAD_FRAME, "binary frame of %zu bytes is shorter than the %d-byte header",
+			    len, FIXED_HDR);
+	if (memcmp(buf, magic, 4) != 0)
+		return fail(err, errlen, PE_BAD_FRAME, "binary frame does not start with the magic 'ATNS'");
+	if (buf[4] != PROTO_VERSION)
+		return fail(err, errlen, PE_UNSUPPORTED_VERSION, "binary frame version %u is not supported (expected %d)",
+			    buf[4], PROTO_VERSION);
+	f->dtype = buf[5];
+	f->rank = buf[6];
+	unsigned namelen = buf[7];
+	size_t esize = proto_dtype_size(f->dtype);
+	if (!esize)
+		return fail(err, errlen, PE_BAD_FRAME, "binary frame has unknown dtype %u", f->dtype);
+	if (f->rank > PROTO_MAX_RANK)
+		return fail(err, errlen, PE_BAD_FRAME, "binary frame rank %u exceeds %d", f->rank, PROTO_MAX_RANK);
+	f->req_id = rd32(buf + 8);
+	f->index = rd32(buf + 12);
+	f->hdr_len = header_len(f->rank, namelen);
+	if (len < f->hdr_len)
+		return fail(err, errlen, PE_BAD_FRAME, "binary frame of %zu bytes is shorter than its %zu-byte header",
+			    len, f->hdr_len);
+	uint64_t count = 1;
+	for (unsigned i = 0; i < f->rank; i++) {
+		f->dims[i] = rd64(buf + FIXED_HDR + 8 * i);
+		if (f->dims[i] && count > UINT64_MAX / f->dims[i])
+			return fail(err, errlen, PE_BAD_FRAME, "binary frame dims overflow");
+		count *= f->dims[i];
+	}
+	const uint8_t *name = buf + FIXED_HDR + 8 * f->rank;
+	if (memchr(name, 0, namelen))
+		return fail(err, errlen, PE_BAD_FRAME, "binary frame tensor name contains a NUL byte");
+	memcpy(f->name, name, namelen);
+	f->name[namelen] = '\0';
+	for (size_t i = FIXED_HDR + 8 * f->rank + namelen; i < f->hdr_len; i++)
+		if (buf[i])
+			return fail(err, errlen, PE_BAD_FRAME, "binary frame header padding is not zero");
+	if (count > (UINT64_MAX - f->hdr_len) / esize || f->hdr_len + count * esize != len)
+		return fail(err, errlen, PE_BAD_FRAME,
+			    "binary frame carries %zu data bytes but its dims say %llu elements of %zu bytes",
+			    len - f->hdr_len, (unsigned long long)count, esize);
+	f->data_len = len - f->hdr_len;
+	f->data = buf + f->hdr_len;
+	return PE_OK;
+}
+
+size_t proto_encode_frame_header(proto_frame *f, uint8_t *out, size_t cap)
+{
+	size_t namelen = strnlen(f->name, sizeof f->name);
+	size_t esize = proto_dtype_size(f->dtype);
+	if (!esize || f->rank > PROTO_MAX_RANK || namelen > 255)
+		return 0;
+	size_t hl = header_len(f->rank, (unsigned)namelen);
+	if (cap < hl)
+		return 0;
+	memset(out, 0, hl);
+	memcpy(out, magic, 4);
+	out[4] = PROTO_VERSION;
+	out[5] = f->dtype;
+	out[6] = f->rank;
+	out[7] = (uint8_t)namelen;
+	wr32(out + 8, f->req_id);
+	wr32(out + 12, f->index);
+	uint64_t count = 1;
+	for (unsigned i = 0; i < f->rank; i++) {
+		wr64(out + FIXED_HDR + 8 * i, f->dims[i]);
+		count *= f->dims[i];
+	}
+	memcpy(out + FIXED_HDR + 8 * f->rank, f->name, namelen);
+	f->hdr_len = hl;
+	f->data_len = count * esize;
+	return hl;
+}
+
+static char *finish(cJSON *j)
+{
+	char *s = j ? cJSON_PrintUnformatted(j) : NULL;
+	cJSON_Delete(j);
+	return s;
+}
+
+char *proto_error_json(bool has_id, uint32_t id, proto_errc code, const char *message)
+{
+	cJSON *j = cJSON_CreateObject();
+	if (!j)
+		return NULL;
+	cJSON_AddStringToObject(j, "type", "error");
+	if (has_id)
+		cJSON_AddNumberToObject(j, "id", id);
+	else
+		cJSON_AddNullToObject(j, "id");
+	cJSON_AddStringToObject(j, "code", proto_errc_name(code));
+	cJSON_AddStringToObject(j, "message", message ? message : "");
+	return finish(j);
+}
+
+char *proto_simple_json(pm_type type, bool has_id, uint32_t id)
+{
+	cJSON *j = cJSON_CreateObject();
+	if (!j)
+		return NULL;
+	cJSON_AddStringToObject(j, "type", pm_type_name(type));
+	if (has_id)
+		cJSON_AddNumberToObject(j, "id", id);
+	return finish(j);
+}

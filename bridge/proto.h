@@ -1,0 +1,78 @@
+/* The accel.v1 codec: bytes from a WebSocket message in, a checked message out, and back.
+ * No I/O and no connection state here (the bridge keeps that), so the fuzzer can drive it alone.
+ * The protocol is documented in man/accel-top-protocol.7. */
+#ifndef AC_PROTO_H
+#define AC_PROTO_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PROTO_NAME "accel.v1"
+#define PROTO_VERSION 1
+#define PROTO_MAX_RANK 8
+#define PROTO_MAX_TENSORS 64
+
+typedef enum {
+	PM_HELLO, PM_WELCOME, PM_PING, PM_PONG, PM_ECHO, PM_RECONNECT, PM_ERROR, PM__COUNT
+} pm_type;
+
+/* Protocol error codes, as sent in `error` messages. */
+typedef enum {
+	PE_OK = 0,
+	PE_BAD_JSON = -1,
+	PE_BAD_MESSAGE = -2,
+	PE_UNKNOWN_TYPE = -3,
+	PE_OUT_OF_ORDER = -4,
+	PE_BAD_FRAME = -5,
+	PE_UNSUPPORTED_VERSION = -6,
+	PE_TOO_LARGE = -7,
+} proto_errc;
+
+typedef struct {
+	pm_type type;
+	bool has_id;
+	uint32_t id;
+	uint32_t tensors;  /* tensors announced (echo) */
+	cJSON *root;       /* the whole message; owned, freed by proto_msg_free */
+} proto_msg;
+
+typedef enum {
+	DT_FLOAT32 = 1, DT_FLOAT16, DT_INT64, DT_INT32, DT_INT8, DT_UINT8, DT_BOOL, DT_UINT16, DT_FLOAT64,
+	DT__MAX = DT_FLOAT64
+} proto_dtype;
+
+typedef struct {
+	uint8_t dtype, rank;
+	uint32_t req_id, index;
+	uint64_t dims[PROTO_MAX_RANK];
+	char name[256];
+	size_t hdr_len;        /* offset of the data */
+	size_t data_len;       /* bytes of data */
+	const uint8_t *data;   /* into the decoded buffer */
+} proto_frame;
+
+const char *pm_type_name(pm_type t);
+const char *proto_errc_name(proto_errc c);   /* "bad_json", ... */
+size_t proto_dtype_size(uint8_t dtype);      /* 0 if unknown */
+const char *proto_dtype_name(uint8_t dtype);
+
+/* Decodes one text message. Returns PE_OK, or a negative proto_errc with err set to a one-line
+ * description naming what was wrong; m->has_id/m->id are still set when an id could be read, so
+ * the error reply can echo it. On success the caller frees with proto_msg_free(). */
+int proto_decode_text(const char *buf, size_t len, proto_msg *m, char *err, size_t errlen);
+void proto_msg_free(proto_msg *m);
+
+/* Decodes one binary frame (header checked, data length exact). */
+int proto_decode_frame(const uint8_t *buf, size_t len, proto_frame *f, char *err, size_t errlen);
+
+/* Writes the header for f (dtype, rank, dims, name, req_id, index) into out; returns its length
+ * (a multiple of 8), or 0 if cap is too small or a field is invalid. Sets f->hdr_len/data_len. */
+size_t proto_encode_frame_header(proto_frame *f, uint8_t *out, size_t cap);
+
+/* Serialised messages, malloc'd NUL-terminated JSON; NULL when out of memory. */
+char *proto_error_json(bool has_id, uint32_t id, proto_errc code, const char *message);
+char *proto_simple_json(pm_type type, bool has_id, uint32_t id);
+
+#endif

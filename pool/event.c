@@ -1,0 +1,83 @@
+#include "event.h"
+
+#include <string.h>
+
+static const char *const kind_names[EV__COUNT] = {
+	[EV_BRIDGE_LISTENING] = "bridge_listening",
+	[EV_BROWSER_LAUNCHED] = "browser_launched",
+	[EV_BROWSER_VERSION] = "browser_version",
+	[EV_BROWSER_CONNECTED] = "browser_connected",
+	[EV_BROWSER_HELLO] = "browser_hello",
+	[EV_BROWSER_RTT] = "browser_rtt",
+	[EV_BROWSER_LOST] = "browser_lost",
+	[EV_BROWSER_EXITED] = "browser_exited",
+	[EV_BROWSER_FAILED] = "browser_failed",
+	[EV_ERROR] = "error",
+};
+
+const char *ev_kind_name(ev_kind k)
+{
+	return (unsigned)k < EV__COUNT ? kind_names[k] : "?";
+}
+
+int ev_kind_from_name(const char *name)
+{
+	for (int i = 0; name && i < EV__COUNT; i++)
+		if (strcmp(kind_names[i], name) == 0)
+			return i;
+	return AC_EINVAL;
+}
+
+cJSON *ev_to_json(const ac_event *ev)
+{
+	cJSON *j = cJSON_CreateObject();
+	if (!j)
+		return NULL;
+	cJSON_AddStringToObject(j, "ev", ev_kind_name(ev->kind));
+	cJSON_AddNumberToObject(j, "t_us", (double)ev->t_us);
+	if (ev->browser)
+		cJSON_AddNumberToObject(j, "browser", ev->browser);
+	if (ev->num)
+		cJSON_AddNumberToObject(j, "num", (double)ev->num);
+	if (ev->num2)
+		cJSON_AddNumberToObject(j, "num2", (double)ev->num2);
+	if (ev->family)
+		cJSON_AddStringToObject(j, "family", ev->family);
+	if (ev->text)
+		cJSON_AddStringToObject(j, "text", ev->text);
+	if (ev->data)
+		cJSON_AddItemToObject(j, "data", cJSON_Duplicate(ev->data, 1));
+	return j;
+}
+
+static int64_t num_or(const cJSON *j, const char *key, int64_t dflt)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
+	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : dflt;
+}
+
+static const char *str_or_null(const cJSON *j, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+int ev_from_json(const cJSON *j, ac_event *ev, ac_err *err)
+{
+	memset(ev, 0, sizeof *ev);
+	if (!cJSON_IsObject(j))
+		return ac_errf(err, AC_EINVAL, "event is not a JSON object");
+	int k = ev_kind_from_name(str_or_null(j, "ev"));
+	if (k < 0)
+		return ac_errf(err, AC_EINVAL, "unknown event kind '%s'",
+			       str_or_null(j, "ev") ? str_or_null(j, "ev") : "(none)");
+	ev->kind = (ev_kind)k;
+	ev->t_us = num_or(j, "t_us", 0);
+	ev->browser = (int)num_or(j, "browser", 0);
+	ev->num = num_or(j, "num", 0);
+	ev->num2 = num_or(j, "num2", 0);
+	ev->family = str_or_null(j, "family");
+	ev->text = str_or_null(j, "text");
+	ev->data = cJSON_GetObjectItemCaseSensitive(j, "data");
+	return 0;
+}

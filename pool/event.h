@@ -1,0 +1,51 @@
+/* Events: the only way the pool's state changes.
+ *
+ * Every source (bridge, launcher, timers, keys, a recording being replayed) describes what happened
+ * as an ac_event and hands it to pool_apply(). Events are small, carry their own time, and convert
+ * to and from JSON (ev_to_json / ev_from_json) so the journal can write them and replay can feed
+ * them back through the same code. */
+#ifndef AC_EVENT_H
+#define AC_EVENT_H
+
+#include <cjson/cJSON.h>
+#include <stdint.h>
+
+#include "ac.h"
+
+#define EV_FORMAT_VERSION 1
+
+typedef enum {
+	EV_BRIDGE_LISTENING, /* num = port; text = page URL without the token */
+	EV_BROWSER_LAUNCHED, /* browser; family = kind; num = pid */
+	EV_BROWSER_VERSION,  /* browser; text = version printed by `EXE --version` */
+	EV_BROWSER_CONNECTED,/* browser; family = kind guessed by the page (attached browsers) */
+	EV_BROWSER_HELLO,    /* browser; data = the hello message as received */
+	EV_BROWSER_RTT,      /* browser; num = heartbeat round trip in microseconds */
+	EV_BROWSER_LOST,     /* browser; text = why (socket closed, heartbeat timeout, replaced) */
+	EV_BROWSER_EXITED,   /* browser; num = exit status; num2 = signal; text = description */
+	EV_BROWSER_FAILED,   /* browser; text = why it could not be launched */
+	EV_ERROR,            /* browser (0 = none); text = message */
+	EV__COUNT
+} ev_kind;
+
+typedef struct {
+	ev_kind kind;
+	int64_t t_us;       /* wall clock, microseconds since the epoch */
+	int browser;        /* browser id, 0 = none */
+	int64_t num;
+	int64_t num2;
+	const char *family; /* borrowed; the pool copies what it keeps */
+	const char *text;   /* borrowed */
+	const cJSON *data;  /* borrowed */
+} ac_event;
+
+const char *ev_kind_name(ev_kind k);
+int ev_kind_from_name(const char *name); /* negative if unknown */
+
+/* A new JSON object; NULL only when out of memory. */
+cJSON *ev_to_json(const ac_event *ev);
+
+/* Fills *ev from j. Strings in *ev point into j, so j must outlive *ev. */
+int ev_from_json(const cJSON *j, ac_event *ev, ac_err *err);
+
+#endif

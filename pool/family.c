@@ -1,0 +1,145 @@
+/* The browser families and executable discovery. Chrome and Edge are Chromium builds and share
+ * its command line; Firefox differs in flags and needs WebGPU switched on in its profile. */
+#include "family.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- Chromium and its relatives ---- */
+
+static int chromium_profile(const char *dir, ac_err *err)
+{
+	(void)dir; (void)err; /* --user-data-dir on an empty directory is all Chromium needs */
+	return 0;
+}
+
+static int chromium_argv(const launch_spec *ls, const char **argv, int cap)
+{
+	static char udd[4200];
+	int n = 0;
+	snprintf(udd, sizeof udd, "--user-data-dir=%s", ls->profile);
+	argv[n++] = ls->exe;
+	if (!ls->visible || !getenv("DISPLAY"))
+		argv[n++] = "--headless=new";
+	if (geteuid() == 0)
+		argv[n++] = "--no-sandbox"; /* Chromium refuses to run as root with its sandbox */
+	argv[n++] = "--no-first-run";
+	argv[n++] = "--no-default-browser-check";
+	argv[n++] = "--disable-background-networking"; /* no network here: its attempts fail noisily */
+	argv[n++] = "--disable-component-update";
+	argv[n++] = "--disable-sync";
+	argv[n++] = "--password-store=basic";
+	argv[n++] = "--enable-unsafe-webgpu"; /* headless WebGPU is off without it */
+	argv[n++] = "--enable-features=WebMachineLearningNeuralNetwork"; /* expose WebNN so it can say why it fails */
+	argv[n++] = udd;
+	argv[n++] = ls->url;
+	argv[n] = NULL;
+	(void)cap;
+	return n;
+}
+
+static const char *const chromium_exes[] = { "chromium", "chromium-browser", NULL };
+static const char *const chrome_exes[] = { "google-chrome", "google-chrome-stable", NULL };
+static const char *const edge_exes[] = { "microsoft-edge", "microsoft-edge-stable", NULL };
+
+static const browser_family fam_chromium = {
+	"chromium", chromium_exes, "apt-get install chromium", chromium_profile, chromium_argv,
+};
+static const browser_family fam_chrome = {
+	"chrome", chrome_exes, "install Google Chrome (package google-chrome-stable) from Google",
+	chromium_profile, chromium_argv,
+};
+static const browser_family fam_edge = {
+	"edge", edge_exes, "install Microsoft Edge (package microsoft-edge-stable) from Microsoft",
+	chromium_profile, chromium_argv,
+};
+
+/* ---- Firefox ---- */
+
+/* WebGPU needs both of the first two prefs (see shared/notes/browsers.md); the rest stop Firefox
+ * reaching for a network this machine does not have. */
+static const char firefox_user_js[] =
+	"user_pref(\"dom.webgpu.enabled\", true);\n"
+	"user_pref(\"gfx.webgpu.ignore-blocklist\", true);\n"
+	"user_pref(\"browser.shell.checkDefaultBrowser\", false);\n"
+	"user_pref(\"browser.startup.homepage_override.mstone\", \"ignore\");\n"
+	"user_pref(\"datareporting.policy.dataSubmissionEnabled\", false);\n"
+	"user_pref(\"datareporting.healthreport.uploadEnabled\", false);\n"
+	"user_pref(\"toolkit.telemetry.enabled\", false);\n"
+	"user_pref(\"app.update.enabled\", false);\n"
+	"user_pref(\"app.normandy.enabled\", false);\n"
+	"user_pref(\"extensions.update.enabled\", false);\n"
+	"user_pref(\"network.captive-portal-service.enabled\", false);\n"
+	"user_pref(\"network.connectivity-service.enabled\", false);\n"
+	"user_pref(\"browser.safebrowsing.malware.enabled\", false);\n"
+	"user_pref(\"browser.safebrowsing.phishing.enabled\", false);\n"
+	"user_pref(\"browser.safebrowsing.downloads.enabled\", false);\n"
+	"user_pref(\"browser.newtabpage.enabled\", false);\n"
+	"user_pref(\"dom.max_script_run_time\", 0);\n";
+
+static int firefox_profile(const char *dir, ac_err *err)
+{
+	char path[4200];
+	snprintf(path, sizeof path, "%s/user.js", dir);
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return ac_errf(err, AC_EIO, "cannot write %s", path);
+	int ok = fputs(firefox_user_js, f) >= 0;
+	ok &= fclose(f) == 0;
+	return ok ? 0 : ac_errf(err, AC_EIO, "cannot write %s", path);
+}
+
+static int firefox_argv(const launch_spec *ls, const char **argv, int cap)
+{
+	int n = 0;
+	argv[n++] = ls->exe;
+	if (!ls->visible || !getenv("DISPLAY"))
+		argv[n++] = "--headless";
+	argv[n++] = "--no-remote";
+	argv[n++] = "--profile";
+	argv[n++] = ls->profile;
+	argv[n++] = ls->url;
+	argv[n] = NULL;
+	(void)cap;
+	return n;
+}
+
+static const char *const firefox_exes[] = { "firefox-esr", "firefox", NULL };
+static const browser_family fam_firefox = {
+	"firefox", firefox_exes, "apt-get install firefox-esr", firefox_profile, firefox_argv,
+};
+
+const browser_family *const family_all[] = { &fam_chromium, &fam_firefox, &fam_chrome, &fam_edge, NULL };
+
+const browser_family *family_find(const char *name)
+{
+	for (int i = 0; family_all[i]; i++)
+		if (strcmp(family_all[i]->name, name) == 0)
+			return family_all[i];
+	return NULL;
+}
+
+int family_locate(const browser_family *f, char *out, size_t cap, ac_err *err)
+{
+	const char *path = getenv("PATH");
+	if (!path || !*path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (int i = 0; f->exe_names[i]; i++) {
+		const char *p = path;
+		while (*p) {
+			const char *end = strchr(p, ':');
+			size_t len = end ? (size_t)(end - p) : strlen(p);
+			if (len && (size_t)snprintf(out, cap, "%.*s/%s", (int)len, p, f->exe_names[i]) < cap &&
+			    access(out, X_OK) == 0)
+				return 0;
+			p += len + (end ? 1 : 0);
+		}
+	}
+	char names[160] = "";
+	for (int i = 0; f->exe_names[i]; i++)
+		ac_strlcatf(names, sizeof names, "%s%s", i ? ", " : "", f->exe_names[i]);
+	return ac_errf(err, AC_ENOENT, "%s is not installed: looked for %s in PATH; %s",
+		       f->name, names, f->install_hint);
+}

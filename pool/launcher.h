@@ -1,0 +1,35 @@
+/* Launching and supervising browsers as child processes on the loop.
+ *
+ * Each browser runs in its own process group with its own profile directory under a runtime
+ * folder of this accel-top process. Launch, version, exit and failure are reported as events
+ * through the emit callback; the launcher keeps no other state about browsers. */
+#ifndef AC_LAUNCHER_H
+#define AC_LAUNCHER_H
+
+#include <stdbool.h>
+#include <uv.h>
+
+#include "ac.h"
+#include "event.h"
+#include "family.h"
+
+typedef struct launcher launcher;
+typedef int (*launcher_emit)(void *ctx, const ac_event *ev, ac_err *err);
+
+int launcher_new(uv_loop_t *loop, launcher_emit emit, void *ctx, launcher **out, ac_err *err);
+
+/* Starts one browser of `fam` with instance id `id`; page_url gets "&id=ID" appended. */
+int launcher_start(launcher *l, const browser_family *fam, int id, const char *page_url, bool visible,
+		   ac_err *err);
+
+/* Sends sig to the browser's whole process group; AC_ENOENT when it is not running. */
+int launcher_signal(launcher *l, int id, int sig);
+
+/* Number of browser processes still running. */
+int launcher_running(const launcher *l);
+
+/* Stops every browser (SIGTERM, then SIGKILL after grace_ms), removes every profile, closes the
+ * launcher's handles, then calls done. The launcher is freed before done runs. */
+void launcher_shutdown(launcher *l, unsigned grace_ms, void (*done)(void *ctx), void *ctx);
+
+#endif

@@ -1,0 +1,208 @@
+#include "pool.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct pool {
+	pool_browser *browsers;
+	size_t n, cap;
+	int last_id;
+	char bridge_url[256];
+	int bridge_port;
+	int64_t started_us;
+	uint64_t events;
+	pool_listener listener;
+	void *listener_ctx;
+};
+
+static const char *const state_names[] = { "launching", "connected", "lost", "exited" };
+
+const char *browser_state_name(browser_state s)
+{
+	return (unsigned)s <= BS_EXITED ? state_names[s] : "?";
+}
+
+int pool_new(pool **out)
+{
+	pool *p = calloc(1, sizeof *p);
+	if (!p)
+		return AC_ENOMEM;
+	*out = p;
+	return 0;
+}
+
+void pool_free(pool *p)
+{
+	if (!p)
+		return;
+	free(p->browsers);
+	free(p);
+}
+
+void pool_set_listener(pool *p, pool_listener fn, void *ctx)
+{
+	p->listener = fn;
+	p->listener_ctx = ctx;
+}
+
+int pool_next_id(pool *p)
+{
+	return ++p->last_id;
+}
+
+size_t pool_browser_count(const pool *p) { return p->n; }
+const pool_browser *pool_browser_at(const pool *p, size_t i) { return i < p->n ? &p->browsers[i] : NULL; }
+const char *pool_bridge_url(const pool *p) { return p->bridge_url; }
+int pool_bridge_port(const pool *p) { return p->bridge_port; }
+int64_t pool_started_us(const pool *p) { return p->started_us; }
+uint64_t pool_event_count(const pool *p) { return p->events; }
+
+static pool_browser *find(pool *p, int id)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (p->browsers[i].id == id)
+			return &p->browsers[i];
+	return NULL;
+}
+
+const pool_browser *pool_browser_find(const pool *p, int id)
+{
+	return find((pool *)p, id);
+}
+
+static pool_browser *add(pool *p, int id, ac_err *err)
+{
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 8;
+		pool_browser *nb = realloc(p->browsers, cap * sizeof *nb);
+		if (!nb) {
+			ac_errf(err, AC_ENOMEM, "out of memory adding browser %d", id);
+			return NULL;
+		}
+		p->browsers = nb;
+		p->cap = cap;
+	}
+	pool_browser *b = &p->browsers[p->n++];
+	memset(b, 0, sizeof *b);
+	b->id = id;
+	b->rtt_us = -1;
+	if (id > p->last_id) /* replayed or externally numbered ids never get reused */
+		p->last_id = id;
+	return b;
+}
+
+bool pool_settled(const pool *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		const pool_browser *b = &p->browsers[i];
+		if (b->managed && b->state == BS_LAUNCHING)
+			return false;
+		if (b->managed && b->state == BS_CONNECTED && !b->caps.valid)
+			return false;
+	}
+	return true;
+}
+
+static int need_browser(pool *p, const ac_event *ev, pool_browser **out, ac_err *err)
+{
+	*out = find(p, ev->browser);
+	if (!*out)
+		return ac_errf(err, AC_EINVAL, "%s for unknown browser %d", ev_kind_name(ev->kind), ev->browser);
+	return 0;
+}
+
+static int apply(pool *p, const ac_event *ev, ac_err *err)
+{
+	pool_browser *b = NULL;
+	int rc;
+	switch (ev->kind) {
+	case EV_BRIDGE_LISTENING:
+		ac_strlcpy(p->bridge_url, ev->text, sizeof p->bridge_url);
+		p->bridge_port = (int)ev->num;
+		p->started_us = ev->t_us;
+		return 0;
+	case EV_BROWSER_LAUNCHED:
+		if (find(p, ev->browser))
+			return ac_errf(err, AC_EINVAL, "browser %d launched twice", ev->browser);
+		if (!(b = add(p, ev->browser, err)))
+			return AC_ENOMEM;
+		ac_strlcpy(b->kind, ev->family, sizeof b->kind);
+		b->managed = true;
+		b->state = BS_LAUNCHING;
+		b->pid = (int)ev->num;
+		b->launched_us = ev->t_us;
+		break;
+	case EV_BROWSER_VERSION:
+		if ((rc = need_browser(p, ev, &b, err)))
+			return rc;
+		ac_strlcpy(b->version, ev->text, sizeof b->version);
+		return 0;
+	case EV_BROWSER_CONNECTED:
+		b = find(p, ev->browser);
+		if (!b) { /* an attached browser: someone opened our URL */
+			if (!(b = add(p, ev->browser, err)))
+				return AC_ENOMEM;
+			ac_strlcpy(b->kind, ev->family ? ev->family : "unknown", sizeof b->kind);
+		}
+		if (b->state == BS_EXITED)
+			return ac_errf(err, AC_EINVAL, "browser %d connected after its process exited", b->id);
+		b->state = BS_CONNECTED;
+		b->connected_us = ev->t_us;
+		b->connects++;
+		b->reason[0] = '\0';
+		break;
+	case EV_BROWSER_HELLO: {
+		if ((rc = need_browser(p, ev, &b, err)))
+			return rc;
+		ac_caps caps;
+		if ((rc = caps_from_hello(ev->data, &caps, err)))
+			return rc;
+		b->caps = caps;
+		if (!b->managed && caps.name[0])
+			ac_strlcpy(b->kind, caps.name, sizeof b->kind);
+		if (!b->version[0])
+			ac_strlcpy(b->version, caps.version, sizeof b->version);
+		break;
+	}
+	case EV_BROWSER_RTT:
+		if ((rc = need_browser(p, ev, &b, err)))
+			return rc;
+		b->rtt_us = ev->num;
+		return 0;
+	case EV_BROWSER_LOST:
+		if ((rc = need_browser(p, ev, &b, err)))
+			return rc;
+		if (b->state == BS_EXITED)
+			return 0; /* the socket closing after the process died adds nothing */
+		b->state = BS_LOST;
+		ac_strlcpy(b->reason, ev->text, sizeof b->reason);
+		break;
+	case EV_BROWSER_EXITED:
+	case EV_BROWSER_FAILED:
+		if ((rc = need_browser(p, ev, &b, err)))
+			return rc;
+		b->state = BS_EXITED;
+		b->exit_status = (int)ev->num;
+		b->exit_signal = (int)ev->num2;
+		ac_strlcpy(b->reason, ev->text, sizeof b->reason);
+		break;
+	case EV_ERROR:
+		return 0;
+	default:
+		return ac_errf(err, AC_EINVAL, "unknown event kind %d", (int)ev->kind);
+	}
+	if (b)
+		b->changed_us = ev->t_us;
+	return 0;
+}
+
+int pool_apply(pool *p, const ac_event *ev, ac_err *err)
+{
+	int rc = apply(p, ev, err);
+	if (rc)
+		return rc;
+	p->events++;
+	if (p->listener)
+		p->listener(p->listener_ctx, ev);
+	return 0;
+}

@@ -1,0 +1,63 @@
+/* The pool: every table of accel-top's state, changed only by pool_apply().
+ *
+ * Readers (the screen, the batch printer, the journal) get const views through the accessors
+ * below; they never change the pool. The pool does no I/O. */
+#ifndef AC_POOL_H
+#define AC_POOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "caps.h"
+#include "event.h"
+
+typedef enum { BS_LAUNCHING, BS_CONNECTED, BS_LOST, BS_EXITED } browser_state;
+
+const char *browser_state_name(browser_state s);
+
+typedef struct {
+	int id;
+	char kind[32];        /* family we launched, or what the page said it is */
+	char version[64];     /* from `EXE --version` for managed browsers, else the page's */
+	bool managed;         /* launched and supervised by us */
+	browser_state state;
+	int pid;              /* managed only; 0 = n/a */
+	int64_t launched_us, connected_us, changed_us; /* 0 = n/a */
+	int connects;         /* connections seen; reconnects = connects - 1 */
+	int64_t rtt_us;       /* last heartbeat round trip, -1 = n/a */
+	int exit_status, exit_signal;
+	char reason[256];     /* why lost / exited / failed; "" otherwise */
+	ac_caps caps;         /* valid once hello arrived */
+} pool_browser;
+
+typedef struct pool pool;
+
+/* Called after every applied event (journal, screen refresh). */
+typedef void (*pool_listener)(void *ctx, const ac_event *ev);
+
+int pool_new(pool **out);
+void pool_free(pool *p);
+void pool_set_listener(pool *p, pool_listener fn, void *ctx);
+
+/* Applies one event. Returns 0, or a negative code with *err set when the event does not fit the
+ * state (unknown browser, malformed hello); the pool is unchanged then. */
+int pool_apply(pool *p, const ac_event *ev, ac_err *err);
+
+/* A fresh browser id, never used before in this pool. */
+int pool_next_id(pool *p);
+
+size_t pool_browser_count(const pool *p);
+const pool_browser *pool_browser_at(const pool *p, size_t i);
+const pool_browser *pool_browser_find(const pool *p, int id);
+
+/* Bridge address as announced by EV_BRIDGE_LISTENING (the URL never holds the token). */
+const char *pool_bridge_url(const pool *p);
+int pool_bridge_port(const pool *p);
+int64_t pool_started_us(const pool *p);
+uint64_t pool_event_count(const pool *p);
+
+/* True when no managed browser is still on its way (each has said hello, exited or failed). */
+bool pool_settled(const pool *p);
+
+#endif

@@ -1,0 +1,208 @@
+/* The application: one loop that owns the pool, the bridge and the launcher, and wires events
+ * from the bridge and the launcher into pool_apply(). The front ends (batch printer, screen) read
+ * the pool through the listener and the snapshot functions. */
+#include "app.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "snapshot.h"
+
+/* ---- event sinks ---- */
+
+static int apply_event(void *ctx, const ac_event *ev, ac_err *err)
+{
+	app *a = ctx;
+	return pool_apply(a->pool, ev, err);
+}
+
+static int resolve_id(void *ctx, bool has_requested, uint32_t requested)
+{
+	app *a = ctx;
+	if (has_requested && requested > 0 && requested <= INT32_MAX &&
+	    pool_browser_find(a->pool, (int)requested))
+		return (int)requested;
+	return pool_next_id(a->pool);
+}
+
+/* ---- shutdown ---- */
+
+static void close_handle(uv_handle_t *h)
+{
+	if (h->loop && !uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+static void on_launcher_done(void *ctx)
+{
+	app *a = ctx;
+	a->ln = NULL;
+	bridge_stop(a->br);
+	close_handle((uv_handle_t *)&a->sig_int);
+	close_handle((uv_handle_t *)&a->sig_term);
+	close_handle((uv_handle_t *)&a->sig_hup);
+	close_handle((uv_handle_t *)&a->tick);
+	close_handle((uv_handle_t *)&a->settle);
+	if (a->on_stopped)
+		a->on_stopped(a);
+}
+
+void app_quit(app *a, int code)
+{
+	if (a->quitting)
+		return;
+	a->quitting = true;
+	a->exit_code = code;
+	if (a->tick.loop)
+		uv_timer_stop(&a->tick);
+	if (a->settle.loop)
+		uv_timer_stop(&a->settle);
+	if (a->ln)
+		launcher_shutdown(a->ln, 3000, on_launcher_done, a);
+	else
+		on_launcher_done(a);
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+	app *a = s->data;
+	app_quit(a, 128 + signum);
+}
+
+/* ---- start ---- */
+
+static void random_token(char *out, size_t cap)
+{
+	unsigned char raw[16];
+	if (uv_random(NULL, NULL, raw, sizeof raw, 0, NULL) != 0) /* getrandom(2) or /dev/urandom */
+		memset(raw, 0, sizeof raw);
+	for (size_t i = 0; i < sizeof raw && 2 * i + 2 < cap; i++)
+		snprintf(out + 2 * i, 3, "%02x", raw[i]);
+}
+
+/* The folder holding browser-js/: $ACCEL_TOP_DATA, the executable's folder, or ../share/accel-top. */
+static int find_data_dir(char *out, size_t cap, ac_err *err)
+{
+	char exe[4096];
+	size_t n = sizeof exe;
+	const char *env = getenv("ACCEL_TOP_DATA");
+	char cands[3][4096] = { "", "", "" };
+	if (env && *env)
+		ac_strlcpy(cands[0], env, sizeof cands[0]);
+	if (uv_exepath(exe, &n) == 0) {
+		char *slash = strrchr(exe, '/');
+		if (slash)
+			*slash = '\0';
+		snprintf(cands[1], sizeof cands[1], "%s", exe);
+		snprintf(cands[2], sizeof cands[2], "%.4000s/../share/accel-top", exe);
+	}
+	for (int i = 0; i < 3; i++) {
+		char probe[4200];
+		snprintf(probe, sizeof probe, "%.4000s/browser-js/index.html", cands[i]);
+		if (cands[i][0] && access(probe, R_OK) == 0) {
+			ac_strlcpy(out, cands[i], cap);
+			return 0;
+		}
+	}
+	return ac_errf(err, AC_ENOENT, "cannot find browser-js/index.html next to the executable "
+		       "(set ACCEL_TOP_DATA to the folder that holds browser-js/)");
+}
+
+int app_start(app *a, uv_loop_t *loop, const options *o, ac_err *err)
+{
+	int rc;
+	a->loop = loop;
+	a->opt = o;
+	if ((rc = pool_new(&a->pool)))
+		return ac_errf(err, rc, "out of memory");
+	if ((rc = find_data_dir(a->data_dir, sizeof a->data_dir, err)))
+		return rc;
+	snprintf(a->www_dir, sizeof a->www_dir, "%s/browser-js", a->data_dir);
+	snprintf(a->ort_dir, sizeof a->ort_dir, "%s/browser-js/node_modules/onnxruntime-web/dist", a->data_dir);
+	char probe[4400];
+	snprintf(probe, sizeof probe, "%.4300s/ort.all.min.mjs", a->ort_dir);
+	if (access(probe, R_OK) != 0)
+		return ac_errf(err, AC_ENOENT, "onnxruntime-web is missing (%s): run 'make deps'", a->ort_dir);
+
+	uv_signal_init(loop, &a->sig_int);
+	uv_signal_init(loop, &a->sig_term);
+	uv_signal_init(loop, &a->sig_hup);
+	a->sig_int.data = a->sig_term.data = a->sig_hup.data = a;
+	uv_signal_start(&a->sig_int, on_signal, SIGINT);
+	uv_signal_start(&a->sig_term, on_signal, SIGTERM);
+	uv_signal_start(&a->sig_hup, on_signal, SIGHUP);
+	uv_timer_init(loop, &a->tick);
+	uv_timer_init(loop, &a->settle);
+	a->tick.data = a->settle.data = a;
+
+	if (o->token)
+		ac_strlcpy(a->token, o->token, sizeof a->token);
+	else
+		random_token(a->token, sizeof a->token);
+	bridge_config bc = {
+		.listen_addr = o->listen, .port = o->port, .token = a->token, .max_message = o->max_message,
+		.www_dir = a->www_dir, .ort_dir = a->ort_dir,
+		.heartbeat_ms = (unsigned)(o->heartbeat_s * 1000), .timeout_ms = (unsigned)(o->heartbeat_timeout_s * 1000),
+	};
+	bridge_sink sink = { .on_event = apply_event, .resolve_id = resolve_id, .on_reply = a->on_reply, .ctx = a };
+	if ((rc = bridge_start(loop, &bc, &sink, &a->br, err)))
+		return rc;
+	if ((rc = launcher_new(loop, apply_event, a, &a->ln, err)))
+		return rc;
+	return 0;
+}
+
+/* The browsers to launch: --browsers, or one of each installed default family. */
+int app_launch_browsers(app *a, ac_err *err)
+{
+	const options *o = a->opt;
+	if (o->no_launch)
+		return 0;
+	int rc;
+	if (o->browsers_given) {
+		for (int i = 0; i < o->n_launch; i++) {
+			const browser_family *f = family_find(o->launch[i].family);
+			char path[4096];
+			if ((rc = family_locate(f, path, sizeof path, err)))
+				return rc; /* asked for and not installed: say so before launching any */
+		}
+		for (int i = 0; i < o->n_launch; i++)
+			for (int k = 0; k < o->launch[i].count; k++) {
+				const browser_family *f = family_find(o->launch[i].family);
+				if ((rc = launcher_start(a->ln, f, pool_next_id(a->pool), bridge_page_url(a->br),
+							 o->visible, err)))
+					return rc;
+			}
+		return 0;
+	}
+	int launched = 0;
+	static const char *const defaults[] = { "chromium", "firefox" };
+	for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++) {
+		const browser_family *f = family_find(defaults[i]);
+		char path[4096];
+		ac_err miss;
+		if (family_locate(f, path, sizeof path, &miss) != 0) {
+			ac_event ev = { .kind = EV_ERROR, .t_us = ac_now_us(), .text = miss.msg };
+			pool_apply(a->pool, &ev, err);
+			continue;
+		}
+		if ((rc = launcher_start(a->ln, f, pool_next_id(a->pool), bridge_page_url(a->br), o->visible, err)))
+			return rc;
+		launched++;
+	}
+	if (!launched)
+		return ac_errf(err, AC_ENOENT, "no supported browser is installed (looked for chromium and "
+			       "firefox-esr): apt-get install chromium firefox-esr, or use --no-launch");
+	return 0;
+}
+
+void app_free(app *a)
+{
+	bridge_free(a->br);
+	pool_free(a->pool);
+	a->br = NULL;
+	a->pool = NULL;
+}

@@ -1,0 +1,108 @@
+/* accel-top: command line, then the batch printer (or, later, the interactive screen). */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "snapshot.h"
+
+static void print_snapshot(app *a)
+{
+	int64_t now = ac_now_us();
+	if (a->opt->json) {
+		cJSON *j = snapshot_json(a->pool, now);
+		char *s = cJSON_PrintUnformatted(j);
+		cJSON_Delete(j);
+		if (s) {
+			fputs(s, stdout);
+			fputc('\n', stdout);
+			free(s);
+		}
+	} else {
+		snapshot_text(stdout, a->pool, now);
+	}
+	fflush(stdout);
+	if (a->opt->iterations && ++*(long *)a->user >= a->opt->iterations)
+		app_quit(a, 0);
+}
+
+static void on_tick(uv_timer_t *t)
+{
+	print_snapshot(t->data);
+}
+
+static void start_printing(app *a)
+{
+	if (a->quitting || uv_is_active((uv_handle_t *)&a->tick))
+		return;
+	uv_timer_stop(&a->settle);
+	uint64_t ms = (uint64_t)(a->opt->delay_s * 1000);
+	uv_timer_start(&a->tick, on_tick, 0, ms);
+}
+
+static void on_settle_timeout(uv_timer_t *t)
+{
+	start_printing(t->data);
+}
+
+/* Batch mode waits for launched browsers to say hello (or fail) before the first snapshot, so the
+ * first line shows what the browsers are rather than that they are starting. */
+static void on_pool_event(void *ctx, const ac_event *ev)
+{
+	app *a = ctx;
+	(void)ev;
+	if (!a->quitting && !uv_is_active((uv_handle_t *)&a->tick) && pool_settled(a->pool))
+		start_printing(a);
+}
+
+int main(int argc, char **argv)
+{
+	options o;
+	ac_err err = { 0 };
+	signal(SIGPIPE, SIG_IGN);
+	options_defaults(&o);
+	if (options_parse(&o, argc, argv, &err)) {
+		fprintf(stderr, "accel-top: %s\n", err.msg);
+		return 2;
+	}
+	if (o.help) {
+		options_usage(stdout);
+		return 0;
+	}
+	if (o.version) {
+		printf("accel-top %s\n", AC_VERSION);
+		return 0;
+	}
+	if (!o.batch) {
+		if (!isatty(STDOUT_FILENO)) {
+			fprintf(stderr, "accel-top: standard output is not a terminal: use -b for batch output\n");
+			return 2;
+		}
+		fprintf(stderr, "accel-top: the interactive screen is not built yet: use -b (batch output)\n");
+		return 2;
+	}
+
+	uv_loop_t *loop = uv_default_loop();
+	app a = { 0 };
+	long printed = 0;
+	a.user = &printed;
+	int rc = app_start(&a, loop, &o, &err);
+	if (!rc) {
+		pool_set_listener(a.pool, on_pool_event, &a);
+		fprintf(stderr, "accel-top: serving %s (open it in a browser to attach it)\n", bridge_page_url(a.br));
+		rc = app_launch_browsers(&a, &err);
+	}
+	if (rc) {
+		fprintf(stderr, "accel-top: %s\n", err.msg);
+		app_quit(&a, 1);
+	} else {
+		uv_timer_start(&a.settle, on_settle_timeout, (uint64_t)(o.settle_s * 1000), 0);
+		on_pool_event(&a, NULL);
+	}
+	uv_run(loop, UV_RUN_DEFAULT);
+	app_free(&a);
+	uv_loop_close(loop);
+	return a.exit_code;
+}

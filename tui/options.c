@@ -1,0 +1,208 @@
+#include "options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../pool/family.h"
+
+void options_defaults(options *o)
+{
+	memset(o, 0, sizeof *o);
+	o->delay_s = 1.0;
+	o->settle_s = 30.0;
+	o->listen = "127.0.0.1";
+	o->port = 8765;
+	o->max_message = 64u << 20;
+	o->heartbeat_s = 2.0;
+	o->heartbeat_timeout_s = 10.0;
+}
+
+void options_usage(FILE *f)
+{
+	fputs("Usage: accel-top [OPTIONS]\n"
+	      "A live monitor for ML models running in browsers through WebGPU, WebNN and WebAssembly.\n"
+	      "\n"
+	      "  -b, --batch                 print snapshots to stdout instead of the interactive screen\n"
+	      "  -n, --iterations N          stop after N snapshots (batch)\n"
+	      "  -d, --delay SECS            seconds between snapshots (default 1)\n"
+	      "      --json                  batch: one JSON object per line\n"
+	      "      --settle SECS           batch: the first snapshot waits up to SECS for launched\n"
+	      "                              browsers to say hello (default 30)\n"
+	      "      --browsers LIST         browsers to launch: chromium,firefox or chromium:2,firefox:1\n"
+	      "                              (default: one of each installed chromium, firefox)\n"
+	      "      --no-launch             launch none; wait for browsers that open the page URL\n"
+	      "      --visible               headed browsers when a display exists\n"
+	      "      --listen ADDR           address to listen on (default 127.0.0.1)\n"
+	      "      --port N                port (default 8765; 0 picks a free one)\n"
+	      "      --token TOKEN           token for the page URL (default: random per start)\n"
+	      "      --max-message SIZE      largest WebSocket message accepted (default 64M)\n"
+	      "      --heartbeat SECS        ping interval (default 2)\n"
+	      "      --heartbeat-timeout SECS  silence after which a browser is lost (default 10)\n"
+	      "  -h, --help                  this help\n"
+	      "  -V, --version               print the version\n"
+	      "\n"
+	      "See accel-top(1) and accel-top-protocol(7).\n", f);
+}
+
+int options_parse_size(const char *s, size_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (end == s || errno || *s == '-')
+		return AC_EINVAL;
+	unsigned shift = 0;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	}
+	if (*end || v == 0 || v > (SIZE_MAX >> shift))
+		return AC_EINVAL;
+	*out = (size_t)(v << shift);
+	return 0;
+}
+
+static int parse_double(const char *s, double lo, double hi, double *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (end == s || *end || errno || !isfinite(v) || v < lo || v > hi)
+		return AC_EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_long(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (end == s || *end || errno || v < lo || v > hi)
+		return AC_EINVAL;
+	*out = v;
+	return 0;
+}
+
+int options_parse_browsers(options *o, const char *list, ac_err *err)
+{
+	o->n_launch = 0;
+	o->browsers_given = true;
+	char buf[512];
+	ac_strlcpy(buf, list, sizeof buf);
+	char *save = NULL;
+	for (char *item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		char *colon = strchr(item, ':');
+		long count = 1;
+		if (colon) {
+			*colon = '\0';
+			if (parse_long(colon + 1, 0, 16, &count))
+				return ac_errf(err, AC_EINVAL, "--browsers: count '%s' for %s must be 0 to 16",
+					       colon + 1, item);
+		}
+		const browser_family *f = family_find(item);
+		if (!f)
+			return ac_errf(err, AC_EINVAL, "--browsers: unknown browser '%s' (known: chromium, chrome, "
+				       "edge, firefox)", item);
+		if (o->n_launch == OPT_MAX_LAUNCH)
+			return ac_errf(err, AC_EINVAL, "--browsers: too many entries (at most %d)", OPT_MAX_LAUNCH);
+		o->launch[o->n_launch].family = f->name; /* static storage, unlike buf */
+		o->launch[o->n_launch].count = (int)count;
+		o->n_launch++;
+	}
+	if (o->n_launch == 0)
+		return ac_errf(err, AC_EINVAL, "--browsers: empty list (use --no-launch to start none)");
+	return 0;
+}
+
+enum { O_JSON = 256, O_SETTLE, O_BROWSERS, O_NO_LAUNCH, O_VISIBLE, O_LISTEN, O_PORT, O_TOKEN,
+       O_MAX_MESSAGE, O_HEARTBEAT, O_HEARTBEAT_TIMEOUT };
+
+int options_parse(options *o, int argc, char **argv, ac_err *err)
+{
+	static const struct option longs[] = {
+		{ "batch", no_argument, 0, 'b' }, { "iterations", required_argument, 0, 'n' },
+		{ "delay", required_argument, 0, 'd' }, { "json", no_argument, 0, O_JSON },
+		{ "settle", required_argument, 0, O_SETTLE }, { "browsers", required_argument, 0, O_BROWSERS },
+		{ "no-launch", no_argument, 0, O_NO_LAUNCH }, { "visible", no_argument, 0, O_VISIBLE },
+		{ "listen", required_argument, 0, O_LISTEN }, { "port", required_argument, 0, O_PORT },
+		{ "token", required_argument, 0, O_TOKEN }, { "max-message", required_argument, 0, O_MAX_MESSAGE },
+		{ "heartbeat", required_argument, 0, O_HEARTBEAT },
+		{ "heartbeat-timeout", required_argument, 0, O_HEARTBEAT_TIMEOUT },
+		{ "help", no_argument, 0, 'h' }, { "version", no_argument, 0, 'V' }, { 0, 0, 0, 0 },
+	};
+	optind = 1;
+	opterr = 0;
+	int c;
+	long l;
+	while ((c = getopt_long(argc, argv, ":bn:d:hV", longs, NULL)) != -1) {
+		switch (c) {
+		case 'b': o->batch = true; break;
+		case 'n':
+			if (parse_long(optarg, 1, 1000000000L, &l))
+				return ac_errf(err, AC_EINVAL, "-n: '%s' is not a count of 1 or more", optarg);
+			o->iterations = l;
+			break;
+		case 'd':
+			if (parse_double(optarg, 0.05, 86400, &o->delay_s))
+				return ac_errf(err, AC_EINVAL, "-d: '%s' is not a number of seconds from 0.05 to 86400", optarg);
+			break;
+		case O_JSON: o->json = true; break;
+		case O_SETTLE:
+			if (parse_double(optarg, 0, 3600, &o->settle_s))
+				return ac_errf(err, AC_EINVAL, "--settle: '%s' is not a number of seconds from 0 to 3600", optarg);
+			break;
+		case O_BROWSERS:
+			if (options_parse_browsers(o, optarg, err))
+				return AC_EINVAL;
+			break;
+		case O_NO_LAUNCH: o->no_launch = true; break;
+		case O_VISIBLE: o->visible = true; break;
+		case O_LISTEN: o->listen = optarg; break;
+		case O_PORT:
+			if (parse_long(optarg, 0, 65535, &l))
+				return ac_errf(err, AC_EINVAL, "--port: '%s' is not a port from 0 to 65535", optarg);
+			o->port = (int)l;
+			break;
+		case O_TOKEN:
+			if (strlen(optarg) < 8 || strlen(optarg) > 128 || strspn(optarg,
+			    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != strlen(optarg))
+				return ac_errf(err, AC_EINVAL, "--token: use 8 to 128 letters, digits, '-' or '_'");
+			o->token = optarg;
+			break;
+		case O_MAX_MESSAGE:
+			if (options_parse_size(optarg, &o->max_message) || o->max_message < 4096)
+				return ac_errf(err, AC_EINVAL, "--max-message: '%s' is not a size of at least 4096 bytes "
+					       "(suffixes K, M, G)", optarg);
+			break;
+		case O_HEARTBEAT:
+			if (parse_double(optarg, 0.05, 3600, &o->heartbeat_s))
+				return ac_errf(err, AC_EINVAL, "--heartbeat: '%s' is not a number of seconds from 0.05 to 3600", optarg);
+			break;
+		case O_HEARTBEAT_TIMEOUT:
+			if (parse_double(optarg, 0.1, 86400, &o->heartbeat_timeout_s))
+				return ac_errf(err, AC_EINVAL, "--heartbeat-timeout: '%s' is not a number of seconds", optarg);
+			break;
+		case 'h': o->help = true; break;
+		case 'V': o->version = true; break;
+		case ':':
+			return ac_errf(err, AC_EINVAL, "option %s needs a value (see accel-top --help)", argv[optind - 1]);
+		default:
+			return ac_errf(err, AC_EINVAL, "unknown option '%s' (see accel-top --help)", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return ac_errf(err, AC_EINVAL, "unexpected argument '%s' (see accel-top --help)", argv[optind]);
+	if (o->heartbeat_timeout_s <= o->heartbeat_s)
+		return ac_errf(err, AC_EINVAL, "--heartbeat-timeout (%g s) must be longer than --heartbeat (%g s)",
+			       o->heartbeat_timeout_s, o->heartbeat_s);
+	if (o->no_launch && o->browsers_given)
+		return ac_errf(err, AC_EINVAL, "--no-launch and --browsers contradict each other: use one");
+	if (o->json && !o->batch)
+		return ac_errf(err, AC_EINVAL, "--json needs -b (batch mode)");
+	return 0;
+}

@@ -1,0 +1,47 @@
+/* Command-line options. Parsing is a pure function of argv, so it is unit-tested. */
+#ifndef AC_OPTIONS_H
+#define AC_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "../pool/ac.h"
+
+#define OPT_MAX_LAUNCH 16
+
+typedef struct {
+	const char *family; /* chromium, chrome, edge, firefox */
+	int count;
+} launch_req;
+
+typedef struct {
+	bool batch, json, no_launch, visible, help, version;
+	long iterations;          /* -n: 0 = unlimited */
+	double delay_s;           /* -d */
+	double settle_s;          /* batch: how long the first snapshot waits for launched browsers */
+	const char *listen;
+	int port;
+	const char *token;        /* NULL = random */
+	size_t max_message;
+	double heartbeat_s, heartbeat_timeout_s;
+	launch_req launch[OPT_MAX_LAUNCH];
+	int n_launch;
+	bool browsers_given;      /* --browsers was used */
+} options;
+
+void options_defaults(options *o);
+
+/* Parses argv into *o. Returns 0, or AC_EINVAL with a one-line message naming the option and
+ * what is accepted. Does not check whether browsers are installed (the launcher does). */
+int options_parse(options *o, int argc, char **argv, ac_err *err);
+
+/* "chromium,firefox", "chromium:2,firefox:1" */
+int options_parse_browsers(options *o, const char *list, ac_err *err);
+
+/* "67108864", "64M", "1G", "512K" */
+int options_parse_size(const char *s, size_t *out);
+
+void options_usage(FILE *f);
+
+#endif

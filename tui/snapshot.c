@@ -1,0 +1,187 @@
+#include "snapshot.h"
+
+#include <string.h>
+#include <time.h>
+
+/* Strings: "" (not reported) becomes null, so readers tell unknown from empty-but-reported
+ * only where the browser really reported an empty string (WebGPU adapter info does). */
+static void add_str_or_null(cJSON *o, const char *k, const char *v)
+{
+	if (v && *v)
+		cJSON_AddStringToObject(o, k, v);
+	else
+		cJSON_AddNullToObject(o, k);
+}
+
+static void add_tri(cJSON *o, const char *k, int t)
+{
+	if (t == TRI_UNSET)
+		cJSON_AddNullToObject(o, k);
+	else
+		cJSON_AddBoolToObject(o, k, t);
+}
+
+static void add_num_or_null(cJSON *o, const char *k, double v, bool valid)
+{
+	if (valid)
+		cJSON_AddNumberToObject(o, k, v);
+	else
+		cJSON_AddNullToObject(o, k);
+}
+
+static cJSON *verdict_json(const ac_caps *c, ac_platform p)
+{
+	cJSON *o = cJSON_CreateObject();
+	if (!c->valid) {
+		cJSON_AddNullToObject(o, "status");
+		cJSON_AddStringToObject(o, "evidence", "no hello received yet");
+		return o;
+	}
+	cJSON_AddStringToObject(o, "status", class_name(c->verdict[p].status));
+	cJSON_AddStringToObject(o, "evidence", c->verdict[p].evidence);
+	return o;
+}
+
+static cJSON *webgpu_json(const ac_caps *c)
+{
+	cJSON *o = verdict_json(c, PLAT_WEBGPU);
+	if (!c->valid)
+		return o;
+	const caps_webgpu *g = &c->webgpu;
+	cJSON_AddBoolToObject(o, "api", g->api);
+	cJSON_AddBoolToObject(o, "adapter", g->adapter);
+	/* adapter.info strings are reported even when empty (Firefox hides them): keep "" then */
+	if (g->adapter) {
+		cJSON_AddStringToObject(o, "vendor", g->vendor);
+		cJSON_AddStringToObject(o, "architecture", g->architecture);
+		cJSON_AddStringToObject(o, "device", g->device);
+		cJSON_AddStringToObject(o, "description", g->description);
+	} else {
+		cJSON_AddNullToObject(o, "vendor");
+		cJSON_AddNullToObject(o, "architecture");
+		cJSON_AddNullToObject(o, "device");
+		cJSON_AddNullToObject(o, "description");
+	}
+	add_tri(o, "fallback", g->fallback);
+	add_str_or_null(o, "error", g->error);
+	cJSON *feats = cJSON_AddArrayToObject(o, "features");
+	char buf[sizeof g->features];
+	ac_strlcpy(buf, g->features, sizeof buf);
+	char *save = NULL;
+	for (char *t = strtok_r(buf, " ", &save); t; t = strtok_r(NULL, " ", &save))
+		cJSON_AddItemToArray(feats, cJSON_CreateString(t));
+	cJSON *lim = cJSON_AddObjectToObject(o, "limits");
+	add_num_or_null(lim, "maxBufferSize", (double)g->max_buffer_size, g->max_buffer_size >= 0);
+	add_num_or_null(lim, "maxStorageBufferBindingSize", (double)g->max_storage_binding, g->max_storage_binding >= 0);
+	add_num_or_null(lim, "maxComputeWorkgroupSizeX", (double)g->max_wg_size_x, g->max_wg_size_x >= 0);
+	add_num_or_null(lim, "maxComputeInvocationsPerWorkgroup", (double)g->max_invocations, g->max_invocations >= 0);
+	add_num_or_null(lim, "maxComputeWorkgroupStorageSize", (double)g->max_wg_storage, g->max_wg_storage >= 0);
+	return o;
+}
+
+static cJSON *webnn_json(const ac_caps *c)
+{
+	cJSON *o = verdict_json(c, PLAT_WEBNN);
+	if (!c->valid)
+		return o;
+	cJSON_AddBoolToObject(o, "api", c->webnn.api);
+	cJSON *devs = cJSON_AddObjectToObject(o, "devices");
+	for (int d = 0; d < NN__COUNT; d++) {
+		const caps_nn_device *dv = &c->webnn.dev[d];
+		if (!dv->reported) {
+			cJSON_AddNullToObject(devs, nn_device_name((nn_device)d));
+			continue;
+		}
+		cJSON *x = cJSON_AddObjectToObject(devs, nn_device_name((nn_device)d));
+		cJSON_AddBoolToObject(x, "ok", dv->ok);
+		add_str_or_null(x, "error", dv->error);
+		add_tri(x, "accelerated", dv->accelerated);
+	}
+	return o;
+}
+
+static cJSON *wasm_json(const ac_caps *c)
+{
+	cJSON *o = verdict_json(c, PLAT_WASM);
+	if (!c->valid)
+		return o;
+	cJSON_AddBoolToObject(o, "api", c->wasm.api);
+	add_tri(o, "simd", c->wasm.simd);
+	add_tri(o, "threads", c->wasm.threads);
+	return o;
+}
+
+static cJSON *browser_json(const pool_browser *b)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "id", b->id);
+	cJSON_AddStringToObject(o, "kind", b->kind);
+	add_str_or_null(o, "version", b->version);
+	cJSON_AddBoolToObject(o, "managed", b->managed);
+	cJSON_AddStringToObject(o, "state", browser_state_name(b->state));
+	add_num_or_null(o, "pid", b->pid, b->pid > 0);
+	add_str_or_null(o, "reason", b->reason);
+	cJSON_AddNumberToObject(o, "reconnects", b->connects > 1 ? b->connects - 1 : 0);
+	add_num_or_null(o, "rtt_ms", (double)b->rtt_us / 1000.0, b->rtt_us >= 0);
+	add_str_or_null(o, "user_agent", b->caps.valid ? b->caps.user_agent : NULL);
+	if (b->caps.valid)
+		add_tri(o, "cross_origin_isolated", b->caps.cross_origin_isolated);
+	else
+		cJSON_AddNullToObject(o, "cross_origin_isolated");
+	add_num_or_null(o, "hardware_concurrency", b->caps.hardware_concurrency, b->caps.valid && b->caps.hardware_concurrency >= 0);
+	add_num_or_null(o, "device_memory_gb", b->caps.device_memory_gb, b->caps.valid && b->caps.device_memory_gb >= 0);
+	cJSON_AddItemToObject(o, "webgpu", webgpu_json(&b->caps));
+	cJSON_AddItemToObject(o, "webnn", webnn_json(&b->caps));
+	cJSON_AddItemToObject(o, "wasm", wasm_json(&b->caps));
+	return o;
+}
+
+cJSON *snapshot_json(const pool *p, int64_t now_us)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "time", (double)now_us / 1e6);
+	cJSON *br = cJSON_AddObjectToObject(o, "bridge");
+	add_str_or_null(br, "url", pool_bridge_url(p));
+	add_num_or_null(br, "port", pool_bridge_port(p), pool_bridge_port(p) > 0);
+	cJSON *arr = cJSON_AddArrayToObject(o, "browsers");
+	for (size_t i = 0; i < pool_browser_count(p); i++)
+		cJSON_AddItemToArray(arr, browser_json(pool_browser_at(p, i)));
+	return o;
+}
+
+static const char *status_text(const ac_caps *c, ac_platform p)
+{
+	return c->valid ? class_name(c->verdict[p].status) : "n/a";
+}
+
+void snapshot_text(FILE *f, const pool *p, int64_t now_us)
+{
+	time_t t = (time_t)(now_us / 1000000);
+	struct tm tm;
+	char when[32];
+	localtime_r(&t, &tm);
+	strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+	size_t n = pool_browser_count(p), connected = 0;
+	for (size_t i = 0; i < n; i++)
+		connected += pool_browser_at(p, i)->state == BS_CONNECTED;
+	fprintf(f, "accel-top %s  %s  %s  browsers %zu/%zu connected\n", AC_VERSION, when,
+		pool_bridge_url(p)[0] ? pool_bridge_url(p) : "(bridge not listening)", connected, n);
+	fprintf(f, "%4s %-9s %-16s %-8s %-10s %8s %-11s %-11s %-11s\n", "ID", "KIND", "VERSION", "MANAGED",
+		"STATE", "RTT_MS", "WEBGPU", "WEBNN", "WASM");
+	for (size_t i = 0; i < n; i++) {
+		const pool_browser *b = pool_browser_at(p, i);
+		char rtt[16] = "n/a";
+		if (b->rtt_us >= 0)
+			snprintf(rtt, sizeof rtt, "%.2f", b->rtt_us / 1000.0);
+		fprintf(f, "%4d %-9.9s %-16.16s %-8s %-10s %8s %-11s %-11s %-11s\n", b->id, b->kind,
+			b->version[0] ? b->version : "n/a", b->managed ? "managed" : "attached",
+			browser_state_name(b->state), rtt, status_text(&b->caps, PLAT_WEBGPU),
+			status_text(&b->caps, PLAT_WEBNN), status_text(&b->caps, PLAT_WASM));
+		if (b->reason[0])
+			fprintf(f, "     reason: %s\n", b->reason);
+		if (b->caps.valid)
+			for (int pl = 0; pl < PLAT__COUNT; pl++)
+				fprintf(f, "     %-7s %s\n", plat_name((ac_platform)pl), b->caps.verdict[pl].evidence);
+	}
+	fputc('\n', f);
+}

@@ -1,0 +1,14 @@
+/* Readers of the pool for batch output: one JSON object per snapshot, or a readable table.
+ * Pure functions of (pool, time), so tests and replay share them with live mode. */
+#ifndef AC_SNAPSHOT_H
+#define AC_SNAPSHOT_H
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+
+#include "../pool/pool.h"
+
+cJSON *snapshot_json(const pool *p, int64_t now_us);
+void snapshot_text(FILE *f, const pool *p, int64_t now_us);
+
+#endif
