@@ -1,0 +1,326 @@
+#!/usr/bin/python3
+"""End-to-end tests: the real accel-top with real headless Chromium and Firefox.
+
+Protocol-violation tests use wsclient(): a scripted WebSocket client (not a browser, and never
+counted as one) that plays a misbehaving peer, which no real page would do.
+
+Run: tests/e2e/test_e2e.py [NAME...]; ACCEL_TOP names the binary. Ends with 'N passed, N failed'.
+"""
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import AccelTop, Fail, by_kind, check, leftovers  # noqa: E402
+
+import websockets  # Debian python3-websockets  # noqa: E402
+
+
+def both_connected(s):
+    kinds = {b["kind"]: b for b in s["browsers"] if b["state"] == "connected" and b["webgpu"]["status"]}
+    return "chromium" in kinds and "firefox" in kinds
+
+
+def test_both_browsers_report_accelerators():
+    """The issue's 'done when': two JSON lines, both browsers connected and classified, < 30 s."""
+    t0 = time.time()
+    at = AccelTop("-b", "-n", "2", "--json", "--browsers", "chromium,firefox", "--port", "0")
+    try:
+        snaps = [at.next_json(30), at.next_json(30)]
+        rc = at.finish()
+    finally:
+        at.kill()
+    elapsed = time.time() - t0
+    check(rc == 0, f"exit code {rc}; stderr {at.err.decode()[-500:]}")
+    check(elapsed < 30, f"took {elapsed:.1f}s")
+    for s in snaps:
+        check(s["bridge"]["port"] > 0 and "token" not in s["bridge"]["url"], f"bridge {s['bridge']}")
+        check(both_connected(s), f"not both connected: {json.dumps(s)[:800]}")
+        (c,) = by_kind(s, "chromium")
+        (f,) = by_kind(s, "firefox")
+        for b in (c, f):
+            check(b["managed"] is True and b["id"] >= 1 and b["version"], f"fields of {b['kind']}")
+            check(b["webgpu"]["status"] == "software", f"{b['kind']} webgpu {b['webgpu']['status']}")
+            check(b["webnn"]["status"] == "unavailable", f"{b['kind']} webnn {b['webnn']['status']}")
+            check(b["wasm"]["status"] == "software", f"{b['kind']} wasm {b['wasm']['status']}")
+        check("swiftshader" in c["webgpu"]["evidence"], c["webgpu"]["evidence"])
+        check(c["webgpu"]["architecture"] == "swiftshader" and c["webgpu"]["fallback"] is True, "chromium adapter fields")
+        check("isFallbackAdapter=true" in f["webgpu"]["evidence"], f["webgpu"]["evidence"])
+        check(f["webgpu"]["fallback"] is True, "firefox fallback flag")
+        check("NotSupportedError" in c["webnn"]["evidence"], c["webnn"]["evidence"])
+        check(c["webnn"]["devices"]["gpu"]["ok"] is False and "not supported" in c["webnn"]["devices"]["gpu"]["error"],
+              "chromium webnn gpu device result")
+        check("navigator.ml is undefined" in f["webnn"]["evidence"], f["webnn"]["evidence"])
+    left = leftovers(at)
+    check(not left, f"left behind: {left}")
+
+
+def test_text_batch_output():
+    at = AccelTop("-b", "-n", "1", "--browsers", "chromium", "--port", "0")
+    try:
+        rc = at.finish(40)
+    finally:
+        at.kill()
+    out = "\n".join(at.lines)
+    check(rc == 0, f"exit {rc}")
+    check("KIND" in out and "chromium" in out and "software" in out and "swiftshader" in out, out[:1500])
+    check(not leftovers(at), leftovers(at))
+
+
+async def ws_open(at, token=None, subprotocols=("accel.v1",), origin=None, path="/ws"):
+    tok = at.token if token is None else token
+    url = f"ws://127.0.0.1:{at.port}{path}?token={tok}"
+    return await websockets.connect(url, subprotocols=list(subprotocols) if subprotocols else None,
+                                    origin=origin, max_size=None, open_timeout=5)
+
+
+async def refused(coro):
+    try:
+        ws = await coro
+    except (websockets.exceptions.InvalidHandshake, websockets.exceptions.ConnectionClosed, OSError, EOFError):
+        return True
+    # lws may finish the handshake and drop at once; a refused socket never answers
+    try:
+        await ws.send(json.dumps({"type": "hello", "id": 1, "protocol": 1}))
+        await asyncio.wait_for(ws.recv(), 3)
+    except (websockets.exceptions.ConnectionClosed, asyncio.TimeoutError):
+        return True
+    return False
+
+
+HELLO = {"type": "hello", "id": 1, "protocol": 1, "instance": None,
+         "browser": {"name": "wsclient", "version": "0", "user_agent": "scripted test client (not a browser)"},
+         "webgpu": {"api": False}, "webnn": {"api": False}, "wasm": {"api": False}}
+
+
+async def expect(ws, type_, code=None, timeout=5):
+    while True:
+        m = json.loads(await asyncio.wait_for(ws.recv(), timeout))
+        if m["type"] == "ping":  # heartbeats may interleave
+            await ws.send(json.dumps({"type": "pong", "id": m["id"]}))
+            continue
+        check(m["type"] == type_, f"expected {type_}, got {m}")
+        if code:
+            check(m.get("code") == code, f"expected code {code}, got {m}")
+        return m
+
+
+def test_refusals_and_malformed_messages():
+    at = AccelTop("-b", "--json", "--no-launch", "--port", "0", "-d", "0.5", "--max-message", "8K")
+    try:
+        at.wait_url()
+
+        async def run():
+            check(await refused(ws_open(at, token="wrong-token-value")), "wrong token accepted")
+            check(await refused(ws_open(at, token="")), "empty token accepted")
+            check(await refused(ws_open(at, subprotocols=None)), "missing subprotocol accepted")
+            check(await refused(ws_open(at, subprotocols=("other.v9",))), "wrong subprotocol accepted")
+            check(await refused(ws_open(at, origin="http://evil.example")), "foreign Origin accepted")
+            ws = await ws_open(at, origin=f"http://127.0.0.1:{at.port}")
+            check(ws.subprotocol == "accel.v1", f"subprotocol {ws.subprotocol}")
+            await ws.send(json.dumps({"type": "ping", "id": 7}))
+            m = await expect(ws, "error", "out_of_order")
+            check(m["id"] == 7, f"error does not echo the id: {m}")
+            await ws.send(json.dumps(HELLO))
+            w = await expect(ws, "welcome")
+            check(w["id"] == 1 and w["instance"] >= 1 and w["heartbeat_ms"] > 0, f"welcome {w}")
+            for bad, code in [("not json", "bad_json"), ("[1,2]", "bad_json"), ('{"id":3}', "bad_message"),
+                              ('{"type":"frobnicate","id":4}', "unknown_type"),
+                              ('{"type":"ping","id":-1}', "bad_message"),
+                              ('{"type":"welcome","id":5,"instance":1}', "out_of_order"),
+                              (json.dumps(HELLO), "out_of_order"),
+                              ('{"type":"pong","id":999999}', "out_of_order")]:
+                await ws.send(bad)
+                await expect(ws, "error", code)
+                await ws.send(json.dumps({"type": "ping", "id": 42}))  # still usable
+                p = await expect(ws, "pong")
+                check(p["id"] == 42, f"pong {p}")
+            await ws.send(b"ATNS\x01\x01\x00\x00" + b"\0" * 8 + b"\0" * 4)  # a valid float32 scalar nobody announced
+            await expect(ws, "error", "out_of_order")
+            await ws.send(b"XXXX" + b"\0" * 20)
+            await expect(ws, "error", "bad_frame")
+            await ws.send(json.dumps({"type": "ping", "id": 43}))
+            await expect(ws, "pong")
+            # over --max-message: closed with 1009
+            await ws.send("x" * 9000)
+            try:
+                while True:
+                    await asyncio.wait_for(ws.recv(), 5)
+            except websockets.exceptions.ConnectionClosed as e:
+                check(e.code == 1009, f"close code {e.code}, expected 1009")
+            # the server is still fine
+            ws2 = await ws_open(at)
+            await ws2.send(json.dumps(HELLO))
+            await expect(ws2, "welcome")
+            await ws2.close()
+
+        asyncio.run(run())
+        at.wait_for(lambda s: any(b["kind"] == "wsclient" and not b["managed"] for b in s["browsers"]), 10,
+                    "the scripted client listed as an attached browser")
+        check(at.p.poll() is None, "accel-top died")
+    finally:
+        at.stop()
+        at.kill()
+
+
+def test_http_serves_page_and_onnxruntime():
+    at = AccelTop("-b", "--no-launch", "--port", "0", "-d", "5")
+    try:
+        at.wait_url()
+        base = f"http://127.0.0.1:{at.port}"
+        for path, ctype in [("/", "text/html"), ("/accel.js", "javascript"), ("/ort/ort.all.min.mjs", "text/javascript"),
+                            ("/ort/ort-wasm-simd-threaded.jsep.wasm", "application/wasm"),
+                            ("/ort/ort-wasm-simd-threaded.jsep.mjs", "text/javascript")]:
+            with urllib.request.urlopen(base + path, timeout=10) as r:
+                check(r.status == 200, f"{path}: {r.status}")
+                check(ctype in r.headers.get("content-type", ""), f"{path}: content-type {r.headers.get('content-type')}")
+                check(r.headers.get("cross-origin-opener-policy") == "same-origin", f"{path}: COOP missing")
+                check(r.headers.get("cross-origin-embedder-policy") == "require-corp", f"{path}: COEP missing")
+                r.read()
+        try:
+            urllib.request.urlopen(base + "/no-such-file.js", timeout=5)
+            raise Fail("missing file served")
+        except urllib.error.HTTPError as e:
+            check(e.code == 404, f"missing file: {e.code}")
+    finally:
+        at.stop()
+        at.kill()
+
+
+def test_killed_browser_is_seen_exited_and_nothing_left():
+    at = AccelTop("-b", "--json", "-d", "0.5", "--browsers", "chromium,firefox", "--port", "0")
+    try:
+        s = at.wait_for(both_connected, 40, "both browsers connected")
+        (c,) = by_kind(s, "chromium")
+        os.kill(c["pid"], signal.SIGKILL)
+        s = at.wait_for(lambda s: by_kind(s, "chromium")[0]["state"] == "exited", 15, "chromium exited")
+        (c2,) = by_kind(s, "chromium")
+        check("signal 9" in c2["reason"], f"reason {c2['reason']}")
+        check(by_kind(s, "firefox")[0]["state"] == "connected", "firefox affected")
+        rc = at.stop(signal.SIGTERM)
+        check(rc == 128 + signal.SIGTERM, f"exit code {rc}")
+    finally:
+        at.kill()
+    check(not leftovers(at), f"left behind: {leftovers(at)}")
+
+
+def test_sigint_stops_browsers():
+    at = AccelTop("-b", "--json", "-d", "0.5", "--browsers", "chromium:2,firefox:1", "--port", "0")
+    try:
+        s = at.wait_for(lambda s: sum(b["state"] == "connected" and b["webgpu"]["status"] is not None
+                                      for b in s["browsers"]) == 3, 60, "three browsers connected")
+        check(len({b["id"] for b in s["browsers"]}) == 3, "ids not distinct")
+        at.stop(signal.SIGINT)
+    finally:
+        at.kill()
+    check(not leftovers(at), f"left behind: {leftovers(at)}")
+
+
+def test_frozen_browser_is_lost_then_reconnects_with_same_id():
+    at = AccelTop("-b", "--json", "-d", "0.5", "--browsers", "firefox", "--port", "0",
+                  "--heartbeat", "0.5", "--heartbeat-timeout", "3")
+    try:
+        s = at.wait_for(lambda s: by_kind(s, "firefox") and by_kind(s, "firefox")[0]["state"] == "connected"
+                        and by_kind(s, "firefox")[0]["rtt_ms"] is not None, 40, "firefox connected with an RTT")
+        (f,) = by_kind(s, "firefox")
+        os.killpg(f["pid"], signal.SIGSTOP)
+        try:
+            s = at.wait_for(lambda s: by_kind(s, "firefox")[0]["state"] == "lost", 15, "firefox lost")
+            check("heartbeat timeout" in by_kind(s, "firefox")[0]["reason"], by_kind(s, "firefox")[0]["reason"])
+        finally:
+            os.killpg(f["pid"], signal.SIGCONT)
+        s = at.wait_for(lambda s: by_kind(s, "firefox")[0]["state"] == "connected", 30, "firefox back")
+        (f2,) = by_kind(s, "firefox")
+        check(f2["id"] == f["id"] and f2["reconnects"] >= 1, f"id {f2['id']} vs {f['id']}, reconnects {f2['reconnects']}")
+        check(len(s["browsers"]) == 1, "counted twice")
+        at.stop()
+    finally:
+        at.kill()
+    check(not leftovers(at), f"left behind: {leftovers(at)}")
+
+
+def test_attached_browser_gets_an_id():
+    at = AccelTop("-b", "--json", "-d", "0.5", "--no-launch", "--port", "0")
+    prof = tempfile.mkdtemp(prefix="accel-top-e2e-")
+    ch = None
+    try:
+        at.wait_url()
+        ch = subprocess.Popen(["chromium", "--headless=new", "--no-sandbox", "--no-first-run",
+                               "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                               f"--user-data-dir={prof}", "--enable-unsafe-webgpu", at.url],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        s = at.wait_for(lambda s: s["browsers"] and s["browsers"][0]["state"] == "connected"
+                        and s["browsers"][0]["webgpu"]["status"] is not None, 30, "attached browser")
+        b = s["browsers"][0]
+        check(b["managed"] is False and b["kind"] == "chromium" and b["id"] >= 1 and b["pid"] is None, f"{b}")
+        check(b["webgpu"]["status"] == "software", b["webgpu"]["evidence"])
+        os.killpg(ch.pid, signal.SIGKILL)
+        ch.wait()
+        s = at.wait_for(lambda s: s["browsers"][0]["state"] == "lost", 15, "attached browser lost")
+        at.stop()
+    finally:
+        if ch and ch.poll() is None:
+            os.killpg(ch.pid, signal.SIGKILL)
+        subprocess.run(["rm", "-rf", prof])
+        at.kill()
+
+
+def run_cli(*args, timeout=30):
+    p = subprocess.run([os.environ.get("ACCEL_TOP", "accel-top"), *args], capture_output=True, text=True,
+                       timeout=timeout, stdin=subprocess.DEVNULL)
+    return p.returncode, p.stdout, p.stderr
+
+
+def test_cli_errors_are_one_line_with_the_fix():
+    rc, _, err = run_cli("--frobnicate")
+    check(rc == 2 and "unknown option '--frobnicate'" in err and err.count("\n") == 1, f"{rc} {err!r}")
+    rc, _, err = run_cli("-b", "--browsers", "netscape")
+    check(rc == 2 and "unknown browser 'netscape'" in err, f"{rc} {err!r}")
+    rc, _, err = run_cli("-b", "-n", "1", "--port", "0", "--browsers", "edge")
+    check(rc == 1 and "edge is not installed" in err and "microsoft-edge" in err, f"{rc} {err!r}")
+    rc, _, err = run_cli("--port", "0")  # interactive, but stdout is a pipe
+    check(rc == 2 and "use -b" in err, f"{rc} {err!r}")
+    rc, out, _ = run_cli("--version")
+    check(rc == 0 and out.startswith("accel-top "), out)
+    rc, out, _ = run_cli("--help")
+    check(rc == 0 and "--browsers" in out, out)
+
+
+def test_port_in_use_is_a_clear_error():
+    at = AccelTop("-b", "--no-launch", "--port", "0", "-d", "5")
+    try:
+        at.wait_url()
+        rc, _, err = run_cli("-b", "--no-launch", "--port", str(at.port))
+        check(rc == 1 and f"port {at.port}" in err and "--port" in err, f"{rc} {err!r}")
+    finally:
+        at.stop()
+        at.kill()
+
+
+def main(argv):
+    tests = {k: v for k, v in globals().items() if k.startswith("test_") and callable(v)}
+    names = argv or list(tests)
+    passed = failed = 0
+    for n in names:
+        t0 = time.time()
+        try:
+            tests[n]()
+            passed += 1
+            print(f"ok   {n} ({time.time() - t0:.1f}s)", flush=True)
+        except Exception as e:  # noqa: BLE001 - a failing test of any kind is reported, not fatal
+            failed += 1
+            detail = str(e) if isinstance(e, Fail) else traceback.format_exc()
+            print(f"FAIL {n} ({time.time() - t0:.1f}s): {detail}", flush=True)
+    print(f"e2e: {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
