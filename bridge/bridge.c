@@ -4,6 +4,7 @@
 #include <libwebsockets.h>
 
 #include "bridge.h"
+#include "../pool/caps.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -236,9 +237,11 @@ static void on_hello(conn *c, proto_msg *m)
 	const cJSON *name = cJSON_GetObjectItemCaseSensitive(browser, "name");
 	c->browser = id;
 	emit(b, EV_BROWSER_CONNECTED, id, NULL, NULL, cJSON_IsString(name) ? name->valuestring : NULL);
-	ac_event ev = { .kind = EV_BROWSER_HELLO, .t_us = ac_now_us(), .browser = id, .data = m->root };
+	/* Check the capabilities before welcoming, so that whoever reacts to the hello event can
+	 * already send to this browser, and the welcome goes out before anything else. */
+	ac_caps caps;
 	ac_err err;
-	if (b->sink.on_event(b->sink.ctx, &ev, &err)) {
+	if (caps_from_hello(m->root, &caps, &err)) {
 		send_error(c, true, m->id, PE_BAD_MESSAGE, err.msg);
 		emit(b, EV_ERROR, id, err.msg, NULL, NULL);
 		return;
@@ -253,6 +256,7 @@ static void on_hello(conn *c, proto_msg *m)
 	char *s = cJSON_PrintUnformatted(w);
 	cJSON_Delete(w);
 	enqueue_text(c, s);
+	emit(b, EV_BROWSER_HELLO, id, NULL, m->root, NULL);
 }
 
 /* A reply of ours completed: a pong, or an echo with all its frames. */
