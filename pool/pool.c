@@ -1,5 +1,6 @@
 #include "pool.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,7 +11,9 @@ struct pool {
 	char bridge_url[256];
 	int bridge_port;
 	int64_t started_us;
-	uint64_t events;
+	uint64_t events, errors;
+	pool_log_entry log[POOL_LOG_MAX];
+	size_t log_head, log_len;
 	pool_listener listener;
 	void *listener_ctx;
 };
@@ -196,12 +199,74 @@ static int apply(pool *p, const ac_event *ev, ac_err *err)
 	return 0;
 }
 
+size_t pool_log_count(const pool *p) { return p->log_len; }
+uint64_t pool_error_count(const pool *p) { return p->errors; }
+
+const pool_log_entry *pool_log_at(const pool *p, size_t i)
+{
+	if (i >= p->log_len)
+		return NULL;
+	return &p->log[(p->log_head + POOL_LOG_MAX - p->log_len + i) % POOL_LOG_MAX];
+}
+
+/* What the event log shows. Heartbeat round trips and versions are too frequent or too small
+ * to be worth a line. */
+static void log_event(pool *p, const ac_event *ev)
+{
+	const pool_browser *b = ev->browser ? find(p, ev->browser) : NULL;
+	char text[200];
+	switch (ev->kind) {
+	case EV_BRIDGE_LISTENING:
+		snprintf(text, sizeof text, "listening on %s", ev->text ? ev->text : "?");
+		break;
+	case EV_BROWSER_LAUNCHED:
+		snprintf(text, sizeof text, "%s launched (pid %lld)", b ? b->kind : "?", (long long)ev->num);
+		break;
+	case EV_BROWSER_CONNECTED:
+		snprintf(text, sizeof text, "%s %s", b ? b->kind : "browser",
+			 b && b->connects > 1 ? "reconnected" : "connected");
+		break;
+	case EV_BROWSER_HELLO:
+		if (!b)
+			return;
+		snprintf(text, sizeof text, "%s hello: webgpu %s, webnn %s, wasm %s", b->kind,
+			 class_name(b->caps.verdict[PLAT_WEBGPU].status), class_name(b->caps.verdict[PLAT_WEBNN].status),
+			 class_name(b->caps.verdict[PLAT_WASM].status));
+		break;
+	case EV_BROWSER_LOST:
+		snprintf(text, sizeof text, "%s lost: %s", b ? b->kind : "browser", ev->text ? ev->text : "");
+		break;
+	case EV_BROWSER_EXITED:
+		snprintf(text, sizeof text, "%s %s", b ? b->kind : "browser", ev->text ? ev->text : "exited");
+		break;
+	case EV_BROWSER_FAILED:
+		snprintf(text, sizeof text, "%s failed: %s", b ? b->kind : "browser", ev->text ? ev->text : "");
+		break;
+	case EV_ERROR:
+		snprintf(text, sizeof text, "error: %s", ev->text ? ev->text : "");
+		break;
+	default:
+		return;
+	}
+	pool_log_entry *e = &p->log[p->log_head];
+	e->t_us = ev->t_us;
+	e->kind = ev->kind;
+	e->browser = ev->browser;
+	ac_strlcpy(e->text, text, sizeof e->text);
+	p->log_head = (p->log_head + 1) % POOL_LOG_MAX;
+	if (p->log_len < POOL_LOG_MAX)
+		p->log_len++;
+}
+
 int pool_apply(pool *p, const ac_event *ev, ac_err *err)
 {
 	int rc = apply(p, ev, err);
 	if (rc)
 		return rc;
 	p->events++;
+	if (ev->kind == EV_ERROR)
+		p->errors++;
+	log_event(p, ev);
 	if (p->listener)
 		p->listener(p->listener_ctx, ev);
 	return 0;

@@ -31,6 +31,15 @@ typedef struct {
 	ac_caps caps;         /* valid once hello arrived */
 } pool_browser;
 
+/* The latest events, for the event log (newest last). */
+#define POOL_LOG_MAX 256
+typedef struct {
+	int64_t t_us;
+	ev_kind kind;
+	int browser;
+	char text[200];   /* a one-line description, made when the event was applied */
+} pool_log_entry;
+
 typedef struct pool pool;
 
 /* Called after every applied event (journal, screen refresh). */
@@ -56,6 +65,11 @@ const char *pool_bridge_url(const pool *p);
 int pool_bridge_port(const pool *p);
 int64_t pool_started_us(const pool *p);
 uint64_t pool_event_count(const pool *p);
+
+size_t pool_log_count(const pool *p);
+/* i = 0 is the oldest kept entry. */
+const pool_log_entry *pool_log_at(const pool *p, size_t i);
+uint64_t pool_error_count(const pool *p);
 
 /* True when no managed browser is still on its way (each has said hello, exited or failed). */
 bool pool_settled(const pool *p);
