@@ -12,6 +12,8 @@ struct pool {
 	int bridge_port;
 	int64_t started_us;
 	uint64_t events, errors;
+	pool_model *models;
+	size_t n_models, cap_models;
 	pool_log_entry log[POOL_LOG_MAX];
 	size_t log_head, log_len;
 	pool_listener listener;
@@ -39,6 +41,7 @@ void pool_free(pool *p)
 	if (!p)
 		return;
 	free(p->browsers);
+	free(p->models);
 	free(p);
 }
 
@@ -197,6 +200,17 @@ static int apply(pool *p, const ac_event *ev, ac_err *err)
 	if (b)
 		b->changed_us = ev->t_us;
 	return 0;
+}
+
+size_t pool_model_count(const pool *p) { return p->n_models; }
+const pool_model *pool_model_at(const pool *p, size_t i) { return i < p->n_models ? &p->models[i] : NULL; }
+
+const pool_model *pool_model_find(const pool *p, int id)
+{
+	for (size_t i = 0; i < p->n_models; i++)
+		if (p->models[i].id == id)
+			return &p->models[i];
+	return NULL;
 }
 
 size_t pool_log_count(const pool *p) { return p->log_len; }

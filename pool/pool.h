@@ -31,6 +31,34 @@ typedef struct {
 	ac_caps caps;         /* valid once hello arrived */
 } pool_browser;
 
+/* A model row: one (model, precision, platform) with its queue and measured latency. Filled by the
+ * inference work (models loaded in browsers, requests run); empty until a model is launched. */
+#define POOL_MODEL_BROWSERS 16
+#define POOL_LAT_HISTORY 120   /* latency samples kept for sparklines, newest last */
+typedef struct {
+	int id;
+	char name[64];        /* bert-tiny, ... */
+	char type[16];        /* text, vision, audio, multimodal */
+	char precision[8];    /* fp32, fp16, int8, int4, q4f16: the variant loaded */
+	char platform[8];     /* webgpu, webnn, wasm: requested */
+	int n_browsers;
+	int browsers[POOL_MODEL_BROWSERS];  /* ids of browsers with this variant loaded */
+	int queue, inflight;
+	uint64_t completed, errors;
+	bool lat_valid;       /* at least one completion */
+	double p50_ms, p95_ms, p99_ms;
+	double rps;           /* completions per second over the last few seconds */
+	bool err_valid;       /* verification ran */
+	double max_abs_err;
+	bool verify_ok;
+	/* mean split of the total latency */
+	double queue_ms, wire_ms, compute_ms;
+	/* recent latencies for a sparkline */
+	float history[POOL_LAT_HISTORY];
+	int history_len;
+	bool running;         /* a workload is feeding this row */
+} pool_model;
+
 /* The latest events, for the event log (newest last). */
 #define POOL_LOG_MAX 256
 typedef struct {
@@ -65,6 +93,10 @@ const char *pool_bridge_url(const pool *p);
 int pool_bridge_port(const pool *p);
 int64_t pool_started_us(const pool *p);
 uint64_t pool_event_count(const pool *p);
+
+size_t pool_model_count(const pool *p);
+const pool_model *pool_model_at(const pool *p, size_t i);
+const pool_model *pool_model_find(const pool *p, int id);
 
 size_t pool_log_count(const pool *p);
 /* i = 0 is the oldest kept entry. */

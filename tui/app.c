@@ -199,6 +199,75 @@ int app_launch_browsers(app *a, ac_err *err)
 	return 0;
 }
 
+/* ---- actions ---- */
+
+static const pool_browser *live_browser(app *a, int id, ac_err *err)
+{
+	const pool_browser *b = pool_browser_find(a->pool, id);
+	if (!b) {
+		ac_errf(err, AC_ENOENT, "browser %d does not exist", id);
+		return NULL;
+	}
+	return b;
+}
+
+int app_reconnect_browser(app *a, int id, ac_err *err)
+{
+	const pool_browser *b = live_browser(a, id, err);
+	if (!b)
+		return err->code;
+	if (!bridge_is_connected(a->br, id))
+		return ac_errf(err, AC_ENOENT, "browser %d (%s) is %s: nothing to reconnect", id, b->kind,
+			       browser_state_name(b->state));
+	return bridge_reconnect(a->br, id) ? ac_errf(err, AC_EIO, "browser %d: could not send reconnect", id) : 0;
+}
+
+int app_stop_browser(app *a, int id, ac_err *err)
+{
+	const pool_browser *b = live_browser(a, id, err);
+	if (!b)
+		return err->code;
+	if (!b->managed)
+		return ac_errf(err, AC_EINVAL, "browser %d was attached by someone else: close it there", id);
+	if (!a->ln || launcher_signal(a->ln, id, SIGTERM) != 0)
+		return ac_errf(err, AC_ENOENT, "browser %d is not running", id);
+	return 0;
+}
+
+int app_start_browser(app *a, const char *family, ac_err *err)
+{
+	const browser_family *f = family_find(family);
+	if (!f)
+		return ac_errf(err, AC_EINVAL, "unknown browser '%s' (known: chromium, chrome, edge, firefox)", family);
+	if (!a->ln)
+		return ac_errf(err, AC_EINVAL, "accel-top is shutting down");
+	return launcher_start(a->ln, f, pool_next_id(a->pool), bridge_page_url(a->br), a->opt->visible, err);
+}
+
+int app_launch_model(app *a, const launch_form *f, int *model_id, ac_err *err)
+{
+	(void)a; (void)f; (void)model_id;
+	return ac_errf(err, AC_EINVAL, "running models is not built yet");
+}
+
+int app_stop_model(app *a, int model_id, ac_err *err)
+{
+	(void)a;
+	return ac_errf(err, AC_ENOENT, "model %d does not exist", model_id);
+}
+
+int app_change_precision(app *a, int model_id, int direction, ac_err *err)
+{
+	(void)a; (void)direction;
+	return ac_errf(err, AC_ENOENT, "model %d does not exist", model_id);
+}
+
+const char *app_model_name(app *a, size_t i)
+{
+	(void)a; (void)i;
+	return NULL;
+}
+
 void app_free(app *a)
 {
 	bridge_free(a->br);

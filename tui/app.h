@@ -31,6 +31,35 @@ typedef struct app {
 int app_start(app *a, uv_loop_t *loop, const options *o, ac_err *err);
 int app_launch_browsers(app *a, ac_err *err);
 
+/* ---- Actions: what keys, commands and scripts ask of the pool. Each returns 0, or a negative
+ * code with a one-line message in *err saying what is wrong and what to do. ---- */
+
+/* An attached browser is told to drop and re-open its socket; a managed one too (its page
+ * reconnects with the same id). */
+int app_reconnect_browser(app *a, int browser, ac_err *err);
+/* Stops a managed browser (SIGTERM to its process group). */
+int app_stop_browser(app *a, int browser, ac_err *err);
+/* Launches one more managed browser of this family (chromium, chrome, edge, firefox). */
+int app_start_browser(app *a, const char *family, ac_err *err);
+
+typedef struct {
+	char model[64];      /* a catalog name */
+	char precision[8];   /* fp32 fp16 int8 int4 q4f16 */
+	char platform[8];    /* webgpu webnn wasm */
+	char browser[16];    /* a family name, or "auto" */
+	int concurrency;     /* requests kept in flight (0 = use rps) */
+	double rps;          /* requests per second (0 = use concurrency) */
+	double duration_s;   /* 0 = until stopped */
+} launch_form;
+
+/* Loads the model where needed and starts a workload; *model_id names its row. */
+int app_launch_model(app *a, const launch_form *f, int *model_id, ac_err *err);
+int app_stop_model(app *a, int model_id, ac_err *err);
+/* Switches a model row to the next (+1) or previous (-1) available precision. */
+int app_change_precision(app *a, int model_id, int direction, ac_err *err);
+/* Models the launch form offers (catalog names), NULL past the end. */
+const char *app_model_name(app *a, size_t i);
+
 /* Stops browsers (SIGTERM, then SIGKILL), removes profiles, stops the bridge and closes the
  * app's handles; uv_run() returns once all is closed. */
 void app_quit(app *a, int code);
