@@ -19,6 +19,7 @@ BIN     := accel-top
 endif
 
 CORE_SRC := pool/ac.c pool/event.c pool/caps.c pool/pool.c pool/family.c pool/launcher.c \
+            pool/tensor.c pool/catalog.c pool/audio.c pool/inputs.c \
             bridge/proto.c bridge/bridge.c tui/options.c tui/snapshot.c tui/app.c
 MAIN_SRC := tui/main.c
 TEST_SRC := $(wildcard tests/unit/test-*.c) tests/unit/runner.c
@@ -48,9 +49,9 @@ $(BUILD)/bench-roundtrip: $(CORE_OBJ) $(BENCH_OBJ)
 
 # libFuzzer target for the protocol decoder: always clang, always with ASan + UBSan.
 FUZZ_CFLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS)
-build-fuzz/fuzz-proto: tests/fuzz/fuzz-proto.c bridge/proto.c bridge/proto.h
+build-fuzz/fuzz-proto: tests/fuzz/fuzz-proto.c bridge/proto.c bridge/proto.h pool/tensor.c pool/tensor.h
 	@mkdir -p build-fuzz
-	clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz-proto.c bridge/proto.c $(PKG_LIBS)
+	clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz-proto.c bridge/proto.c pool/tensor.c $(PKG_LIBS) -lm
 
 # Installs missing Debian packages and the npm packages (idempotent; quick when all is there).
 deps:

@@ -21,11 +21,6 @@ static const char *const errc_names[] = {
 	"unsupported_version", "too_large",
 };
 
-static const struct { uint8_t size; const char *name; } dtypes[DT__MAX + 1] = {
-	[DT_FLOAT32] = { 4, "float32" }, [DT_FLOAT16] = { 2, "float16" }, [DT_INT64] = { 8, "int64" },
-	[DT_INT32] = { 4, "int32" }, [DT_INT8] = { 1, "int8" }, [DT_UINT8] = { 1, "uint8" },
-	[DT_BOOL] = { 1, "bool" }, [DT_UINT16] = { 2, "uint16" }, [DT_FLOAT64] = { 8, "float64" },
-};
 
 const char *pm_type_name(pm_type t) { return (unsigned)t < PM__COUNT ? type_names[t] : "?"; }
 
@@ -35,8 +30,8 @@ const char *proto_errc_name(proto_errc c)
 	return i < sizeof errc_names / sizeof errc_names[0] ? errc_names[i] : "internal";
 }
 
-size_t proto_dtype_size(uint8_t d) { return d >= 1 && d <= DT__MAX ? dtypes[d].size : 0; }
-const char *proto_dtype_name(uint8_t d) { return d >= 1 && d <= DT__MAX ? dtypes[d].name : "?"; }
+size_t proto_dtype_size(uint8_t d) { return dtype_size(d); }
+const char *proto_dtype_name(uint8_t d) { return dtype_name(d); }
 
 static int fail(char *err, size_t errlen, int code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static int fail(char *err, size_t errlen, int code, const char *fmt, ...)

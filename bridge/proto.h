@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../pool/tensor.h" /* dtype numbers */
+
 #define PROTO_NAME "accel.v1"
 #define PROTO_VERSION 1
 #define PROTO_MAX_RANK 8
@@ -38,10 +40,6 @@ typedef struct {
 	cJSON *root;       /* the whole message; owned, freed by proto_msg_free */
 } proto_msg;
 
-typedef enum {
-	DT_FLOAT32 = 1, DT_FLOAT16, DT_INT64, DT_INT32, DT_INT8, DT_UINT8, DT_BOOL, DT_UINT16, DT_FLOAT64,
-	DT__MAX = DT_FLOAT64
-} proto_dtype;
 
 typedef struct {
 	uint8_t dtype, rank;

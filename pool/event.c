@@ -13,6 +13,19 @@ static const char *const kind_names[EV__COUNT] = {
 	[EV_BROWSER_EXITED] = "browser_exited",
 	[EV_BROWSER_FAILED] = "browser_failed",
 	[EV_ERROR] = "error",
+	[EV_WORKLOAD_STARTED] = "workload_started",
+	[EV_WORKLOAD_STOPPED] = "workload_stopped",
+	[EV_PRECISION_CHANGED] = "precision_changed",
+	[EV_SESSION_LOADING] = "session_loading",
+	[EV_SESSION_READY] = "session_ready",
+	[EV_SESSION_FAILED] = "session_failed",
+	[EV_SESSION_UNLOADED] = "session_unloaded",
+	[EV_REQUEST_QUEUED] = "request_queued",
+	[EV_REQUEST_SENT] = "request_sent",
+	[EV_REQUEST_DONE] = "request_done",
+	[EV_REQUEST_FAILED] = "request_failed",
+	[EV_REQUEST_REQUEUED] = "request_requeued",
+	[EV_VERIFIED] = "verified",
 };
 
 const char *ev_kind_name(ev_kind k)
@@ -37,6 +50,23 @@ cJSON *ev_to_json(const ac_event *ev)
 	cJSON_AddNumberToObject(j, "t_us", (double)ev->t_us);
 	if (ev->browser)
 		cJSON_AddNumberToObject(j, "browser", ev->browser);
+	if (ev->model)
+		cJSON_AddNumberToObject(j, "model", ev->model);
+	if (ev->session)
+		cJSON_AddNumberToObject(j, "session", ev->session);
+	if (ev->request)
+		cJSON_AddNumberToObject(j, "request", (double)ev->request);
+	if (ev->x[0] || ev->x[1] || ev->x[2]) {
+		cJSON *x = cJSON_AddArrayToObject(j, "x");
+		for (int i = 0; i < 3; i++)
+			cJSON_AddItemToArray(x, cJSON_CreateNumber(ev->x[i]));
+	}
+	if (ev->name)
+		cJSON_AddStringToObject(j, "name", ev->name);
+	if (ev->precision)
+		cJSON_AddStringToObject(j, "precision", ev->precision);
+	if (ev->platform)
+		cJSON_AddStringToObject(j, "platform", ev->platform);
 	if (ev->num)
 		cJSON_AddNumberToObject(j, "num", (double)ev->num);
 	if (ev->num2)
@@ -74,6 +104,17 @@ int ev_from_json(const cJSON *j, ac_event *ev, ac_err *err)
 	ev->kind = (ev_kind)k;
 	ev->t_us = num_or(j, "t_us", 0);
 	ev->browser = (int)num_or(j, "browser", 0);
+	ev->model = (int)num_or(j, "model", 0);
+	ev->session = (int)num_or(j, "session", 0);
+	ev->request = num_or(j, "request", 0);
+	const cJSON *x = cJSON_GetObjectItemCaseSensitive(j, "x");
+	for (int i = 0; i < 3 && cJSON_IsArray(x); i++) {
+		const cJSON *v = cJSON_GetArrayItem(x, i);
+		ev->x[i] = cJSON_IsNumber(v) ? v->valuedouble : 0;
+	}
+	ev->name = str_or_null(j, "name");
+	ev->precision = str_or_null(j, "precision");
+	ev->platform = str_or_null(j, "platform");
 	ev->num = num_or(j, "num", 0);
 	ev->num2 = num_or(j, "num2", 0);
 	ev->family = str_or_null(j, "family");

@@ -25,6 +25,25 @@ typedef enum {
 	EV_BROWSER_EXITED,   /* browser; num = exit status; num2 = signal; text = description */
 	EV_BROWSER_FAILED,   /* browser; text = why it could not be launched */
 	EV_ERROR,            /* browser (0 = none); text = message */
+	/* models: a row is one workload of (model, precision, platform) */
+	EV_WORKLOAD_STARTED, /* model = row; name, precision, platform; family = browser kind or "auto"
+	                        or "#ID"; num = concurrency; x[0] = req/s; num2 = requests to run
+	                        (0 = until stopped); x[1] = warm-up requests excluded from figures;
+	                        text = model type */
+	EV_WORKLOAD_STOPPED, /* model; text = why */
+	EV_PRECISION_CHANGED,/* model; precision = the new one */
+	EV_SESSION_LOADING,  /* browser, session, model; precision, platform (requested); text = file */
+	EV_SESSION_READY,    /* browser, session; x[0] = load_ms; platform = EP used; data = metadata */
+	EV_SESSION_FAILED,   /* browser, session; text = the browser's error */
+	EV_SESSION_UNLOADED, /* browser, session */
+	EV_REQUEST_QUEUED,   /* model, request */
+	EV_REQUEST_SENT,     /* model, request, browser, session */
+	EV_REQUEST_DONE,     /* model, request, browser, session; x[0] total ms (ours), x[1] compute
+	                        ms (page), x[2] page queue ms */
+	EV_REQUEST_FAILED,   /* model, request, browser (0 = none), session; text = why */
+	EV_REQUEST_REQUEUED, /* model, request, browser it was on; text = why (browser lost) */
+	EV_VERIFIED,         /* model, browser; precision, platform; x[0] max abs err, x[1] normalised
+	                        err, x[2] tolerance; num = 1 within tolerance; text = against what */
 	EV__COUNT
 } ev_kind;
 
@@ -32,11 +51,17 @@ typedef struct {
 	ev_kind kind;
 	int64_t t_us;       /* wall clock, microseconds since the epoch */
 	int browser;        /* browser id, 0 = none */
+	int model;          /* model row id, 0 = none */
+	int session;        /* session key within its browser, 0 = none */
+	int64_t request;    /* request id, 0 = none */
 	int64_t num;
 	int64_t num2;
-	const char *family; /* borrowed; the pool copies what it keeps */
-	const char *text;   /* borrowed */
-	const cJSON *data;  /* borrowed */
+	double x[3];        /* measurements, kind-specific */
+	/* strings and data are borrowed; the pool copies what it keeps */
+	const char *family;
+	const char *text;
+	const char *name, *precision, *platform;
+	const cJSON *data;
 } ac_event;
 
 const char *ev_kind_name(ev_kind k);

@@ -1,0 +1,270 @@
+#include "catalog.h"
+
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *const prec_names[PREC__COUNT] = { "fp32", "fp16", "int8", "int4", "q4f16" };
+static const char *const prec_files[PREC__COUNT] = {
+	"model.onnx", "model_fp16.onnx", "model_quantized.onnx", "model_q4.onnx", "model_q4f16.onnx",
+};
+
+const char *prec_name(ac_precision p) { return (unsigned)p < PREC__COUNT ? prec_names[p] : "?"; }
+const char *prec_file(ac_precision p) { return (unsigned)p < PREC__COUNT ? prec_files[p] : "?"; }
+
+int prec_from_name(const char *name)
+{
+	for (int i = 0; name && i < PREC__COUNT; i++)
+		if (strcmp(name, prec_names[i]) == 0)
+			return i;
+	return AC_EINVAL;
+}
+
+int prec_from_bits(int bits, bool mixed)
+{
+	if (mixed)
+		return bits == 4 || bits == 16 ? PREC_Q4F16 : AC_EINVAL;
+	switch (bits) {
+	case 32: return PREC_FP32;
+	case 16: return PREC_FP16;
+	case 8: return PREC_INT8;
+	case 4: return PREC_INT4;
+	default: return AC_EINVAL;
+	}
+}
+
+static const struct { const char *name; fill_kind kind; } fills[] = {
+	{ "tokens", FILL_TOKENS }, { "ones", FILL_ONES }, { "zeros", FILL_ZEROS },
+	{ "uniform", FILL_UNIFORM }, { "normal", FILL_NORMAL }, { "audio_logmel", FILL_AUDIO_LOGMEL },
+	{ "audio_pcm", FILL_AUDIO_PCM }, { "scalar", FILL_SCALAR },
+};
+
+static const char *const dtypes[] = { "float32", "float16", "int64", "int32", "int8", "uint8", "bool", NULL };
+
+static double num(const cJSON *o, const char *k, double dflt)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsNumber(v) ? v->valuedouble : dflt;
+}
+
+static int parse_input(const cJSON *in, const cJSON *dims, const char *path, int idx, cat_input *ci, ac_err *err)
+{
+	const cJSON *name = cJSON_GetObjectItemCaseSensitive(in, "name");
+	const cJSON *dtype = cJSON_GetObjectItemCaseSensitive(in, "dtype");
+	const cJSON *shape = cJSON_GetObjectItemCaseSensitive(in, "shape");
+	const cJSON *fill = cJSON_GetObjectItemCaseSensitive(in, "fill");
+	if (!cJSON_IsString(name) || !cJSON_IsString(dtype) || !cJSON_IsArray(shape) || !cJSON_IsObject(fill))
+		return ac_errf(err, AC_EINVAL, "%s: inputs[%d] needs string 'name' and 'dtype', array 'shape', object 'fill'",
+			       path, idx);
+	ac_strlcpy(ci->name, name->valuestring, sizeof ci->name);
+	ac_strlcpy(ci->dtype, dtype->valuestring, sizeof ci->dtype);
+	int ok = 0;
+	for (int i = 0; dtypes[i]; i++)
+		ok |= strcmp(dtypes[i], ci->dtype) == 0;
+	if (!ok)
+		return ac_errf(err, AC_EINVAL, "%s: input '%s' has unsupported dtype '%s'", path, ci->name, ci->dtype);
+	ci->rank = cJSON_GetArraySize(shape);
+	if (ci->rank > CAT_MAX_RANK)
+		return ac_errf(err, AC_EINVAL, "%s: input '%s' has rank %d (at most %d)", path, ci->name, ci->rank, CAT_MAX_RANK);
+	for (int d = 0; d < ci->rank; d++) {
+		const cJSON *v = cJSON_GetArrayItem(shape, d);
+		if (cJSON_IsString(v)) {
+			const cJSON *dv = cJSON_GetObjectItemCaseSensitive(dims, v->valuestring);
+			if (!cJSON_IsNumber(dv))
+				return ac_errf(err, AC_EINVAL, "%s: input '%s' uses dim '%s', which 'dims' does not define",
+					       path, ci->name, v->valuestring);
+			ci->dims[d] = (int64_t)dv->valuedouble;
+		} else if (cJSON_IsNumber(v)) {
+			ci->dims[d] = (int64_t)v->valuedouble;
+		} else {
+			return ac_errf(err, AC_EINVAL, "%s: input '%s' shape[%d] is neither a number nor a dim name",
+				       path, ci->name, d);
+		}
+		if (ci->dims[d] < 1 || ci->dims[d] > (1 << 24))
+			return ac_errf(err, AC_EINVAL, "%s: input '%s' dim %d is %lld", path, ci->name, d, (long long)ci->dims[d]);
+	}
+	const cJSON *kind = cJSON_GetObjectItemCaseSensitive(fill, "kind");
+	size_t k;
+	for (k = 0; k < sizeof fills / sizeof fills[0]; k++)
+		if (cJSON_IsString(kind) && strcmp(kind->valuestring, fills[k].name) == 0)
+			break;
+	if (k == sizeof fills / sizeof fills[0])
+		return ac_errf(err, AC_EINVAL, "%s: input '%s' has unknown fill kind '%s'", path, ci->name,
+			       cJSON_IsString(kind) ? kind->valuestring : "(none)");
+	ci->fill = fills[k].kind;
+	switch (ci->fill) {
+	case FILL_TOKENS:
+		ci->vocab = (int64_t)num(fill, "vocab_size", 0);
+		if (ci->vocab < 1)
+			return ac_errf(err, AC_EINVAL, "%s: input '%s' needs fill.vocab_size >= 1", path, ci->name);
+		break;
+	case FILL_UNIFORM: ci->a = num(fill, "low", -1); ci->b = num(fill, "high", 1); break;
+	case FILL_NORMAL: ci->a = num(fill, "mean", 0); ci->b = num(fill, "std", 1); break;
+	case FILL_SCALAR: ci->a = num(fill, "value", 0); break;
+	case FILL_AUDIO_LOGMEL:
+		ci->n_mels = (int)num(fill, "n_mels", 80);
+		ci->frames = (int)num(fill, "frames", 3000);
+		if (ci->n_mels != 80)
+			return ac_errf(err, AC_EINVAL, "%s: input '%s': only 80 mel bins are supported", path, ci->name);
+		break;
+	case FILL_AUDIO_PCM: ci->samples = (int)num(fill, "samples", 512); break;
+	default: break;
+	}
+	return 0;
+}
+
+int catalog_parse_manifest(const char *json, const char *path, cat_model *m, ac_err *err)
+{
+	cJSON *j = cJSON_Parse(json);
+	if (!j)
+		return ac_errf(err, AC_EINVAL, "%s: not valid JSON", path);
+	int rc = 0;
+	const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(j, "format");
+	const cJSON *name = cJSON_GetObjectItemCaseSensitive(j, "name");
+	const cJSON *type = cJSON_GetObjectItemCaseSensitive(j, "type");
+	const cJSON *dims = cJSON_GetObjectItemCaseSensitive(j, "dims");
+	const cJSON *inputs = cJSON_GetObjectItemCaseSensitive(j, "inputs");
+	const cJSON *outputs = cJSON_GetObjectItemCaseSensitive(j, "outputs");
+	const cJSON *tol = cJSON_GetObjectItemCaseSensitive(j, "tolerance");
+	if (!cJSON_IsNumber(fmt) || fmt->valueint != 1) {
+		rc = ac_errf(err, AC_EINVAL, "%s: 'format' must be 1", path);
+		goto out;
+	}
+	if (!cJSON_IsString(name) || !name->valuestring[0] || strlen(name->valuestring) >= sizeof m->name ||
+	    strchr(name->valuestring, '/')) {
+		rc = ac_errf(err, AC_EINVAL, "%s: 'name' must be a short string without '/'", path);
+		goto out;
+	}
+	if (!cJSON_IsString(type) || (strcmp(type->valuestring, "text") && strcmp(type->valuestring, "vision") &&
+				      strcmp(type->valuestring, "audio") && strcmp(type->valuestring, "multimodal"))) {
+		rc = ac_errf(err, AC_EINVAL, "%s: 'type' must be text, vision, audio or multimodal", path);
+		goto out;
+	}
+	if (!cJSON_IsArray(inputs) || cJSON_GetArraySize(inputs) < 1 || cJSON_GetArraySize(inputs) > CAT_MAX_IO) {
+		rc = ac_errf(err, AC_EINVAL, "%s: 'inputs' must be a list of 1 to %d inputs", path, CAT_MAX_IO);
+		goto out;
+	}
+	ac_strlcpy(m->name, name->valuestring, sizeof m->name);
+	ac_strlcpy(m->type, type->valuestring, sizeof m->type);
+	const cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "description");
+	ac_strlcpy(m->description, cJSON_IsString(d) ? d->valuestring : "", sizeof m->description);
+	const cJSON *src = cJSON_GetObjectItemCaseSensitive(j, "source");
+	ac_strlcpy(m->source, cJSON_IsString(src) ? src->valuestring : "", sizeof m->source);
+	m->n_inputs = 0;
+	const cJSON *in;
+	cJSON_ArrayForEach(in, inputs) {
+		if ((rc = parse_input(in, dims, path, m->n_inputs, &m->inputs[m->n_inputs], err)))
+			goto out;
+		m->n_inputs++;
+	}
+	m->n_outputs = 0;
+	const cJSON *o;
+	cJSON_ArrayForEach(o, outputs) {
+		const cJSON *on = cJSON_GetObjectItemCaseSensitive(o, "name");
+		if (!cJSON_IsString(on) || m->n_outputs == CAT_MAX_IO) {
+			rc = ac_errf(err, AC_EINVAL, "%s: outputs[%d] needs a string 'name' (at most %d outputs)", path,
+				     m->n_outputs, CAT_MAX_IO);
+			goto out;
+		}
+		ac_strlcpy(m->outputs[m->n_outputs++], on->valuestring, sizeof m->outputs[0]);
+	}
+	static const double dflt_tol[PREC__COUNT] = { 1e-4, 2e-2, 5e-2, 0.2, 0.2 };
+	for (int p = 0; p < PREC__COUNT; p++)
+		m->tolerance[p] = num(tol, prec_names[p], dflt_tol[p]);
+out:
+	cJSON_Delete(j);
+	return rc;
+}
+
+static char *slurp(const char *path, size_t max)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	char *buf = malloc(max + 1);
+	size_t n = buf ? fread(buf, 1, max, f) : 0;
+	fclose(f);
+	if (buf)
+		buf[n] = '\0';
+	return buf;
+}
+
+int catalog_add_dir(catalog *c, const char *dir, ac_err *err)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return ac_errf(err, -errno, "models directory %s: %s", dir, strerror(errno));
+	if (c->n_roots == CAT_MAX_ROOTS) {
+		closedir(d);
+		return ac_errf(err, AC_EINVAL, "too many models directories (at most %d)", CAT_MAX_ROOTS);
+	}
+	int root = c->n_roots++;
+	ac_strlcpy(c->roots[root], dir, sizeof c->roots[root]);
+	int rc = 0;
+	struct dirent *e;
+	while (!rc && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char path[4200];
+		snprintf(path, sizeof path, "%.3000s/%.255s/accel.json", dir, e->d_name);
+		if (access(path, F_OK) != 0)
+			continue;
+		char *json = slurp(path, 1 << 20);
+		if (!json) {
+			rc = ac_errf(err, AC_EIO, "%s: cannot read: %s", path, strerror(errno));
+			break;
+		}
+		if (c->n == CAT_MAX_MODELS) {
+			free(json);
+			rc = ac_errf(err, AC_EINVAL, "too many models (at most %d)", CAT_MAX_MODELS);
+			break;
+		}
+		cat_model *m = &c->models[c->n];
+		memset(m, 0, sizeof *m);
+		rc = catalog_parse_manifest(json, path, m, err);
+		free(json);
+		if (rc)
+			break;
+		if (strcmp(m->name, e->d_name) != 0) {
+			rc = ac_errf(err, AC_EINVAL, "%s: 'name' is '%s' but the folder is '%s'", path, m->name, e->d_name);
+			break;
+		}
+		if (catalog_find(c, m->name))
+			continue; /* an earlier directory provides this name: the first one wins */
+		snprintf(m->dir, sizeof m->dir, "%.3000s/%.255s", dir, e->d_name);
+		m->root = root;
+		int any = 0;
+		for (int p = 0; p < PREC__COUNT; p++) {
+			char f[4400];
+			snprintf(f, sizeof f, "%s/onnx/%s", m->dir, prec_files[p]);
+			m->has[p] = access(f, R_OK) == 0;
+			any |= m->has[p];
+		}
+		if (!any) {
+			rc = ac_errf(err, AC_ENOENT, "%s/onnx/ holds none of model.onnx, model_fp16.onnx, "
+				     "model_quantized.onnx, model_q4.onnx, model_q4f16.onnx", m->dir);
+			break;
+		}
+		c->n++;
+	}
+	closedir(d);
+	return rc;
+}
+
+const cat_model *catalog_find(const catalog *c, const char *name)
+{
+	for (int i = 0; name && i < c->n; i++)
+		if (strcmp(c->models[i].name, name) == 0)
+			return &c->models[i];
+	return NULL;
+}
+
+void catalog_url(const cat_model *m, ac_precision p, char *out, size_t cap)
+{
+	snprintf(out, cap, "/models/%d/%s/onnx/%s", m->root, m->name, prec_file(p));
+}

@@ -1,0 +1,79 @@
+/* The model library: model directories laid out as transformers.js lays out ONNX exports.
+ *
+ *   <dir>/<name>/accel.json          manifest (format 1; see models/README.md)
+ *   <dir>/<name>/onnx/model.onnx     fp32            model_fp16.onnx   fp16
+ *   model_quantized.onnx  int8       model_q4.onnx   int4               model_q4f16.onnx  q4f16
+ *
+ * A variant whose file is absent is absent: nothing is substituted. */
+#ifndef AC_CATALOG_H
+#define AC_CATALOG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ac.h"
+
+typedef enum { PREC_FP32, PREC_FP16, PREC_INT8, PREC_INT4, PREC_Q4F16, PREC__COUNT } ac_precision;
+
+typedef enum {
+	FILL_TOKENS, FILL_ONES, FILL_ZEROS, FILL_UNIFORM, FILL_NORMAL, FILL_AUDIO_LOGMEL, FILL_AUDIO_PCM,
+	FILL_SCALAR
+} fill_kind;
+
+#define CAT_MAX_IO 8
+#define CAT_MAX_RANK 8
+#define CAT_MAX_MODELS 64
+#define CAT_MAX_ROOTS 8
+
+typedef struct {
+	char name[64];
+	char dtype[12];       /* float32, int64, ... */
+	int rank;
+	int64_t dims[CAT_MAX_RANK]; /* symbolic dims resolved through the manifest's "dims" */
+	fill_kind fill;
+	double a, b;          /* uniform low/high, normal mean/std, scalar value */
+	int64_t vocab;        /* tokens */
+	int n_mels, frames, samples; /* audio */
+} cat_input;
+
+typedef struct {
+	char name[64];
+	char type[16];        /* text vision audio multimodal */
+	char description[160];
+	char source[160];
+	char dir[4096];       /* the model's folder */
+	int root;             /* index of its models directory: served at /models/ROOT/NAME/ */
+	bool has[PREC__COUNT];
+	double tolerance[PREC__COUNT]; /* normalised error allowed against fp32 on wasm */
+	cat_input inputs[CAT_MAX_IO];
+	int n_inputs;
+	char outputs[CAT_MAX_IO][64];
+	int n_outputs;
+} cat_model;
+
+typedef struct {
+	cat_model models[CAT_MAX_MODELS];
+	int n;
+	char roots[CAT_MAX_ROOTS][4096];
+	int n_roots;
+} catalog;
+
+const char *prec_name(ac_precision p);          /* fp32 ... */
+const char *prec_file(ac_precision p);          /* model.onnx ... */
+int prec_from_name(const char *name);           /* negative if unknown */
+/* --precision 4|8|16|32 (+ --mixed-precision) */
+int prec_from_bits(int bits, bool mixed);
+
+/* Adds every model under dir (each subfolder with an accel.json). A malformed manifest is an
+ * error naming the file and the problem; a folder without accel.json is skipped. */
+int catalog_add_dir(catalog *c, const char *dir, ac_err *err);
+
+/* Parses one manifest into m (dir and root set by the caller). */
+int catalog_parse_manifest(const char *json, const char *path, cat_model *m, ac_err *err);
+
+const cat_model *catalog_find(const catalog *c, const char *name);
+
+/* "/models/ROOT/NAME/onnx/FILE" */
+void catalog_url(const cat_model *m, ac_precision p, char *out, size_t cap);
+
+#endif
