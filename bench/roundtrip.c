@@ -320,7 +320,7 @@ int main(int argc, char **argv)
 	uv_loop_t *loop = uv_default_loop();
 	int rc = app_start(&b.a, loop, &o, &err);
 	if (!rc) {
-		pool_set_listener(b.a.pool, on_event, &b.a);
+		pool_add_listener(b.a.pool, on_event, &b.a);
 		rc = app_launch_browsers(&b.a, &err);
 	}
 	if (rc) {

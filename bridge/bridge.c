@@ -12,6 +12,7 @@
 
 #define RX_CHUNK (256 * 1024)
 #define PENDING_MAX 64
+#define MAX_MOUNTS 12
 
 typedef struct txmsg {
 	struct txmsg *next;
@@ -39,6 +40,8 @@ typedef struct conn {
 	proto_msg pending_msg;
 	uint32_t frames_left, frames_next;
 	size_t frames_bytes;
+	unsigned char *fbuf[PROTO_MAX_TENSORS]; /* kept frames of a result */
+	size_t flen[PROTO_MAX_TENSORS];
 	/* outgoing */
 	txmsg *tx_head, *tx_tail;
 	/* our requests waiting for a reply */
@@ -59,7 +62,8 @@ struct bridge {
 	conn *conns;
 	uv_timer_t heartbeat;
 	struct lws_protocols protocols[3];
-	struct lws_http_mount mounts[2];
+	struct lws_http_mount mounts[MAX_MOUNTS];
+	char mount_points[MAX_MOUNTS][24];
 	bool stopping;
 };
 
@@ -205,6 +209,8 @@ static void conn_release(conn *c)
 	}
 	free(c->rx);
 	proto_msg_free(&c->pending_msg);
+	for (int i = 0; i < PROTO_MAX_TENSORS; i++)
+		free(c->fbuf[i]);
 	if (c->browser) {
 		char why[224];
 		if (c->close_reason[0])
@@ -281,6 +287,27 @@ static void on_reply(conn *c, pm_type type, uint32_t id, size_t bytes)
 		b->sink.on_reply(b->sink.ctx, c->browser, type, id, rtt, bytes);
 }
 
+/* A message and all its frames are in. */
+static void complete(conn *c, proto_msg *m)
+{
+	bridge *b = c->br;
+	if (m->type == PM_ECHO) {
+		on_reply(c, PM_ECHO, m->id, c->frames_bytes);
+	} else if (b->sink.on_response) {
+		proto_frame frames[PROTO_MAX_TENSORS];
+		char err[160];
+		uint32_t n = 0;
+		for (; n < m->tensors; n++)
+			if (proto_decode_frame(c->fbuf[n], c->flen[n], &frames[n], err, sizeof err))
+				break; /* checked on arrival already */
+		b->sink.on_response(b->sink.ctx, c->browser, m, frames, (int)n);
+	}
+	for (uint32_t i = 0; i < m->tensors && i < PROTO_MAX_TENSORS; i++) {
+		free(c->fbuf[i]);
+		c->fbuf[i] = NULL;
+	}
+}
+
 static void on_text(conn *c)
 {
 	bridge *b = c->br;
@@ -316,8 +343,9 @@ static void on_text(conn *c)
 		on_reply(c, PM_PONG, m.id, 0);
 		break;
 	case PM_ECHO:
+	case PM_RESULT:
 		if (m.tensors == 0) {
-			on_reply(c, PM_ECHO, m.id, 0);
+			complete(c, &m);
 			break;
 		}
 		c->pending_msg = m; /* complete once its frames are in */
@@ -325,7 +353,16 @@ static void on_text(conn *c)
 		c->frames_next = 0;
 		c->frames_bytes = 0;
 		return;
+	case PM_LOADED:
+	case PM_UNLOADED:
+		if (b->sink.on_response)
+			b->sink.on_response(b->sink.ctx, c->browser, &m, NULL, 0);
+		break;
 	case PM_ERROR: {
+		if (m.has_id && b->sink.on_response) { /* the answer to one of our requests */
+			b->sink.on_response(b->sink.ctx, c->browser, &m, NULL, 0);
+			break;
+		}
 		const cJSON *code = cJSON_GetObjectItemCaseSensitive(m.root, "code");
 		const cJSON *msg = cJSON_GetObjectItemCaseSensitive(m.root, "message");
 		char text[400];
@@ -355,10 +392,16 @@ static void on_binary(conn *c)
 		send_error(c, true, f.req_id, PE_OUT_OF_ORDER, err);
 		return;
 	}
+	if (c->pending_msg.type == PM_RESULT) { /* keep the frame: take the receive buffer */
+		c->fbuf[f.index] = c->rx;
+		c->flen[f.index] = c->rx_len;
+		c->rx = NULL;
+		c->rx_cap = 0;
+	}
 	c->frames_next++;
 	c->frames_bytes += c->rx_len;
 	if (--c->frames_left == 0) {
-		on_reply(c, c->pending_msg.type, c->pending_msg.id, c->frames_bytes);
+		complete(c, &c->pending_msg);
 		proto_msg_free(&c->pending_msg);
 	}
 }
@@ -539,14 +582,26 @@ int bridge_start(uv_loop_t *loop, const bridge_config *cfg, const bridge_sink *s
 		.name = PROTO_NAME, .callback = ws_cb, .per_session_data_size = sizeof(conn),
 		.rx_buffer_size = RX_CHUNK, .tx_packet_size = RX_CHUNK,
 	};
-	b->mounts[1] = (struct lws_http_mount){
+	/* / is the page, /ort the onnxruntime-web files, /models/N each models directory */
+	int nm = 0;
+	b->mounts[nm++] = (struct lws_http_mount){
+		.mountpoint = "/", .mountpoint_len = 1, .origin = cfg->www_dir,
+		.def = "index.html", .origin_protocol = LWSMPRO_FILE, .extra_mimetypes = &mime_mjs,
+	};
+	b->mounts[nm++] = (struct lws_http_mount){
 		.mountpoint = "/ort", .mountpoint_len = 4, .origin = cfg->ort_dir,
 		.origin_protocol = LWSMPRO_FILE, .extra_mimetypes = &mime_mjs,
 	};
-	b->mounts[0] = (struct lws_http_mount){
-		.mount_next = &b->mounts[1], .mountpoint = "/", .mountpoint_len = 1, .origin = cfg->www_dir,
-		.def = "index.html", .origin_protocol = LWSMPRO_FILE, .extra_mimetypes = &mime_mjs,
-	};
+	for (int i = 0; i < cfg->n_model_dirs && nm < MAX_MOUNTS; i++) {
+		snprintf(b->mount_points[nm], sizeof b->mount_points[nm], "/models/%d", i);
+		b->mounts[nm] = (struct lws_http_mount){
+			.mountpoint = b->mount_points[nm], .mountpoint_len = (unsigned char)strlen(b->mount_points[nm]),
+			.origin = cfg->model_dirs[i], .origin_protocol = LWSMPRO_FILE, .extra_mimetypes = &mime_mjs,
+		};
+		nm++;
+	}
+	for (int i = 0; i + 1 < nm; i++)
+		b->mounts[i].mount_next = &b->mounts[i + 1];
 
 	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
 	struct lws_context_creation_info info;
@@ -630,6 +685,23 @@ int bridge_echo(bridge *b, int browser, size_t bytes, uint32_t *id_out)
 	if (!rc)
 		rc = enqueue(c, LWS_WRITE_BINARY, buf, hl + bytes);
 	free(buf);
+	if (id_out)
+		*id_out = id;
+	return rc;
+}
+
+int bridge_request(bridge *b, int browser, cJSON *msg, const bridge_blob *frames, int n, uint32_t *id_out)
+{
+	conn *c = find_conn(b, browser);
+	if (!c)
+		return AC_ENOENT;
+	uint32_t id = ++c->next_id;
+	cJSON_DeleteItemFromObjectCaseSensitive(msg, "id");
+	cJSON_AddNumberToObject(msg, "id", id);
+	char *s = cJSON_PrintUnformatted(msg);
+	int rc = enqueue_text(c, s);
+	for (int i = 0; !rc && i < n; i++)
+		rc = enqueue(c, LWS_WRITE_BINARY, frames[i].data, frames[i].len);
 	if (id_out)
 		*id_out = id;
 	return rc;

@@ -25,6 +25,8 @@ typedef struct {
 	size_t max_message;       /* bytes; larger messages close the connection with 1009 */
 	const char *www_dir;      /* served at / */
 	const char *ort_dir;      /* served at /ort/ */
+	const char *const *model_dirs; /* served at /models/0/, /models/1/, ... */
+	int n_model_dirs;
 	unsigned heartbeat_ms;    /* ping interval, both ways */
 	unsigned timeout_ms;      /* silence after which a browser is lost */
 } bridge_config;
@@ -36,8 +38,16 @@ typedef struct {
 	int (*resolve_id)(void *ctx, bool has_requested, uint32_t requested);
 	/* Optional: a reply to bridge_ping()/bridge_echo() arrived (benchmarks, tests). */
 	void (*on_reply)(void *ctx, int browser, pm_type type, uint32_t id, uint64_t rtt_ns, size_t bytes);
+	/* A reply to bridge_request(): loaded, result (with its frames), unloaded, or an error that
+	 * names a request id. Frames point into buffers freed after the call. */
+	void (*on_response)(void *ctx, int browser, const proto_msg *m, const proto_frame *frames, int n);
 	void *ctx;
 } bridge_sink;
+
+typedef struct {
+	const void *data;   /* one complete binary frame: header + data */
+	size_t len;
+} bridge_blob;
 
 int bridge_start(uv_loop_t *loop, const bridge_config *cfg, const bridge_sink *sink, bridge **out, ac_err *err);
 
@@ -50,6 +60,8 @@ const char *bridge_public_url(const bridge *b);
 /* Sends to a connected browser; AC_ENOENT when it has no open connection. */
 int bridge_send_text(bridge *b, int browser, const char *json);
 int bridge_ping(bridge *b, int browser, uint32_t *id);
+/* Sends msg (a JSON object; the bridge sets its "id") followed by n binary frames. */
+int bridge_request(bridge *b, int browser, cJSON *msg, const bridge_blob *frames, int n, uint32_t *id);
 int bridge_echo(bridge *b, int browser, size_t bytes, uint32_t *id);
 int bridge_reconnect(bridge *b, int browser);
 bool bridge_is_connected(const bridge *b, int browser);

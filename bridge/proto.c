@@ -9,11 +9,22 @@
 static const char *const type_names[PM__COUNT] = {
 	[PM_HELLO] = "hello", [PM_WELCOME] = "welcome", [PM_PING] = "ping", [PM_PONG] = "pong",
 	[PM_ECHO] = "echo", [PM_RECONNECT] = "reconnect", [PM_ERROR] = "error",
+	[PM_LOAD] = "load", [PM_LOADED] = "loaded", [PM_RUN] = "run", [PM_RESULT] = "result",
+	[PM_UNLOAD] = "unload", [PM_UNLOADED] = "unloaded",
 };
 
 /* Which types must carry an id (requests and replies); reconnect is a notice, error may lack one. */
 static const bool needs_id[PM__COUNT] = {
 	[PM_HELLO] = true, [PM_WELCOME] = true, [PM_PING] = true, [PM_PONG] = true, [PM_ECHO] = true,
+	[PM_LOAD] = true, [PM_LOADED] = true, [PM_RUN] = true, [PM_RESULT] = true, [PM_UNLOAD] = true,
+	[PM_UNLOADED] = true,
+};
+
+/* Which types carry binary frames ("tensors") and a "session" key. */
+static const bool has_tensors[PM__COUNT] = { [PM_ECHO] = true, [PM_RUN] = true, [PM_RESULT] = true };
+static const bool has_session[PM__COUNT] = {
+	[PM_LOAD] = true, [PM_LOADED] = true, [PM_RUN] = true, [PM_RESULT] = true, [PM_UNLOAD] = true,
+	[PM_UNLOADED] = true,
 };
 
 static const char *const errc_names[] = {
@@ -113,10 +124,26 @@ int proto_decode_text(const char *buf, size_t len, proto_msg *m, char *err, size
 			goto out;
 		}
 	}
-	if (t == PM_ECHO) {
+	if (has_tensors[t]) {
 		const cJSON *n = cJSON_GetObjectItemCaseSensitive(root, "tensors");
 		if (!as_u32(n, &m->tensors) || m->tensors > PROTO_MAX_TENSORS) {
-			rc = fail(err, errlen, PE_BAD_MESSAGE, "'echo' needs 'tensors' from 0 to %d", PROTO_MAX_TENSORS);
+			rc = fail(err, errlen, PE_BAD_MESSAGE, "'%s' needs 'tensors' from 0 to %d", type_names[t],
+				  PROTO_MAX_TENSORS);
+			goto out;
+		}
+	}
+	if (has_session[t]) {
+		const cJSON *n = cJSON_GetObjectItemCaseSensitive(root, "session");
+		if (!as_u32(n, &m->session)) {
+			rc = fail(err, errlen, PE_BAD_MESSAGE, "'%s' needs an integer 'session'", type_names[t]);
+			goto out;
+		}
+	}
+	if (t == PM_RESULT || t == PM_LOADED) {
+		const char *key = t == PM_RESULT ? "compute_ms" : "load_ms";
+		const cJSON *n = cJSON_GetObjectItemCaseSensitive(root, key);
+		if (!cJSON_IsNumber(n) || !(n->valuedouble >= 0)) {
+			rc = fail(err, errlen, PE_BAD_MESSAGE, "'%s' needs a number '%s' >= 0", type_names[t], key);
 			goto out;
 		}
 	}

@@ -1,24 +1,8 @@
-#include "pool.h"
+#include "pool_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct pool {
-	pool_browser *browsers;
-	size_t n, cap;
-	int last_id;
-	char bridge_url[256];
-	int bridge_port;
-	int64_t started_us;
-	uint64_t events, errors;
-	pool_model *models;
-	size_t n_models, cap_models;
-	pool_log_entry log[POOL_LOG_MAX];
-	size_t log_head, log_len;
-	pool_listener listener;
-	void *listener_ctx;
-};
 
 static const char *const state_names[] = { "launching", "connected", "lost", "exited" };
 
@@ -42,13 +26,20 @@ void pool_free(pool *p)
 		return;
 	free(p->browsers);
 	free(p->models);
+	free(p->stats);
+	free(p->sessions);
+	free(p->requests);
 	free(p);
 }
 
-void pool_set_listener(pool *p, pool_listener fn, void *ctx)
+int pool_add_listener(pool *p, pool_listener fn, void *ctx)
 {
-	p->listener = fn;
-	p->listener_ctx = ctx;
+	if (p->n_listeners == POOL_MAX_LISTENERS)
+		return AC_ENOMEM;
+	p->listeners[p->n_listeners] = fn;
+	p->listener_ctx[p->n_listeners] = ctx;
+	p->n_listeners++;
+	return 0;
 }
 
 int pool_next_id(pool *p)
@@ -63,7 +54,7 @@ int pool_bridge_port(const pool *p) { return p->bridge_port; }
 int64_t pool_started_us(const pool *p) { return p->started_us; }
 uint64_t pool_event_count(const pool *p) { return p->events; }
 
-static pool_browser *find(pool *p, int id)
+pool_browser *pool_find_browser(pool *p, int id)
 {
 	for (size_t i = 0; i < p->n; i++)
 		if (p->browsers[i].id == id)
@@ -73,7 +64,7 @@ static pool_browser *find(pool *p, int id)
 
 const pool_browser *pool_browser_find(const pool *p, int id)
 {
-	return find((pool *)p, id);
+	return pool_find_browser((pool *)p, id);
 }
 
 static pool_browser *add(pool *p, int id, ac_err *err)
@@ -111,7 +102,7 @@ bool pool_settled(const pool *p)
 
 static int need_browser(pool *p, const ac_event *ev, pool_browser **out, ac_err *err)
 {
-	*out = find(p, ev->browser);
+	*out = pool_find_browser(p, ev->browser);
 	if (!*out)
 		return ac_errf(err, AC_EINVAL, "%s for unknown browser %d", ev_kind_name(ev->kind), ev->browser);
 	return 0;
@@ -128,7 +119,7 @@ static int apply(pool *p, const ac_event *ev, ac_err *err)
 		p->started_us = ev->t_us;
 		return 0;
 	case EV_BROWSER_LAUNCHED:
-		if (find(p, ev->browser))
+		if (pool_find_browser(p, ev->browser))
 			return ac_errf(err, AC_EINVAL, "browser %d launched twice", ev->browser);
 		if (!(b = add(p, ev->browser, err)))
 			return AC_ENOMEM;
@@ -144,7 +135,7 @@ static int apply(pool *p, const ac_event *ev, ac_err *err)
 		ac_strlcpy(b->version, ev->text, sizeof b->version);
 		return 0;
 	case EV_BROWSER_CONNECTED:
-		b = find(p, ev->browser);
+		b = pool_find_browser(p, ev->browser);
 		if (!b) { /* an attached browser: someone opened our URL */
 			if (!(b = add(p, ev->browser, err)))
 				return AC_ENOMEM;
@@ -182,6 +173,7 @@ static int apply(pool *p, const ac_event *ev, ac_err *err)
 			return 0; /* the socket closing after the process died adds nothing */
 		b->state = BS_LOST;
 		ac_strlcpy(b->reason, ev->text, sizeof b->reason);
+		pool_browser_gone(p, b->id);
 		break;
 	case EV_BROWSER_EXITED:
 	case EV_BROWSER_FAILED:
@@ -191,26 +183,21 @@ static int apply(pool *p, const ac_event *ev, ac_err *err)
 		b->exit_status = (int)ev->num;
 		b->exit_signal = (int)ev->num2;
 		ac_strlcpy(b->reason, ev->text, sizeof b->reason);
+		pool_browser_gone(p, b->id);
 		break;
 	case EV_ERROR:
 		return 0;
+	case EV_WORKLOAD_STARTED: case EV_WORKLOAD_STOPPED: case EV_PRECISION_CHANGED:
+	case EV_SESSION_LOADING: case EV_SESSION_READY: case EV_SESSION_FAILED: case EV_SESSION_UNLOADED:
+	case EV_REQUEST_QUEUED: case EV_REQUEST_SENT: case EV_REQUEST_DONE: case EV_REQUEST_FAILED:
+	case EV_REQUEST_REQUEUED: case EV_VERIFIED:
+		return pool_apply_work(p, ev, err);
 	default:
 		return ac_errf(err, AC_EINVAL, "unknown event kind %d", (int)ev->kind);
 	}
 	if (b)
 		b->changed_us = ev->t_us;
 	return 0;
-}
-
-size_t pool_model_count(const pool *p) { return p->n_models; }
-const pool_model *pool_model_at(const pool *p, size_t i) { return i < p->n_models ? &p->models[i] : NULL; }
-
-const pool_model *pool_model_find(const pool *p, int id)
-{
-	for (size_t i = 0; i < p->n_models; i++)
-		if (p->models[i].id == id)
-			return &p->models[i];
-	return NULL;
 }
 
 size_t pool_log_count(const pool *p) { return p->log_len; }
@@ -227,7 +214,7 @@ const pool_log_entry *pool_log_at(const pool *p, size_t i)
  * to be worth a line. */
 static void log_event(pool *p, const ac_event *ev)
 {
-	const pool_browser *b = ev->browser ? find(p, ev->browser) : NULL;
+	const pool_browser *b = ev->browser ? pool_find_browser(p, ev->browser) : NULL;
 	char text[200];
 	switch (ev->kind) {
 	case EV_BRIDGE_LISTENING:
@@ -259,6 +246,33 @@ static void log_event(pool *p, const ac_event *ev)
 	case EV_ERROR:
 		snprintf(text, sizeof text, "error: %s", ev->text ? ev->text : "");
 		break;
+	case EV_WORKLOAD_STARTED:
+		snprintf(text, sizeof text, "model %d: %s %s on %s started", ev->model, ev->name, ev->precision, ev->platform);
+		break;
+	case EV_WORKLOAD_STOPPED:
+		snprintf(text, sizeof text, "model %d stopped: %s", ev->model, ev->text ? ev->text : "");
+		break;
+	case EV_PRECISION_CHANGED:
+		snprintf(text, sizeof text, "model %d: precision changed to %s", ev->model, ev->precision);
+		break;
+	case EV_SESSION_READY: {
+		const pool_session *s = pool_session_find(p, ev->browser, ev->session);
+		snprintf(text, sizeof text, "%s: %s %s loaded on %s in %.0f ms", b ? b->kind : "browser",
+			 s ? s->file : "?", s && s->reference ? "(reference)" : "", ev->platform ? ev->platform : "?", ev->x[0]);
+		break;
+	}
+	case EV_SESSION_FAILED:
+		snprintf(text, sizeof text, "%s: load failed: %s", b ? b->kind : "browser", ev->text ? ev->text : "");
+		break;
+	case EV_REQUEST_REQUEUED:
+		snprintf(text, sizeof text, "model %d: request %lld put back: %s", ev->model, (long long)ev->request,
+			 ev->text ? ev->text : "");
+		break;
+	case EV_VERIFIED:
+		snprintf(text, sizeof text, "%s: model %d %s/%s %s (error %.2g, tolerance %.2g)", b ? b->kind : "browser",
+			 ev->model, ev->precision ? ev->precision : "?", ev->platform ? ev->platform : "?",
+			 ev->num == 1 ? "verified" : "OUTSIDE TOLERANCE", ev->x[1], ev->x[2]);
+		break;
 	default:
 		return;
 	}
@@ -281,7 +295,7 @@ int pool_apply(pool *p, const ac_event *ev, ac_err *err)
 	if (ev->kind == EV_ERROR)
 		p->errors++;
 	log_event(p, ev);
-	if (p->listener)
-		p->listener(p->listener_ctx, ev);
+	for (int i = 0; i < p->n_listeners; i++)
+		p->listeners[i](p->listener_ctx[i], ev);
 	return 0;
 }

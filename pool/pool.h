@@ -49,15 +49,60 @@ typedef struct {
 	double p50_ms, p95_ms, p99_ms;
 	double rps;           /* completions per second over the last few seconds */
 	bool err_valid;       /* verification ran */
-	double max_abs_err;
-	bool verify_ok;
-	/* mean split of the total latency */
+	double max_abs_err;   /* largest over the browsers serving it */
+	double max_norm_err;  /* max |out - ref| / max |ref|, largest over the browsers */
+	bool verify_ok;       /* every verification within the precision's tolerance */
+	/* mean split of the latency: waiting (here and in the page), on the wire, computing */
 	double queue_ms, wire_ms, compute_ms;
 	/* recent latencies for a sparkline */
 	float history[POOL_LAT_HISTORY];
 	int history_len;
 	bool running;         /* a workload is feeding this row */
+	/* the workload */
+	char pin[24];         /* browser kind, "auto", or "#ID" */
+	int concurrency;      /* requests kept in flight (0 = rate) */
+	double target_rps;    /* requests per second (0 = concurrency) */
+	int64_t count;        /* requests to run, 0 = until stopped */
+	int warmup;           /* first completions excluded from the figures */
+	int64_t submitted;    /* requests queued so far */
+	int64_t finished;     /* requests that ended (done or failed), warm-up included */
+	int64_t started_us;
+	bool fallback;        /* some result ran on wasm instead of the requested platform */
+	char stop_reason[128];
 } pool_model;
+
+typedef enum { SS_LOADING, SS_READY, SS_FAILED, SS_RETIRED } session_state;
+
+/* An onnxruntime-web session in one browser: a variant of a row's model on one platform. */
+typedef struct {
+	int browser, session;     /* the key: session numbers are per browser */
+	int model;                /* row id */
+	bool reference;           /* fp32 on wasm, loaded to verify the row's outputs */
+	char precision[8];
+	char platform[8];         /* requested */
+	char platform_used[8];    /* what the page created the session with */
+	char file[64];            /* the .onnx file loaded */
+	session_state state;
+	double load_ms;           /* < 0 = n/a */
+	char error[256];
+	int inflight;
+	uint64_t completed, failed;
+	double ewma_ms;           /* < 0 = not measured yet */
+	bool verified, verify_ok;
+	double verify_abs, verify_err, verify_tol;
+	char verify_note[96];
+} pool_session;
+
+typedef struct {
+	int64_t id;
+	int model;
+	int browser, session;     /* 0 while queued */
+	bool inflight;
+	bool front;               /* put back after its browser was lost: goes first */
+	int64_t queued_us, sent_us;
+} pool_request;
+
+const char *session_state_name(session_state s);
 
 /* The latest events, for the event log (newest last). */
 #define POOL_LOG_MAX 256
@@ -75,7 +120,9 @@ typedef void (*pool_listener)(void *ctx, const ac_event *ev);
 
 int pool_new(pool **out);
 void pool_free(pool *p);
-void pool_set_listener(pool *p, pool_listener fn, void *ctx);
+/* Adds a listener (at most POOL_MAX_LISTENERS), called in the order added. */
+#define POOL_MAX_LISTENERS 4
+int pool_add_listener(pool *p, pool_listener fn, void *ctx);
 
 /* Applies one event. Returns 0, or a negative code with *err set when the event does not fit the
  * state (unknown browser, malformed hello); the pool is unchanged then. */
@@ -97,6 +144,19 @@ uint64_t pool_event_count(const pool *p);
 size_t pool_model_count(const pool *p);
 const pool_model *pool_model_at(const pool *p, size_t i);
 const pool_model *pool_model_find(const pool *p, int id);
+
+/* Completions per second over the last 5 seconds up to now_us. */
+double pool_model_rps(const pool *p, int model, int64_t now_us);
+
+size_t pool_session_count(const pool *p);
+const pool_session *pool_session_at(const pool *p, size_t i);
+const pool_session *pool_session_find(const pool *p, int browser, int session);
+
+size_t pool_request_count(const pool *p);
+const pool_request *pool_request_at(const pool *p, size_t i);
+const pool_request *pool_request_find(const pool *p, int64_t id);
+/* The next request a row should dispatch: put-back ones first, then the oldest. */
+const pool_request *pool_next_queued(const pool *p, int model);
 
 size_t pool_log_count(const pool *p);
 /* i = 0 is the oldest kept entry. */

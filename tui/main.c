@@ -90,7 +90,7 @@ int main(int argc, char **argv)
 	a.user = &printed;
 	int rc = app_start(&a, loop, &o, &err);
 	if (!rc) {
-		pool_set_listener(a.pool, on_pool_event, &a);
+		pool_add_listener(a.pool, on_pool_event, &a);
 		fprintf(stderr, "accel-top: serving %s (open it in a browser to attach it)\n", bridge_page_url(a.br));
 		rc = app_launch_browsers(&a, &err);
 	}
