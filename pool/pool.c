@@ -143,6 +143,7 @@ static int apply(pool *p, const ac_event *ev, ac_err *err)
 		}
 		if (b->state == BS_EXITED)
 			return ac_errf(err, AC_EINVAL, "browser %d connected after its process exited", b->id);
+		pool_browser_gone(p, b->id); /* a new connection: the page starts without sessions */
 		b->state = BS_CONNECTED;
 		b->connected_us = ev->t_us;
 		b->connects++;

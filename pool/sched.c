@@ -1,0 +1,988 @@
+#include "sched.h"
+#include "inputs.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define QUEUE_CAP 10000 /* a rate workload faster than its browsers stops growing here */
+
+typedef struct work {
+	struct work *next;
+	sched *s;
+	int row;
+	const cat_model *m;
+	ac_precision prec;
+	char platform[8];
+	char pin[24];
+	int concurrency;
+	double rps, rate_credit;
+	int64_t count;
+	double duration_s;
+	bool running;
+	uv_timer_t rate_timer, end_timer;
+	int open_timers;
+	ac_tensor inputs[CAT_MAX_IO];
+	unsigned char *frames[CAT_MAX_IO];
+	size_t lens[CAT_MAX_IO];
+	int n_in;
+} work;
+
+typedef enum { PK_LOAD, PK_RUN, PK_UNLOAD, PK_REFRUN } pend_kind;
+
+typedef struct {
+	int browser;
+	uint32_t id;
+	pend_kind kind;
+	int row, session;
+	int64_t request;
+	uint64_t sent_ns;
+	bool want_outputs;
+} pending;
+
+/* What the scheduler keeps about a session beyond the pool's view. */
+typedef struct {
+	int browser, session, row;
+	char model[64];
+	ac_precision prec;
+	bool reference, fallback, verify_sent, retiring, unload_sent;
+	bool have_out, verified;
+	ac_tensor out0;
+} sess_x;
+
+typedef enum { REF_NONE, REF_LOADING, REF_RUNNING, REF_DONE, REF_FAILED } ref_state;
+
+typedef struct {
+	int browser;
+	char model[64];
+	ref_state state;
+	int session;
+	ac_tensor out0;
+	char error[200];
+} refout;
+
+struct sched {
+	uv_loop_t *loop;
+	pool *p;
+	const catalog *cat;
+	sched_config cfg;
+	sched_io io;
+	work *works;
+	pending *pend;
+	size_t n_pend, cap_pend;
+	sess_x *sx;
+	size_t n_sx, cap_sx;
+	refout *refs;
+	size_t n_refs, cap_refs;
+	int next_row, next_session;
+	int64_t next_request;
+	bool closing;
+};
+
+static int grow(void **arr, size_t *cap, size_t n, size_t size)
+{
+	if (n < *cap)
+		return 0;
+	size_t nc = *cap ? *cap * 2 : 16;
+	void *na = realloc(*arr, nc * size);
+	if (!na)
+		return AC_ENOMEM;
+	*arr = na;
+	*cap = nc;
+	return 0;
+}
+
+static void emit(sched *s, ac_event *ev)
+{
+	ac_err err;
+	ev->t_us = ac_now_us();
+	if (s->io.emit(s->io.ctx, ev, &err)) {
+		ac_event e = { .kind = EV_ERROR, .t_us = ev->t_us, .browser = ev->browser, .text = err.msg };
+		s->io.emit(s->io.ctx, &e, &err);
+	}
+}
+
+static void emit_error(sched *s, int browser, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void emit_error(sched *s, int browser, const char *fmt, ...)
+{
+	char text[400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	ac_event ev = { .kind = EV_ERROR, .browser = browser, .text = text };
+	emit(s, &ev);
+}
+
+static work *work_find(sched *s, int row)
+{
+	for (work *w = s->works; w; w = w->next)
+		if (w->row == row)
+			return w;
+	return NULL;
+}
+
+static sess_x *sx_find(sched *s, int browser, int session)
+{
+	for (size_t i = 0; i < s->n_sx; i++)
+		if (s->sx[i].browser == browser && s->sx[i].session == session)
+			return &s->sx[i];
+	return NULL;
+}
+
+static refout *ref_find(sched *s, int browser, const char *model, bool create)
+{
+	for (size_t i = 0; i < s->n_refs; i++)
+		if (s->refs[i].browser == browser && strcmp(s->refs[i].model, model) == 0)
+			return &s->refs[i];
+	if (!create || grow((void **)&s->refs, &s->cap_refs, s->n_refs, sizeof *s->refs))
+		return NULL;
+	refout *r = &s->refs[s->n_refs++];
+	memset(r, 0, sizeof *r);
+	r->browser = browser;
+	ac_strlcpy(r->model, model, sizeof r->model);
+	return r;
+}
+
+static int plat_index(const char *name)
+{
+	for (int i = 0; i < PLAT__COUNT; i++)
+		if (strcmp(plat_name((ac_platform)i), name) == 0)
+			return i;
+	return -1;
+}
+
+static bool browser_ready(const pool_browser *b)
+{
+	return b && b->state == BS_CONNECTED && b->caps.valid;
+}
+
+/* Lower is better: the kind suited to the model's type, before any measurement exists. */
+static int preference(const cat_model *m, const pool_browser *b)
+{
+	if (!strcmp(m->type, "audio"))
+		return strcmp(b->kind, "firefox") ? 1 : 0;
+	if (!strcmp(m->type, "vision") || !strcmp(m->type, "multimodal"))
+		return !strcmp(b->kind, "chromium") || !strcmp(b->kind, "chrome") ? 0 : 1;
+	if (!strcmp(b->kind, "edge") && b->caps.verdict[PLAT_WEBNN].status == CL_HARDWARE)
+		return 0;
+	return !strcmp(b->kind, "chromium") ? 1 : 2;
+}
+
+/* ---------------------------------------------------------------- sending */
+
+static int send_msg(sched *s, int browser, cJSON *msg, work *w, pend_kind kind, int session, int64_t request,
+		bool want_outputs)
+{
+	uint32_t id;
+	const void *frames[CAT_MAX_IO];
+	int n = 0;
+	if ((kind == PK_RUN || kind == PK_REFRUN) && w) {
+		for (int i = 0; i < w->n_in; i++)
+			frames[i] = w->frames[i];
+		n = w->n_in;
+	}
+	int rc = s->io.request(s->io.ctx, browser, msg, frames, w ? w->lens : NULL, n, &id);
+	cJSON_Delete(msg);
+	if (rc)
+		return rc;
+	if (grow((void **)&s->pend, &s->cap_pend, s->n_pend, sizeof *s->pend))
+		return AC_ENOMEM;
+	s->pend[s->n_pend++] = (pending){ .browser = browser, .id = id, .kind = kind, .row = w ? w->row : 0,
+					   .session = session, .request = request, .sent_ns = uv_hrtime(),
+					   .want_outputs = want_outputs };
+	return 0;
+}
+
+static int load(sched *s, work *w, int browser, ac_precision prec, const char *platform, bool reference, bool fallback)
+{
+	if (grow((void **)&s->sx, &s->cap_sx, s->n_sx, sizeof *s->sx))
+		return AC_ENOMEM;
+	int key = ++s->next_session;
+	char url[512];
+	catalog_url(w->m, prec, url, sizeof url);
+	cJSON *msg = cJSON_CreateObject();
+	cJSON_AddStringToObject(msg, "type", "load");
+	cJSON_AddNumberToObject(msg, "session", key);
+	cJSON_AddStringToObject(msg, "model", w->m->name);
+	cJSON_AddStringToObject(msg, "precision", prec_name(prec));
+	cJSON_AddStringToObject(msg, "platform", platform);
+	cJSON_AddStringToObject(msg, "url", url);
+	cJSON_AddStringToObject(msg, "file", prec_file(prec));
+	if (!strcmp(platform, "webnn"))
+		cJSON_AddStringToObject(msg, "device_type", "gpu");
+	int rc = send_msg(s, browser, msg, w, PK_LOAD, key, 0, false);
+	if (rc)
+		return rc;
+	sess_x *x = &s->sx[s->n_sx++];
+	memset(x, 0, sizeof *x);
+	x->browser = browser;
+	x->session = key;
+	x->row = w->row;
+	x->prec = prec;
+	x->reference = reference;
+	x->fallback = fallback;
+	ac_strlcpy(x->model, w->m->name, sizeof x->model);
+	ac_event ev = { .kind = EV_SESSION_LOADING, .browser = browser, .session = key, .model = w->row,
+			.precision = prec_name(prec), .platform = platform, .text = prec_file(prec),
+			.num = reference ? 1 : 0 };
+	emit(s, &ev);
+	return 0;
+}
+
+static void unload(sched *s, sess_x *x)
+{
+	if (x->unload_sent)
+		return;
+	x->unload_sent = true;
+	cJSON *msg = cJSON_CreateObject();
+	cJSON_AddStringToObject(msg, "type", "unload");
+	cJSON_AddNumberToObject(msg, "session", x->session);
+	send_msg(s, x->browser, msg, NULL, PK_UNLOAD, x->session, 0, false);
+}
+
+/* ---------------------------------------------------------------- placement and dispatch */
+
+static bool has_live_session(sched *s, work *w, int browser)
+{
+	for (size_t i = 0; i < s->n_sx; i++) {
+		sess_x *x = &s->sx[i];
+		if (x->row != w->row || x->browser != browser || x->reference || x->retiring || x->prec != w->prec)
+			continue;
+		const pool_session *ps = pool_session_find(s->p, x->browser, x->session);
+		if (ps && (ps->state == SS_READY || ps->state == SS_LOADING))
+			return true;
+		if (ps && ps->state == SS_FAILED && !x->fallback)
+			return true; /* tried here; a fallback, if allowed, was started then */
+	}
+	return false;
+}
+
+static bool pin_matches(const work *w, const pool_browser *b)
+{
+	if (!strcmp(w->pin, "auto"))
+		return true;
+	if (w->pin[0] == '#')
+		return atoi(w->pin + 1) == b->id;
+	return !strcmp(w->pin, b->kind);
+}
+
+static void place(sched *s, work *w)
+{
+	int pi = plat_index(w->platform);
+	for (size_t i = 0; i < pool_browser_count(s->p); i++) {
+		const pool_browser *b = pool_browser_at(s->p, i);
+		if (!browser_ready(b) || !pin_matches(w, b) || has_live_session(s, w, b->id))
+			continue;
+		if (b->caps.verdict[pi].status == CL_UNAVAILABLE) {
+			if (s->cfg.allow_fallback && strcmp(w->platform, "wasm"))
+				load(s, w, b->id, w->prec, "wasm", false, true);
+			continue;
+		}
+		load(s, w, b->id, w->prec, w->platform, false, false);
+	}
+}
+
+static sess_x *pick(sched *s, work *w)
+{
+	sess_x *best = NULL;
+	double best_score = 0;
+	for (size_t i = 0; i < s->n_sx; i++) {
+		sess_x *x = &s->sx[i];
+		if (x->row != w->row || x->reference || x->retiring || x->prec != w->prec)
+			continue;
+		const pool_session *ps = pool_session_find(s->p, x->browser, x->session);
+		const pool_browser *b = pool_browser_find(s->p, x->browser);
+		if (!ps || ps->state != SS_READY || ps->inflight >= s->cfg.window || !browser_ready(b))
+			continue;
+		double score = ps->ewma_ms >= 0 ? ps->ewma_ms * (ps->inflight + 1) : preference(w->m, b) * 1e-3 + ps->inflight;
+		if (ps->ewma_ms < 0)
+			score -= 1e6; /* unmeasured sessions get a request first, to be measured */
+		if (!best || score < best_score) {
+			best = x;
+			best_score = score;
+		}
+	}
+	return best;
+}
+
+static void dispatch(sched *s, work *w)
+{
+	const pool_request *r;
+	sess_x *x;
+	while ((r = pool_next_queued(s->p, w->row)) && (x = pick(s, w))) {
+		int64_t req = r->id;
+		bool want = !x->verify_sent;
+		cJSON *msg = cJSON_CreateObject();
+		cJSON_AddStringToObject(msg, "type", "run");
+		cJSON_AddNumberToObject(msg, "session", x->session);
+		cJSON_AddNumberToObject(msg, "tensors", w->n_in);
+		cJSON_AddStringToObject(msg, "outputs", want ? "all" : "none");
+		if (send_msg(s, x->browser, msg, w, PK_RUN, x->session, req, want))
+			break;
+		x->verify_sent = true;
+		ac_event ev = { .kind = EV_REQUEST_SENT, .model = w->row, .request = req, .browser = x->browser,
+				.session = x->session };
+		emit(s, &ev);
+	}
+}
+
+static void enqueue(sched *s, work *w)
+{
+	ac_event ev = { .kind = EV_REQUEST_QUEUED, .model = w->row, .request = ++s->next_request };
+	emit(s, &ev);
+}
+
+static void fill(sched *s, work *w)
+{
+	const pool_model *m = pool_model_find(s->p, w->row);
+	if (!w->running || !m || w->rps > 0)
+		return;
+	while ((w->count == 0 || m->submitted < w->count) && m->queue + m->inflight < w->concurrency)
+		enqueue(s, w);
+}
+
+static void retire_idle(sched *s, work *w)
+{
+	for (size_t i = 0; i < s->n_sx; i++) {
+		sess_x *x = &s->sx[i];
+		if (x->row != w->row || x->reference || x->unload_sent)
+			continue;
+		if (w->running && !x->retiring && x->prec == w->prec)
+			continue;
+		const pool_session *ps = pool_session_find(s->p, x->browser, x->session);
+		if (ps && ps->state == SS_READY && ps->inflight == 0 && (x->verified || !x->verify_sent || !w->running))
+			unload(s, x);
+	}
+}
+
+static void stop(sched *s, work *w, const char *why)
+{
+	if (!w->running)
+		return;
+	w->running = false;
+	uv_timer_stop(&w->rate_timer);
+	uv_timer_stop(&w->end_timer);
+	/* every queued request ends now, with the reason */
+	int64_t ids[256];
+	int n;
+	do {
+		n = 0;
+		for (size_t i = 0; i < pool_request_count(s->p) && n < 256; i++) {
+			const pool_request *r = pool_request_at(s->p, i);
+			if (r->model == w->row && !r->inflight)
+				ids[n++] = r->id;
+		}
+		for (int i = 0; i < n; i++) {
+			char text[160];
+			snprintf(text, sizeof text, "workload stopped: %s", why);
+			ac_event ev = { .kind = EV_REQUEST_FAILED, .model = w->row, .request = ids[i], .text = text };
+			emit(s, &ev);
+		}
+	} while (n == 256);
+	ac_event ev = { .kind = EV_WORKLOAD_STOPPED, .model = w->row, .text = why };
+	emit(s, &ev);
+	retire_idle(s, w);
+}
+
+static void check_finished(sched *s, work *w)
+{
+	const pool_model *m = pool_model_find(s->p, w->row);
+	if (w->running && m && w->count > 0 && m->finished >= w->count) {
+		char why[96];
+		snprintf(why, sizeof why, "completed %lld requests", (long long)w->count);
+		stop(s, w, why);
+	}
+}
+
+/* No session can serve the row any more, and none is on its way: end its requests with why. */
+static void check_servable(sched *s, work *w, const char *why)
+{
+	if (!w->running)
+		return;
+	for (size_t i = 0; i < s->n_sx; i++) {
+		sess_x *x = &s->sx[i];
+		if (x->row != w->row || x->reference || x->prec != w->prec)
+			continue;
+		const pool_session *ps = pool_session_find(s->p, x->browser, x->session);
+		if (ps && (ps->state == SS_READY || ps->state == SS_LOADING))
+			return;
+	}
+	char text[400];
+	snprintf(text, sizeof text, "no browser can run it: %s", why);
+	stop(s, w, text);
+}
+
+static void on_rate_tick(uv_timer_t *t)
+{
+	work *w = t->data;
+	sched *s = w->s;
+	const pool_model *m = pool_model_find(s->p, w->row);
+	w->rate_credit += w->rps * 0.01; /* the timer runs every 10 ms */
+	while (w->rate_credit >= 1 && m && (w->count == 0 || m->submitted < w->count)) {
+		w->rate_credit -= 1;
+		if (m->queue >= QUEUE_CAP) {
+			int64_t id = ++s->next_request;
+			ac_event q = { .kind = EV_REQUEST_QUEUED, .model = w->row, .request = id };
+			emit(s, &q);
+			ac_event f = { .kind = EV_REQUEST_FAILED, .model = w->row, .request = id,
+				       .text = "queue full: the browsers serve fewer requests per second than asked" };
+			emit(s, &f);
+			continue;
+		}
+		enqueue(s, w);
+	}
+	dispatch(s, w);
+	check_finished(s, w);
+}
+
+static void on_duration(uv_timer_t *t)
+{
+	work *w = t->data;
+	stop(w->s, w, "duration reached");
+}
+
+/* ---------------------------------------------------------------- verification */
+
+static void compare(sched *s, sess_x *x, const ac_tensor *ref, const char *note)
+{
+	const cat_model *m = catalog_find(s->cat, x->model);
+	const pool_session *ps = pool_session_find(s->p, x->browser, x->session);
+	double tol = m ? m->tolerance[x->prec] : 0;
+	ac_event ev = { .kind = EV_VERIFIED, .model = x->row, .browser = x->browser, .session = x->session,
+			.precision = prec_name(x->prec), .platform = ps ? ps->platform_used : NULL };
+	char text[160];
+	uint64_t n = tensor_count(&x->out0);
+	if (n != tensor_count(ref) || n == 0) {
+		snprintf(text, sizeof text, "output has %llu elements, the reference %llu", (unsigned long long)n,
+			 (unsigned long long)tensor_count(ref));
+		ev.x[0] = ev.x[1] = INFINITY;
+	} else {
+		double maxd = 0, maxr = 0;
+		bool finite = true;
+		for (uint64_t i = 0; i < n; i++) {
+			double o = tensor_get(&x->out0, i), r = tensor_get(ref, i);
+			finite &= isfinite(o) && isfinite(r);
+			maxd = fmax(maxd, fabs(o - r));
+			maxr = fmax(maxr, fabs(r));
+		}
+		ev.x[0] = finite ? maxd : INFINITY;
+		ev.x[1] = finite ? (maxr > 0 ? maxd / maxr : maxd) : INFINITY;
+		snprintf(text, sizeof text, "%s", note);
+	}
+	ev.x[2] = tol;
+	ev.num = isfinite(ev.x[1]) && ev.x[1] <= tol;
+	if (!isfinite(ev.x[0])) /* JSON has no infinity: a huge number says the same */
+		ev.x[0] = ev.x[1] = 1e308;
+	ev.text = text;
+	x->verified = true;
+	emit(s, &ev);
+}
+
+static void start_reference(sched *s, sess_x *x)
+{
+	refout *r = ref_find(s, x->browser, x->model, true);
+	work *w = work_find(s, x->row);
+	if (!r || r->state != REF_NONE || !w)
+		return;
+	if (!w->m->has[PREC_FP32]) {
+		r->state = REF_FAILED;
+		ac_strlcpy(r->error, "the model has no fp32 variant to verify against", sizeof r->error);
+		return;
+	}
+	if (load(s, w, x->browser, PREC_FP32, "wasm", true, false) == 0) {
+		r->state = REF_LOADING;
+		r->session = s->next_session;
+	}
+}
+
+static void verify_waiting(sched *s, int browser, const char *model)
+{
+	refout *r = ref_find(s, browser, model, false);
+	if (!r || (r->state != REF_DONE && r->state != REF_FAILED))
+		return;
+	for (size_t i = 0; i < s->n_sx; i++) {
+		sess_x *x = &s->sx[i];
+		if (x->browser != browser || strcmp(x->model, model) || !x->have_out || x->verified || x->reference)
+			continue;
+		if (r->state == REF_DONE) {
+			compare(s, x, &r->out0, "against fp32 on wasm in the same browser");
+		} else {
+			x->verified = true;
+			emit_error(s, browser, "model %d: cannot verify %s: %s", x->row, x->model, r->error);
+		}
+		work *w = work_find(s, x->row);
+		if (w)
+			retire_idle(s, w);
+	}
+}
+
+static void keep_output(ac_tensor *t, const proto_frame *f)
+{
+	tensor_free(t);
+	ac_strlcpy(t->name, f->name, sizeof t->name);
+	t->dtype = f->dtype;
+	t->rank = f->rank;
+	memcpy(t->dims, f->dims, sizeof t->dims);
+	t->data = malloc(f->data_len + 1);
+	if (t->data)
+		memcpy(t->data, f->data, f->data_len);
+	t->bytes = f->data_len;
+}
+
+static void got_output(sched *s, sess_x *x, const proto_frame *f)
+{
+	keep_output(&x->out0, f);
+	x->have_out = true;
+	const pool_session *ps = pool_session_find(s->p, x->browser, x->session);
+	if (x->prec == PREC_FP32 && ps && !strcmp(ps->platform_used, "wasm")) {
+		refout *r = ref_find(s, x->browser, x->model, true);
+		if (r && r->state != REF_DONE) { /* this session is the reference itself */
+			keep_output(&r->out0, f);
+			r->state = REF_DONE;
+		}
+		compare(s, x, &x->out0, "is the reference itself (fp32 on wasm)");
+		verify_waiting(s, x->browser, x->model);
+		return;
+	}
+	refout *r = ref_find(s, x->browser, x->model, false);
+	if (r && r->state == REF_DONE)
+		compare(s, x, &r->out0, "against fp32 on wasm in the same browser");
+	else if (!r || r->state == REF_NONE)
+		start_reference(s, x);
+	else if (r->state == REF_FAILED)
+		verify_waiting(s, x->browser, x->model);
+}
+
+/* ---------------------------------------------------------------- replies */
+
+static pending *pend_take(sched *s, int browser, uint32_t id, pending *out)
+{
+	for (size_t i = 0; i < s->n_pend; i++)
+		if (s->pend[i].browser == browser && s->pend[i].id == id) {
+			*out = s->pend[i];
+			s->pend[i] = s->pend[--s->n_pend];
+			return out;
+		}
+	return NULL;
+}
+
+static const char *ep_used(const proto_msg *m, const char *dflt)
+{
+	const cJSON *ep = cJSON_GetObjectItemCaseSensitive(m->root, "ep");
+	if (cJSON_IsArray(ep))
+		ep = cJSON_GetArrayItem(ep, 0);
+	if (cJSON_IsObject(ep))
+		ep = cJSON_GetObjectItemCaseSensitive(ep, "name");
+	return cJSON_IsString(ep) ? ep->valuestring : dflt;
+}
+
+static double num(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+static const char *error_text(const proto_msg *m, char *buf, size_t cap)
+{
+	const cJSON *c = cJSON_GetObjectItemCaseSensitive(m->root, "code");
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(m->root, "message");
+	snprintf(buf, cap, "%s: %s", cJSON_IsString(c) ? c->valuestring : "error",
+		 cJSON_IsString(t) ? t->valuestring : "");
+	return buf;
+}
+
+static void on_loaded(sched *s, const pending *pd, const proto_msg *m)
+{
+	sess_x *x = sx_find(s, pd->browser, pd->session);
+	const pool_session *ps = pool_session_find(s->p, pd->browser, pd->session);
+	ac_event ev = { .kind = EV_SESSION_READY, .browser = pd->browser, .session = pd->session,
+			.model = pd->row, .x = { num(m->root, "load_ms") },
+			.platform = ep_used(m, ps ? ps->platform : "?") };
+	emit(s, &ev);
+	work *w = work_find(s, pd->row);
+	if (!x || !w)
+		return;
+	if (x->reference) {
+		refout *r = ref_find(s, x->browser, x->model, false);
+		cJSON *msg = cJSON_CreateObject();
+		cJSON_AddStringToObject(msg, "type", "run");
+		cJSON_AddNumberToObject(msg, "session", x->session);
+		cJSON_AddNumberToObject(msg, "tensors", w->n_in);
+		cJSON_AddStringToObject(msg, "outputs", "all");
+		if (send_msg(s, x->browser, msg, w, PK_REFRUN, x->session, 0, true) == 0 && r)
+			r->state = REF_RUNNING;
+		return;
+	}
+	if (!w->running || x->prec != w->prec)
+		retire_idle(s, w);
+	dispatch(s, w);
+}
+
+static void on_load_failed(sched *s, const pending *pd, const char *why)
+{
+	sess_x *x = sx_find(s, pd->browser, pd->session);
+	ac_event ev = { .kind = EV_SESSION_FAILED, .browser = pd->browser, .session = pd->session,
+			.model = pd->row, .text = why };
+	emit(s, &ev);
+	work *w = work_find(s, pd->row);
+	if (!x || !w)
+		return;
+	if (x->reference) {
+		refout *r = ref_find(s, x->browser, x->model, false);
+		if (r) {
+			r->state = REF_FAILED;
+			snprintf(r->error, sizeof r->error, "the fp32 wasm reference failed to load: %.150s", why);
+		}
+		verify_waiting(s, x->browser, x->model);
+		return;
+	}
+	const pool_session *ps = pool_session_find(s->p, pd->browser, pd->session);
+	if (s->cfg.allow_fallback && ps && strcmp(ps->platform, "wasm") && w->running) {
+		load(s, w, pd->browser, x->prec, "wasm", false, true);
+		return;
+	}
+	check_servable(s, w, why);
+}
+
+static void on_result(sched *s, const pending *pd, const proto_msg *m, const proto_frame *frames, int n)
+{
+	sess_x *x = sx_find(s, pd->browser, pd->session);
+	work *w = work_find(s, pd->row);
+	if (pd->kind == PK_REFRUN) {
+		refout *r = x ? ref_find(s, x->browser, x->model, false) : NULL;
+		if (r && n > 0) {
+			keep_output(&r->out0, &frames[0]);
+			r->state = REF_DONE;
+		} else if (r) {
+			r->state = REF_FAILED;
+			ac_strlcpy(r->error, "the reference run returned no output", sizeof r->error);
+		}
+		if (x) {
+			verify_waiting(s, x->browser, x->model);
+			unload(s, x);
+		}
+		return;
+	}
+	double total = (double)(uv_hrtime() - pd->sent_ns) / 1e6;
+	ac_event ev = { .kind = EV_REQUEST_DONE, .model = pd->row, .request = pd->request, .browser = pd->browser,
+			.session = pd->session, .x = { total, num(m->root, "compute_ms"), num(m->root, "queue_ms") } };
+	emit(s, &ev);
+	if (x && pd->want_outputs && n > 0)
+		got_output(s, x, &frames[0]);
+	if (!w)
+		return;
+	fill(s, w);
+	check_finished(s, w);
+	retire_idle(s, w);
+	dispatch(s, w);
+}
+
+static void on_run_failed(sched *s, const pending *pd, const char *why)
+{
+	work *w = work_find(s, pd->row);
+	if (pd->kind == PK_REFRUN) {
+		sess_x *x = sx_find(s, pd->browser, pd->session);
+		refout *r = x ? ref_find(s, x->browser, x->model, false) : NULL;
+		if (r) {
+			r->state = REF_FAILED;
+			snprintf(r->error, sizeof r->error, "the fp32 wasm reference run failed: %.150s", why);
+			verify_waiting(s, x->browser, x->model);
+		}
+		return;
+	}
+	ac_event ev = { .kind = EV_REQUEST_FAILED, .model = pd->row, .request = pd->request, .browser = pd->browser,
+			.session = pd->session, .text = why };
+	emit(s, &ev);
+	if (!w)
+		return;
+	fill(s, w);
+	check_finished(s, w);
+	retire_idle(s, w);
+	dispatch(s, w);
+}
+
+void sched_on_response(sched *s, int browser, const proto_msg *m, const proto_frame *frames, int n)
+{
+	pending pd;
+	char why[400];
+	if (!pend_take(s, browser, m->id, &pd)) {
+		if (m->type == PM_ERROR)
+			emit_error(s, browser, "browser %d: %s", browser, error_text(m, why, sizeof why));
+		return;
+	}
+	bool is_error = m->type == PM_ERROR;
+	switch (pd.kind) {
+	case PK_LOAD:
+		if (is_error)
+			on_load_failed(s, &pd, error_text(m, why, sizeof why));
+		else
+			on_loaded(s, &pd, m);
+		break;
+	case PK_RUN:
+	case PK_REFRUN:
+		if (is_error)
+			on_run_failed(s, &pd, error_text(m, why, sizeof why));
+		else
+			on_result(s, &pd, m, frames, n);
+		break;
+	case PK_UNLOAD: {
+		ac_event ev = { .kind = EV_SESSION_UNLOADED, .browser = browser, .session = pd.session };
+		emit(s, &ev);
+		break;
+	}
+	}
+}
+
+/* ---------------------------------------------------------------- browsers coming and going */
+
+static void browser_gone(sched *s, int browser, const char *why)
+{
+	/* in-flight requests go back to the front of their queues */
+	for (size_t i = 0; i < s->n_pend;) {
+		pending *pd = &s->pend[i];
+		if (pd->browser != browser) {
+			i++;
+			continue;
+		}
+		pending copy = *pd;
+		s->pend[i] = s->pend[--s->n_pend];
+		if (copy.kind == PK_RUN) {
+			ac_event ev = { .kind = EV_REQUEST_REQUEUED, .model = copy.row, .request = copy.request,
+					.browser = browser, .text = why };
+			emit(s, &ev);
+		}
+	}
+	for (size_t i = 0; i < s->n_sx;) {
+		if (s->sx[i].browser == browser) {
+			tensor_free(&s->sx[i].out0);
+			s->sx[i] = s->sx[--s->n_sx];
+		} else {
+			i++;
+		}
+	}
+	for (size_t i = 0; i < s->n_refs;) {
+		if (s->refs[i].browser == browser) {
+			tensor_free(&s->refs[i].out0);
+			s->refs[i] = s->refs[--s->n_refs];
+		} else {
+			i++;
+		}
+	}
+	for (work *w = s->works; w; w = w->next)
+		dispatch(s, w);
+}
+
+void sched_on_event(void *ctx, const ac_event *ev)
+{
+	sched *s = ctx;
+	if (s->closing)
+		return;
+	switch (ev->kind) {
+	case EV_BROWSER_CONNECTED: /* a new connection: the page dropped its old sessions */
+		browser_gone(s, ev->browser, "the browser reconnected");
+		break;
+	case EV_BROWSER_LOST:
+	case EV_BROWSER_EXITED:
+		browser_gone(s, ev->browser, ev->kind == EV_BROWSER_LOST ? "the browser was lost" : "the browser exited");
+		break;
+	case EV_BROWSER_HELLO:
+		for (work *w = s->works; w; w = w->next)
+			if (w->running) {
+				place(s, w);
+				dispatch(s, w);
+			}
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---------------------------------------------------------------- workloads */
+
+static int build_inputs(sched *s, work *w, ac_err *err)
+{
+	int rc = inputs_make(w->m, s->cfg.seed, s->cfg.audio, w->inputs, err);
+	if (rc)
+		return rc;
+	w->n_in = w->m->n_inputs;
+	for (int i = 0; i < w->n_in; i++) {
+		ac_tensor *t = &w->inputs[i];
+		proto_frame f = { .dtype = t->dtype, .rank = t->rank };
+		memcpy(f.dims, t->dims, sizeof f.dims);
+		ac_strlcpy(f.name, t->name, sizeof f.name);
+		uint8_t hdr[256];
+		size_t hl = proto_encode_frame_header(&f, hdr, sizeof hdr);
+		if (!hl || f.data_len != t->bytes)
+			return ac_errf(err, AC_EINVAL, "model %s input %s cannot be framed", w->m->name, t->name);
+		w->frames[i] = malloc(hl + t->bytes);
+		if (!w->frames[i])
+			return ac_errf(err, AC_ENOMEM, "out of memory");
+		memcpy(w->frames[i], hdr, hl);
+		memcpy(w->frames[i] + hl, t->data, t->bytes);
+		w->lens[i] = hl + t->bytes;
+	}
+	return 0;
+}
+
+static void work_free(work *w)
+{
+	inputs_free(w->inputs, CAT_MAX_IO);
+	for (int i = 0; i < CAT_MAX_IO; i++)
+		free(w->frames[i]);
+	free(w);
+}
+
+int sched_start(sched *s, const workload_spec *spec, int *row_out, ac_err *err)
+{
+	const cat_model *m = catalog_find(s->cat, spec->model);
+	if (!m) {
+		char names[512] = "";
+		for (int i = 0; i < s->cat->n; i++)
+			ac_strlcatf(names, sizeof names, "%s%s", i ? ", " : "", s->cat->models[i].name);
+		return ac_errf(err, AC_ENOENT, "no model named '%s' (available: %s)", spec->model, names);
+	}
+	int prec = prec_from_name(spec->precision);
+	if (prec < 0)
+		return ac_errf(err, AC_EINVAL, "unknown precision '%s' (fp32, fp16, int8, int4, q4f16)", spec->precision);
+	if (!m->has[prec])
+		return ac_errf(err, AC_ENOENT, "model %s has no %s variant (%s/onnx/%s is absent)", m->name,
+			       prec_name((ac_precision)prec), m->dir, prec_file((ac_precision)prec));
+	if (plat_index(spec->platform) < 0)
+		return ac_errf(err, AC_EINVAL, "unknown platform '%s' (webgpu, webnn, wasm)", spec->platform);
+	if (spec->concurrency < 1 && spec->rps <= 0)
+		return ac_errf(err, AC_EINVAL, "a workload needs a concurrency of 1 or more, or a rate");
+	work *w = calloc(1, sizeof *w);
+	if (!w)
+		return ac_errf(err, AC_ENOMEM, "out of memory");
+	w->s = s;
+	w->m = m;
+	w->prec = (ac_precision)prec;
+	ac_strlcpy(w->platform, spec->platform, sizeof w->platform);
+	ac_strlcpy(w->pin, spec->browser[0] ? spec->browser : "auto", sizeof w->pin);
+	w->concurrency = spec->concurrency;
+	w->rps = spec->rps;
+	w->count = spec->count;
+	w->duration_s = spec->duration_s;
+	int rc = build_inputs(s, w, err);
+	if (rc) {
+		work_free(w);
+		return rc;
+	}
+	w->row = ++s->next_row;
+	w->running = true;
+	w->next = s->works;
+	s->works = w;
+	uv_timer_init(s->loop, &w->rate_timer);
+	uv_timer_init(s->loop, &w->end_timer);
+	w->rate_timer.data = w->end_timer.data = w;
+	w->open_timers = 2;
+	ac_event ev = { .kind = EV_WORKLOAD_STARTED, .model = w->row, .name = m->name, .precision = prec_name(w->prec),
+			.platform = w->platform, .family = w->pin, .num = w->concurrency, .num2 = w->count,
+			.x = { w->rps, spec->warmup }, .text = m->type };
+	emit(s, &ev);
+	if (row_out)
+		*row_out = w->row;
+	place(s, w);
+	if (w->rps > 0)
+		uv_timer_start(&w->rate_timer, on_rate_tick, 10, 10);
+	if (w->duration_s > 0)
+		uv_timer_start(&w->end_timer, on_duration, (uint64_t)(w->duration_s * 1000), 0);
+	fill(s, w);
+	dispatch(s, w);
+	return 0;
+}
+
+int sched_stop(sched *s, int row, const char *why, ac_err *err)
+{
+	work *w = work_find(s, row);
+	if (!w)
+		return ac_errf(err, AC_ENOENT, "model %d does not exist", row);
+	if (!w->running)
+		return ac_errf(err, AC_EINVAL, "model %d is already stopped", row);
+	stop(s, w, why);
+	return 0;
+}
+
+int sched_change_precision(sched *s, int row, int direction, ac_err *err)
+{
+	work *w = work_find(s, row);
+	if (!w)
+		return ac_errf(err, AC_ENOENT, "model %d does not exist", row);
+	if (!w->running)
+		return ac_errf(err, AC_EINVAL, "model %d is stopped", row);
+	int p = w->prec;
+	for (int i = 0; i < PREC__COUNT; i++) {
+		p = (p + (direction >= 0 ? 1 : PREC__COUNT - 1)) % PREC__COUNT;
+		if (w->m->has[p])
+			break;
+	}
+	if (p == (int)w->prec)
+		return ac_errf(err, AC_ENOENT, "model %s has no other precision", w->m->name);
+	/* sessions of the old precision finish what they have and are unloaded; queued requests
+	 * wait for the new sessions, so none is lost */
+	for (size_t i = 0; i < s->n_sx; i++)
+		if (s->sx[i].row == row && !s->sx[i].reference)
+			s->sx[i].retiring = true;
+	w->prec = (ac_precision)p;
+	ac_event ev = { .kind = EV_PRECISION_CHANGED, .model = row, .precision = prec_name(w->prec) };
+	emit(s, &ev);
+	place(s, w);
+	retire_idle(s, w);
+	dispatch(s, w);
+	return 0;
+}
+
+const ac_tensor *sched_first_output(const sched *s, int row, int browser)
+{
+	for (size_t i = 0; i < s->n_sx; i++)
+		if (s->sx[i].row == row && s->sx[i].browser == browser && s->sx[i].have_out)
+			return &s->sx[i].out0;
+	return NULL;
+}
+
+int sched_new(uv_loop_t *loop, pool *p, const catalog *cat, const sched_config *cfg, const sched_io *io, sched **out)
+{
+	sched *s = calloc(1, sizeof *s);
+	if (!s)
+		return AC_ENOMEM;
+	s->loop = loop;
+	s->p = p;
+	s->cat = cat;
+	s->cfg = *cfg;
+	if (s->cfg.window < 1)
+		s->cfg.window = 2;
+	s->io = *io;
+	*out = s;
+	return 0;
+}
+
+static void free_when_closed(uv_handle_t *h)
+{
+	work *w = h->data;
+	if (--w->open_timers == 0)
+		work_free(w);
+}
+
+void sched_close(sched *s)
+{
+	if (!s)
+		return;
+	s->closing = true;
+	while (s->works) {
+		work *w = s->works;
+		s->works = w->next;
+		uv_close((uv_handle_t *)&w->rate_timer, free_when_closed);
+		uv_close((uv_handle_t *)&w->end_timer, free_when_closed);
+	}
+	for (size_t i = 0; i < s->n_sx; i++)
+		tensor_free(&s->sx[i].out0);
+	for (size_t i = 0; i < s->n_refs; i++)
+		tensor_free(&s->refs[i].out0);
+	free(s->sx);
+	free(s->refs);
+	free(s->pend);
+	free(s);
+}

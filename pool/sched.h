@@ -1,0 +1,71 @@
+/* The scheduler: the live side of running models. It decides where sessions load and where
+ * requests go, sends the commands through the interface it is given, and turns every decision and
+ * every reply into events for the pool. It only runs live: replay feeds the recorded events to
+ * the pool without it.
+ *
+ * Placement: a workload pinned to a browser kind (or "#ID") loads there; "auto" loads on every
+ * connected browser whose platform is not unavailable and prefers, until measurements exist, the
+ * kind suited to the model's type (audio: firefox; vision, multimodal: chromium, chrome; text:
+ * edge when its WebNN is hardware, else chromium). Then dispatch follows measured latency
+ * (EWMA) times load. Each session has an in-flight window; each browser's first result of a
+ * session is verified against the fp32 model on wasm in the same browser, same inputs. */
+#ifndef AC_SCHED_H
+#define AC_SCHED_H
+
+#include <stdbool.h>
+#include <uv.h>
+
+#include "../bridge/proto.h"
+#include "audio.h"
+#include "catalog.h"
+#include "pool.h"
+
+typedef struct {
+	char model[64];      /* a catalog name */
+	char precision[8];   /* fp32 fp16 int8 int4 q4f16 */
+	char platform[8];    /* webgpu webnn wasm */
+	char browser[24];    /* a family name, "#ID", or "auto" */
+	int concurrency;     /* requests kept in flight (used when rps is 0) */
+	double rps;          /* requests per second (0 = use concurrency) */
+	double duration_s;   /* 0 = until stopped or count reached */
+	int64_t count;       /* requests to run, warm-up included (0 = until stopped) */
+	int warmup;          /* first completions left out of the figures */
+} workload_spec;
+
+typedef struct {
+	int (*emit)(void *ctx, const ac_event *ev, ac_err *err);
+	/* bridge_request(): msg gets its id set; frames are complete binary frames */
+	int (*request)(void *ctx, int browser, cJSON *msg, const void *const *frames, const size_t *lens, int n,
+		       uint32_t *id);
+	void *ctx;
+} sched_io;
+
+typedef struct {
+	bool allow_fallback;  /* a session that fails on its platform is loaded on wasm instead */
+	uint64_t seed;        /* inputs */
+	int window;           /* requests in flight per session */
+	const audio_clip *audio; /* for audio models */
+} sched_config;
+
+typedef struct sched sched;
+
+int sched_new(uv_loop_t *loop, pool *p, const catalog *cat, const sched_config *cfg, const sched_io *io,
+	      sched **out);
+/* Pool listener: reacts to browsers arriving and leaving. */
+void sched_on_event(void *ctx, const ac_event *ev);
+/* Bridge sink: loaded / result / unloaded / error replies. */
+void sched_on_response(sched *s, int browser, const proto_msg *m, const proto_frame *frames, int n);
+
+int sched_start(sched *s, const workload_spec *w, int *row, ac_err *err);
+int sched_stop(sched *s, int row, const char *why, ac_err *err);
+/* direction +1 / -1: the next / previous variant the model has. */
+int sched_change_precision(sched *s, int row, int direction, ac_err *err);
+
+/* The first output of the row's first verified run in a browser (NULL if none yet): for tests
+ * and the bench's summaries. */
+const ac_tensor *sched_first_output(const sched *s, int row, int browser);
+
+/* Closes the scheduler's timers; frees it once they are closed. */
+void sched_close(sched *s);
+
+#endif
