@@ -30,9 +30,23 @@ MAIN_OBJ := $(MAIN_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 BENCH_OBJ := $(BENCH_SRC:%.c=$(BUILD)/%.o)
 
-.PHONY: all deps run test unit e2e fuzz fuzz-smoke bench clean check-deps
+.PHONY: all deps run test unit e2e fuzz fuzz-smoke bench clean check-deps models
 
-all: $(BIN)
+all: $(BIN) models
+
+# Demo models (generated with fixed seeds, plus Silero VAD from npm) and espeak-ng speech: data
+# for the audio models. Built, never downloaded.
+MODELS_STAMP := build/models/.stamp
+SPEECH_WAV   := build/audio/speech.wav
+models: $(MODELS_STAMP) $(SPEECH_WAV)
+
+$(MODELS_STAMP): models/gen.py browser-js/package-lock.json
+	/usr/bin/python3 models/gen.py --out build/models
+	@touch $@
+
+$(SPEECH_WAV):
+	@mkdir -p $(dir $@)
+	espeak-ng -v en-us -s 140 -w $@ "The quick brown fox jumps over the lazy dog. Accel top measures where every model really ran."
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -58,7 +72,8 @@ deps:
 	@scripts/deps.sh
 
 # `run` and `test` set up first, but only call deps.sh when something is missing (it checks fast).
-run: deps $(BIN)
+run: deps
+	@$(MAKE) --no-print-directory all
 	./$(BIN)
 
 unit: $(BUILD)/unit-tests
@@ -70,14 +85,14 @@ fuzz-smoke: build-fuzz/fuzz-proto
 fuzz: build-fuzz/fuzz-proto
 	@scripts/fuzz.sh long
 
-e2e: $(BIN)
+e2e: $(BIN) models
 	@ACCEL_TOP=$(abspath $(BIN)) ACCEL_TOP_DATA=$(CURDIR) tests/e2e/run.sh
 
 test: deps
-	@$(MAKE) --no-print-directory $(BIN) $(BUILD)/unit-tests build-fuzz/fuzz-proto
+	@$(MAKE) --no-print-directory $(BIN) models $(BUILD)/unit-tests build-fuzz/fuzz-proto
 	@ACCEL_TOP=$(abspath $(BIN)) UNIT=$(abspath $(BUILD)/unit-tests) ACCEL_TOP_DATA=$(CURDIR) tests/run-all.sh
 
-bench: $(BUILD)/bench-roundtrip
+bench: $(BUILD)/bench-roundtrip models
 	ACCEL_TOP_DATA=$(CURDIR) ./$(BUILD)/bench-roundtrip
 
 clean:

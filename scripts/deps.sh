@@ -12,6 +12,7 @@ pkgs=(
   clang libclang-rt-14-dev         # libFuzzer and the sanitizers
   tmux python3 python3-websockets  # screen tests; scripted protocol client in tests/e2e
   procps                           # pgrep/ps in tests
+  python3-onnx python3-numpy espeak-ng  # demo models and speech, made at build time
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -19,6 +19,23 @@ static int apply_event(void *ctx, const ac_event *ev, ac_err *err)
 	return pool_apply(a->pool, ev, err);
 }
 
+static int request(void *ctx, int browser, cJSON *msg, const void *const *frames, const size_t *lens, int n,
+		   uint32_t *id)
+{
+	app *a = ctx;
+	bridge_blob blobs[CAT_MAX_IO];
+	for (int i = 0; i < n && i < CAT_MAX_IO; i++)
+		blobs[i] = (bridge_blob){ frames[i], lens[i] };
+	return bridge_request(a->br, browser, msg, blobs, n, id);
+}
+
+static void on_response(void *ctx, int browser, const proto_msg *m, const proto_frame *frames, int n)
+{
+	app *a = ctx;
+	if (a->sch)
+		sched_on_response(a->sch, browser, m, frames, n);
+}
+
 static int resolve_id(void *ctx, bool has_requested, uint32_t requested)
 {
 	app *a = ctx;
@@ -40,6 +57,8 @@ static void on_launcher_done(void *ctx)
 {
 	app *a = ctx;
 	a->ln = NULL;
+	sched_close(a->sch);
+	a->sch = NULL;
 	bridge_stop(a->br);
 	close_handle((uv_handle_t *)&a->sig_int);
 	close_handle((uv_handle_t *)&a->sig_term);
@@ -111,6 +130,50 @@ static int find_data_dir(char *out, size_t cap, ac_err *err)
 		       "(set ACCEL_TOP_DATA to the folder that holds browser-js/)");
 }
 
+/* The demo models built by make (build/models), then every --models directory. */
+static int load_models(app *a, const options *o, ac_err *err)
+{
+	a->cat = calloc(1, sizeof *a->cat);
+	if (!a->cat)
+		return ac_errf(err, AC_ENOMEM, "out of memory");
+	char builtin[4200];
+	snprintf(builtin, sizeof builtin, "%.4000s/build/models", a->data_dir);
+	int rc;
+	if (access(builtin, R_OK) != 0)
+		return ac_errf(err, AC_ENOENT, "the demo models are not built (%s is missing): run 'make'", builtin);
+	if ((rc = catalog_add_dir(a->cat, builtin, err)))
+		return rc;
+	for (int i = 0; i < o->n_model_dirs; i++)
+		if ((rc = catalog_add_dir(a->cat, o->model_dirs[i], err)))
+			return rc;
+	return 0;
+}
+
+/* Audio for the audio models; when it cannot be had, they say why when launched. */
+static void load_audio(app *a, const options *o)
+{
+	ac_err e;
+	if (!strcmp(o->audio, "silence")) {
+		audio_silence(&a->clip, 30 * AUDIO_RATE);
+	} else if (!strcmp(o->audio, "noise")) {
+		audio_noise(&a->clip, 30 * AUDIO_RATE, o->seed);
+	} else {
+		char path[4300];
+		if (!strcmp(o->audio, "speech"))
+			snprintf(path, sizeof path, "%.4000s/build/audio/speech.wav", a->data_dir);
+		else
+			ac_strlcpy(path, o->audio, sizeof path);
+		if (audio_load_wav(path, &a->clip, &e)) {
+			snprintf(a->audio_error, sizeof a->audio_error, "%.200s%s", e.msg,
+				 !strcmp(o->audio, "speech") ? " (made by 'make' with espeak-ng)" : "");
+			return;
+		}
+		if (!strcmp(o->audio, "speech"))
+			ac_strlcpy(a->clip.source, "speech", sizeof a->clip.source);
+	}
+	a->have_clip = true;
+}
+
 int app_start(app *a, uv_loop_t *loop, const options *o, ac_err *err)
 {
 	int rc;
@@ -126,6 +189,9 @@ int app_start(app *a, uv_loop_t *loop, const options *o, ac_err *err)
 	snprintf(probe, sizeof probe, "%.4300s/ort.all.min.mjs", a->ort_dir);
 	if (access(probe, R_OK) != 0)
 		return ac_errf(err, AC_ENOENT, "onnxruntime-web is missing (%s): run 'make deps'", a->ort_dir);
+	if ((rc = load_models(a, o, err)))
+		return rc;
+	load_audio(a, o);
 
 	uv_signal_init(loop, &a->sig_int);
 	uv_signal_init(loop, &a->sig_term);
@@ -142,14 +208,24 @@ int app_start(app *a, uv_loop_t *loop, const options *o, ac_err *err)
 		ac_strlcpy(a->token, o->token, sizeof a->token);
 	else
 		random_token(a->token, sizeof a->token);
+	const char *roots[CAT_MAX_ROOTS];
+	for (int i = 0; i < a->cat->n_roots; i++)
+		roots[i] = a->cat->roots[i];
 	bridge_config bc = {
 		.listen_addr = o->listen, .port = o->port, .token = a->token, .max_message = o->max_message,
-		.www_dir = a->www_dir, .ort_dir = a->ort_dir,
+		.www_dir = a->www_dir, .ort_dir = a->ort_dir, .model_dirs = roots, .n_model_dirs = a->cat->n_roots,
 		.heartbeat_ms = (unsigned)(o->heartbeat_s * 1000), .timeout_ms = (unsigned)(o->heartbeat_timeout_s * 1000),
 	};
-	bridge_sink sink = { .on_event = apply_event, .resolve_id = resolve_id, .on_reply = a->on_reply, .ctx = a };
+	bridge_sink sink = { .on_event = apply_event, .resolve_id = resolve_id, .on_reply = a->on_reply,
+			     .on_response = on_response, .ctx = a };
 	if ((rc = bridge_start(loop, &bc, &sink, &a->br, err)))
 		return rc;
+	sched_config sc = { .allow_fallback = o->allow_fallback, .seed = o->seed, .window = (int)o->inflight,
+			    .audio = a->have_clip ? &a->clip : NULL };
+	sched_io io = { .emit = apply_event, .request = request, .ctx = a };
+	if ((rc = sched_new(loop, a->pool, a->cat, &sc, &io, &a->sch)))
+		return ac_errf(err, rc, "out of memory");
+	pool_add_listener(a->pool, sched_on_event, a->sch);
 	if ((rc = launcher_new(loop, apply_event, a, &a->ln, err)))
 		return rc;
 	return 0;
@@ -246,32 +322,40 @@ int app_start_browser(app *a, const char *family, ac_err *err)
 
 int app_launch_model(app *a, const launch_form *f, int *model_id, ac_err *err)
 {
-	(void)a; (void)f; (void)model_id;
-	return ac_errf(err, AC_EINVAL, "running models is not built yet");
+	if (!a->sch || a->quitting)
+		return ac_errf(err, AC_EINVAL, "accel-top is shutting down");
+	const cat_model *m = catalog_find(a->cat, f->model);
+	if (m && !strcmp(m->type, "audio") && !a->have_clip)
+		return ac_errf(err, AC_ENOENT, "%s needs audio input: %s", m->name, a->audio_error);
+	return sched_start(a->sch, f, model_id, err);
 }
 
 int app_stop_model(app *a, int model_id, ac_err *err)
 {
-	(void)a;
-	return ac_errf(err, AC_ENOENT, "model %d does not exist", model_id);
+	if (!a->sch)
+		return ac_errf(err, AC_EINVAL, "accel-top is shutting down");
+	return sched_stop(a->sch, model_id, "stopped by the operator", err);
 }
 
 int app_change_precision(app *a, int model_id, int direction, ac_err *err)
 {
-	(void)a; (void)direction;
-	return ac_errf(err, AC_ENOENT, "model %d does not exist", model_id);
+	if (!a->sch)
+		return ac_errf(err, AC_EINVAL, "accel-top is shutting down");
+	return sched_change_precision(a->sch, model_id, direction, err);
 }
 
 const char *app_model_name(app *a, size_t i)
 {
-	(void)a; (void)i;
-	return NULL;
+	return a->cat && i < (size_t)a->cat->n ? a->cat->models[i].name : NULL;
 }
 
 void app_free(app *a)
 {
 	bridge_free(a->br);
 	pool_free(a->pool);
+	free(a->cat);
+	audio_free(&a->clip);
 	a->br = NULL;
 	a->pool = NULL;
+	a->cat = NULL;
 }

@@ -6,8 +6,10 @@
 #include <uv.h>
 
 #include "../bridge/bridge.h"
+#include "../pool/catalog.h"
 #include "../pool/launcher.h"
 #include "../pool/pool.h"
+#include "../pool/sched.h"
 #include "options.h"
 
 typedef struct app {
@@ -16,6 +18,11 @@ typedef struct app {
 	pool *pool;
 	bridge *br;
 	launcher *ln;
+	catalog *cat;
+	sched *sch;
+	audio_clip clip;
+	bool have_clip;
+	char audio_error[300];
 	uv_signal_t sig_int, sig_term, sig_hup;
 	uv_timer_t tick, settle;   /* for the front end's use */
 	char token[160];
@@ -42,15 +49,8 @@ int app_stop_browser(app *a, int browser, ac_err *err);
 /* Launches one more managed browser of this family (chromium, chrome, edge, firefox). */
 int app_start_browser(app *a, const char *family, ac_err *err);
 
-typedef struct {
-	char model[64];      /* a catalog name */
-	char precision[8];   /* fp32 fp16 int8 int4 q4f16 */
-	char platform[8];    /* webgpu webnn wasm */
-	char browser[16];    /* a family name, or "auto" */
-	int concurrency;     /* requests kept in flight (0 = use rps) */
-	double rps;          /* requests per second (0 = use concurrency) */
-	double duration_s;   /* 0 = until stopped */
-} launch_form;
+/* What the launch form, the bench and scripts ask for: see pool/sched.h. */
+typedef workload_spec launch_form;
 
 /* Loads the model where needed and starts a workload; *model_id names its row. */
 int app_launch_model(app *a, const launch_form *f, int *model_id, ac_err *err);

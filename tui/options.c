@@ -18,6 +18,13 @@ void options_defaults(options *o)
 	o->max_message = 64u << 20;
 	o->heartbeat_s = 2.0;
 	o->heartbeat_timeout_s = 10.0;
+	o->seed = 1;
+	o->audio = "speech";
+	o->inflight = 2;
+	o->warn_ms = 100;
+	o->crit_ms = 500;
+	o->warn_queue = 8;
+	o->crit_queue = 32;
 }
 
 void options_usage(FILE *f)
@@ -41,6 +48,16 @@ void options_usage(FILE *f)
 	      "      --max-message SIZE      largest WebSocket message accepted (default 64M)\n"
 	      "      --heartbeat SECS        ping interval (default 2)\n"
 	      "      --heartbeat-timeout SECS  silence after which a browser is lost (default 10)\n"
+	      "      --readonly              screen: refuse keys that change something\n"
+	      "      --no-color              screen: monochrome (also when NO_COLOR is set)\n"
+	      "      --show-token            screen: show the page URL with its token\n"
+	      "      --warn-ms MS, --crit-ms MS  latency shown yellow / red from MS (default 100, 500)\n"
+	      "      --warn-queue N, --crit-queue N  queue depth shown yellow / red from N (default 8, 32)\n"
+	      "      --models DIR            also offer the models in DIR (transformers.js layout)\n"
+	      "      --allow-fallback        run on wasm, labelled fallback, where a platform fails\n"
+	      "      --seed N                seed of the generated model inputs (default 1)\n"
+	      "      --audio SRC             audio input: speech (espeak-ng), silence, noise, FILE.wav\n"
+	      "      --inflight N            requests in flight per browser session (default 2)\n"
 	      "  -h, --help                  this help\n"
 	      "  -V, --version               print the version\n"
 	      "\n"
@@ -120,7 +137,9 @@ int options_parse_browsers(options *o, const char *list, ac_err *err)
 }
 
 enum { O_JSON = 256, O_SETTLE, O_BROWSERS, O_NO_LAUNCH, O_VISIBLE, O_LISTEN, O_PORT, O_TOKEN,
-       O_MAX_MESSAGE, O_HEARTBEAT, O_HEARTBEAT_TIMEOUT };
+       O_MAX_MESSAGE, O_HEARTBEAT, O_HEARTBEAT_TIMEOUT, O_MODELS, O_ALLOW_FALLBACK, O_SEED, O_AUDIO,
+       O_INFLIGHT, O_READONLY, O_NO_COLOR, O_SHOW_TOKEN,
+       O_WARN_MS, O_CRIT_MS, O_WARN_QUEUE, O_CRIT_QUEUE };
 
 int options_parse(options *o, int argc, char **argv, ac_err *err)
 {
@@ -133,6 +152,13 @@ int options_parse(options *o, int argc, char **argv, ac_err *err)
 		{ "token", required_argument, 0, O_TOKEN }, { "max-message", required_argument, 0, O_MAX_MESSAGE },
 		{ "heartbeat", required_argument, 0, O_HEARTBEAT },
 		{ "heartbeat-timeout", required_argument, 0, O_HEARTBEAT_TIMEOUT },
+		{ "readonly", no_argument, 0, O_READONLY }, { "no-color", no_argument, 0, O_NO_COLOR },
+		{ "show-token", no_argument, 0, O_SHOW_TOKEN }, { "warn-ms", required_argument, 0, O_WARN_MS },
+		{ "crit-ms", required_argument, 0, O_CRIT_MS }, { "warn-queue", required_argument, 0, O_WARN_QUEUE },
+		{ "crit-queue", required_argument, 0, O_CRIT_QUEUE },
+		{ "models", required_argument, 0, O_MODELS }, { "allow-fallback", no_argument, 0, O_ALLOW_FALLBACK },
+		{ "seed", required_argument, 0, O_SEED }, { "audio", required_argument, 0, O_AUDIO },
+		{ "inflight", required_argument, 0, O_INFLIGHT },
 		{ "help", no_argument, 0, 'h' }, { "version", no_argument, 0, 'V' }, { 0, 0, 0, 0 },
 	};
 	optind = 1;
@@ -187,6 +213,37 @@ int options_parse(options *o, int argc, char **argv, ac_err *err)
 			if (parse_double(optarg, 0.1, 86400, &o->heartbeat_timeout_s))
 				return ac_errf(err, AC_EINVAL, "--heartbeat-timeout: '%s' is not a number of seconds", optarg);
 			break;
+		case O_READONLY: o->readonly = true; break;
+		case O_NO_COLOR: o->no_color = true; break;
+		case O_SHOW_TOKEN: o->show_token = true; break;
+		case O_WARN_MS:
+		case O_CRIT_MS:
+			if (parse_double(optarg, 0, 3.6e6, c == O_WARN_MS ? &o->warn_ms : &o->crit_ms))
+				return ac_errf(err, AC_EINVAL, "%s: '%s' is not a number of milliseconds from 0 to 3600000",
+					       c == O_WARN_MS ? "--warn-ms" : "--crit-ms", optarg);
+			break;
+		case O_WARN_QUEUE:
+		case O_CRIT_QUEUE:
+			if (parse_long(optarg, 0, 1000000000L, c == O_WARN_QUEUE ? &o->warn_queue : &o->crit_queue))
+				return ac_errf(err, AC_EINVAL, "%s: '%s' is not a count from 0 to 1000000000",
+					       c == O_WARN_QUEUE ? "--warn-queue" : "--crit-queue", optarg);
+			break;
+		case O_MODELS:
+			if (o->n_model_dirs == 6)
+				return ac_errf(err, AC_EINVAL, "--models: at most 6 directories");
+			o->model_dirs[o->n_model_dirs++] = optarg;
+			break;
+		case O_ALLOW_FALLBACK: o->allow_fallback = true; break;
+		case O_SEED:
+			if (parse_long(optarg, 0, 2147483647L, &l))
+				return ac_errf(err, AC_EINVAL, "--seed: '%s' is not a number from 0 to 2147483647", optarg);
+			o->seed = (unsigned long long)l;
+			break;
+		case O_AUDIO: o->audio = optarg; break;
+		case O_INFLIGHT:
+			if (parse_long(optarg, 1, 64, &o->inflight))
+				return ac_errf(err, AC_EINVAL, "--inflight: '%s' is not a count from 1 to 64", optarg);
+			break;
 		case 'h': o->help = true; break;
 		case 'V': o->version = true; break;
 		case ':':
@@ -202,6 +259,11 @@ int options_parse(options *o, int argc, char **argv, ac_err *err)
 			       o->heartbeat_timeout_s, o->heartbeat_s);
 	if (o->no_launch && o->browsers_given)
 		return ac_errf(err, AC_EINVAL, "--no-launch and --browsers contradict each other: use one");
+	if (o->warn_ms > o->crit_ms)
+		return ac_errf(err, AC_EINVAL, "--warn-ms (%g) must not be above --crit-ms (%g)", o->warn_ms, o->crit_ms);
+	if (o->warn_queue > o->crit_queue)
+		return ac_errf(err, AC_EINVAL, "--warn-queue (%ld) must not be above --crit-queue (%ld)",
+			       o->warn_queue, o->crit_queue);
 	if (o->json && !o->batch)
 		return ac_errf(err, AC_EINVAL, "--json needs -b (batch mode)");
 	return 0;

@@ -28,6 +28,19 @@ typedef struct {
 	launch_req launch[OPT_MAX_LAUNCH];
 	int n_launch;
 	bool browsers_given;      /* --browsers was used */
+	/* running models */
+	const char *model_dirs[6];  /* --models, besides the built-in demo models */
+	int n_model_dirs;
+	bool allow_fallback;
+	unsigned long long seed;  /* inputs */
+	const char *audio;        /* speech, silence, noise or a WAV file */
+	long inflight;            /* requests in flight per session */
+	/* interactive screen */
+	bool no_color;            /* --no-color (NO_COLOR in the environment does the same) */
+	bool readonly;            /* --readonly: keys that change something are refused */
+	bool show_token;          /* --show-token: the header shows the page URL with its token */
+	double warn_ms, crit_ms;  /* latency thresholds: yellow from warn_ms, red from crit_ms */
+	long warn_queue, crit_queue; /* queue depth thresholds */
 } options;
 
 void options_defaults(options *o);
