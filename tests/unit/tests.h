@@ -1,0 +1,91 @@
+/* Every unit test, in one place (libuv style). Each X(name) is a function `int test_name(void)`
+ * in one of tests/unit/test-*.c that returns 0 when it passes; runner.c runs them in this order. */
+#ifndef AC_TESTS_H
+#define AC_TESTS_H
+
+#define TEST_LIST(X) \
+	/* test-proto.c */ \
+	X(proto_text_valid) \
+	X(proto_text_uses_len) \
+	X(proto_text_invalid_json) \
+	X(proto_text_trailing_garbage) \
+	X(proto_text_not_object) \
+	X(proto_text_type) \
+	X(proto_text_unknown_type) \
+	X(proto_text_id) \
+	X(proto_text_hello) \
+	X(proto_text_echo) \
+	X(proto_text_error) \
+	X(proto_text_err_buffer) \
+	X(proto_frame_roundtrip) \
+	X(proto_frame_layout) \
+	X(proto_frame_header_multiple_of_8) \
+	X(proto_frame_names) \
+	X(proto_frame_truncated) \
+	X(proto_frame_bad_magic) \
+	X(proto_frame_version) \
+	X(proto_frame_bad_dtype) \
+	X(proto_frame_bad_rank) \
+	X(proto_frame_dims_overflow) \
+	X(proto_frame_data_length) \
+	X(proto_frame_padding) \
+	X(proto_frame_name_nul) \
+	X(proto_frame_encode_invalid) \
+	X(proto_frame_encode_overflow) \
+	X(proto_error_json) \
+	X(proto_simple_json) \
+	X(proto_names) \
+	/* test-caps.c */ \
+	X(caps_chromium_swiftshader) \
+	X(caps_firefox_fallback) \
+	X(caps_firefox_nvidia_hardware) \
+	X(caps_webgpu_missing) \
+	X(caps_webgpu_no_adapter) \
+	X(caps_webgpu_software_names) \
+	X(caps_webgpu_fallback_missing) \
+	X(caps_webnn_api_false) \
+	X(caps_webnn_same_error) \
+	X(caps_webnn_cpu_software) \
+	X(caps_webnn_gpu_hardware) \
+	X(caps_wasm_missing) \
+	X(caps_wrong_types) \
+	X(caps_out_of_range_numbers) \
+	X(caps_names) \
+	/* test-pool.c */ \
+	X(pool_managed_lifecycle) \
+	X(pool_attached_browser) \
+	X(pool_refused_events) \
+	X(pool_lost_after_exited) \
+	X(pool_settled) \
+	X(pool_next_id) \
+	X(pool_growth) \
+	X(pool_bridge_listening) \
+	X(pool_snapshot_json) \
+	X(pool_snapshot_nulls) \
+	X(pool_state_names) \
+	/* test-event.c */ \
+	X(event_roundtrip) \
+	X(event_unknown_kind) \
+	X(event_kind_names) \
+	X(event_loose_fields) \
+	/* test-options.c */ \
+	X(options_defaults) \
+	X(options_batch) \
+	X(options_browsers) \
+	X(options_port) \
+	X(options_max_message) \
+	X(options_parse_size) \
+	X(options_parse_size_negative_blank) \
+	X(options_unknown) \
+	X(options_unknown_in_cluster) \
+	X(options_json_needs_batch) \
+	X(options_no_launch) \
+	X(options_heartbeat) \
+	X(options_reparse) \
+	/* end */
+
+#define X(name) int test_##name(void);
+TEST_LIST(X)
+#undef X
+
+#endif
