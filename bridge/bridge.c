@@ -6,6 +6,8 @@
 #include "bridge.h"
 #include "../pool/caps.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -511,13 +513,18 @@ static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 		}
 		return 0;
 	}
-	case LWS_CALLBACK_ESTABLISHED:
+	case LWS_CALLBACK_ESTABLISHED: {
+		/* A request is a text message and then its frames: without TCP_NODELAY the frames wait
+		 * for the peer's delayed ACK of the text (about 40 ms each time). */
+		int one = 1;
+		setsockopt(lws_get_socket_fd(wsi), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 		c->br = b;
 		c->wsi = wsi;
 		c->last_rx_ms = uv_now(b->loop);
 		c->next = b->conns;
 		b->conns = c;
 		return 0;
+	}
 	case LWS_CALLBACK_RECEIVE:
 		return on_receive(c, in, len);
 	case LWS_CALLBACK_SERVER_WRITEABLE:
@@ -700,8 +707,20 @@ int bridge_request(bridge *b, int browser, cJSON *msg, const bridge_blob *frames
 	cJSON_AddNumberToObject(msg, "id", id);
 	char *s = cJSON_PrintUnformatted(msg);
 	int rc = enqueue_text(c, s);
-	for (int i = 0; !rc && i < n; i++)
+	for (int i = 0; !rc && i < n; i++) {
+		if (frames[i].len < 16) {
+			rc = AC_EINVAL;
+			break;
+		}
 		rc = enqueue(c, LWS_WRITE_BINARY, frames[i].data, frames[i].len);
+		if (!rc) { /* the frames belong to this request: stamp its id and their order */
+			unsigned char *h = c->tx_tail->buf + LWS_PRE;
+			for (int k = 0; k < 4; k++) {
+				h[8 + k] = (unsigned char)(id >> (8 * k));
+				h[12 + k] = (unsigned char)((unsigned)i >> (8 * k));
+			}
+		}
+	}
 	if (id_out)
 		*id_out = id;
 	return rc;

@@ -46,7 +46,8 @@ typedef struct {
 	int queue, inflight;
 	uint64_t completed, errors;
 	bool lat_valid;       /* at least one completion */
-	double p50_ms, p95_ms, p99_ms;
+	double p50_ms, p95_ms, p99_ms, mean_ms, min_ms, max_ms;
+	double measured_rps;  /* post-warm-up completions / time from the end of warm-up to the last */
 	double rps;           /* completions per second over the last few seconds */
 	bool err_valid;       /* verification ran */
 	double max_abs_err;   /* largest over the browsers serving it */
@@ -69,6 +70,7 @@ typedef struct {
 	int64_t started_us;
 	bool fallback;        /* some result ran on wasm instead of the requested platform */
 	char stop_reason[128];
+	char last_error[200];  /* why the latest request failed */
 } pool_model;
 
 typedef enum { SS_LOADING, SS_READY, SS_FAILED, SS_RETIRED } session_state;

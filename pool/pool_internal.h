@@ -15,6 +15,8 @@ typedef struct {
 	uint64_t n_done;
 	double sum_queue, sum_wire, sum_compute; /* ms, over post-warm-up completions */
 	uint64_t n_split;
+	double sum_e2e, min_e2e, max_e2e;
+	int64_t warm_end_us, last_done_us; /* when measuring started (warm-up over) and the last completion */
 } row_stats;
 
 struct pool {

@@ -511,7 +511,11 @@ static void verify_waiting(sched *s, int browser, const char *model)
 			compare(s, x, &r->out0, "against fp32 on wasm in the same browser");
 		} else {
 			x->verified = true;
-			emit_error(s, browser, "model %d: cannot verify %s: %s", x->row, x->model, r->error);
+			char note[200];
+			snprintf(note, sizeof note, "cannot verify: %.180s", r->error);
+			ac_event ev = { .kind = EV_VERIFIED, .model = x->row, .browser = browser, .session = x->session,
+					.precision = prec_name(x->prec), .x = { -1, -1, -1 }, .text = note };
+			emit(s, &ev);
 		}
 		work *w = work_find(s, x->row);
 		if (w)

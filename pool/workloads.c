@@ -134,6 +134,11 @@ static void update_figures(pool_model *m, row_stats *st, int64_t now_us)
 		}
 	}
 	if (st->n_split) {
+		m->mean_ms = st->sum_e2e / st->n_split;
+		m->min_ms = st->min_e2e;
+		m->max_ms = st->max_e2e;
+		double span = (double)(st->last_done_us - st->warm_end_us) / 1e6;
+		m->measured_rps = span > 0 ? st->n_split / span : 0;
 		m->queue_ms = st->sum_queue / st->n_split;
 		m->wire_ms = st->sum_wire / st->n_split;
 		m->compute_ms = st->sum_compute / st->n_split;
@@ -267,6 +272,16 @@ int pool_apply_work(pool *p, const ac_event *ev, ac_err *err)
 			recount(p, &p->models[ri]);
 		return 0;
 	case EV_VERIFIED:
+		if (ev->x[1] < 0) { /* verification could not run: say why, claim nothing */
+			if ((s = session_find(p, ev->browser, ev->session))) {
+				s->verified = true;
+				s->verify_ok = false;
+				s->verify_abs = s->verify_err = -1;
+				ac_strlcpy(s->verify_note, ev->text, sizeof s->verify_note);
+			}
+			m->verify_ok = false;
+			return 0;
+		}
 		if ((s = session_find(p, ev->browser, ev->session))) {
 			s->verified = true;
 			s->verify_ok = ev->num == 1;
@@ -324,6 +339,8 @@ int pool_apply_work(pool *p, const ac_event *ev, ac_err *err)
 		s->ewma_ms = s->ewma_ms < 0 ? total : 0.8 * s->ewma_ms + 0.2 * total;
 		m->finished++;
 		m->completed++;
+		if (m->completed == (uint64_t)m->warmup || (m->warmup == 0 && m->completed == 1))
+			st->warm_end_us = m->warmup ? ev->t_us : m->started_us;
 		if (strcmp(s->platform_used, m->platform) != 0)
 			m->fallback = true;
 		st->done_at[st->n_done++ % STATS_DONE_MAX] = ev->t_us;
@@ -334,6 +351,10 @@ int pool_apply_work(pool *p, const ac_event *ev, ac_err *err)
 			st->sum_queue += (double)(r->sent_us - r->queued_us) / 1000.0 + page_queue;
 			st->sum_wire += fmax(0, total - compute - page_queue);
 			st->sum_compute += compute;
+			st->sum_e2e += e2e;
+			st->min_e2e = st->n_split ? fmin(st->min_e2e, e2e) : e2e;
+			st->max_e2e = st->n_split ? fmax(st->max_e2e, e2e) : e2e;
+			st->last_done_us = ev->t_us;
 			st->n_split++;
 			if (m->history_len == POOL_LAT_HISTORY) {
 				memmove(m->history, m->history + 1, (POOL_LAT_HISTORY - 1) * sizeof m->history[0]);
@@ -352,6 +373,7 @@ int pool_apply_work(pool *p, const ac_event *ev, ac_err *err)
 		}
 		m->finished++;
 		m->errors++;
+		ac_strlcpy(m->last_error, ev->text, sizeof m->last_error);
 		request_remove(p, r);
 		break;
 	case EV_REQUEST_REQUEUED:

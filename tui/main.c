@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "commands.h"
 #include "snapshot.h"
 
 static void print_snapshot(app *a)
@@ -62,6 +63,10 @@ int main(int argc, char **argv)
 	options o;
 	ac_err err = { 0 };
 	signal(SIGPIPE, SIG_IGN);
+	if (argc > 1 && !strcmp(argv[1], "bench"))
+		return cmd_bench(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "report"))
+		return cmd_report(argc - 1, argv + 1);
 	options_defaults(&o);
 	if (options_parse(&o, argc, argv, &err)) {
 		fprintf(stderr, "accel-top: %s\n", err.msg);

@@ -136,6 +136,90 @@ static cJSON *browser_json(const pool_browser *b)
 	return o;
 }
 
+/* Where each of the row's sessions runs: the provenance of its results. */
+static cJSON *sessions_json(const pool *p, const pool_model *m)
+{
+	cJSON *arr = cJSON_CreateArray();
+	for (size_t i = 0; i < pool_session_count(p); i++) {
+		const pool_session *s = pool_session_at(p, i);
+		if (s->model != m->id || s->reference)
+			continue;
+		const pool_browser *b = pool_browser_find(p, s->browser);
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "browser", s->browser);
+		cJSON_AddStringToObject(o, "kind", b ? b->kind : "?");
+		cJSON_AddStringToObject(o, "state", session_state_name(s->state));
+		cJSON_AddStringToObject(o, "precision", s->precision);
+		cJSON_AddStringToObject(o, "file", s->file);
+		cJSON_AddStringToObject(o, "platform_requested", s->platform);
+		add_str_or_null(o, "platform_used", s->platform_used);
+		cJSON_AddBoolToObject(o, "fallback", s->platform_used[0] && strcmp(s->platform_used, s->platform) != 0);
+		int pi = PLAT_WASM;
+		for (int k = 0; k < PLAT__COUNT; k++)
+			if (!strcmp(plat_name((ac_platform)k), s->platform_used[0] ? s->platform_used : s->platform))
+				pi = k;
+		if (b && b->caps.valid) {
+			cJSON_AddStringToObject(o, "classification", class_name(b->caps.verdict[pi].status));
+			cJSON_AddStringToObject(o, "evidence", b->caps.verdict[pi].evidence);
+		} else {
+			cJSON_AddNullToObject(o, "classification");
+			cJSON_AddNullToObject(o, "evidence");
+		}
+		add_num_or_null(o, "load_ms", s->load_ms, s->load_ms >= 0);
+		add_str_or_null(o, "error", s->error);
+		cJSON_AddNumberToObject(o, "completed", (double)s->completed);
+		cJSON_AddNumberToObject(o, "inflight", s->inflight);
+		add_num_or_null(o, "ewma_ms", s->ewma_ms, s->ewma_ms >= 0);
+		if (s->verified) {
+			cJSON *v = cJSON_AddObjectToObject(o, "verification");
+			cJSON_AddNumberToObject(v, "max_abs_err", s->verify_abs);
+			cJSON_AddNumberToObject(v, "norm_err", s->verify_err);
+			cJSON_AddNumberToObject(v, "tolerance", s->verify_tol);
+			cJSON_AddBoolToObject(v, "ok", s->verify_ok);
+			cJSON_AddStringToObject(v, "against", s->verify_note);
+		} else {
+			cJSON_AddNullToObject(o, "verification");
+		}
+		cJSON_AddItemToArray(arr, o);
+	}
+	return arr;
+}
+
+static cJSON *model_json(const pool *p, const pool_model *m, int64_t now_us)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "id", m->id);
+	cJSON_AddStringToObject(o, "name", m->name);
+	cJSON_AddStringToObject(o, "type", m->type);
+	cJSON_AddStringToObject(o, "precision", m->precision);
+	cJSON_AddStringToObject(o, "platform", m->platform);
+	cJSON_AddBoolToObject(o, "running", m->running);
+	add_str_or_null(o, "stop_reason", m->stop_reason);
+	cJSON *br = cJSON_AddArrayToObject(o, "browsers");
+	for (int i = 0; i < m->n_browsers; i++)
+		cJSON_AddItemToArray(br, cJSON_CreateNumber(m->browsers[i]));
+	cJSON_AddNumberToObject(o, "queue", m->queue);
+	cJSON_AddNumberToObject(o, "inflight", m->inflight);
+	cJSON_AddNumberToObject(o, "completed", (double)m->completed);
+	add_num_or_null(o, "p50_ms", m->p50_ms, m->lat_valid);
+	add_num_or_null(o, "p95_ms", m->p95_ms, m->lat_valid);
+	add_num_or_null(o, "p99_ms", m->p99_ms, m->lat_valid);
+	cJSON_AddNumberToObject(o, "rps", pool_model_rps(p, m->id, now_us));
+	cJSON_AddNumberToObject(o, "errors", (double)m->errors);
+	add_num_or_null(o, "max_abs_err", m->max_abs_err, m->err_valid);
+	add_num_or_null(o, "max_norm_err", m->max_norm_err, m->err_valid);
+	if (m->err_valid)
+		cJSON_AddBoolToObject(o, "verified", m->verify_ok);
+	else
+		cJSON_AddNullToObject(o, "verified");
+	cJSON_AddBoolToObject(o, "fallback", m->fallback);
+	add_num_or_null(o, "queue_ms", m->queue_ms, m->lat_valid);
+	add_num_or_null(o, "wire_ms", m->wire_ms, m->lat_valid);
+	add_num_or_null(o, "compute_ms", m->compute_ms, m->lat_valid);
+	cJSON_AddItemToObject(o, "sessions", sessions_json(p, m));
+	return o;
+}
+
 cJSON *snapshot_json(const pool *p, int64_t now_us)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -146,6 +230,9 @@ cJSON *snapshot_json(const pool *p, int64_t now_us)
 	cJSON *arr = cJSON_AddArrayToObject(o, "browsers");
 	for (size_t i = 0; i < pool_browser_count(p); i++)
 		cJSON_AddItemToArray(arr, browser_json(pool_browser_at(p, i)));
+	cJSON *models = cJSON_AddArrayToObject(o, "models");
+	for (size_t i = 0; i < pool_model_count(p); i++)
+		cJSON_AddItemToArray(models, model_json(p, pool_model_at(p, i), now_us));
 	return o;
 }
 
@@ -182,6 +269,27 @@ void snapshot_text(FILE *f, const pool *p, int64_t now_us)
 		if (b->caps.valid)
 			for (int pl = 0; pl < PLAT__COUNT; pl++)
 				fprintf(f, "     %-7s %s\n", plat_name((ac_platform)pl), b->caps.verdict[pl].evidence);
+	}
+	if (pool_model_count(p)) {
+		fprintf(f, "%4s %-21s %-6s %-7s %-8s %5s %5s %8s %8s %8s %7s %6s %9s\n", "ID", "MODEL", "PREC", "PLATFRM",
+			"BROWSERS", "QUEUE", "INFL", "P50_MS", "P95_MS", "P99_MS", "REQ/S", "ERRORS", "VERIFY");
+		for (size_t i = 0; i < pool_model_count(p); i++) {
+			const pool_model *m = pool_model_at(p, i);
+			char ids[32] = "", p50[16] = "n/a", p95[16] = "n/a", p99[16] = "n/a", ver[16] = "n/a";
+			for (int k = 0; k < m->n_browsers; k++)
+				ac_strlcatf(ids, sizeof ids, "%s%d", k ? "," : "", m->browsers[k]);
+			if (m->lat_valid) {
+				snprintf(p50, sizeof p50, "%.2f", m->p50_ms);
+				snprintf(p95, sizeof p95, "%.2f", m->p95_ms);
+				snprintf(p99, sizeof p99, "%.2f", m->p99_ms);
+			}
+			if (m->err_valid)
+				snprintf(ver, sizeof ver, "%s %.0e", m->verify_ok ? "ok" : "BAD", m->max_norm_err);
+			fprintf(f, "%4d %-21.21s %-6s %-7s %-8s %5d %5d %8s %8s %8s %7.1f %6llu %9s%s\n", m->id, m->name,
+				m->precision, m->platform, ids[0] ? ids : "-", m->queue, m->inflight, p50, p95, p99,
+				pool_model_rps(p, m->id, now_us), (unsigned long long)m->errors, ver,
+				m->fallback ? " FALLBACK" : "");
+		}
 	}
 	fputc('\n', f);
 }

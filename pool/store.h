@@ -1,0 +1,56 @@
+/* Results in sqlite3: runs, the browsers they saw, and one row per (browser, platform, model,
+ * precision) measured, with its provenance. The schema is versioned (PRAGMA user_version); a
+ * database written by a newer accel-top is refused rather than altered. WAL journal. */
+#ifndef AC_STORE_H
+#define AC_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "ac.h"
+#include "pool.h"
+
+#define STORE_SCHEMA_VERSION 1
+
+typedef struct store store;
+
+typedef struct {
+	int browser_id;
+	char browser_kind[32], browser_version[64];
+	char model[64], model_type[16];
+	char precision_requested[8], precision_loaded[8], file_loaded[64];
+	char platform_requested[8], platform_used[8];
+	char classification[16];  /* of the adapter/backend the result ran on */
+	char evidence[384];
+	bool fallback;
+	char status[12];          /* ok, failed, skipped */
+	char reason[400];         /* why skipped or failed */
+	int iterations, warmup, concurrency;
+	/* figures; valid only when status is ok (n/a is NULL in the database) */
+	bool have_figures;
+	double p50_ms, p95_ms, p99_ms, mean_ms, min_ms, max_ms, throughput_rps;
+	double load_ms, compute_mean_ms, wire_mean_ms, queue_mean_ms;
+	bool have_memory;
+	double memory_bytes;
+	bool have_verify;
+	double verify_max_abs, verify_norm_err, verify_tolerance;
+	bool verify_ok;
+	char verify_note[96];
+	char output_head[160];    /* the first values of the first output, for eyeballing */
+} store_result;
+
+int store_open(const char *path, store **out, ac_err *err);
+void store_close(store *s);
+
+int store_begin_run(store *s, const char *command, int64_t *run_id, ac_err *err);
+int store_add_browser(store *s, int64_t run_id, const pool_browser *b, ac_err *err);
+int store_add_result(store *s, int64_t run_id, const store_result *r, ac_err *err);
+int store_end_run(store *s, int64_t run_id, ac_err *err);
+
+typedef enum { REPORT_MD, REPORT_JSON, REPORT_CSV } report_format;
+
+/* Prints the results of one run (run_id > 0), the latest (0), or all (-1). */
+int store_report(store *s, int64_t run_id, report_format fmt, FILE *out, ac_err *err);
+
+#endif

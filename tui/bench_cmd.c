@@ -1,0 +1,656 @@
+/* accel-top bench: the reference tool's test runner, made real. Every combination of browser x
+ * platform x model x precision asked for is run as a workload pinned to that browser, measured,
+ * verified against fp32 on wasm in the same browser, and stored with its provenance. A
+ * combination that cannot run here is stored as skipped with the reason. */
+#include <getopt.h>
+#include <stdarg.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../pool/store.h"
+#include "app.h"
+#include "commands.h"
+
+typedef struct {
+	int browser;        /* pool id */
+	int platform;       /* ac_platform */
+	const cat_model *m;
+	ac_precision prec;
+} combo;
+
+typedef struct {
+	app a;
+	options o;
+	/* bench options */
+	char browsers_arg[128], platforms_arg[64], models_arg[256], precisions_arg[64];
+	bool mixed, comprehensive, db_only, require_hardware;
+	int iterations, warmup, concurrency;
+	double timeout_s;
+	const char *db_path, *json_path, *md_path;
+	/* the run */
+	combo *combos;
+	int n_combos, next;
+	int row;            /* the workload running now, 0 = none */
+	bool row_stopped;
+	uv_timer_t deadline;
+	store_result *results;
+	int n_results;
+	int exit_code;
+	bool started;
+	char command[1024];
+} bench;
+
+static const char *const platform_names[] = { "webgpu", "webnn", "wasm" };
+
+static void usage(FILE *f)
+{
+	fputs("Usage: accel-top bench [OPTIONS]\n"
+	      "Runs models in real browsers, measures and verifies them, and stores the results.\n"
+	      "  --browser chromium|chrome|edge|firefox|all[,...]  (default all: every installed kind)\n"
+	      "  --platform webgpu|webnn|wasm|all[,...]            (default all)\n"
+	      "  --model NAME|all[,...]                             (default all)\n"
+	      "  --precision 4|8|16|32|all[,...]  bits (default 32); --mixed-precision: int4 weights, fp16\n"
+	      "  --iterations N (default 20)  --warmup N (default 3)  --concurrency N (default 1)\n"
+	      "  --comprehensive              every installed browser x platform x model x precision\n"
+	      "  --db PATH (default ./accel-top.db)  --db-only  --json FILE  --markdown FILE\n"
+	      "  --visible  --allow-fallback  --require-hardware (exit 2 if a result ran on software or fell back)\n"
+	      "  --timeout SECS per combination (default 180)  --models DIR  --seed N  --audio SRC  --port N\n", f);
+}
+
+/* ---------------------------------------------------------------- options */
+
+static bool in_list(const char *list, const char *item)
+{
+	if (!strcmp(list, "all"))
+		return true;
+	size_t n = strlen(item);
+	for (const char *p = list; (p = strstr(p, item)); p += n)
+		if ((p == list || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+			return true;
+	return false;
+}
+
+static int parse(bench *b, int argc, char **argv, ac_err *err)
+{
+	enum { B_BROWSER = 300, B_PLATFORM, B_MODEL, B_PRECISION, B_MIXED, B_ITER, B_WARMUP, B_CONC, B_COMPREHENSIVE,
+	       B_DB, B_DB_ONLY, B_JSON, B_MD, B_VISIBLE, B_FALLBACK, B_REQHW, B_TIMEOUT, B_MODELS, B_SEED, B_AUDIO,
+	       B_PORT, B_HELP };
+	static const struct option longs[] = {
+		{ "browser", required_argument, 0, B_BROWSER }, { "platform", required_argument, 0, B_PLATFORM },
+		{ "model", required_argument, 0, B_MODEL }, { "precision", required_argument, 0, B_PRECISION },
+		{ "mixed-precision", no_argument, 0, B_MIXED }, { "iterations", required_argument, 0, B_ITER },
+		{ "warmup", required_argument, 0, B_WARMUP }, { "concurrency", required_argument, 0, B_CONC },
+		{ "comprehensive", no_argument, 0, B_COMPREHENSIVE }, { "db", required_argument, 0, B_DB },
+		{ "db-only", no_argument, 0, B_DB_ONLY }, { "json", required_argument, 0, B_JSON },
+		{ "markdown", required_argument, 0, B_MD }, { "visible", no_argument, 0, B_VISIBLE },
+		{ "allow-fallback", no_argument, 0, B_FALLBACK }, { "require-hardware", no_argument, 0, B_REQHW },
+		{ "timeout", required_argument, 0, B_TIMEOUT }, { "models", required_argument, 0, B_MODELS },
+		{ "seed", required_argument, 0, B_SEED }, { "audio", required_argument, 0, B_AUDIO },
+		{ "port", required_argument, 0, B_PORT }, { "help", no_argument, 0, B_HELP }, { 0, 0, 0, 0 },
+	};
+	ac_strlcpy(b->browsers_arg, "all", sizeof b->browsers_arg);
+	ac_strlcpy(b->platforms_arg, "all", sizeof b->platforms_arg);
+	ac_strlcpy(b->models_arg, "all", sizeof b->models_arg);
+	ac_strlcpy(b->precisions_arg, "32", sizeof b->precisions_arg);
+	b->iterations = 20;
+	b->warmup = 3;
+	b->concurrency = 1;
+	b->timeout_s = 180;
+	b->db_path = "accel-top.db";
+	optind = 1;
+	opterr = 0;
+	int c;
+	char *end;
+	while ((c = getopt_long(argc, argv, ":h", longs, NULL)) != -1) {
+		switch (c) {
+		case B_BROWSER: ac_strlcpy(b->browsers_arg, optarg, sizeof b->browsers_arg); break;
+		case B_PLATFORM: ac_strlcpy(b->platforms_arg, optarg, sizeof b->platforms_arg); break;
+		case B_MODEL: ac_strlcpy(b->models_arg, optarg, sizeof b->models_arg); break;
+		case B_PRECISION: ac_strlcpy(b->precisions_arg, optarg, sizeof b->precisions_arg); break;
+		case B_MIXED: b->mixed = true; break;
+		case B_ITER: case B_WARMUP: case B_CONC: {
+			long v = strtol(optarg, &end, 10);
+			long lo = c == B_WARMUP ? 0 : 1;
+			if (*end || end == optarg || v < lo || v > 100000)
+				return ac_errf(err, AC_EINVAL, "--%s: '%s' is not a count from %ld to 100000",
+					       c == B_ITER ? "iterations" : c == B_WARMUP ? "warmup" : "concurrency", optarg, lo);
+			*(c == B_ITER ? &b->iterations : c == B_WARMUP ? &b->warmup : &b->concurrency) = (int)v;
+			break;
+		}
+		case B_COMPREHENSIVE: b->comprehensive = true; break;
+		case B_DB: b->db_path = optarg; break;
+		case B_DB_ONLY: b->db_only = true; break;
+		case B_JSON: b->json_path = optarg; break;
+		case B_MD: b->md_path = optarg; break;
+		case B_VISIBLE: b->o.visible = true; break;
+		case B_FALLBACK: b->o.allow_fallback = true; break;
+		case B_REQHW: b->require_hardware = true; break;
+		case B_TIMEOUT:
+			b->timeout_s = strtod(optarg, &end);
+			if (*end || !(b->timeout_s >= 1))
+				return ac_errf(err, AC_EINVAL, "--timeout: '%s' is not a number of seconds >= 1", optarg);
+			break;
+		case B_MODELS:
+			if (b->o.n_model_dirs == 6)
+				return ac_errf(err, AC_EINVAL, "--models: at most 6 directories");
+			b->o.model_dirs[b->o.n_model_dirs++] = optarg;
+			break;
+		case B_SEED: b->o.seed = strtoull(optarg, NULL, 10); break;
+		case B_AUDIO: b->o.audio = optarg; break;
+		case B_PORT: {
+			long v = strtol(optarg, &end, 10);
+			if (*end || v < 0 || v > 65535)
+				return ac_errf(err, AC_EINVAL, "--port: '%s' is not a port from 0 to 65535", optarg);
+			b->o.port = (int)v;
+			break;
+		}
+		case B_HELP: case 'h': usage(stdout); exit(0);
+		case ':': return ac_errf(err, AC_EINVAL, "option %s needs a value (see accel-top bench --help)", argv[optind - 1]);
+		default: return ac_errf(err, AC_EINVAL, "unknown option '%s' (see accel-top bench --help)", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return ac_errf(err, AC_EINVAL, "unexpected argument '%s' (see accel-top bench --help)", argv[optind]);
+	if (b->comprehensive) {
+		ac_strlcpy(b->browsers_arg, "all", sizeof b->browsers_arg);
+		ac_strlcpy(b->platforms_arg, "all", sizeof b->platforms_arg);
+		ac_strlcpy(b->models_arg, "all", sizeof b->models_arg);
+		ac_strlcpy(b->precisions_arg, "all", sizeof b->precisions_arg);
+	}
+	/* names are checked now, before any browser starts */
+	char buf[256];
+	ac_strlcpy(buf, b->platforms_arg, sizeof buf);
+	for (char *save, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
+		if (strcmp(t, "all") && strcmp(t, "webgpu") && strcmp(t, "webnn") && strcmp(t, "wasm"))
+			return ac_errf(err, AC_EINVAL, "--platform: unknown platform '%s' (webgpu, webnn, wasm, all)", t);
+	ac_strlcpy(buf, b->precisions_arg, sizeof buf);
+	for (char *save, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
+		if (strcmp(t, "all") && prec_from_bits(atoi(t), false) < 0)
+			return ac_errf(err, AC_EINVAL, "--precision: '%s' is not 4, 8, 16, 32 or all", t);
+	ac_strlcpy(buf, b->browsers_arg, sizeof buf);
+	for (char *save, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
+		if (strcmp(t, "all") && !family_find(t))
+			return ac_errf(err, AC_EINVAL, "--browser: unknown browser '%s' (chromium, chrome, edge, firefox, all)", t);
+	return 0;
+}
+
+/* Which precisions the arguments ask for. */
+static bool wants_precision(const bench *b, ac_precision p)
+{
+	if (p == PREC_Q4F16)
+		return b->mixed || !strcmp(b->precisions_arg, "all");
+	if (b->mixed && strcmp(b->precisions_arg, "all") && strcmp(b->precisions_arg, "32"))
+		return false; /* --mixed-precision with explicit bits: only the mixed variant */
+	static const char *const bits[] = { "32", "16", "8", "4" };
+	if (b->mixed && !strcmp(b->precisions_arg, "32"))
+		return false;
+	return in_list(b->precisions_arg, bits[p]);
+}
+
+/* ---------------------------------------------------------------- results */
+
+static store_result *new_result(bench *b, const combo *c)
+{
+	b->results = realloc(b->results, (size_t)(b->n_results + 1) * sizeof *b->results);
+	store_result *r = &b->results[b->n_results++];
+	memset(r, 0, sizeof *r);
+	const pool_browser *pb = pool_browser_find(b->a.pool, c->browser);
+	r->browser_id = c->browser;
+	ac_strlcpy(r->browser_kind, pb ? pb->kind : "?", sizeof r->browser_kind);
+	ac_strlcpy(r->browser_version, pb ? pb->version : "", sizeof r->browser_version);
+	ac_strlcpy(r->model, c->m->name, sizeof r->model);
+	ac_strlcpy(r->model_type, c->m->type, sizeof r->model_type);
+	ac_strlcpy(r->precision_requested, prec_name(c->prec), sizeof r->precision_requested);
+	ac_strlcpy(r->platform_requested, platform_names[c->platform], sizeof r->platform_requested);
+	r->iterations = b->iterations;
+	r->warmup = b->warmup;
+	r->concurrency = b->concurrency;
+	return r;
+}
+
+static void skip(bench *b, const combo *c, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void skip(bench *b, const combo *c, const char *fmt, ...)
+{
+	store_result *r = new_result(b, c);
+	ac_strlcpy(r->status, "skipped", sizeof r->status);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r->reason, sizeof r->reason, fmt, ap);
+	va_end(ap);
+	const pool_browser *pb = pool_browser_find(b->a.pool, c->browser);
+	if (pb && pb->caps.valid) {
+		ac_strlcpy(r->classification, class_name(pb->caps.verdict[c->platform].status), sizeof r->classification);
+		ac_strlcpy(r->evidence, pb->caps.verdict[c->platform].evidence, sizeof r->evidence);
+	}
+}
+
+/* The result of the workload that just ended, from the pool: the only source of figures. */
+static void collect(bench *b, const combo *c)
+{
+	store_result *r = new_result(b, c);
+	const pool_model *m = pool_model_find(b->a.pool, b->row);
+	const pool_session *used = NULL;
+	for (size_t i = 0; i < pool_session_count(b->a.pool); i++) {
+		const pool_session *s = pool_session_at(b->a.pool, i);
+		if (s->model == b->row && !s->reference && (!used || s->completed > used->completed))
+			used = s;
+	}
+	const pool_browser *pb = pool_browser_find(b->a.pool, c->browser);
+	if (used) {
+		ac_strlcpy(r->precision_loaded, used->precision, sizeof r->precision_loaded);
+		ac_strlcpy(r->file_loaded, used->file, sizeof r->file_loaded);
+		ac_strlcpy(r->platform_used, used->platform_used[0] ? used->platform_used : "", sizeof r->platform_used);
+		r->fallback = used->platform_used[0] && strcmp(used->platform_used, used->platform) != 0;
+		r->load_ms = used->load_ms;
+		if (used->verified && used->verify_err >= 0) {
+			r->have_verify = true;
+			r->verify_max_abs = used->verify_abs;
+			r->verify_norm_err = used->verify_err;
+			r->verify_tolerance = used->verify_tol;
+			r->verify_ok = used->verify_ok;
+		}
+		ac_strlcpy(r->verify_note, used->verified ? used->verify_note : "not verified", sizeof r->verify_note);
+	}
+	int pi = c->platform;
+	if (r->platform_used[0])
+		for (int k = 0; k < PLAT__COUNT; k++)
+			if (!strcmp(platform_names[k], r->platform_used))
+				pi = k;
+	if (pb && pb->caps.valid) {
+		ac_strlcpy(r->classification, class_name(pb->caps.verdict[pi].status), sizeof r->classification);
+		ac_strlcpy(r->evidence, pb->caps.verdict[pi].evidence, sizeof r->evidence);
+	}
+	uint64_t measured = m && m->completed > (uint64_t)b->warmup ? m->completed - (uint64_t)b->warmup : 0;
+	if (m && m->lat_valid && measured >= (uint64_t)b->iterations && m->errors == 0) {
+		ac_strlcpy(r->status, "ok", sizeof r->status);
+		r->have_figures = true;
+		r->p50_ms = m->p50_ms;
+		r->p95_ms = m->p95_ms;
+		r->p99_ms = m->p99_ms;
+		r->mean_ms = m->mean_ms;
+		r->min_ms = m->min_ms;
+		r->max_ms = m->max_ms;
+		r->throughput_rps = m->measured_rps;
+		r->compute_mean_ms = m->compute_ms;
+		r->wire_mean_ms = m->wire_ms;
+		r->queue_mean_ms = m->queue_ms;
+		if (r->have_verify && !r->verify_ok)
+			snprintf(r->reason, sizeof r->reason, "output outside the %s tolerance: error %.3g > %.3g",
+				 r->precision_loaded, r->verify_norm_err, r->verify_tolerance);
+	} else {
+		ac_strlcpy(r->status, "failed", sizeof r->status);
+		const char *why = m ? m->stop_reason : "not started";
+		if (used && used->state == SS_FAILED)
+			why = used->error;
+		else if (m && m->errors)
+			why = m->last_error;
+		snprintf(r->reason, sizeof r->reason, "%s (%llu of %d measured runs, %llu errors)", why,
+			 (unsigned long long)measured, b->iterations, m ? (unsigned long long)m->errors : 0ULL);
+	}
+	const ac_tensor *out = sched_first_output(b->a.sch, b->row, c->browser);
+	if (out) {
+		snprintf(r->output_head, sizeof r->output_head, "%s[%llu]:", out->name,
+			 (unsigned long long)tensor_count(out));
+		for (uint64_t i = 0; i < tensor_count(out) && i < 6; i++)
+			ac_strlcatf(r->output_head, sizeof r->output_head, " %.5g", tensor_get(out, i));
+	}
+}
+
+/* ---------------------------------------------------------------- running */
+
+static void next_combo(bench *b);
+
+static bool row_settled(bench *b)
+{
+	if (!b->row_stopped)
+		return false;
+	const pool_model *m = pool_model_find(b->a.pool, b->row);
+	if (m && m->inflight)
+		return false;
+	/* wait for the verification of the sessions that produced results */
+	for (size_t i = 0; i < pool_session_count(b->a.pool); i++) {
+		const pool_session *s = pool_session_at(b->a.pool, i);
+		if (s->model == b->row && !s->reference && s->completed && !s->verified)
+			return false;
+	}
+	return true;
+}
+
+static void finish_combo(bench *b)
+{
+	uv_timer_stop(&b->deadline);
+	collect(b, &b->combos[b->next - 1]);
+	b->row = 0;
+	next_combo(b);
+}
+
+static void on_event(void *ctx, const ac_event *ev)
+{
+	bench *b = ((app *)ctx)->user;
+	if (!b->started) {
+		if (!b->a.quitting && pool_settled(b->a.pool) && b->a.ln) {
+			b->started = true;
+			next_combo(b);
+		}
+		return;
+	}
+	if (!b->row)
+		return;
+	if (ev->kind == EV_WORKLOAD_STOPPED && ev->model == b->row)
+		b->row_stopped = true;
+	if (b->row_stopped && row_settled(b))
+		finish_combo(b);
+}
+
+static void on_deadline(uv_timer_t *t)
+{
+	bench *b = t->data;
+	ac_err err;
+	if (!b->row)
+		return;
+	if (!b->row_stopped) {
+		char why[96];
+		snprintf(why, sizeof why, "timed out after %.0f s (--timeout)", b->timeout_s);
+		sched_stop(b->a.sch, b->row, why, &err);
+	}
+	finish_combo(b); /* whatever verification is still missing stays missing */
+}
+
+static void progress(bench *b, const combo *c, const char *what)
+{
+	const pool_browser *pb = pool_browser_find(b->a.pool, c->browser);
+	fprintf(stderr, "\r\033[K[%d/%d] %s %s %s %s: %s", b->next, b->n_combos, pb ? pb->kind : "?",
+		platform_names[c->platform], c->m->name, prec_name(c->prec), what);
+	if (!isatty(STDERR_FILENO))
+		fputc('\n', stderr);
+}
+
+static void finish_all(bench *b);
+
+static void next_combo(bench *b)
+{
+	ac_err err;
+	while (b->next < b->n_combos) {
+		combo *c = &b->combos[b->next++];
+		const pool_browser *pb = pool_browser_find(b->a.pool, c->browser);
+		if (!pb || pb->state != BS_CONNECTED || !pb->caps.valid) {
+			skip(b, c, "%s is %s: %s", pb ? pb->kind : "browser", pb ? browser_state_name(pb->state) : "gone",
+			     pb && pb->reason[0] ? pb->reason : "it did not say hello");
+			ac_strlcpy(b->results[b->n_results - 1].status, "failed", sizeof b->results[0].status);
+			continue;
+		}
+		if (!c->m->has[c->prec]) {
+			skip(b, c, "%s has no %s variant (onnx/%s is absent)", c->m->name, prec_name(c->prec), prec_file(c->prec));
+			continue;
+		}
+		if (pb->caps.verdict[c->platform].status == CL_UNAVAILABLE && !b->o.allow_fallback) {
+			skip(b, c, "%s is unavailable in %s: %s", platform_names[c->platform], pb->kind,
+			     pb->caps.verdict[c->platform].evidence);
+			continue;
+		}
+		launch_form f = { .concurrency = b->concurrency, .count = b->warmup + b->iterations, .warmup = b->warmup };
+		ac_strlcpy(f.model, c->m->name, sizeof f.model);
+		ac_strlcpy(f.precision, prec_name(c->prec), sizeof f.precision);
+		ac_strlcpy(f.platform, platform_names[c->platform], sizeof f.platform);
+		snprintf(f.browser, sizeof f.browser, "#%d", c->browser);
+		b->row_stopped = false;
+		progress(b, c, "running");
+		if (app_launch_model(&b->a, &f, &b->row, &err)) {
+			b->row = 0;
+			skip(b, c, "%s", err.msg);
+			ac_strlcpy(b->results[b->n_results - 1].status, "failed", sizeof b->results[0].status);
+			continue;
+		}
+		uv_timer_start(&b->deadline, on_deadline, (uint64_t)(b->timeout_s * 1000), 0);
+		return;
+	}
+	finish_all(b);
+}
+
+/* ---------------------------------------------------------------- output */
+
+static cJSON *result_json(const store_result *r)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "browser_id", r->browser_id);
+	cJSON_AddStringToObject(o, "browser", r->browser_kind);
+	cJSON_AddStringToObject(o, "browser_version", r->browser_version);
+	cJSON_AddStringToObject(o, "model", r->model);
+	cJSON_AddStringToObject(o, "model_type", r->model_type);
+	cJSON_AddStringToObject(o, "precision_requested", r->precision_requested);
+	if (r->precision_loaded[0]) cJSON_AddStringToObject(o, "precision_loaded", r->precision_loaded);
+	else cJSON_AddNullToObject(o, "precision_loaded");
+	if (r->file_loaded[0]) cJSON_AddStringToObject(o, "file_loaded", r->file_loaded);
+	else cJSON_AddNullToObject(o, "file_loaded");
+	cJSON_AddStringToObject(o, "platform_requested", r->platform_requested);
+	if (r->platform_used[0]) cJSON_AddStringToObject(o, "platform_used", r->platform_used);
+	else cJSON_AddNullToObject(o, "platform_used");
+	if (r->classification[0]) cJSON_AddStringToObject(o, "classification", r->classification);
+	else cJSON_AddNullToObject(o, "classification");
+	cJSON_AddStringToObject(o, "evidence", r->evidence);
+	cJSON_AddBoolToObject(o, "fallback", r->fallback);
+	cJSON_AddStringToObject(o, "status", r->status);
+	if (r->reason[0]) cJSON_AddStringToObject(o, "reason", r->reason);
+	else cJSON_AddNullToObject(o, "reason");
+	cJSON_AddNumberToObject(o, "iterations", r->iterations);
+	cJSON_AddNumberToObject(o, "warmup", r->warmup);
+	cJSON_AddNumberToObject(o, "concurrency", r->concurrency);
+#define FIG(name, v, ok) do { if (ok) cJSON_AddNumberToObject(o, name, v); else cJSON_AddNullToObject(o, name); } while (0)
+	FIG("p50_ms", r->p50_ms, r->have_figures);
+	FIG("p95_ms", r->p95_ms, r->have_figures);
+	FIG("p99_ms", r->p99_ms, r->have_figures);
+	FIG("mean_ms", r->mean_ms, r->have_figures);
+	FIG("throughput_rps", r->throughput_rps, r->have_figures);
+	FIG("load_ms", r->load_ms, r->have_figures && r->load_ms >= 0);
+	FIG("compute_mean_ms", r->compute_mean_ms, r->have_figures);
+	FIG("wire_mean_ms", r->wire_mean_ms, r->have_figures);
+	FIG("memory_bytes", r->memory_bytes, r->have_memory);
+	FIG("verify_max_abs", r->verify_max_abs, r->have_verify);
+	FIG("verify_norm_err", r->verify_norm_err, r->have_verify);
+	FIG("verify_tolerance", r->verify_tolerance, r->have_verify);
+#undef FIG
+	if (r->have_verify) cJSON_AddBoolToObject(o, "verify_ok", r->verify_ok);
+	else cJSON_AddNullToObject(o, "verify_ok");
+	cJSON_AddStringToObject(o, "verify_note", r->verify_note);
+	cJSON_AddStringToObject(o, "output_head", r->output_head);
+	return o;
+}
+
+static int write_json(bench *b, int64_t run_id)
+{
+	cJSON *root = cJSON_CreateObject();
+	cJSON_AddNumberToObject(root, "run", (double)run_id);
+	cJSON_AddStringToObject(root, "command", b->command);
+	cJSON *arr = cJSON_AddArrayToObject(root, "results");
+	for (int i = 0; i < b->n_results; i++)
+		cJSON_AddItemToArray(arr, result_json(&b->results[i]));
+	char *s = cJSON_Print(root);
+	cJSON_Delete(root);
+	FILE *f = fopen(b->json_path, "w");
+	if (!f) {
+		fprintf(stderr, "accel-top bench: cannot write %s\n", b->json_path);
+		free(s);
+		return 1;
+	}
+	fputs(s, f);
+	fputc('\n', f);
+	fclose(f);
+	free(s);
+	return 0;
+}
+
+static void finish_all(bench *b)
+{
+	ac_err err = { 0 };
+	store *st = NULL;
+	int64_t run_id = 0;
+	fprintf(stderr, "\r\033[K");
+	if (store_open(b->db_path, &st, &err) == 0 && store_begin_run(st, b->command, &run_id, &err) == 0) {
+		for (size_t i = 0; i < pool_browser_count(b->a.pool); i++)
+			store_add_browser(st, run_id, pool_browser_at(b->a.pool, i), &err);
+		for (int i = 0; i < b->n_results; i++)
+			if (store_add_result(st, run_id, &b->results[i], &err))
+				break;
+		store_end_run(st, run_id, &err);
+	}
+	if (err.code) {
+		fprintf(stderr, "accel-top bench: %s\n", err.msg);
+		b->exit_code = 1;
+	}
+	if (b->json_path && write_json(b, run_id))
+		b->exit_code = 1;
+	if (st && b->md_path) {
+		FILE *f = fopen(b->md_path, "w");
+		if (f) {
+			store_report(st, run_id, REPORT_MD, f, &err);
+			fclose(f);
+		}
+	}
+	if (st && !b->db_only)
+		store_report(st, run_id, REPORT_MD, stdout, &err);
+	store_close(st);
+	int ran = 0, failed = 0, soft = 0;
+	for (int i = 0; i < b->n_results; i++) {
+		store_result *r = &b->results[i];
+		if (!strcmp(r->status, "ok")) {
+			ran++;
+			if (r->have_verify && !r->verify_ok)
+				failed++;
+			if (strcmp(r->classification, "hardware") || r->fallback)
+				soft++;
+		} else if (!strcmp(r->status, "failed")) {
+			failed++;
+		}
+	}
+	fprintf(stderr, "accel-top bench: run %lld: %d ran, %d failed or outside tolerance, %d skipped; stored in %s\n",
+		(long long)run_id, ran, failed, b->n_results - ran - failed, b->db_path);
+	if (!b->exit_code) {
+		if (b->require_hardware && soft) {
+			fprintf(stderr, "accel-top bench: --require-hardware: %d result(s) ran on a software adapter or fell back\n", soft);
+			b->exit_code = 2;
+		} else if (failed) {
+			b->exit_code = 1;
+		} else if (!ran) {
+			fprintf(stderr, "accel-top bench: nothing could run (every combination was skipped)\n");
+			b->exit_code = 3;
+		}
+	}
+	app_quit(&b->a, b->exit_code);
+}
+
+/* ---------------------------------------------------------------- main */
+
+static int check_models(bench *b, ac_err *err)
+{
+	const catalog *cat = b->a.cat;
+	char buf[256];
+	ac_strlcpy(buf, b->models_arg, sizeof buf);
+	for (char *save, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
+		if (strcmp(t, "all") && !catalog_find(cat, t)) {
+			char names[512] = "";
+			for (int i = 0; i < cat->n; i++)
+				ac_strlcatf(names, sizeof names, "%s%s", i ? ", " : "", cat->models[i].name);
+			return ac_errf(err, AC_ENOENT, "--model: no model named '%s' (available: %s)", t, names);
+		}
+	return 0;
+}
+
+/* Every combination asked for, over the browsers launched. */
+static void plan(bench *b)
+{
+	const catalog *cat = b->a.cat;
+	size_t nb = pool_browser_count(b->a.pool);
+	b->combos = calloc(nb * PLAT__COUNT * (size_t)cat->n * PREC__COUNT + 1, sizeof *b->combos);
+	for (size_t i = 0; i < nb; i++)
+		for (int pl = 0; pl < PLAT__COUNT; pl++) {
+			if (!in_list(b->platforms_arg, platform_names[pl]))
+				continue;
+			for (int mi = 0; mi < cat->n; mi++) {
+				if (!in_list(b->models_arg, cat->models[mi].name))
+					continue;
+				for (int p = 0; p < PREC__COUNT; p++)
+					if (wants_precision(b, (ac_precision)p))
+						b->combos[b->n_combos++] = (combo){ pool_browser_at(b->a.pool, i)->id, pl,
+										    &cat->models[mi], (ac_precision)p };
+			}
+		}
+}
+
+static void start_when_settled(uv_timer_t *t)
+{
+	bench *b = t->data;
+	if (!b->started) { /* --settle passed: go with whoever said hello */
+		b->started = true;
+		next_combo(b);
+	}
+}
+
+int cmd_bench(int argc, char **argv)
+{
+	static bench b;
+	ac_err err = { 0 };
+	options_defaults(&b.o);
+	b.o.batch = true;
+	b.o.port = 0;
+	if (parse(&b, argc, argv, &err)) {
+		fprintf(stderr, "accel-top bench: %s\n", err.msg);
+		return 2;
+	}
+	for (int i = 0; i < argc; i++)
+		ac_strlcatf(b.command, sizeof b.command, "%s%s", i ? " " : "accel-top ", argv[i]);
+	/* the browsers: the named kinds, or every installed kind for "all" */
+	b.o.n_launch = 0;
+	for (int i = 0; family_all[i]; i++) {
+		char path[4096];
+		ac_err miss;
+		if (!in_list(b.browsers_arg, family_all[i]->name))
+			continue;
+		if (family_locate(family_all[i], path, sizeof path, &miss)) {
+			if (strcmp(b.browsers_arg, "all")) {
+				fprintf(stderr, "accel-top bench: %s\n", miss.msg);
+				return 1;
+			}
+			continue;
+		}
+		b.o.launch[b.o.n_launch].family = family_all[i]->name;
+		b.o.launch[b.o.n_launch++].count = 1;
+	}
+	if (!b.o.n_launch) {
+		fprintf(stderr, "accel-top bench: no supported browser is installed: apt-get install chromium firefox-esr\n");
+		return 1;
+	}
+	b.o.browsers_given = true;
+	uv_loop_t *loop = uv_default_loop();
+	b.a.user = &b;
+	int rc = app_start(&b.a, loop, &b.o, &err);
+	if (!rc)
+		rc = check_models(&b, &err);
+	if (!rc) {
+		pool_add_listener(b.a.pool, on_event, &b.a);
+		uv_timer_init(loop, &b.deadline);
+		b.deadline.data = &b;
+		rc = app_launch_browsers(&b.a, &err);
+	}
+	if (!rc)
+		plan(&b);
+	if (rc) {
+		fprintf(stderr, "accel-top bench: %s\n", err.msg);
+		b.exit_code = rc == AC_ENOENT && strstr(err.msg, "--model") ? 2 : 1;
+		app_quit(&b.a, b.exit_code);
+	} else {
+		uv_timer_start(&b.a.settle, start_when_settled, (uint64_t)(b.o.settle_s * 1000), 0);
+	}
+	uv_run(loop, UV_RUN_DEFAULT);
+	if (b.deadline.loop) {
+		uv_close((uv_handle_t *)&b.deadline, NULL);
+		uv_run(loop, UV_RUN_DEFAULT);
+	}
+	app_free(&b.a);
+	free(b.combos);
+	free(b.results);
+	uv_loop_close(loop);
+	return b.a.exit_code;
+}
