@@ -71,9 +71,15 @@ static bool as_u32(const cJSON *v, uint32_t *out)
 int proto_decode_text(const char *buf, size_t len, proto_msg *m, char *err, size_t errlen)
 {
 	memset(m, 0, sizeof *m);
-	cJSON *root = cJSON_ParseWithLength(buf, len);
+	const char *end = NULL;
+	cJSON *root = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
 	if (!root)
 		return fail(err, errlen, PE_BAD_JSON, "message is not valid JSON");
+	for (const char *p = end; p && p < buf + len; p++) /* one JSON value, nothing after it */
+		if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
+			cJSON_Delete(root);
+			return fail(err, errlen, PE_BAD_JSON, "message has bytes after its JSON value");
+		}
 	if (!cJSON_IsObject(root)) {
 		cJSON_Delete(root);
 		return fail(err, errlen, PE_BAD_JSON, "message is JSON but not an object");
@@ -252,9 +258,14 @@ size_t proto_encode_frame_header(proto_frame *f, uint8_t *out, size_t cap)
 	wr32(out + 12, f->index);
 	uint64_t count = 1;
 	for (unsigned i = 0; i < f->rank; i++) {
-		wr64(out + FIXED_HDR + 8 * i, f->dims[i]);
+		if (f->dims[i] && count > UINT64_MAX / f->dims[i])
+			return 0;
 		count *= f->dims[i];
 	}
+	if (count > (UINT64_MAX - hl) / esize)
+		return 0; /* the bytes would not fit in 64 bits */
+	for (unsigned i = 0; i < f->rank; i++)
+		wr64(out + FIXED_HDR + 8 * i, f->dims[i]);
 	memcpy(out + FIXED_HDR + 8 * f->rank, f->name, namelen);
 	f->hdr_len = hl;
 	f->data_len = count * esize;

@@ -57,16 +57,24 @@ static int get_tri(reader *r, const cJSON *obj, const char *key)
 	return cJSON_IsTrue(v);
 }
 
-static double get_num(reader *r, const cJSON *obj, const char *key, double dflt)
+/* A number in [lo, hi]; out of range is as wrong as a string (and would overflow the cast). */
+static double get_num_in(reader *r, const cJSON *obj, const char *key, double dflt, double lo, double hi)
 {
 	const cJSON *v = field(r, obj, key);
 	if (!v)
 		return dflt;
-	if (!cJSON_IsNumber(v)) {
-		wrong(r, key, "a number");
+	if (!cJSON_IsNumber(v) || !(v->valuedouble >= lo && v->valuedouble <= hi)) {
+		char want[64];
+		snprintf(want, sizeof want, "a number from %.0f to %.0f", lo, hi);
+		wrong(r, key, want);
 		return dflt;
 	}
 	return v->valuedouble;
+}
+
+static double get_num(reader *r, const cJSON *obj, const char *key, double dflt)
+{
+	return get_num_in(r, obj, key, dflt, 0, 9007199254740992.0); /* 2^53: exact in a double */
 }
 
 static const cJSON *get_obj(reader *r, const cJSON *obj, const char *key)
@@ -163,7 +171,7 @@ int caps_from_hello(const cJSON *hello, ac_caps *c, ac_err *err)
 	get_str(&r, b, "user_agent", c->user_agent, sizeof c->user_agent);
 	r.path[0] = '\0';
 	c->cross_origin_isolated = get_tri(&r, hello, "cross_origin_isolated");
-	c->hardware_concurrency = (int)get_num(&r, hello, "hardware_concurrency", -1);
+	c->hardware_concurrency = (int)get_num_in(&r, hello, "hardware_concurrency", -1, 0, 1 << 20);
 	c->device_memory_gb = get_num(&r, hello, "device_memory", -1);
 	r.path[0] = '\0';
 	const cJSON *g = get_obj(&r, hello, "webgpu");

@@ -68,8 +68,10 @@ int options_parse_size(const char *s, size_t *out)
 {
 	char *end;
 	errno = 0;
+	if (*s < '0' || *s > '9') /* strtoull would skip blanks and accept a minus sign */
+		return AC_EINVAL;
 	unsigned long long v = strtoull(s, &end, 10);
-	if (end == s || errno || *s == '-')
+	if (end == s || errno)
 		return AC_EINVAL;
 	unsigned shift = 0;
 	switch (*end) {
@@ -161,7 +163,7 @@ int options_parse(options *o, int argc, char **argv, ac_err *err)
 		{ "inflight", required_argument, 0, O_INFLIGHT },
 		{ "help", no_argument, 0, 'h' }, { "version", no_argument, 0, 'V' }, { 0, 0, 0, 0 },
 	};
-	optind = 1;
+	optind = 0; /* 0, not 1: glibc then also forgets where it was inside "-xyz" */
 	opterr = 0;
 	int c;
 	long l;
@@ -249,6 +251,13 @@ int options_parse(options *o, int argc, char **argv, ac_err *err)
 		case ':':
 			return ac_errf(err, AC_EINVAL, "option %s needs a value (see accel-top --help)", argv[optind - 1]);
 		default:
+			if (optopt) { /* a short option, maybe inside a cluster like -xb or -bx */
+				const char *arg = optind < argc && argv[optind][0] == '-' && strchr(argv[optind], optopt)
+					? argv[optind] : argv[optind - 1];
+				if (strlen(arg) == 2)
+					return ac_errf(err, AC_EINVAL, "unknown option '-%c' (see accel-top --help)", optopt);
+				return ac_errf(err, AC_EINVAL, "unknown option '-%c' in '%s' (see accel-top --help)", optopt, arg);
+			}
 			return ac_errf(err, AC_EINVAL, "unknown option '%s' (see accel-top --help)", argv[optind - 1]);
 		}
 	}
