@@ -251,7 +251,8 @@ int options_parse(options *o, int argc, char **argv, ac_err *err)
 		case ':':
 			return ac_errf(err, AC_EINVAL, "option %s needs a value (see accel-top --help)", argv[optind - 1]);
 		default:
-			if (optopt) { /* a short option, maybe inside a cluster like -xb or -bx */
+			if (optopt > 0 && optopt < 256 && strncmp(argv[optind - 1], "--", 2) != 0) {
+				/* a short option, maybe inside a cluster like -xb or -bx */
 				const char *arg = optind < argc && argv[optind][0] == '-' && strchr(argv[optind], optopt)
 					? argv[optind] : argv[optind - 1];
 				if (strlen(arg) == 2)
