@@ -1,4 +1,4 @@
-/* accel-top: command line, then the batch printer (or, later, the interactive screen). */
+/* accel-top: command line, then the interactive screen or the batch printer. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "screen.h"
 #include "commands.h"
 #include "snapshot.h"
 
@@ -85,8 +86,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "accel-top: standard output is not a terminal: use -b for batch output\n");
 			return 2;
 		}
-		fprintf(stderr, "accel-top: the interactive screen is not built yet: use -b (batch output)\n");
-		return 2;
+		app sa = { 0 };
+		return screen_run(&sa, uv_default_loop(), &o);
 	}
 
 	uv_loop_t *loop = uv_default_loop();

@@ -82,6 +82,23 @@
 	X(options_no_launch) \
 	X(options_heartbeat) \
 	X(options_reparse) \
+	/* test-layout.c */ \
+	X(layout_sizes) \
+	X(layout_too_small) \
+	X(layout_columns_priority) \
+	X(layout_detail_placement) \
+	/* test-format.c */ \
+	X(format_status_words) \
+	X(format_fit_keeps_status_words) \
+	X(format_fit_sanitises) \
+	X(format_durations) \
+	X(format_numbers) \
+	X(format_sparkline) \
+	X(format_rows_every_width) \
+	X(format_browser_load) \
+	X(format_header) \
+	X(format_browser_detail) \
+	X(format_model_detail) \
 	/* end */
 
 #define X(name) int test_##name(void);

@@ -1,0 +1,571 @@
+/* Keys: one table of actions indexed by key code (htop style). An action does its work through
+ * the screen's state or the app_* actions and returns reaction flags; it never draws.
+ * Actions that change something capture the id of the selected row when the key is pressed, so
+ * a confirmation acts on that browser or model even if the list re-sorts meanwhile. */
+#include <curses.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "screen.h"
+
+#define CTRL_KEY(c) ((c) & 0x1f)
+
+static panel_id list_panel(const screen *s)
+{
+	if (s->focus == PANEL_BROWSERS || s->focus == PANEL_MODELS)
+		return s->focus;
+	return s->detail_of;
+}
+
+static bool refuse_readonly(screen *s, const char *what)
+{
+	if (!s->readonly)
+		return false;
+	screen_say(s, true, "read-only (--readonly): %s is disabled", what);
+	return true;
+}
+
+/* ---- moving ---- */
+
+static int scroll_focused(screen *s, long delta)
+{
+	switch (s->focus) {
+	case PANEL_BROWSERS:
+	case PANEL_MODELS:
+		screen_move(s, s->focus, delta);
+		break;
+	case PANEL_LOG:
+		/* the log grows at the bottom: up means older */
+		s->log_scroll -= (int)delta;
+		if (s->log_scroll < 0)
+			s->log_scroll = 0;
+		break;
+	case PANEL_DETAIL:
+		s->detail_scroll += (int)delta;
+		if (s->detail_scroll < 0)
+			s->detail_scroll = 0;
+		break;
+	default:
+		break;
+	}
+	return RX_REDRAW;
+}
+
+static long page(const screen *s)
+{
+	int p = s->page[s->focus];
+	return p > 1 ? p - 1 : 1;
+}
+
+static int act_up(screen *s) { return scroll_focused(s, -1); }
+static int act_down(screen *s) { return scroll_focused(s, 1); }
+static int act_pgup(screen *s) { return scroll_focused(s, -page(s)); }
+static int act_pgdn(screen *s) { return scroll_focused(s, page(s)); }
+static int act_home(screen *s) { return scroll_focused(s, -1000000000L); }
+
+static int act_end(screen *s)
+{
+	if (s->focus == PANEL_LOG) {
+		s->log_scroll = 0;
+		return RX_REDRAW;
+	}
+	return scroll_focused(s, 1000000000L);
+}
+
+static int cycle_focus(screen *s, int dir)
+{
+	int order[PANEL__COUNT], n = 0;
+	order[n++] = PANEL_BROWSERS;
+	order[n++] = PANEL_MODELS;
+	order[n++] = PANEL_LOG;
+	if (s->detail_open)
+		order[n++] = PANEL_DETAIL;
+	int cur = 0;
+	for (int i = 0; i < n; i++)
+		if (order[i] == (int)s->focus)
+			cur = i;
+	s->focus = (panel_id)order[(cur + dir + n) % n];
+	if (s->focus == PANEL_BROWSERS || s->focus == PANEL_MODELS) {
+		if (s->detail_of != s->focus)
+			s->detail_scroll = 0;
+		s->detail_of = s->focus;
+	}
+	return RX_REDRAW;
+}
+
+static int act_tab(screen *s) { return cycle_focus(s, 1); }
+static int act_backtab(screen *s) { return cycle_focus(s, -1); }
+
+static int act_enter(screen *s)
+{
+	if (s->detail_open && (s->focus == PANEL_DETAIL || s->detail_of == list_panel(s))) {
+		s->detail_open = false;
+		if (s->focus == PANEL_DETAIL)
+			s->focus = s->detail_of;
+		return RX_REDRAW;
+	}
+	s->detail_of = list_panel(s);
+	s->detail_open = true;
+	s->detail_scroll = 0;
+	return RX_REDRAW;
+}
+
+static int act_escape(screen *s)
+{
+	if (s->detail_open) {
+		s->detail_open = false;
+		if (s->focus == PANEL_DETAIL)
+			s->focus = s->detail_of;
+	}
+	return RX_REDRAW;
+}
+
+/* ---- actions that change something ---- */
+
+static int ask(screen *s, pending_kind kind, int id, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int ask(screen *s, pending_kind kind, int id, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(s->pending.what, sizeof s->pending.what, fmt, ap);
+	va_end(ap);
+	s->pending.kind = kind;
+	s->pending.id = id;
+	s->mode = MODE_CONFIRM;
+	return RX_REDRAW;
+}
+
+static int act_reconnect(screen *s)
+{
+	if (refuse_readonly(s, "r (reconnect)"))
+		return RX_REDRAW;
+	const pool_browser *b = screen_sel_browser(s);
+	if (!b) {
+		screen_say(s, true, "no browser selected");
+		return RX_REDRAW;
+	}
+	return ask(s, PEND_RECONNECT, b->id, "Reconnect browser %d (%s, %s)?", b->id, b->kind,
+		   browser_state_name(b->state));
+}
+
+static int act_stop(screen *s)
+{
+	if (refuse_readonly(s, "x (stop)"))
+		return RX_REDRAW;
+	if (list_panel(s) == PANEL_MODELS) {
+		const pool_model *m = screen_sel_model(s);
+		if (!m) {
+			screen_say(s, true, "no model selected: press l to launch one");
+			return RX_REDRAW;
+		}
+		return ask(s, PEND_STOP_MODEL, m->id, "Stop model %d (%s %s on %s)?", m->id, m->name, m->precision,
+			   m->platform);
+	}
+	const pool_browser *b = screen_sel_browser(s);
+	if (!b) {
+		screen_say(s, true, "no browser selected");
+		return RX_REDRAW;
+	}
+	if (b->managed && b->pid > 0)
+		return ask(s, PEND_STOP_BROWSER, b->id, "Stop browser %d (%s, pid %d)?", b->id, b->kind, b->pid);
+	return ask(s, PEND_STOP_BROWSER, b->id, "Stop browser %d (%s, %s)?", b->id, b->kind,
+		   b->managed ? "managed" : "attached");
+}
+
+static int run_pending(screen *s)
+{
+	ac_err err = { 0 };
+	int id = s->pending.id, rc = 0;
+	app *a = s->a;
+	switch (s->pending.kind) {
+	case PEND_RECONNECT:
+		rc = app_reconnect_browser(a, id, &err);
+		if (!rc)
+			screen_say(s, false, "browser %d reconnecting", id);
+		break;
+	case PEND_STOP_BROWSER:
+		rc = app_stop_browser(a, id, &err);
+		if (!rc)
+			screen_say(s, false, "browser %d stopping", id);
+		break;
+	case PEND_STOP_MODEL:
+		rc = app_stop_model(a, id, &err);
+		if (!rc)
+			screen_say(s, false, "model %d stopping", id);
+		break;
+	case PEND_NONE:
+		break;
+	}
+	if (rc)
+		screen_say(s, true, "%s", err.msg);
+	s->pending.kind = PEND_NONE;
+	return RX_REFRESH | RX_REDRAW;
+}
+
+static int change_precision(screen *s, int dir)
+{
+	if (refuse_readonly(s, dir > 0 ? "p (next precision)" : "P (previous precision)"))
+		return RX_REDRAW;
+	const pool_model *m = screen_sel_model(s);
+	if (!m) {
+		screen_say(s, true, "no model selected: press l to launch one");
+		return RX_REDRAW;
+	}
+	int id = m->id;
+	char was[sizeof m->precision];
+	ac_strlcpy(was, m->precision, sizeof was);
+	ac_err err = { 0 };
+	if (app_change_precision(s->a, id, dir, &err))
+		screen_say(s, true, "%s", err.msg);
+	else
+		screen_say(s, false, "model %d: switching from %s to the %s precision", id, was, dir > 0 ? "next" : "previous");
+	return RX_REFRESH | RX_REDRAW;
+}
+
+static int act_prec_next(screen *s) { return change_precision(s, 1); }
+static int act_prec_prev(screen *s) { return change_precision(s, -1); }
+
+static int act_launch(screen *s)
+{
+	if (refuse_readonly(s, "l (launch a model)"))
+		return RX_REDRAW;
+	launch_state *f = &s->form;
+	s->mode = MODE_LAUNCH;
+	f->field = 0;
+	if (!f->used) {
+		/* the smallest demo model first, so l then Enter starts something quick */
+		for (int i = 0; i < 1000 && app_model_name(s->a, (size_t)i); i++)
+			if (!strcmp(app_model_name(s->a, (size_t)i), "bert-tiny"))
+				f->model = i;
+		f->used = true;
+	}
+	/* the catalog or the browsers may have changed since the last time: keep indexes in range */
+	if (!app_model_name(s->a, (size_t)f->model))
+		f->model = 0;
+	char v[32], l[96];
+	if (!screen_browser_choice(s, f->browser, v, sizeof v, l, sizeof l))
+		f->browser = 0;
+	return RX_REDRAW;
+}
+
+static int act_new_browser(screen *s)
+{
+	if (refuse_readonly(s, "n (new browser)"))
+		return RX_REDRAW;
+	s->mode = MODE_NEWBROWSER;
+	return RX_REDRAW;
+}
+
+/* ---- display ---- */
+
+static int sort_step(screen *s, int dir)
+{
+	panel_id p = list_panel(s);
+	int n = screen_sort_count(p);
+	s->sort_col[p] = (s->sort_col[p] + dir + n) % n;
+	screen_rebuild(s);
+	screen_say(s, false, "%s sorted by %s (%s)", p == PANEL_MODELS ? "models" : "browsers",
+		   screen_sort_name(p, s->sort_col[p]), s->sort_desc[p] ? "descending" : "ascending");
+	return RX_REDRAW;
+}
+
+static int act_sort_next(screen *s) { return sort_step(s, 1); }
+static int act_sort_prev(screen *s) { return sort_step(s, -1); }
+
+static int act_sort_invert(screen *s)
+{
+	panel_id p = list_panel(s);
+	s->sort_desc[p] = !s->sort_desc[p];
+	return sort_step(s, 0);
+}
+
+static int act_filter(screen *s)
+{
+	s->mode = MODE_FILTER;
+	return RX_REDRAW;
+}
+
+static int act_token(screen *s)
+{
+	s->show_token = !s->show_token;
+	screen_say(s, false, s->show_token ? "token shown: the header URL attaches a browser" : "token hidden");
+	return RX_REDRAW;
+}
+
+static int act_pause(screen *s)
+{
+	s->paused = !s->paused;
+	screen_say(s, false, s->paused ? "display paused (z or space resumes); data keeps arriving" : "display resumed");
+	return RX_REFRESH | RX_REDRAW;
+}
+
+static int act_help(screen *s)
+{
+	s->mode = MODE_HELP;
+	return RX_REDRAW;
+}
+
+static int act_redraw(screen *s)
+{
+	(void)s;
+	clearok(stdscr, TRUE);
+	return RX_REFRESH | RX_REDRAW;
+}
+
+static int act_quit(screen *s)
+{
+	screen_say(s, false, "stopping the browsers accel-top launched...");
+	s->stopping = true;
+	app_quit(s->a, 0);
+	return RX_QUIT;
+}
+
+void keys_init(key_action *k)
+{
+	memset(k, 0, KEYMAP_SIZE * sizeof *k);
+	k[KEY_UP] = k['k'] = act_up;
+	k[KEY_DOWN] = k['j'] = act_down;
+	k[KEY_PPAGE] = act_pgup;
+	k[KEY_NPAGE] = act_pgdn;
+	k[KEY_HOME] = act_home;
+	k[KEY_END] = act_end;
+	k['\t'] = act_tab;
+	k[KEY_BTAB] = act_backtab;
+	k['\n'] = k['\r'] = k[KEY_ENTER] = act_enter;
+	k[27] = act_escape;
+	k['l'] = k[KEY_F(2)] = act_launch;
+	k['p'] = k[KEY_F(8)] = act_prec_next;
+	k['P'] = k[KEY_F(7)] = act_prec_prev;
+	k['r'] = k[KEY_F(5)] = act_reconnect;
+	k['n'] = act_new_browser;
+	k['x'] = k[KEY_F(9)] = act_stop;
+	k['s'] = k[KEY_F(6)] = k['>'] = k['.'] = act_sort_next;
+	k['<'] = k[','] = act_sort_prev;
+	k['I'] = act_sort_invert;
+	k['/'] = k['\\'] = k[KEY_F(3)] = act_filter;
+	k['u'] = k[KEY_F(4)] = act_token;
+	k['z'] = k[' '] = act_pause;
+	k['?'] = k['h'] = k[KEY_F(1)] = act_help;
+	k['q'] = k[KEY_F(10)] = act_quit;
+	k[CTRL_KEY('l')] = act_redraw;
+}
+
+/* ---- modal input ---- */
+
+static bool is_enter(int ch)
+{
+	return ch == '\n' || ch == '\r' || ch == KEY_ENTER;
+}
+
+static bool is_backspace(int ch)
+{
+	return ch == KEY_BACKSPACE || ch == 127 || ch == 8;
+}
+
+static int modal_filter(screen *s, int ch)
+{
+	size_t n = strlen(s->filter);
+	if (is_enter(ch)) {
+		s->mode = MODE_NORMAL;
+		if (s->filter[0])
+			screen_say(s, false, "filter '%s' (/ then Esc clears it)", s->filter);
+	} else if (ch == 27) {
+		s->filter[0] = '\0';
+		s->mode = MODE_NORMAL;
+		screen_say(s, false, "filter cleared");
+	} else if (is_backspace(ch)) {
+		if (n)
+			s->filter[n - 1] = '\0';
+	} else if (ch >= 32 && ch < 127 && n + 1 < sizeof s->filter) {
+		s->filter[n] = (char)ch;
+		s->filter[n + 1] = '\0';
+	} else {
+		return RX_NONE;
+	}
+	screen_rebuild(s);
+	return RX_REDRAW;
+}
+
+static int count_list(const char *const *l)
+{
+	int n = 0;
+	while (l[n])
+		n++;
+	return n;
+}
+
+static int count_models(screen *s)
+{
+	int n = 0;
+	while (n < 1000 && app_model_name(s->a, (size_t)n))
+		n++;
+	return n;
+}
+
+static void cycle(int *v, int n, int dir)
+{
+	if (n <= 0) {
+		*v = 0;
+		return;
+	}
+	*v = ((*v + dir) % n + n) % n;
+}
+
+static void edit_number(char *buf, size_t cap, int ch, bool decimals)
+{
+	size_t n = strlen(buf);
+	if (is_backspace(ch)) {
+		if (n)
+			buf[n - 1] = '\0';
+	} else if (((ch >= '0' && ch <= '9') || (decimals && ch == '.' && !strchr(buf, '.'))) && n + 1 < cap) {
+		if (n == 1 && buf[0] == '0' && ch != '.')
+			n = 0;
+		buf[n] = (char)ch;
+		buf[n + 1] = '\0';
+	}
+}
+
+static int submit_launch(screen *s)
+{
+	launch_state *f = &s->form;
+	launch_form lf;
+	memset(&lf, 0, sizeof lf);
+	const char *model = app_model_name(s->a, (size_t)f->model);
+	ac_strlcpy(lf.model, model ? model : "", sizeof lf.model);
+	ac_strlcpy(lf.precision, screen_precisions[f->precision], sizeof lf.precision);
+	ac_strlcpy(lf.platform, screen_platforms[f->platform], sizeof lf.platform);
+	char label[96];
+	if (!screen_browser_choice(s, f->browser, lf.browser, sizeof lf.browser, label, sizeof label))
+		ac_strlcpy(lf.browser, "auto", sizeof lf.browser);
+	double amount = atof(f->amount);
+	if (f->shape == 0)
+		lf.concurrency = (int)amount;
+	else
+		lf.rps = amount;
+	lf.duration_s = atof(f->duration);
+	s->mode = MODE_NORMAL;
+	if (!(amount > 0)) {
+		screen_say(s, true, "%s must be more than 0 (l opens the form again)", f->shape ? "requests per second" : "concurrency");
+		return RX_REDRAW;
+	}
+	ac_err err = { 0 };
+	int id = 0;
+	if (app_launch_model(s->a, &lf, &id, &err)) {
+		screen_say(s, true, "launch %s: %s", lf.model[0] ? lf.model : "(no model)", err.msg);
+		return RX_REDRAW;
+	}
+	screen_say(s, false, "launched %s %s on %s (model %d)", lf.model, lf.precision, lf.platform, id);
+	s->sel_id[PANEL_MODELS] = id;
+	s->focus = PANEL_MODELS;
+	s->detail_of = PANEL_MODELS;
+	return RX_REFRESH | RX_REDRAW;
+}
+
+static int modal_launch(screen *s, int ch)
+{
+	launch_state *f = &s->form;
+	int dir = 0;
+	if (ch == 27) {
+		s->mode = MODE_NORMAL;
+		screen_say(s, false, "launch cancelled");
+		return RX_REDRAW;
+	}
+	if (is_enter(ch))
+		return submit_launch(s);
+	if (ch == KEY_UP || ch == KEY_BTAB) {
+		cycle(&f->field, LF__COUNT, -1);
+		return RX_REDRAW;
+	}
+	if (ch == KEY_DOWN || ch == '\t') {
+		cycle(&f->field, LF__COUNT, 1);
+		return RX_REDRAW;
+	}
+	if (ch == KEY_LEFT)
+		dir = -1;
+	else if (ch == KEY_RIGHT || ch == ' ')
+		dir = 1;
+	switch (f->field) {
+	case LF_MODEL: if (dir) cycle(&f->model, count_models(s), dir); break;
+	case LF_PRECISION: if (dir) cycle(&f->precision, count_list(screen_precisions), dir); break;
+	case LF_PLATFORM: if (dir) cycle(&f->platform, count_list(screen_platforms), dir); break;
+	case LF_BROWSER:
+		if (dir) {
+			int n = 0;
+			char v[32], l[96];
+			while (n < 1000 && screen_browser_choice(s, n, v, sizeof v, l, sizeof l))
+				n++;
+			cycle(&f->browser, n, dir);
+		}
+		break;
+	case LF_SHAPE: if (dir) cycle(&f->shape, 2, dir); break;
+	case LF_AMOUNT: edit_number(f->amount, sizeof f->amount, ch, f->shape == 1); break;
+	case LF_DURATION: edit_number(f->duration, sizeof f->duration, ch, true); break;
+	}
+	return RX_REDRAW;
+}
+
+static int start_family(screen *s, int idx)
+{
+	ac_err err = { 0 };
+	const char *fam = screen_families[idx];
+	s->mode = MODE_NORMAL;
+	if (app_start_browser(s->a, fam, &err))
+		screen_say(s, true, "%s", err.msg);
+	else
+		screen_say(s, false, "starting a new %s browser", fam);
+	return RX_REFRESH | RX_REDRAW;
+}
+
+static int modal_newbrowser(screen *s, int ch)
+{
+	int n = count_list(screen_families);
+	if (ch == 27) {
+		s->mode = MODE_NORMAL;
+		screen_say(s, false, "no browser started");
+		return RX_REDRAW;
+	}
+	if (ch == KEY_UP || ch == 'k') {
+		cycle(&s->menu_idx, n, -1);
+		return RX_REDRAW;
+	}
+	if (ch == KEY_DOWN || ch == 'j' || ch == '\t') {
+		cycle(&s->menu_idx, n, 1);
+		return RX_REDRAW;
+	}
+	if (is_enter(ch))
+		return start_family(s, s->menu_idx);
+	/* letters: c chromium, g chrome (google), e edge, f firefox */
+	static const char letters[] = "cgef";
+	const char *hit = ch > 0 && ch < 128 ? strchr(letters, ch) : NULL;
+	if (hit && (int)(hit - letters) < n)
+		return start_family(s, (int)(hit - letters));
+	return RX_NONE;
+}
+
+int keys_modal(screen *s, int ch)
+{
+	switch (s->mode) {
+	case MODE_HELP:
+		s->mode = MODE_NORMAL;
+		return RX_REDRAW;
+	case MODE_CONFIRM:
+		s->mode = MODE_NORMAL;
+		if (ch == 'y' || ch == 'Y')
+			return run_pending(s);
+		s->pending.kind = PEND_NONE;
+		screen_say(s, false, "cancelled");
+		return RX_REDRAW;
+	case MODE_FILTER:
+		return modal_filter(s, ch);
+	case MODE_LAUNCH:
+		return modal_launch(s, ch);
+	case MODE_NEWBROWSER:
+		return modal_newbrowser(s, ch);
+	case MODE_NORMAL:
+		break;
+	}
+	return RX_NONE;
+}
