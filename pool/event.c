@@ -83,7 +83,10 @@ cJSON *ev_to_json(const ac_event *ev)
 static int64_t num_or(const cJSON *j, const char *key, int64_t dflt)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
-	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : dflt;
+	/* out of range would be an undefined cast: treat it as absent */
+	if (!cJSON_IsNumber(v) || !(v->valuedouble >= -9.2e18 && v->valuedouble <= 9.2e18))
+		return dflt;
+	return (int64_t)v->valuedouble;
 }
 
 static const char *str_or_null(const cJSON *j, const char *key)

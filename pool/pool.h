@@ -167,7 +167,8 @@ size_t pool_log_count(const pool *p);
 const pool_log_entry *pool_log_at(const pool *p, size_t i);
 uint64_t pool_error_count(const pool *p);
 
-/* True when no managed browser is still on its way (each has said hello, exited or failed). */
+/* True when no managed browser is still on its way: each has said hello, or is lost, exited or
+ * failed (a browser lost before its hello counts as settled: it will not say hello by waiting). */
 bool pool_settled(const pool *p);
 
 #endif
