@@ -12,11 +12,14 @@
 
 #define CTRL_KEY(c) ((c) & 0x1f)
 
+static bool is_list(panel_id p)
+{
+	return p == PANEL_BROWSERS || p == PANEL_MODELS;
+}
+
 static panel_id list_panel(const screen *s)
 {
-	if (s->focus == PANEL_BROWSERS || s->focus == PANEL_MODELS)
-		return s->focus;
-	return s->detail_of;
+	return is_list(s->focus) ? s->focus : s->last_list;
 }
 
 static bool refuse_readonly(screen *s, const char *what)
@@ -35,6 +38,8 @@ static int scroll_focused(screen *s, long delta)
 	case PANEL_BROWSERS:
 	case PANEL_MODELS:
 		screen_move(s, s->focus, delta);
+		if (s->detail_of == s->focus)
+			s->detail_scroll = 0;
 		break;
 	case PANEL_LOG:
 		/* the log grows at the bottom: up means older */
@@ -87,20 +92,20 @@ static int cycle_focus(screen *s, int dir)
 		if (order[i] == (int)s->focus)
 			cur = i;
 	s->focus = (panel_id)order[(cur + dir + n) % n];
-	if (s->focus == PANEL_BROWSERS || s->focus == PANEL_MODELS) {
-		if (s->detail_of != s->focus)
-			s->detail_scroll = 0;
-		s->detail_of = s->focus;
-	}
+	if (is_list(s->focus))
+		s->last_list = s->focus;
 	return RX_REDRAW;
 }
 
 static int act_tab(screen *s) { return cycle_focus(s, 1); }
 static int act_backtab(screen *s) { return cycle_focus(s, -1); }
 
+/* Enter on a list opens the detail of its selected row (or closes it when it already shows
+ * that list); on the detail pane or the log it closes the pane. */
 static int act_enter(screen *s)
 {
-	if (s->detail_open && (s->focus == PANEL_DETAIL || s->detail_of == list_panel(s))) {
+	bool on_list = is_list(s->focus);
+	if (s->detail_open && (!on_list || s->detail_of == s->focus)) {
 		s->detail_open = false;
 		if (s->focus == PANEL_DETAIL)
 			s->focus = s->detail_of;
@@ -459,8 +464,9 @@ static int submit_launch(screen *s)
 	}
 	screen_say(s, false, "launched %s %s on %s (model %d)", lf.model, lf.precision, lf.platform, id);
 	s->sel_id[PANEL_MODELS] = id;
-	s->focus = PANEL_MODELS;
-	s->detail_of = PANEL_MODELS;
+	s->focus = s->last_list = PANEL_MODELS;
+	if (s->detail_open)
+		s->detail_of = PANEL_MODELS;
 	return RX_REFRESH | RX_REDRAW;
 }
 

@@ -1289,6 +1289,7 @@ int screen_run(app *a, uv_loop_t *loop, const options *o)
 	s->show_token = o->show_token;
 	s->focus = PANEL_BROWSERS;
 	s->detail_of = PANEL_BROWSERS;
+	s->last_list = PANEL_BROWSERS;
 	s->detail_buf = calloc(SCREEN_DETAIL_LINES, sizeof *s->detail_buf);
 	s->detail_raw = calloc(SCREEN_DETAIL_LINES, sizeof *s->detail_raw);
 	snprintf(s->form.amount, sizeof s->form.amount, "1");

@@ -76,7 +76,8 @@ struct screen {
 	int log_scroll;               /* lines up from the newest */
 	int detail_scroll;
 	panel_id focus;
-	panel_id detail_of;           /* PANEL_BROWSERS or PANEL_MODELS */
+	panel_id detail_of;           /* what the detail pane shows: PANEL_BROWSERS or PANEL_MODELS */
+	panel_id last_list;           /* the list panel focused last: what x, s, < > act on */
 	bool detail_open;
 	char filter[64];
 	bool paused, show_token, color, utf8, readonly;

@@ -1,0 +1,554 @@
+#!/usr/bin/python3
+"""Screen tests: the real accel-top in a detached tmux pane with real headless Chromium and Firefox.
+
+Each run uses its own tmux server (tmux -L), so nothing of the user's tmux is touched. What the
+test reads is what tmux shows (capture-pane), so it checks the screen an operator sees: rows,
+status words, the detail pane, the event log, prompts, resizing, colours, and that quitting
+restores the terminal and leaves no browser process or runtime folder behind.
+
+Run: /usr/bin/python3 tests/tmux/test_screen.py [NAME...]
+ACCEL_TOP names the binary (default ./accel-top), ACCEL_TOP_DATA the repository root.
+Ends with 'tmux: N passed, N failed'; exits 1 when anything failed.
+"""
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+from harness import process_table  # noqa: E402
+
+ACCEL_TOP = os.path.abspath(os.environ.get("ACCEL_TOP", os.path.join(ROOT, "accel-top")))
+DATA = os.environ.get("ACCEL_TOP_DATA", ROOT)
+TMP = os.environ.get("TMPDIR", "/tmp")
+SGR = re.compile(r"\x1b\[([0-9;:]*)m")
+
+
+class Fail(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise Fail(msg)
+
+
+class Pane:
+    """accel-top running in a detached tmux session of its own server."""
+
+    def __init__(self, name, args, cols=120, rows=40, env=None):
+        self.sock = f"accel-top-test-{os.getpid()}-{name}"
+        self.tmux = ["tmux", "-L", self.sock, "-f", "/dev/null"]
+        self.errfile = tempfile.NamedTemporaryFile(prefix="accel-top-stderr-", delete=False).name
+        self.browser_pids = set()
+        e = {"ACCEL_TOP_DATA": DATA, "ACCEL_TOP_ERR": self.errfile}
+        e.update(env or {})
+        env_args = []
+        for k, v in e.items():
+            env_args += ["-e", f"{k}={v}"]
+        # sh execs accel-top, so the pane's pid is accel-top's; stderr goes to a file, because
+        # anything written there would land on top of the screen
+        cmd = ["sh", "-c", 'exec "$0" "$@" 2>"$ACCEL_TOP_ERR"', ACCEL_TOP, *args]
+        self.run("start-server", ";", "set-option", "-g", "remain-on-exit", "on", ";",
+                 "new-session", "-d", "-s", "t", "-x", str(cols), "-y", str(rows), *env_args, "--", *cmd)
+        self.pid = int(self.run("display-message", "-p", "-t", "t", "#{pane_pid}").strip())
+
+    def run(self, *args):
+        r = subprocess.run(self.tmux + list(args), capture_output=True, text=True, timeout=20)
+        if r.returncode != 0:
+            raise Fail(f"tmux {' '.join(args[:3])}: {r.stderr.strip()}")
+        return r.stdout
+
+    def screen(self, escapes=False):
+        out = self.run("capture-pane", "-p", "-t", "t", *(["-e"] if escapes else []))
+        if not escapes:
+            for m in re.finditer(r"launched \(pid (\d+)\)|managed \(pid (\d+)\)|pid (\d+)\)\?", out):
+                self.browser_pids.add(int(next(g for g in m.groups() if g)))
+        return out
+
+    def lines(self):
+        return self.screen().split("\n")
+
+    def keys(self, *keys, pause=0.15):
+        for k in keys:
+            self.run("send-keys", "-t", "t", k)
+            time.sleep(0.3 if k == "Escape" else pause)
+
+    def wait(self, pred, timeout=30, what="condition"):
+        end = time.time() + timeout
+        last = ""
+        while time.time() < end:
+            last = self.screen()
+            if pred(last):
+                return last
+            if self.dead()[0]:
+                break
+            time.sleep(0.2)
+        raise Fail(f"timed out waiting for {what}; screen:\n{last}\nstderr: {self.stderr()[-800:]!r}")
+
+    def status_line(self):
+        return self.lines()[self.size()[1] - 1]
+
+    def wait_status(self, pattern, timeout=8):
+        """The status line matching pattern (keys are handled at once, but the machine may be busy)."""
+        end = time.time() + timeout
+        st = ""
+        while time.time() < end:
+            st = self.status_line()
+            m = re.search(pattern, st)
+            if m:
+                return m
+            time.sleep(0.1)
+        raise Fail(f"status line {st!r} does not match {pattern!r}")
+
+    def wait_line(self, index, pattern, timeout=8, negate=False):
+        end = time.time() + timeout
+        line = ""
+        while time.time() < end:
+            line = self.lines()[index]
+            if bool(re.search(pattern, line)) != negate:
+                return line
+            time.sleep(0.1)
+        raise Fail(f"line {index} {line!r} {'still matches' if negate else 'does not match'} {pattern!r}")
+
+    def size(self):
+        w, h = self.run("display-message", "-p", "-t", "t", "#{pane_width} #{pane_height}").split()
+        return int(w), int(h)
+
+    def resize(self, cols, rows):
+        self.run("resize-window", "-t", "t", "-x", str(cols), "-y", str(rows))
+        time.sleep(0.6)
+
+    def dead(self):
+        d, status = self.run("display-message", "-p", "-t", "t", "#{pane_dead} #{pane_dead_status}").split(" ", 1)
+        return d == "1", (int(status) if status.strip() else None)
+
+    def wait_exit(self, timeout=20):
+        end = time.time() + timeout
+        while time.time() < end:
+            d, status = self.dead()
+            if d:
+                return status
+            time.sleep(0.2)
+        raise Fail("accel-top did not exit in time")
+
+    def stderr(self):
+        try:
+            with open(self.errfile, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def close(self):
+        try:
+            if not self.dead()[0]:
+                os.kill(self.pid, signal.SIGKILL)
+        except (Fail, OSError):
+            pass
+        subprocess.run(self.tmux + ["kill-server"], capture_output=True)
+        try:
+            os.unlink(self.errfile)
+        except OSError:
+            pass
+
+
+# ---- what the screen shows ----
+
+def browser_rows(screen):
+    """{id: (kind, full line)} for rows of the browsers panel."""
+    rows = {}
+    for line in screen.split("\n"):
+        m = re.match(r"^\s*(\d+) (chromium|firefox|chrome|edge)\s", line)
+        if m and ("managed" in line or "connected" in line or "launching" in line or "exited" in line
+                  or "lost" in line):
+            rows[int(m.group(1))] = (m.group(2), line)
+    return rows
+
+
+def both_software(screen):
+    """A connected chromium row and a connected firefox row, each with WebGPU SOFTWARE."""
+    rows = browser_rows(screen).values()
+    return all(any(k == kind and re.search(r"\bconnected\b", line) and re.search(r"\bSOFTWARE\b", line)
+                   for k, line in rows)
+               for kind in ("chromium", "firefox"))
+
+
+def model_row(screen, name):
+    m = re.search(rf"^\s*\d+ {re.escape(name)} .*$", screen, re.M)
+    return m.group(0) if m else ""
+
+
+def has_latency(row):
+    """p50, p95 and p99 measured (the models panel shows n/a for each until a request completed)."""
+    return bool(row) and not re.search(r"n/a\s+n/a\s+n/a", row) and re.search(r"\d\s+\d+(\.\d+)?\s+\d+(\.\d+)?\s", row)
+
+
+def colour_params(screen_with_escapes):
+    """SGR parameters that set a colour (foreground, background, 256 or RGB)."""
+    found = set()
+    for m in SGR.finditer(screen_with_escapes):
+        params = [p for p in re.split(r"[;:]", m.group(1)) if p != ""]
+        i = 0
+        while i < len(params):
+            n = int(params[i])
+            if n in (38, 48):
+                found.add(";".join(params[i:i + 3]))
+                i += 3 if i + 1 < len(params) and params[i + 1] == "5" else 5
+                continue
+            if 30 <= n <= 37 or 40 <= n <= 47 or 90 <= n <= 97 or 100 <= n <= 107:
+                found.add(str(n))
+            i += 1
+    return found
+
+
+def leftovers(pane):
+    """Live processes in the sessions of accel-top's browsers (each runs in its own session whose
+    id is its pid), anything still mentioning the runtime folder, and the folder itself."""
+    runtime = f"{TMP}/accel-top-{pane.pid}"
+    left = []
+    for pid, (state, sid, cmd) in process_table().items():
+        if state == "Z":
+            continue
+        if sid in pane.browser_pids or runtime in cmd:
+            left.append(f"{pid} {cmd[:100]}")
+    if os.path.exists(runtime):
+        left.append(f"runtime folder {runtime} still exists")
+    return left
+
+
+def check_layout(pane, cols, rows):
+    scr = pane.screen()
+    lines = scr.split("\n")
+    check(len(lines) >= rows, f"{len(lines)} lines at {cols}x{rows}")
+    for i, line in enumerate(lines[:rows]):
+        check(len(line) <= cols, f"line {i} longer than {cols}: {line!r}")
+    check(lines[0].startswith("accel-top") or "http://127.0.0.1:" in lines[0], f"header: {lines[0]!r}")
+    check("http://127.0.0.1:" in lines[0], f"URL missing from the header at {cols}x{rows}: {lines[0]!r}")
+    check(re.search(r"browsers \d+/\d+", lines[1]), f"counts missing: {lines[1]!r}")
+    rows_ = browser_rows(scr)
+    check(len(rows_) >= 2, f"browser rows missing at {cols}x{rows}:\n{scr}")
+    for kind, line in rows_.values():
+        if "connected" in line:
+            check(re.search(r"\bSOFTWARE\b", line) and re.search(r"\bUNAVAILABLE\b", line),
+                  f"status words cut at {cols}x{rows}: {line!r}")
+    check("F1Help" in lines[rows - 2] and "F10Quit" in lines[rows - 2], f"F-key bar: {lines[rows - 2]!r}")
+    check("terminal too small" not in scr, "too-small message at a size that fits")
+    return scr
+
+
+# ---- the tests ----
+
+def test_interactive():
+    """The main session: header, moving, detail, reconnect, new and stopped browser, model launch
+    and precision change, help, sort, filter, pause, resizing, quit and cleanup."""
+    p = Pane("main", ["--browsers", "chromium,firefox", "--port", "0"], 120, 40)
+    results = []
+
+    def step(name, fn):
+        try:
+            fn()
+            results.append((name, None))
+            print(f"ok   {name}", flush=True)
+        except Exception as e:  # noqa: BLE001 - report and go on with the next step
+            msg = str(e) if isinstance(e, Fail) else traceback.format_exc()
+            results.append((name, msg))
+            print(f"FAIL {name}\n     " + msg.replace("\n", "\n     "), flush=True)
+
+    try:
+        t0 = time.time()
+
+        def startup():
+            p.wait(both_software, 45, "a chromium and a firefox row with SOFTWARE WebGPU")
+            print(f"     both rows after {time.time() - t0:.1f}s", flush=True)
+        step("startup_rows_software", startup)
+
+        def header():
+            lines = p.lines()
+            check(re.search(r"http://127\.0\.0\.1:\d+/", lines[0]), f"URL: {lines[0]!r}")
+            check("token=" not in lines[0] and "token hidden" in lines[0], f"token shown: {lines[0]!r}")
+            check(re.search(r"\bup \d\d:\d\d:\d\d\b", lines[0]), f"uptime: {lines[0]!r}")
+            check(re.search(r"browsers 2/2 connected", lines[1]), f"counts: {lines[1]!r}")
+            check(re.search(r"models \d+/\d+ running .*in flight \d+ .*done/s [\d.]+ .*errors \d+", lines[1]),
+                  f"counts: {lines[1]!r}")
+            p.keys("u")
+            p.wait_line(0, r"\?token=[0-9a-f]{32}")
+            p.keys("u")
+            p.wait_line(0, r"token=", negate=True)
+        step("header", header)
+
+        def move_and_detail():
+            p.keys("Home", "j", "Enter")
+            scr = p.wait(lambda s: "Detail: browser" in s, 5, "the detail pane")
+            check(re.search(r"Detail: browser \d+ firefox", scr), "j then Enter: detail is not firefox's")
+            p.keys("k")
+            scr = p.wait(lambda s: re.search(r"Detail: browser \d+ chromium", s), 5, "detail following k")
+            check('vendor "google"  architecture "swiftshader"' in scr, f"adapter fields missing:\n{scr}")
+            check("WebGPU SOFTWARE" in scr, "WebGPU status missing from the detail")
+            # focus the detail pane and page through it
+            p.keys("Tab", "Tab", "Tab")
+            seen = p.screen()
+            for _ in range(8):
+                p.keys("PageDown")
+                seen += p.screen()
+            check(re.search(r"gpu: NotSupportedError", seen) and "WebNN is not supported on this platform" in seen,
+                  f"WebNN per-device error text missing:\n{seen[-3000:]}")
+            check("user agent: Mozilla/5.0" in seen, "user agent missing from the detail")
+            p.keys("Enter")
+            p.wait(lambda s: "Detail:" not in s, 5, "Enter closing the detail pane")
+        step("move_and_detail", move_and_detail)
+
+        state = {}
+
+        def reconnect():
+            p.keys("Home")
+            rows = browser_rows(p.screen())
+            cid = next(i for i, (k, _) in rows.items() if k == "chromium")
+            state["chromium"] = cid
+            p.keys("r")
+            p.wait_status(rf"Reconnect browser {cid} \(chromium.*\? \[y/N\]")
+            p.keys("y")
+            p.wait_status(rf"browser {cid} reconnecting")
+            p.wait(lambda s: re.search(rf"#{cid}\s+chromium reconnected", s), 20, "'reconnected' in the event log")
+            scr = p.wait(both_software, 20, "both rows back")
+            rows = browser_rows(scr)
+            check(rows.get(cid, ("", ""))[0] == "chromium" and len(rows) == 2,
+                  f"reconnect changed the rows: {rows}")
+        step("reconnect_same_id", reconnect)
+
+        def new_browser():
+            p.keys("n")
+            p.wait(lambda s: "Start a browser" in s, 5, "the choice of kinds")
+            p.keys("c")
+            p.wait_status(r"starting a new chromium browser")
+            scr = p.wait(lambda s: len([1 for k, line in browser_rows(s).values()
+                                        if k == "chromium" and "connected" in line and "SOFTWARE" in line]) >= 2,
+                         40, "a second chromium row, connected")
+            state["new"] = max(browser_rows(scr))
+        step("n_starts_browser", new_browser)
+
+        def stop_browser():
+            nid = state.get("new")
+            check(nid, "no new browser to stop")
+            p.keys("End", "x")
+            p.wait_status(rf"Stop browser {nid} \(chromium, pid (\d+)\)\? \[y/N\]")
+            p.screen()  # note the pid
+            p.keys("y")
+            p.wait(lambda s: "exited" in browser_rows(s).get(nid, ("", ""))[1], 20, f"browser {nid} exited")
+        step("x_stops_browser", stop_browser)
+
+        def launch_model():
+            p.keys("l")
+            scr = p.wait(lambda s: "Launch a model" in s, 5, "the launch form")
+            if "(none offered yet)" in scr:
+                p.keys("Enter")
+                check(p.status_line().strip(), "launch without models shows no message")
+                raise Fail("no model offered by app_model_name(): models are not built (make)")
+            check("< bert-tiny >" in scr, f"the form does not default to bert-tiny:\n{scr}")
+            p.keys("Enter")
+            p.wait_status(r"launched bert-tiny")
+            scr = p.wait(lambda s: has_latency(model_row(s, "bert-tiny")), 90, "latency figures for bert-tiny")
+            row = model_row(scr, "bert-tiny")
+            check(re.search(r"\bfp32\b", row) and re.search(r"\bwebgpu\b", row) and "running" in row, f"row: {row!r}")
+            check(re.search(r"[\u2581-\u2588_.\-:=+*#]+\s*$", row), f"no latency sparkline: {row!r}")
+            print(f"     {row.strip()}", flush=True)
+        step("l_launches_bert_tiny", launch_model)
+
+        def precision():
+            check(re.search(r"bert-tiny", p.screen()), "no model row")
+            p.keys("p")
+            st = p.wait_status(r"model").string
+            if re.search(r"switching from fp32", st):
+                p.wait(lambda s: re.search(r"^\s*\d+ bert-tiny .*\bfp16\b", s, re.M), 60, "the row at fp16")
+                p.wait(lambda s: "precision changed to fp16" in s, 10, "the change in the event log")
+            else:
+                # an absent variant or one the adapter cannot run is said in the status line
+                check(st.strip() and "model" in st, f"p gave no message: {st!r}")
+        step("p_changes_precision", precision)
+
+        def stop_model():
+            p.keys("x")
+            p.wait_status(r"Stop model \d+ \(bert-tiny")
+            p.keys("y")
+            p.wait(lambda s: re.search(r"^\s*\d+ bert-tiny .*\bstopped\b", s, re.M), 20, "the model stopped")
+        step("x_stops_model", stop_model)
+
+        def help_sort_filter_pause():
+            p.keys("Tab")  # back to a list panel
+            p.keys("?")
+            p.wait(lambda s: "Keys" in s and "reconnect the selected browser" in s, 5, "the help")
+            p.keys("space")
+            p.wait(lambda s: "reconnect the selected browser" not in s, 5, "a key closing the help")
+            p.keys("/")
+            for ch in "fire":
+                p.keys(ch)
+            p.keys("Enter")
+            scr = p.wait(lambda s: (lambda r: r and all(k == "firefox" for k, _ in r.values()))(browser_rows(s)), 5,
+                         "only firefox rows with the filter 'fire'")
+            check("FILTERED" in scr.split("\n")[1], "header does not say FILTERED")
+            p.keys("/", "Escape")
+            p.wait(lambda s: len(browser_rows(s)) >= 2, 5, "Esc clearing the filter")
+            p.keys("z")
+            p.wait_line(1, r"PAUSED")
+            frozen = p.lines()[0]
+            time.sleep(2.2)
+            check(p.lines()[0] == frozen, "the header changes while paused")
+            p.keys("z")
+            p.wait_line(1, r"PAUSED", negate=True)
+            p.keys("s")
+            p.wait_status(r"sorted by")
+        step("help_filter_pause_sort", help_sort_filter_pause)
+
+        def resize_80x24():
+            p.resize(80, 24)
+            check(p.size() == (80, 24), f"size {p.size()}")
+            check_layout(p, 80, 24)
+        step("resize_80x24", resize_80x24)
+
+        def resize_200x60():
+            p.resize(200, 60)
+            scr = check_layout(p, 200, 60)
+            check("VERSION" in scr and "MODE" in scr and re.search(r"\b15\d\.\d", scr),
+                  "wide screen lacks the VERSION and MODE columns")
+        step("resize_200x60", resize_200x60)
+
+        def too_small():
+            p.resize(70, 20)
+            p.wait(lambda s: "terminal too small (need 80x24)" in s, 5, "the too-small message")
+            p.resize(79, 30)
+            p.wait(lambda s: "terminal too small (need 80x24)" in s, 5, "the too-small message at 79 columns")
+            p.resize(120, 40)
+            p.wait(lambda s: "terminal too small" not in s and both_software(s), 5, "the screen back at 120x40")
+        step("too_small", too_small)
+
+        def colours_used():
+            found = colour_params(p.screen(escapes=True))
+            check(found, "the colour run shows no colour at all")
+        step("colours_when_allowed", colours_used)
+
+        def quit_():
+            p.screen()  # collect pids shown
+            p.keys("q")
+            status = p.wait_exit(20)
+            check(status == 0, f"exit status {status}")
+            scr = p.screen()
+            check("F10Quit" not in scr and "Browsers" not in scr, f"the screen was not restored:\n{scr}")
+            err = p.stderr()
+            check(not err.strip(), f"accel-top wrote to stderr: {err[-1500:]!r}")
+            check(p.browser_pids, "no browser pid was ever seen on the screen")
+            left = leftovers(p)
+            check(not left, f"left behind: {left}")
+        step("q_quits_cleanly", quit_)
+    finally:
+        p.close()
+    return results
+
+
+def test_no_color_readonly():
+    """NO_COLOR=1 and --readonly: no colour codes at all, status still as words; keys that change
+    something are refused in the status line; SIGTERM restores the terminal and cleans up."""
+    p = Pane("mono", ["--browsers", "chromium,firefox", "--port", "0", "--readonly"], 120, 40,
+             env={"NO_COLOR": "1", "TERM": "xterm-256color"})
+    results = []
+
+    def step(name, fn):
+        try:
+            fn()
+            results.append((name, None))
+            print(f"ok   {name}", flush=True)
+        except Exception as e:  # noqa: BLE001
+            msg = str(e) if isinstance(e, Fail) else traceback.format_exc()
+            results.append((name, msg))
+            print(f"FAIL {name}\n     " + msg.replace("\n", "\n     "), flush=True)
+
+    try:
+        def mono():
+            p.wait(both_software, 45, "both rows with SOFTWARE")
+            p.keys("Enter")
+            esc = p.screen(escapes=True)
+            found = colour_params(esc)
+            check(not found, f"colour codes with NO_COLOR=1: {sorted(found)}")
+            check(re.search(r"\x1b\[[0-9;]*7[;m]", esc) or "\x1b[7m" in esc,
+                  "no reverse video either: selection and headings are invisible")
+            check("WebGPU SOFTWARE" in p.screen(), "status words missing in monochrome")
+        step("no_color_monochrome", mono)
+
+        def readonly():
+            check("READ-ONLY" in p.lines()[1], f"header: {p.lines()[1]!r}")
+            for key, word in (("r", "reconnect"), ("n", "new browser"), ("x", "stop"), ("l", "launch"),
+                              ("p", "precision")):
+                p.keys(key)
+                st = p.wait_status(rf"read-only.*{word}").string
+                check("[y/N]" not in st and "Launch a model" not in p.screen() and "Start a browser" not in p.screen(),
+                      f"{key} still asks or opens a form")
+            rows = browser_rows(p.screen())
+            check(len(rows) == 2 and all("connected" in line for _, line in rows.values()), "rows changed")
+        step("readonly_refuses", readonly)
+
+        def sigterm():
+            p.screen()
+            os.kill(p.pid, signal.SIGTERM)
+            status = p.wait_exit(20)
+            check(status == 128 + signal.SIGTERM, f"exit status {status} after SIGTERM")
+            scr = p.screen()
+            check("F10Quit" not in scr, f"the screen was not restored after SIGTERM:\n{scr}")
+            err = p.stderr()
+            check(not err.strip(), f"accel-top wrote to stderr: {err[-1500:]!r}")
+            left = leftovers(p)
+            check(not left, f"left behind after SIGTERM: {left}")
+        step("sigterm_restores_and_cleans", sigterm)
+    finally:
+        p.close()
+    return results
+
+
+def test_not_a_tty():
+    """Interactive mode with stdout not a terminal: exit 2, suggesting -b."""
+    r = subprocess.run([ACCEL_TOP, "--port", "0"], capture_output=True, text=True, timeout=20,
+                       stdin=subprocess.DEVNULL, env=dict(os.environ, ACCEL_TOP_DATA=DATA))
+    check(r.returncode == 2, f"exit status {r.returncode}")
+    check("-b" in r.stderr and "not a terminal" in r.stderr, f"stderr: {r.stderr!r}")
+    return [("not_a_tty_exit_2", None)]
+
+
+TESTS = {"interactive": test_interactive, "no_color_readonly": test_no_color_readonly, "not_a_tty": test_not_a_tty}
+
+
+def main():
+    if not shutil.which("tmux"):
+        print("tmux: tmux is not installed (apt-get install tmux)")
+        print("tmux: 0 passed, 1 failed")
+        return 1
+    names = sys.argv[1:] or list(TESTS)
+    for n in names:
+        if n not in TESTS:
+            print(f"no test named {n!r} (known: {', '.join(TESTS)})", file=sys.stderr)
+            return 2
+    passed = failed = 0
+    for n in names:
+        print(f"=== {n}", flush=True)
+        try:
+            res = TESTS[n]()
+        except Exception as e:  # noqa: BLE001
+            msg = str(e) if isinstance(e, Fail) else traceback.format_exc()
+            print(f"FAIL {n}\n     {msg}", flush=True)
+            res = [(n, msg)]
+        for name, err in res:
+            if err is None:
+                passed += 1
+                if n == "not_a_tty":
+                    print(f"ok   {name}", flush=True)
+            else:
+                failed += 1
+    print(f"tmux: {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
