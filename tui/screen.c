@@ -166,11 +166,17 @@ static void colors_init(screen *s)
 	if (!s->color)
 		return;
 	start_color();
-	use_default_colors();
+	/* -1 is the terminal's own colour where it has one; otherwise white on black */
+	bool dflt = use_default_colors() == OK;
 	bool c256 = COLORS >= 256 && COLOR_PAIRS > R__COUNT;
 	for (int r = 1; r < R__COUNT && r < COLOR_PAIRS; r++) {
 		const role_style *st = &styles[r];
-		init_pair((short)r, c256 ? st->fg256 : st->fg8, c256 ? st->bg256 : st->bg8);
+		short fg = c256 ? st->fg256 : st->fg8, bg = c256 ? st->bg256 : st->bg8;
+		if (!dflt && fg < 0)
+			fg = COLOR_WHITE;
+		if (!dflt && bg < 0)
+			bg = COLOR_BLACK;
+		init_pair((short)r, fg, bg);
 	}
 }
 
