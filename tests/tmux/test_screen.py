@@ -50,6 +50,8 @@ class Pane:
         self.browser_pids = set()
         e = {"ACCEL_TOP_DATA": DATA, "ACCEL_TOP_ERR": self.errfile}
         e.update(env or {})
+        # tmux sets TERM in the pane from default-terminal, whatever -e says
+        term = e.pop("TERM", "tmux-256color")
         env_args = []
         for k, v in e.items():
             env_args += ["-e", f"{k}={v}"]
@@ -57,6 +59,7 @@ class Pane:
         # anything written there would land on top of the screen
         cmd = ["sh", "-c", 'exec "$0" "$@" 2>"$ACCEL_TOP_ERR"', ACCEL_TOP, *args]
         self.run("start-server", ";", "set-option", "-g", "remain-on-exit", "on", ";",
+                 "set-option", "-g", "default-terminal", term, ";",
                  "new-session", "-d", "-s", "t", "-x", str(cols), "-y", str(rows), *env_args, "--", *cmd)
         self.pid = int(self.run("display-message", "-p", "-t", "t", "#{pane_pid}").strip())
 
@@ -508,6 +511,73 @@ def test_no_color_readonly():
     return results
 
 
+def quick_steps(results, name, fn):
+    try:
+        fn()
+        results.append((name, None))
+        print(f"ok   {name}", flush=True)
+    except Exception as e:  # noqa: BLE001
+        msg = str(e) if isinstance(e, Fail) else traceback.format_exc()
+        results.append((name, msg))
+        print(f"FAIL {name}\n     " + msg.replace("\n", "\n     "), flush=True)
+
+
+def test_terminals():
+    """Without browsers (--no-launch, quick): 8-colour and 256-colour terminals, --no-color, the
+    empty browsers panel, and a crash (SIGSEGV) that still restores the terminal."""
+    results = []
+
+    def session(name, term, extra=(), env=None):
+        e = {"TERM": term}
+        e.update(env or {})
+        p = Pane(name, ["--no-launch", "--port", "0", *extra], 100, 30, env=e)
+        p.wait(lambda s: "F10Quit" in s and "http://127.0.0.1:" in s, 20, "the screen")
+        return p
+
+    def eight():
+        p = session("c8", "screen")
+        try:
+            found = colour_params(p.screen(escapes=True))
+            check(found, "no colour on an 8-colour terminal")
+            check(all(not f.startswith(("38", "48")) for f in found), f"256-colour codes on 'screen': {sorted(found)}")
+            check("no browsers yet" in p.screen(), "the empty browsers panel says nothing")
+        finally:
+            p.close()
+    quick_steps(results, "colours_8", eight)
+
+    def c256():
+        p = session("c256", "tmux-256color")
+        try:
+            found = colour_params(p.screen(escapes=True))
+            check(any(f.startswith(("38;5", "48;5")) for f in found), f"no 256-colour codes: {sorted(found)}")
+        finally:
+            p.close()
+    quick_steps(results, "colours_256", c256)
+
+    def flag():
+        p = session("nc", "tmux-256color", ["--no-color"])
+        try:
+            found = colour_params(p.screen(escapes=True))
+            check(not found, f"colour codes with --no-color: {sorted(found)}")
+        finally:
+            p.close()
+    quick_steps(results, "no_color_flag", flag)
+
+    def crash():
+        p = session("segv", "screen")
+        try:
+            os.kill(p.pid, signal.SIGSEGV)
+            status = p.wait_exit(20)
+            check(status != 0, f"exit status {status} after SIGSEGV")
+            scr = p.screen()
+            check("F10Quit" not in scr, f"the screen was not restored after SIGSEGV:\n{scr}")
+        finally:
+            p.close()
+            shutil.rmtree(f"{TMP}/accel-top-{p.pid}", ignore_errors=True)
+    quick_steps(results, "crash_restores_terminal", crash)
+    return results
+
+
 def test_not_a_tty():
     """Interactive mode with stdout not a terminal: exit 2, suggesting -b."""
     r = subprocess.run([ACCEL_TOP, "--port", "0"], capture_output=True, text=True, timeout=20,
@@ -517,7 +587,8 @@ def test_not_a_tty():
     return [("not_a_tty_exit_2", None)]
 
 
-TESTS = {"interactive": test_interactive, "no_color_readonly": test_no_color_readonly, "not_a_tty": test_not_a_tty}
+TESTS = {"interactive": test_interactive, "no_color_readonly": test_no_color_readonly, "terminals": test_terminals,
+         "not_a_tty": test_not_a_tty}
 
 
 def main():
