@@ -23,7 +23,7 @@ CORE_SRC := pool/ac.c pool/event.c pool/caps.c pool/pool.c pool/family.c pool/la
             pool/store.c bridge/proto.c bridge/bridge.c tui/options.c tui/snapshot.c tui/app.c tui/format.c tui/layout.c
 MAIN_SRC := tui/main.c tui/bench_cmd.c tui/report_cmd.c tui/screen.c tui/keys.c
 TEST_SRC := $(wildcard tests/unit/test-*.c) tests/unit/runner.c
-BENCH_SRC := bench/roundtrip.c
+BENCH_SRC := bench/roundtrip.c bench/overhead.c
 
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)
 MAIN_OBJ := $(MAIN_SRC:%.c=$(BUILD)/%.o)
@@ -58,7 +58,7 @@ $(BIN): $(CORE_OBJ) $(MAIN_OBJ)
 $(BUILD)/unit-tests: $(CORE_OBJ) $(TEST_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/bench-roundtrip: $(CORE_OBJ) $(BENCH_OBJ)
+$(BUILD)/bench-%: $(CORE_OBJ) $(BUILD)/bench/%.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # libFuzzer target for the protocol decoder: always clang, always with ASan + UBSan.
@@ -92,8 +92,9 @@ test: deps
 	@$(MAKE) --no-print-directory $(BIN) models $(BUILD)/unit-tests build-fuzz/fuzz-proto
 	@ACCEL_TOP=$(abspath $(BIN)) UNIT=$(abspath $(BUILD)/unit-tests) ACCEL_TOP_DATA=$(CURDIR) tests/run-all.sh
 
-bench: $(BUILD)/bench-roundtrip models
+bench: $(BUILD)/bench-roundtrip $(BUILD)/bench-overhead models
 	ACCEL_TOP_DATA=$(CURDIR) ./$(BUILD)/bench-roundtrip
+	ACCEL_TOP_DATA=$(CURDIR) ./$(BUILD)/bench-overhead
 
 clean:
 	rm -rf build build-san build-fuzz accel-top

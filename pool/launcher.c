@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #define TAIL_MAX 2048
+#define SETPRIV "/usr/bin/setpriv"
 
 typedef struct child {
 	struct child *next;
@@ -61,7 +62,39 @@ static void emit(launcher *l, ev_kind kind, int id, int64_t num, int64_t num2, c
 	l->emit(l->ctx, &ev, &err);
 }
 
-/* Profiles of accel-top processes that died without cleaning up (kill -9) are removed at start. */
+/* Browsers still running on a profile under dir: left by an accel-top that could not clean up
+ * (and started without setpriv's parent-death signal). */
+static void kill_users_of(const char *dir)
+{
+	uv_fs_t req;
+	if (uv_fs_scandir(NULL, &req, "/proc", 0, NULL) < 0)
+		return;
+	uv_dirent_t d;
+	size_t n = strlen(dir);
+	while (uv_fs_scandir_next(&req, &d) != UV_EOF) {
+		int pid = atoi(d.name);
+		if (pid <= 1 || pid == (int)getpid())
+			continue;
+		char path[64], cmd[8192];
+		snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
+		FILE *f = fopen(path, "rb");
+		if (!f)
+			continue;
+		size_t len = fread(cmd, 1, sizeof cmd - 1, f);
+		fclose(f);
+		for (size_t i = 0; i < len; i++)
+			if (cmd[i] == '\0')
+				cmd[i] = ' ';
+		cmd[len] = '\0';
+		char *hit = strstr(cmd, dir);
+		if (hit && (hit[n] == '/' || hit[n] == ' ' || hit[n] == '\0'))
+			kill(pid, SIGKILL);
+	}
+	uv_fs_req_cleanup(&req);
+}
+
+/* Profiles of accel-top processes that died without cleaning up (kill -9) are removed at start,
+ * with any browser still using them. */
 static void sweep_stale_roots(const char *tmp)
 {
 	uv_fs_t req;
@@ -77,6 +110,7 @@ static void sweep_stale_roots(const char *tmp)
 			continue;
 		char path[4096];
 		snprintf(path, sizeof path, "%s/%s", tmp, d.name);
+		kill_users_of(path);
 		ac_rmtree(path);
 	}
 	uv_fs_req_cleanup(&req);
@@ -314,7 +348,20 @@ int launcher_start(launcher *l, const browser_family *fam, int id, const char *p
 	};
 	/* Browsers say what went wrong on stderr; a new session makes the browser a process group
 	 * we can signal as a whole */
-	uv_process_options_t o = { .exit_cb = child_exit, .file = c->exe, .args = (char **)argv,
+	/* util-linux's setpriv execs the browser with a parent-death signal, so the browser dies
+	 * with us even when we are killed with SIGKILL or crash (no cleanup of ours runs then). */
+	const char *args[FAMILY_MAX_ARGS + 8];
+	int na = 0;
+	if (access(SETPRIV, X_OK) == 0) {
+		args[na++] = SETPRIV;
+		args[na++] = "--pdeathsig";
+		args[na++] = "KILL";
+		args[na++] = "--";
+	}
+	for (int i = 0; argv[i] && na < FAMILY_MAX_ARGS + 7; i++)
+		args[na++] = argv[i];
+	args[na] = NULL;
+	uv_process_options_t o = { .exit_cb = child_exit, .file = args[0], .args = (char **)args,
 				   .stdio_count = 3, .stdio = io, .flags = UV_PROCESS_DETACHED };
 	c->proc.data = c;
 	rc = uv_spawn(l->loop, &c->proc, &o);

@@ -223,6 +223,26 @@ def test_sigint_stops_browsers():
     check(not leftovers(at), f"left behind: {leftovers(at)}")
 
 
+def test_sigkill_of_accel_top_takes_its_browsers_along():
+    """kill -9 runs no cleanup of ours: the parent-death signal ends the browsers, and the next
+    start removes the runtime folder left behind."""
+    at = AccelTop("-b", "--json", "-d", "0.5", "--browsers", "chromium,firefox", "--port", "0")
+    try:
+        at.wait_for(both_connected, 40, "both browsers connected")
+        at.p.kill()
+        at.p.wait()
+        end = time.time() + 10
+        while time.time() < end and [x for x in leftovers(at) if "runtime folder" not in x]:
+            time.sleep(0.2)
+        procs = [x for x in leftovers(at) if "runtime folder" not in x]
+        check(not procs, f"browsers outlived accel-top: {procs}")
+    finally:
+        at.kill()
+    nxt = AccelTop("-b", "-n", "1", "--no-launch", "--port", "0", "--settle", "0")
+    nxt.finish(20)
+    check(not leftovers(at), f"not swept at the next start: {leftovers(at)}")
+
+
 def test_frozen_browser_is_lost_then_reconnects_with_same_id():
     at = AccelTop("-b", "--json", "-d", "0.5", "--browsers", "firefox", "--port", "0",
                   "--heartbeat", "0.5", "--heartbeat-timeout", "3")

@@ -1,0 +1,145 @@
+/* bench/overhead: what accel-top adds to a request, and how throughput grows with browsers.
+ *
+ *  1. one Chromium, one request at a time, a model whose compute takes a few milliseconds on
+ *     wasm (bert-tiny): per request, overhead = our total (send to result, measured here) minus
+ *     the compute the page measured around session.run; p50 and p99, and as a share of compute;
+ *  2. the same model with 1, 2 and 4 Chromium browsers, each kept busy (2 requests in flight per
+ *     browser): completions per second.
+ * The baseline for (2) is the one-browser throughput of the same run: the ratios are to it.
+ * Usage: build/bench-overhead [REQUESTS] [MODEL] */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../tui/app.h"
+
+typedef struct {
+	app a;
+	options o;
+	int browsers_wanted;
+	int row;
+	int requests;
+	const char *model;
+	double *over, *compute;
+	int n;
+	bool started, done;
+} run;
+
+static int cmp_d(const void *x, const void *y)
+{
+	double a = *(const double *)x, b = *(const double *)y;
+	return a < b ? -1 : a > b;
+}
+
+static double pct(double *v, int n, double p)
+{
+	qsort(v, (size_t)n, sizeof *v, cmp_d);
+	return n ? v[(int)(p * (n - 1) + 0.5)] : 0;
+}
+
+static void on_event(void *ctx, const ac_event *ev)
+{
+	run *r = ((app *)ctx)->user;
+	ac_err err;
+	if (!r->started) {
+		int ready = 0;
+		for (size_t i = 0; i < pool_browser_count(r->a.pool); i++)
+			ready += pool_browser_at(r->a.pool, i)->caps.valid;
+		if (ready < r->browsers_wanted)
+			return;
+		r->started = true;
+		launch_form f = { .concurrency = 2 * r->browsers_wanted, .count = r->requests + 20, .warmup = 20 };
+		ac_strlcpy(f.model, r->model, sizeof f.model);
+		ac_strlcpy(f.precision, "fp32", sizeof f.precision);
+		ac_strlcpy(f.platform, "wasm", sizeof f.platform);
+		ac_strlcpy(f.browser, "auto", sizeof f.browser);
+		if (r->browsers_wanted == 1)
+			f.concurrency = 1; /* part 1: one at a time, nothing waits in a queue */
+		if (app_launch_model(&r->a, &f, &r->row, &err)) {
+			fprintf(stderr, "bench: %s\n", err.msg);
+			app_quit(&r->a, 1);
+		}
+		return;
+	}
+	if (ev->kind == EV_REQUEST_DONE && ev->model == r->row) {
+		const pool_model *m = pool_model_find(r->a.pool, r->row);
+		if (m && m->completed > 20 && r->n < r->requests) {
+			r->over[r->n] = ev->x[0] - ev->x[1] - ev->x[2];
+			r->compute[r->n++] = ev->x[1];
+		}
+	}
+	if (ev->kind == EV_WORKLOAD_STOPPED && ev->model == r->row && !r->done) {
+		r->done = true;
+		app_quit(&r->a, 0);
+	}
+}
+
+/* One run with n Chromium browsers; returns measured completions per second. */
+static double measure(int n, int requests, const char *model, double *p50, double *p99, double *cmp50)
+{
+	static run r;
+	ac_err err;
+	memset(&r, 0, sizeof r);
+	options_defaults(&r.o);
+	r.o.batch = true;
+	r.o.port = 0;
+	char list[32];
+	snprintf(list, sizeof list, "chromium:%d", n);
+	options_parse_browsers(&r.o, list, &err);
+	r.browsers_wanted = n;
+	r.requests = requests;
+	r.model = model;
+	r.over = calloc((size_t)requests, sizeof *r.over);
+	r.compute = calloc((size_t)requests, sizeof *r.compute);
+	r.a.user = &r;
+	uv_loop_t *loop = uv_default_loop();
+	int rc = app_start(&r.a, loop, &r.o, &err);
+	if (!rc) {
+		pool_add_listener(r.a.pool, on_event, &r.a);
+		rc = app_launch_browsers(&r.a, &err);
+	}
+	if (rc) {
+		fprintf(stderr, "bench: %s\n", err.msg);
+		exit(1);
+	}
+	uv_run(loop, UV_RUN_DEFAULT);
+	const pool_model *m = pool_model_find(r.a.pool, r.row);
+	double rps = m ? m->measured_rps : 0;
+	if (p50) {
+		*p50 = pct(r.over, r.n, 0.5);
+		*p99 = pct(r.over, r.n, 0.99);
+		*cmp50 = pct(r.compute, r.n, 0.5);
+	}
+	app_free(&r.a);
+	free(r.over);
+	free(r.compute);
+	return rps;
+}
+
+int main(int argc, char **argv)
+{
+	int requests = argc > 1 ? atoi(argv[1]) : 300;
+	const char *model = argc > 2 ? argv[2] : "bert-tiny";
+	if (requests < 20) {
+		fprintf(stderr, "usage: bench-overhead [REQUESTS>=20] [MODEL]\n");
+		return 2;
+	}
+	double p50, p99, c50;
+	double rps1 = measure(1, requests, model, &p50, &p99, &c50);
+	printf("\nbench/overhead: %s fp32 on wasm in headless Chromium, %d requests after 20 warm-up\n", model, requests);
+	printf("  one request at a time: compute p50 %.3f ms (measured in the page)\n", c50);
+	printf("  accel-top + wire overhead (total - compute - page queue): p50 %.3f ms, p99 %.3f ms; "
+	       "p50 = %.1f%% of compute\n", p50, p99, 100 * p50 / c50);
+	printf("  (goal: p50 under 0.3 ms and under 5%% of compute)\n");
+	double base = 0;
+	printf("  %-12s %12s %10s\n", "browsers", "req/s", "vs 1");
+	for (int n = 1; n <= 4; n *= 2) {
+		double rps = measure(n, requests, model, NULL, NULL, NULL);
+		if (n == 1)
+			base = rps;
+		printf("  %-12d %12.1f %10.2f\n", n, rps, base > 0 ? rps / base : 0);
+		fflush(stdout);
+	}
+	(void)rps1;
+	return 0;
+}

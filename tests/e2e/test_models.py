@@ -1,0 +1,148 @@
+#!/usr/bin/python3
+"""End-to-end tests of running models: accel-top bench and report with real headless Chromium and
+Firefox, the demo models built by make, Silero VAD on espeak-ng speech, a real sqlite file.
+
+Run: tests/e2e/test_models.py [NAME...]; ACCEL_TOP names the binary. Ends with 'N passed, N failed'.
+"""
+import csv
+import io
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Fail, check  # noqa: E402
+
+ACCEL_TOP = os.environ.get("ACCEL_TOP", os.path.abspath("accel-top"))
+TMP = tempfile.mkdtemp(prefix="accel-top-models-")
+DEMO = ["bert-tiny", "vit-tiny", "whisper-tiny-encoder", "clip-tiny"]
+
+
+def run(*args, timeout=900):
+    p = subprocess.run([ACCEL_TOP, *args], capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    return p.returncode, p.stdout, p.stderr
+
+
+def bench(name, *args, timeout=900):
+    db, js = f"{TMP}/{name}.db", f"{TMP}/{name}.json"
+    rc, out, err = run("bench", "--db", db, "--json", js, *args, timeout=timeout)
+    results = json.load(open(js))["results"] if os.path.exists(js) else []
+    return rc, out, err, results, db
+
+
+def describe(r):
+    return (f"{r['browser']} {r['platform_requested']} {r['model']} {r['precision_requested']}: {r['status']} "
+            f"{r.get('reason')} verify={r.get('verify_norm_err')}/{r.get('verify_tolerance')}")
+
+
+def test_every_demo_model_every_precision_wasm_and_webgpu_both_browsers():
+    rc, out, err, results, _ = bench("all", "--browser", "chromium,firefox", "--platform", "wasm,webgpu",
+                                     "--model", ",".join(DEMO), "--precision", "all",
+                                     "--iterations", "2", "--warmup", "1")
+    check(results, f"no results; rc {rc}; stderr {err[-2000:]}")
+    want = {(b, p, m, q) for b in ("chromium", "firefox") for p in ("wasm", "webgpu") for m in DEMO
+            for q in ("fp32", "fp16", "int8", "int4", "q4f16")}
+    got = {(r["browser"], r["platform_requested"], r["model"], r["precision_requested"]) for r in results}
+    check(want <= got, f"missing combinations: {sorted(want - got)[:10]}")
+    bad = [describe(r) for r in results if r["status"] != "ok" or r["verify_ok"] is not True]
+    check(not bad, f"{len(bad)} of {len(results)} did not run and verify:\n  " + "\n  ".join(bad[:20]))
+    for r in results:
+        # provenance: where it ran, on what, which file
+        check(r["platform_used"] == r["platform_requested"] and not r["fallback"], describe(r))
+        check(r["classification"] == "software" and r["evidence"], f"{describe(r)}: {r['classification']}")
+        check(r["precision_loaded"] == r["precision_requested"] and r["file_loaded"].endswith(".onnx"), describe(r))
+        check(r["p50_ms"] > 0 and r["p95_ms"] >= r["p50_ms"] and r["compute_mean_ms"] > 0, describe(r))
+    check(rc == 0, f"exit code {rc}: {err[-500:]}")
+
+
+def vad_probability(audio):
+    rc, out, err, results, _ = bench(f"vad-{audio}", "--browser", "firefox", "--platform", "wasm",
+                                     "--model", "silero-vad", "--iterations", "2", "--warmup", "0",
+                                     "--audio", audio, timeout=300)
+    check(rc == 0 and len(results) == 1 and results[0]["status"] == "ok", f"rc {rc} {err[-800:]} {results}")
+    head = results[0]["output_head"]  # "output[1]: 0.93"
+    check(head.startswith("output"), head)
+    return float(head.split(":")[1].split()[0])
+
+
+def test_silero_vad_hears_speech_not_silence():
+    speech, silence = vad_probability("speech"), vad_probability("silence")
+    check(speech > silence + 0.2, f"speech probability {speech} vs silence {silence}")
+
+
+def test_bench_rows_and_report_formats():
+    rc, out, err, results, db = bench("report", "--browser", "chromium", "--platform", "wasm,webnn",
+                                      "--model", "bert-tiny", "--precision", "8", "--iterations", "3")
+    check(rc == 0, f"rc {rc}: {err[-800:]}")
+    by_platform = {r["platform_requested"]: r for r in results}
+    check(by_platform["wasm"]["status"] == "ok", describe(by_platform["wasm"]))
+    check(by_platform["webnn"]["status"] == "skipped" and "NotSupportedError" in by_platform["webnn"]["reason"],
+          describe(by_platform["webnn"]))
+    con = sqlite3.connect(db)
+    rows = con.execute("SELECT status, platform_used, classification, p50_ms FROM results").fetchall()
+    check(len(rows) == 2, rows)
+    check(con.execute("PRAGMA journal_mode").fetchone()[0] == "wal", "not WAL")
+    con.close()
+    rc, md, e = run("report", "--db", db, "--format", "md")
+    check(rc == 0 and "| bert-tiny |" in md and "skipped" in md and "| ok |" in md, md + e)
+    rc, js, e = run("report", "--db", db, "--format", "json")
+    rows = json.loads(js)
+    check(rc == 0 and len(rows) == 2 and any(r["p50_ms"] for r in rows), js[:500])
+    rc, cs, e = run("report", "--db", db, "--format", "csv")
+    table = list(csv.DictReader(io.StringIO(cs)))
+    check(rc == 0 and len(table) == 2 and table[0]["model"] == "bert-tiny", cs[:500])
+
+
+def test_bad_input_is_a_clear_error():
+    rc, _, err = run("bench", "--model", "gpt-17", "--db", f"{TMP}/x.db", "--browser", "chromium")
+    check(rc == 2 and "no model named 'gpt-17'" in err and "bert-tiny" in err, f"{rc} {err!r}")
+    rc, _, err = run("bench", "--precision", "12")
+    check(rc == 2 and "'12' is not 4, 8, 16, 32" in err, f"{rc} {err!r}")
+    rc, _, err = run("bench", "--platform", "webgl")
+    check(rc == 2 and "unknown platform 'webgl'" in err, f"{rc} {err!r}")
+    rc, _, err, results, _ = bench("webnn-only", "--browser", "chromium", "--platform", "webnn",
+                                   "--model", "bert-tiny", "--iterations", "1")
+    check(rc == 3 and "nothing could run" in err, f"{rc} {err[-500:]!r}")
+    check(results and results[0]["status"] == "skipped" and "WebNN is not supported" in results[0]["reason"],
+          f"{results}")
+    rc, _, err = run("report", "--db", f"{TMP}/none.db")
+    check(rc == 1 and "does not exist" in err, f"{rc} {err!r}")
+    with open(f"{TMP}/bad.db", "w") as f:
+        f.write("this is not a database" * 100)
+    rc, _, err = run("report", "--db", f"{TMP}/bad.db")
+    check(rc == 1 and "not an accel-top database" in err, f"{rc} {err!r}")
+
+
+def test_require_hardware_fails_on_software_adapters():
+    rc, _, err, results, _ = bench("reqhw", "--browser", "chromium", "--platform", "webgpu", "--model", "bert-tiny",
+                                   "--iterations", "2", "--require-hardware")
+    check(results and results[0]["status"] == "ok" and results[0]["classification"] == "software", f"{results}")
+    check(rc == 2 and "--require-hardware" in err, f"{rc} {err[-500:]}")
+
+
+def main(argv):
+    tests = {k: v for k, v in globals().items() if k.startswith("test_") and callable(v)}
+    names = argv or list(tests)
+    passed = failed = 0
+    for n in names:
+        t0 = time.time()
+        try:
+            tests[n]()
+            passed += 1
+            print(f"ok   {n} ({time.time() - t0:.1f}s)", flush=True)
+        except Exception as e:  # noqa: BLE001 - every failure is reported, none is fatal
+            failed += 1
+            detail = str(e) if isinstance(e, Fail) else traceback.format_exc()
+            print(f"FAIL {n} ({time.time() - t0:.1f}s): {detail}", flush=True)
+    subprocess.run(["rm", "-rf", TMP])
+    print(f"models: {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
