@@ -1,8 +1,10 @@
 // accel-top browser page: probes what this browser can accelerate, says hello to
 // accel-top over a WebSocket (protocol accel.v1, see accel-top-protocol(7)), keeps the
-// connection alive, answers pings and echoes, and shows its own state on the page.
+// connection alive, answers pings and echoes, loads and runs models on request
+// (ort-runner.js), and shows its own state on the page.
 
 import { parseHeader } from './tensor.js';
+import { PLATFORMS, WEBNN_DEVICES, SessionTable, rows as sessionRows, tableVersion } from './ort-runner.js';
 
 const PROTOCOL = 1;
 const SUBPROTOCOL = 'accel.v1';
@@ -57,6 +59,7 @@ const st = {
   bytesIn: 0,
   bytesOut: 0,
   echoes: 0,
+  results: 0,
   heartbeatMs: null,
   timeoutMs: null,
   rttMs: null,
@@ -292,7 +295,8 @@ function connect() {
     helloId: null,
     welcomed: false,
     lastRx: performance.now(),
-    echo: null, // {id, k, got, frames, failed}
+    pending: null, // frames being collected: {kind: 'echo'|'run', id, k, got, frames, failed, ...}
+    sessions: new SessionTable(),
     pings: new Map(), // request id -> t sent
     welcomeTimer: 0,
     pingTimer: 0,
@@ -311,7 +315,8 @@ function teardown(c) {
   clearInterval(c.pingTimer);
   clearInterval(c.watchTimer);
   c.ws.onopen = c.ws.onmessage = c.ws.onclose = c.ws.onerror = null;
-  c.echo = null;
+  c.pending = null;
+  c.sessions.closeAll();
   c.pings.clear();
   if (conn === c) conn = null;
 }
@@ -424,6 +429,15 @@ function onText(c, text) {
     case 'echo':
       onEcho(c, m, id);
       return;
+    case 'run':
+      onRun(c, m, id);
+      return;
+    case 'load':
+      onLoad(c, m, id);
+      return;
+    case 'unload':
+      onUnload(c, m, id);
+      return;
     case 'pong':
       onPong(c, m, id);
       return;
@@ -505,27 +519,31 @@ function onPong(c, m, id) {
   }
 }
 
+// Start collecting the K frames announced by an echo or run request. An announcement
+// that cuts short the previous one's frames fails that one.
+function collect(c, kind, id, k, extra) {
+  const prev = c.pending;
+  if (prev && !prev.failed) {
+    sendError(c, prev.id, 'out_of_order', `${prev.kind} ${prev.id} got ${prev.got} of ${prev.k} frames before ${kind} ${id}`);
+  }
+  c.pending = k === 0 ? null : { kind, id, k, got: 0, frames: [], headers: kind === 'run' ? [] : null, failed: false, ...extra };
+}
+
 function onEcho(c, m, id) {
   if (id === null) return badField(c, null, 'echo', 'id', 'an integer 0..4294967295');
   const k = m.tensors;
   if (!isU32(k)) return badField(c, id, 'echo', 'tensors', 'an integer >= 0');
-  const prev = c.echo;
-  if (prev && !prev.failed) {
-    sendError(c, prev.id, 'out_of_order', `echo ${prev.id} got ${prev.got} of ${prev.k} frames before echo ${id}`);
-  }
-  c.echo = null;
+  collect(c, 'echo', id, k);
   if (k === 0) {
     st.echoes++;
     sendText(c, `{"type":"echo","id":${id},"tensors":0}`);
-    return;
   }
-  c.echo = { id, k, got: 0, frames: [], failed: false };
 }
 
-// Every binary frame after an echo announcement counts toward it, so a bad frame
-// fails that echo once (one error) without making its remaining frames strays.
+// Every binary frame after an announcement counts toward it, so a bad frame fails that
+// request once (one error) without making its remaining frames strays.
 function onBinary(c, buf) {
-  const e = c.echo;
+  const e = c.pending;
   if (e === null) {
     let detail = '';
     try {
@@ -547,6 +565,8 @@ function onBinary(c, buf) {
       } else if (h.index !== pos) {
         code = 'out_of_order';
         why = `frame ${pos} has index ${h.index}`;
+      } else if (e.headers) {
+        e.headers.push(h);
       }
     } catch (err) {
       code = 'bad_frame';
@@ -554,28 +574,115 @@ function onBinary(c, buf) {
     }
     if (code) {
       e.failed = true;
-      e.frames = null;
-      sendError(c, e.id, code, `echo ${e.id}: ${why}`);
+      e.frames = e.headers = null;
+      sendError(c, e.id, code, `${e.kind} ${e.id}: ${why}`);
     } else {
       e.frames.push(buf);
     }
   }
   if (e.got === e.k) {
-    c.echo = null;
-    if (!e.failed) {
+    c.pending = null;
+    if (e.failed) return;
+    if (e.kind === 'run') {
+      startRun(c, e.id, e.session, e.outputs, e.frames, e.headers);
+      return;
+    }
+    const ws = c.ws;
+    if (ws.readyState !== 1) return;
+    ws.send(`{"type":"echo","id":${e.id},"tensors":${e.k}}`);
+    let bytes = 0;
+    for (const f of e.frames) {
+      ws.send(f);
+      bytes += f.byteLength;
+    }
+    st.msgsOut += 1 + e.k;
+    st.bytesOut += bytes;
+    st.echoes++;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Models (ort-runner.js does the onnxruntime-web part)
+
+function sendFailure(c, id, e) {
+  if (conn !== c) return; // the connection is gone: nobody to tell
+  sendError(c, id, typeof e?.code === 'string' ? e.code : 'run_failed', typeof e?.message === 'string' ? e.message : String(e));
+}
+
+function onLoad(c, m, id) {
+  if (id === null) return badField(c, null, 'load', 'id', 'an integer 0..4294967295');
+  const key = m.session;
+  if (!isU32(key)) return badField(c, id, 'load', 'session', 'an integer 0..4294967295');
+  for (const f of ['model', 'precision', 'url', 'file']) {
+    if (typeof m[f] !== 'string') return badField(c, id, 'load', f, 'a string');
+  }
+  if (!PLATFORMS.includes(m.platform)) return badField(c, id, 'load', 'platform', `one of ${PLATFORMS.join(', ')}`);
+  const deviceType = m.device_type ?? 'gpu';
+  if (!WEBNN_DEVICES.includes(deviceType)) {
+    return badField(c, id, 'load', 'device_type', `one of ${WEBNN_DEVICES.join(', ')}`);
+  }
+  if (c.sessions.has(key)) {
+    sendError(c, id, 'bad_message', `load: session ${key} is already in use`);
+    return;
+  }
+  const req = { model: m.model, precision: m.precision, platform: m.platform, url: m.url, file: m.file, deviceType };
+  c.sessions.load(key, req).then(
+    (r) => {
+      if (conn === c) sendText(c, JSON.stringify({ type: 'loaded', id, ...r }));
+    },
+    (e) => sendFailure(c, id, e),
+  );
+}
+
+function onRun(c, m, id) {
+  if (id === null) return badField(c, null, 'run', 'id', 'an integer 0..4294967295');
+  const k = m.tensors;
+  if (!isU32(k)) return badField(c, id, 'run', 'tensors', 'an integer >= 0');
+  // From here on the K frames belong to this request, whatever else is wrong with it.
+  collect(c, 'run', id, k, { session: m.session, outputs: m.outputs });
+  let field = null;
+  if (!isU32(m.session)) field = ['session', 'an integer 0..4294967295'];
+  else if (m.outputs !== 'all' && m.outputs !== 'none') field = ['outputs', '"all" or "none"'];
+  if (field) {
+    if (c.pending) c.pending.failed = true; // its frames are swallowed
+    badField(c, id, 'run', field[0], field[1]);
+    return;
+  }
+  if (k === 0) startRun(c, id, m.session, m.outputs, [], []);
+}
+
+function startRun(c, id, key, outputs, frames, headers) {
+  c.sessions.run(key, frames, headers, outputs === 'all', id).then(
+    (r) => {
+      if (conn !== c) return;
       const ws = c.ws;
       if (ws.readyState !== 1) return;
-      ws.send(`{"type":"echo","id":${e.id},"tensors":${e.k}}`);
-      let bytes = 0;
-      for (const f of e.frames) {
+      const n = r.frames.length;
+      const text = `{"type":"result","id":${id},"session":${key},"compute_ms":${r.compute_ms},"queue_ms":${r.queue_ms},"tensors":${n}}`;
+      ws.send(text);
+      let bytes = text.length;
+      for (const f of r.frames) {
         ws.send(f);
         bytes += f.byteLength;
       }
-      st.msgsOut += 1 + e.k;
+      st.msgsOut += 1 + n;
       st.bytesOut += bytes;
-      st.echoes++;
-    }
-  }
+      st.results++;
+    },
+    (e) => sendFailure(c, id, e),
+  );
+}
+
+function onUnload(c, m, id) {
+  if (id === null) return badField(c, null, 'unload', 'id', 'an integer 0..4294967295');
+  const key = m.session;
+  if (!isU32(key)) return badField(c, id, 'unload', 'session', 'an integer 0..4294967295');
+  c.sessions.unload(key).then(
+    () => {
+      if (conn === c) sendText(c, `{"type":"unloaded","id":${id},"session":${key}}`);
+    },
+    (e) => sendFailure(c, id, e),
+  );
 }
 
 addEventListener('pagehide', () => {
@@ -648,8 +755,56 @@ function render() {
   show('msgs-in', `${st.msgsIn} (${fmtBytes(st.bytesIn)})`);
   show('msgs-out', `${st.msgsOut} (${fmtBytes(st.bytesOut)})`);
   show('echoes', String(st.echoes));
+  show('results', String(st.results));
   show('error', st.lastError ?? '—', st.lastError ? 'bad' : '');
   show('server-error', st.serverError ? `${st.serverError} (${st.serverErrors} in all)` : '—', st.serverError ? 'bad' : '');
+  renderSessions();
+}
+
+const STATE_CLASS = { ready: 'ok', running: 'ok', loading: 'warn', unloading: 'warn', failed: 'bad' };
+let sessionsShown = -1;
+
+function renderSessions() {
+  const v = tableVersion();
+  if (v === sessionsShown) return;
+  sessionsShown = v;
+  const body = $('sessions');
+  if (!body) return;
+  const trs = [];
+  for (let i = sessionRows.length - 1; i >= 0; i--) {
+    const s = sessionRows[i];
+    const platform = s.platform === 'webnn' ? `webnn ${s.deviceType}` : s.platform;
+    const state = s.queued > 0 ? `${s.state} (+${s.queued} queued)` : s.state;
+    const cells = [
+      [String(s.key)],
+      [s.model],
+      [s.file],
+      [s.precision],
+      [platform],
+      [state, STATE_CLASS[s.state] ?? 'dim'],
+      [String(s.runs), 'num'],
+      [s.lastComputeMs === null ? '—' : s.lastComputeMs.toFixed(2), 'num'],
+      [s.lastError ?? '—', s.lastError ? 'bad err' : 'err'],
+    ];
+    const tr = document.createElement('tr');
+    for (const [text, cls] of cells) {
+      const td = document.createElement('td');
+      td.textContent = text;
+      if (cls) td.className = cls;
+      tr.append(td);
+    }
+    trs.push(tr);
+  }
+  if (trs.length === 0) {
+    const tr = document.createElement('tr');
+    const td = document.createElement('td');
+    td.colSpan = 9;
+    td.className = 'dim';
+    td.textContent = 'no sessions yet';
+    tr.append(td);
+    trs.push(tr);
+  }
+  body.replaceChildren(...trs);
 }
 
 function renderCaps(caps) {

@@ -15,8 +15,9 @@
 //   hdr ..       data: product(dims) * dtype size bytes (rank 0 = one element), exactly
 //
 // parseHeader() validates a frame and returns its header without touching the data.
-// decodeTensor() adds a typed-array view of the data (no copy when the frame is an
-// ArrayBuffer). encodeTensor() builds a frame from a typed array.
+// decodeTensor() (or tensorData() on a header parseHeader() gave) adds a typed-array
+// view of the data (no copy when the frame is an ArrayBuffer). encodeTensor() builds a
+// frame from a typed array.
 
 export const MAGIC = 0x534e5441; // "ATNS" read as a little-endian u32
 export const VERSION = 1;
@@ -25,8 +26,10 @@ export const MAX_NAME = 255;
 export const FIXED_HEADER = 16;
 
 // Codes are the protocol's; names are onnxruntime-web's tensor type names.
-// float16 data is exposed as raw bits in a Uint16Array (onnxruntime-web accepts that
-// for 'float16' tensors); bool as one byte per element in a Uint8Array.
+// float16 data is exposed as raw bits in a Uint16Array (onnxruntime-web 1.30 accepts that
+// for 'float16' tensors and, where the browser has Float16Array, wraps it in one without
+// copying; its float16 outputs are then Float16Arrays, whose bytes encodeTensor sends as
+// they are); bool as one byte per element in a Uint8Array.
 export const DTYPES = Object.freeze({
   1: Object.freeze({ code: 1, name: 'float32', size: 4, ArrayType: Float32Array }),
   2: Object.freeze({ code: 2, name: 'float16', size: 2, ArrayType: Uint16Array }),
@@ -151,18 +154,22 @@ export function parseHeader(frame) {
  */
 export function decodeTensor(frame) {
   const h = parseHeader(frame);
+  h.data = tensorData(frame, h);
+  return h;
+}
+
+/**
+ * The data of a frame whose header parseHeader() already returned, as a typed array of
+ * the dtype's ArrayType: a view into the frame (no copy) when the data is aligned for
+ * the type, which it always is for a whole ArrayBuffer; else a copy.
+ */
+export function tensorData(frame, h) {
   const bytes = asBytes(frame);
   const { ArrayType, size } = DTYPES[h.dtype];
   const start = bytes.byteOffset + h.dataOffset;
-  let data;
-  if (start % size === 0) {
-    data = new ArrayType(bytes.buffer, start, h.elements);
-  } else {
-    const copy = bytes.slice(h.dataOffset);
-    data = new ArrayType(copy.buffer, 0, h.elements);
-  }
-  h.data = data;
-  return h;
+  if (start % size === 0) return new ArrayType(bytes.buffer, start, h.elements);
+  const copy = bytes.slice(h.dataOffset);
+  return new ArrayType(copy.buffer, 0, h.elements);
 }
 
 function toTypedData(info, data) {

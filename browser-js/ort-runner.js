@@ -1,0 +1,322 @@
+// accel-top browser page, the onnxruntime-web part: loads ONNX models into
+// InferenceSessions (one execution provider each), runs them on tensors that arrived as
+// binary frames, and turns their outputs back into frames (accel-top-protocol(7),
+// "RUNNING MODELS"). accel.js owns the connection and the protocol checks; this module
+// owns the sessions.
+
+import { DTYPE_CODES, encodeTensor, tensorData } from './tensor.js';
+
+// The ESM bundle with the wasm, webgpu (JSEP) and webnn execution providers and without
+// WebGL. It loads ort-wasm-simd-threaded.jsep.{mjs,wasm} from ORT_DIR.
+const ORT_DIR = '/ort/';
+const ORT_BUNDLE = 'ort.bundle.min.mjs';
+export const PLATFORMS = Object.freeze(['wasm', 'webgpu', 'webnn']);
+export const WEBNN_DEVICES = Object.freeze(['gpu', 'cpu', 'npu']);
+const MAX_ROWS = 32; // sessions kept on screen, gone ones dropped oldest first
+
+/** A failure to report as a protocol error with this code. */
+export class RunnerError extends Error {
+  constructor(code, message) {
+    super(message);
+    this.name = 'RunnerError';
+    this.code = code;
+  }
+}
+
+/** The text of something thrown, as thrown (no "Error: " prefix for Error objects). */
+export function errorText(e) {
+  if (e instanceof Error) return e.message || String(e);
+  return String(e);
+}
+
+// ---------------------------------------------------------------------------
+// onnxruntime-web, imported on the first load
+
+let ortPromise = null;
+let importFailures = 0;
+
+function importOrt() {
+  if (!ortPromise) {
+    // Firefox keeps a failed module import in its module map and fails every later
+    // import of that URL at once; a retry therefore asks for a URL it has not seen.
+    const url = new URL(ORT_DIR + ORT_BUNDLE, location.href);
+    if (importFailures > 0) url.searchParams.set('retry', String(importFailures));
+    ortPromise = import(url.href).then(
+      (mod) => {
+        const ort = mod.default ?? mod;
+        const coi = globalThis.crossOriginIsolated === true;
+        const hc = navigator.hardwareConcurrency;
+        ort.env.wasm.wasmPaths = ORT_DIR;
+        ort.env.wasm.numThreads = coi && Number.isInteger(hc) && hc > 0 ? hc : 1;
+        return ort;
+      },
+      (e) => {
+        ortPromise = null; // the next load tries again
+        importFailures++;
+        throw e;
+      },
+    );
+  }
+  return ortPromise;
+}
+
+// One onnxruntime-web instance (one wasm runtime) serves every session of the page, and
+// it takes one asynchronous call at a time: a second session.run() while a webgpu run
+// awaits the GPU fails with "Session already started" / "Session mismatch", and two
+// first InferenceSession.create() calls for different EPs fail with "multiple calls to
+// 'initWasm()' detected". So every call into ORT (create, run, release) goes through
+// this one FIFO; fetching model files, building tensors and encoding outputs do not.
+let ortTail = Promise.resolve();
+
+function withOrt(fn) {
+  const p = ortTail.then(fn);
+  ortTail = p.catch(() => {});
+  return p;
+}
+
+// ORT reports a dim that has neither a value nor a name as -1, read from wasm32 memory
+// as 4294967295; it is sent as "?" (a symbolic dim without a name).
+function dim(d) {
+  if (typeof d !== 'number') return String(d);
+  return d < 0 || d >= 0xffffffff ? '?' : d;
+}
+
+function metadata(list, names) {
+  if (Array.isArray(list) && list.length === names.length) {
+    return list.map((v) => {
+      if (!v || typeof v.name !== 'string') return { name: String(v?.name ?? '') };
+      if (v.isTensor === false || typeof v.type !== 'string') return { name: v.name };
+      const dims = Array.isArray(v.shape) ? v.shape.map(dim) : [];
+      return { name: v.name, type: v.type, dims };
+    });
+  }
+  return names.map((name) => ({ name }));
+}
+
+// ---------------------------------------------------------------------------
+// Sessions, for the page's table (all connections, gone ones too)
+
+export const rows = [];
+let rowsVersion = 0;
+
+export function tableVersion() {
+  return rowsVersion;
+}
+
+function touched() {
+  rowsVersion++;
+}
+
+function addRow(s) {
+  rows.push(s);
+  while (rows.length > MAX_ROWS) {
+    const i = rows.findIndex((r) => r.gone);
+    if (i < 0) break;
+    rows.splice(i, 1);
+  }
+  touched();
+}
+
+// ---------------------------------------------------------------------------
+// The sessions of one connection. Keys are the server's, unique per connection; when
+// the connection ends, its sessions are released.
+
+export class SessionTable {
+  constructor() {
+    this.map = new Map(); // key -> session entry (loading, ready, running)
+    this.closed = false;
+  }
+
+  has(key) {
+    return this.map.has(key);
+  }
+
+  /**
+   * Load a model. Resolves to the `loaded` reply's fields (without type/id); rejects
+   * with RunnerError('load_failed', text).
+   */
+  async load(key, req) {
+    let turn;
+    const s = {
+      key,
+      model: req.model,
+      precision: req.precision,
+      platform: req.platform,
+      deviceType: req.deviceType,
+      file: req.file,
+      state: 'loading',
+      runs: 0,
+      queued: 0,
+      lastComputeMs: null,
+      lastError: null,
+      session: null,
+      gone: false,
+      chain: new Promise((resolve) => (turn = resolve)), // runs wait for the load
+    };
+    this.map.set(key, s);
+    addRow(s);
+    try {
+      const ort = await importOrt();
+      const t0 = performance.now();
+      const res = await fetch(req.url);
+      if (!res.ok) throw new Error(`fetch ${req.url}: HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`);
+      const buf = await res.arrayBuffer();
+      const t1 = performance.now();
+      const ep = req.platform === 'webnn' ? { name: 'webnn', deviceType: req.deviceType } : req.platform;
+      const session = await withOrt(() =>
+        ort.InferenceSession.create(new Uint8Array(buf), {
+          executionProviders: [ep],
+          preferredOutputLocation: 'cpu', // outputs come back as CPU data, also from webgpu
+        }),
+      );
+      const t2 = performance.now();
+      s.session = session;
+      const reply = {
+        session: key,
+        load_ms: t2 - t0,
+        fetch_ms: t1 - t0,
+        bytes: buf.byteLength,
+        ep: [req.platform],
+        inputs: metadata(session.inputMetadata, session.inputNames),
+        outputs: metadata(session.outputMetadata, session.outputNames),
+        ort_version: ort.env.versions?.web ?? ort.env.versions?.common ?? null,
+        threads: ort.env.wasm.numThreads ?? null,
+      };
+      if (req.platform === 'webnn') reply.device_type = req.deviceType;
+      // An unload (or the end of the connection) that came while loading waits in the
+      // chain and releases the session after this.
+      if (s.state === 'loading') s.state = 'ready';
+      touched();
+      turn();
+      return reply;
+    } catch (e) {
+      const text = errorText(e);
+      if (this.map.get(key) === s) this.map.delete(key);
+      if (s.state === 'loading') {
+        s.state = 'failed';
+        if (s.session) void s.session.release().catch(() => {});
+        s.session = null;
+      }
+      s.gone = true;
+      s.lastError = text;
+      touched();
+      turn();
+      throw new RunnerError('load_failed', text);
+    }
+  }
+
+  /**
+   * Run a session on input frames (ArrayBuffers with their parsed headers). Waits for the
+   * session's earlier requests. Resolves to {queue_ms, compute_ms, frames} where frames
+   * are the output frames (empty unless wantOutputs); rejects with RunnerError
+   * ('no_session' or 'run_failed').
+   */
+  run(key, frames, headers, wantOutputs, requestId) {
+    const s = this.map.get(key);
+    if (!s) return Promise.reject(new RunnerError('no_session', `run: no session ${key}`));
+    const ready = performance.now();
+    s.queued++;
+    touched();
+    const p = s.chain.then(() => this.runTurn(s, frames, headers, wantOutputs, requestId, ready));
+    s.chain = p.catch(() => {});
+    return p;
+  }
+
+  async runTurn(s, frames, headers, wantOutputs, requestId, ready) {
+    let out = null;
+    let waiting = true;
+    try {
+      const ort = await importOrt();
+      const feeds = {};
+      for (let i = 0; i < frames.length; i++) {
+        const h = headers[i];
+        feeds[h.name] = new ort.Tensor(h.dtypeName, tensorData(frames[i], h), h.dims);
+      }
+      const r = await withOrt(async () => {
+        s.queued--;
+        waiting = false;
+        // Runs queued before an unload still run (the release waits behind them).
+        if (!s.session) {
+          const why = s.state === 'failed' ? 'its load failed' : s.state;
+          throw new RunnerError('no_session', `run: no session ${s.key} (${why})`);
+        }
+        if (s.state === 'ready') s.state = 'running';
+        touched();
+        const start = performance.now();
+        try {
+          out = await s.session.run(feeds);
+        } finally {
+          if (s.state === 'running') s.state = 'ready';
+        }
+        return { start, end: performance.now() };
+      });
+      const computeMs = r.end - r.start;
+      s.runs++;
+      s.lastComputeMs = computeMs;
+      touched();
+      const result = { queue_ms: r.start - ready, compute_ms: computeMs, frames: [] };
+      if (wantOutputs) {
+        const names = s.session?.outputNames ?? Object.keys(out);
+        for (let i = 0; i < names.length; i++) {
+          const t = out[names[i]];
+          const code = DTYPE_CODES[t?.type];
+          if (code === undefined) throw new Error(`output "${names[i]}" has type ${t?.type}, which a frame cannot carry`);
+          const data = t.location === 'cpu' ? t.data : await t.getData();
+          result.frames.push(encodeTensor({ dtype: code, dims: t.dims, data, name: names[i], requestId, index: i }));
+        }
+      }
+      return result;
+    } catch (e) {
+      if (e instanceof RunnerError) throw e;
+      return this.failed(s, e);
+    } finally {
+      if (waiting) s.queued--;
+      for (const k in out) {
+        try {
+          out[k].dispose?.();
+        } catch {}
+      }
+    }
+  }
+
+  failed(s, e) {
+    s.lastError = errorText(e);
+    touched();
+    throw new RunnerError('run_failed', s.lastError);
+  }
+
+  /** Release a session once its queued runs are done. Rejects with no_session. */
+  unload(key) {
+    const s = this.map.get(key);
+    if (!s) return Promise.reject(new RunnerError('no_session', `unload: no session ${key}`));
+    this.map.delete(key);
+    return this.release(s, 'unloaded');
+  }
+
+  release(s, finalState) {
+    s.state = 'unloading';
+    s.gone = true;
+    touched();
+    const p = s.chain.then(async () => {
+      try {
+        const session = s.session;
+        if (session) await withOrt(() => session.release());
+      } catch (e) {
+        s.lastError = `release: ${errorText(e)}`;
+      } finally {
+        s.session = null;
+        s.state = finalState;
+        touched();
+      }
+    });
+    s.chain = p.catch(() => {});
+    return p;
+  }
+
+  /** The connection ended: release everything (replies have nowhere to go). */
+  closeAll() {
+    this.closed = true;
+    for (const s of this.map.values()) void this.release(s, 'closed');
+    this.map.clear();
+  }
+}
