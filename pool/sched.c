@@ -171,6 +171,17 @@ static int preference(const cat_model *m, const pool_browser *b)
 	return !strcmp(b->kind, "chromium") ? 1 : 2;
 }
 
+bool sched_variant_runs(const pool_browser *b, ac_precision p, const char *platform, char *why, size_t cap)
+{
+	if (strcmp(platform, "webgpu") || (p != PREC_FP16 && p != PREC_Q4F16) || !b->caps.valid)
+		return true;
+	if (strstr(b->caps.webgpu.features, "shader-f16"))
+		return true;
+	snprintf(why, cap, "%s: the WebGPU adapter lacks shader-f16, and onnxruntime-web's float16 kernels "
+		 "return wrong results (zeros) without it", prec_name(p));
+	return false;
+}
+
 /* ---------------------------------------------------------------- sending */
 
 static int send_msg(sched *s, int browser, cJSON *msg, work *w, pend_kind kind, int session, int64_t request,
@@ -276,7 +287,8 @@ static void place(sched *s, work *w)
 		const pool_browser *b = pool_browser_at(s->p, i);
 		if (!browser_ready(b) || !pin_matches(w, b) || has_live_session(s, w, b->id))
 			continue;
-		if (b->caps.verdict[pi].status == CL_UNAVAILABLE) {
+		char why[256];
+		if (b->caps.verdict[pi].status == CL_UNAVAILABLE || !sched_variant_runs(b, w->prec, w->platform, why, sizeof why)) {
 			if (s->cfg.allow_fallback && strcmp(w->platform, "wasm"))
 				load(s, w, b->id, w->prec, "wasm", false, true);
 			continue;
@@ -498,8 +510,10 @@ static void start_reference(sched *s, sess_x *x)
 	}
 }
 
-static void verify_waiting(sched *s, int browser, const char *model)
+static void verify_waiting(sched *s, int browser, const char *model_name)
 {
+	char model[64]; /* callers pass a name inside a table that may move */
+	ac_strlcpy(model, model_name, sizeof model);
 	refout *r = ref_find(s, browser, model, false);
 	if (!r || (r->state != REF_DONE && r->state != REF_FAILED))
 		return;
@@ -507,6 +521,7 @@ static void verify_waiting(sched *s, int browser, const char *model)
 		sess_x *x = &s->sx[i];
 		if (x->browser != browser || strcmp(x->model, model) || !x->have_out || x->verified || x->reference)
 			continue;
+		int row = x->row;
 		if (r->state == REF_DONE) {
 			compare(s, x, &r->out0, "against fp32 on wasm in the same browser");
 		} else {
@@ -517,9 +532,12 @@ static void verify_waiting(sched *s, int browser, const char *model)
 					.precision = prec_name(x->prec), .x = { -1, -1, -1 }, .text = note };
 			emit(s, &ev);
 		}
-		work *w = work_find(s, x->row);
+		work *w = work_find(s, row); /* x may have moved: listeners can start work */
 		if (w)
 			retire_idle(s, w);
+		r = ref_find(s, browser, model, false);
+		if (!r)
+			return;
 	}
 }
 
@@ -600,12 +618,13 @@ static const char *error_text(const proto_msg *m, char *buf, size_t cap)
 
 static void on_loaded(sched *s, const pending *pd, const proto_msg *m)
 {
-	sess_x *x = sx_find(s, pd->browser, pd->session);
 	const pool_session *ps = pool_session_find(s->p, pd->browser, pd->session);
 	ac_event ev = { .kind = EV_SESSION_READY, .browser = pd->browser, .session = pd->session,
 			.model = pd->row, .x = { num(m->root, "load_ms") },
 			.platform = ep_used(m, ps ? ps->platform : "?") };
 	emit(s, &ev);
+	/* found after emitting: a listener may have started work that moved the table */
+	sess_x *x = sx_find(s, pd->browser, pd->session);
 	work *w = work_find(s, pd->row);
 	if (!x || !w)
 		return;
@@ -627,10 +646,10 @@ static void on_loaded(sched *s, const pending *pd, const proto_msg *m)
 
 static void on_load_failed(sched *s, const pending *pd, const char *why)
 {
-	sess_x *x = sx_find(s, pd->browser, pd->session);
 	ac_event ev = { .kind = EV_SESSION_FAILED, .browser = pd->browser, .session = pd->session,
 			.model = pd->row, .text = why };
 	emit(s, &ev);
+	sess_x *x = sx_find(s, pd->browser, pd->session);
 	work *w = work_find(s, pd->row);
 	if (!x || !w)
 		return;
@@ -674,6 +693,8 @@ static void on_result(sched *s, const pending *pd, const proto_msg *m, const pro
 	ac_event ev = { .kind = EV_REQUEST_DONE, .model = pd->row, .request = pd->request, .browser = pd->browser,
 			.session = pd->session, .x = { total, num(m->root, "compute_ms"), num(m->root, "queue_ms") } };
 	emit(s, &ev);
+	x = sx_find(s, pd->browser, pd->session);
+	w = work_find(s, pd->row);
 	if (x && pd->want_outputs && n > 0)
 		got_output(s, x, &frames[0]);
 	if (!w)
@@ -918,13 +939,28 @@ int sched_change_precision(sched *s, int row, int direction, ac_err *err)
 	if (!w->running)
 		return ac_errf(err, AC_EINVAL, "model %d is stopped", row);
 	int p = w->prec;
+	char note[300] = "";
 	for (int i = 0; i < PREC__COUNT; i++) {
 		p = (p + (direction >= 0 ? 1 : PREC__COUNT - 1)) % PREC__COUNT;
-		if (w->m->has[p])
+		if (p == (int)w->prec || !w->m->has[p])
+			continue;
+		/* a variant is usable when a browser the row runs on can run it */
+		bool usable = false, any = false;
+		char why[256] = "";
+		for (size_t k = 0; k < pool_browser_count(s->p); k++) {
+			const pool_browser *b = pool_browser_at(s->p, k);
+			if (!browser_ready(b) || !pin_matches(w, b))
+				continue;
+			any = true;
+			usable |= sched_variant_runs(b, (ac_precision)p, w->platform, why, sizeof why);
+		}
+		if (usable || !any)
 			break;
+		ac_strlcatf(note, sizeof note, "%sskipped %s", note[0] ? "; " : "", why);
 	}
 	if (p == (int)w->prec)
-		return ac_errf(err, AC_ENOENT, "model %s has no other precision", w->m->name);
+		return ac_errf(err, AC_ENOENT, "model %s has no other precision its browsers can run%s%s", w->m->name,
+			       note[0] ? ": " : "", note);
 	/* sessions of the old precision finish what they have and are unloaded; queued requests
 	 * wait for the new sessions, so none is lost */
 	for (size_t i = 0; i < s->n_sx; i++)
@@ -933,6 +969,7 @@ int sched_change_precision(sched *s, int row, int direction, ac_err *err)
 	w->prec = (ac_precision)p;
 	ac_event ev = { .kind = EV_PRECISION_CHANGED, .model = row, .precision = prec_name(w->prec) };
 	emit(s, &ev);
+	ac_errf(err, 0, "%s", note);
 	place(s, w);
 	retire_idle(s, w);
 	dispatch(s, w);

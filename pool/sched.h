@@ -58,8 +58,14 @@ void sched_on_response(sched *s, int browser, const proto_msg *m, const proto_fr
 
 int sched_start(sched *s, const workload_spec *w, int *row, ac_err *err);
 int sched_stop(sched *s, int row, const char *why, ac_err *err);
-/* direction +1 / -1: the next / previous variant the model has. */
+/* direction +1 / -1: the next / previous variant the model has that the row's browsers can
+ * run. On success err->msg may hold a note (err->code 0) naming variants skipped and why. */
 int sched_change_precision(sched *s, int row, int direction, ac_err *err);
+
+/* Whether browser b can be trusted with this variant on this platform; why not, if not.
+ * (onnxruntime-web's WebGPU float16 kernels return zeros, with no error, on an adapter without
+ * shader-f16, such as SwiftShader.) */
+bool sched_variant_runs(const pool_browser *b, ac_precision p, const char *platform, char *why, size_t cap);
 
 /* The first output of the row's first verified run in a browser (NULL if none yet): for tests
  * and the bench's summaries. */

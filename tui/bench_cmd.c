@@ -35,7 +35,7 @@ typedef struct {
 	int n_combos, next;
 	int row;            /* the workload running now, 0 = none */
 	bool row_stopped;
-	uv_timer_t deadline;
+	uv_timer_t deadline, step;
 	store_result *results;
 	int n_results;
 	int exit_code;
@@ -319,12 +319,19 @@ static bool row_settled(bench *b)
 	return true;
 }
 
+static void on_step(uv_timer_t *t)
+{
+	next_combo(t->data);
+}
+
+/* The next combination starts from the loop, not from inside the event that ended this one:
+ * the scheduler is still in the middle of applying it. */
 static void finish_combo(bench *b)
 {
 	uv_timer_stop(&b->deadline);
 	collect(b, &b->combos[b->next - 1]);
 	b->row = 0;
-	next_combo(b);
+	uv_timer_start(&b->step, on_step, 0, 0);
 }
 
 static void on_event(void *ctx, const ac_event *ev)
@@ -333,7 +340,7 @@ static void on_event(void *ctx, const ac_event *ev)
 	if (!b->started) {
 		if (!b->a.quitting && pool_settled(b->a.pool) && b->a.ln) {
 			b->started = true;
-			next_combo(b);
+			uv_timer_start(&b->step, on_step, 0, 0);
 		}
 		return;
 	}
@@ -356,7 +363,8 @@ static void on_deadline(uv_timer_t *t)
 		snprintf(why, sizeof why, "timed out after %.0f s (--timeout)", b->timeout_s);
 		sched_stop(b->a.sch, b->row, why, &err);
 	}
-	finish_combo(b); /* whatever verification is still missing stays missing */
+	if (b->row) /* stopping may have finished it already */
+		finish_combo(b); /* whatever verification is still missing stays missing */
 }
 
 static void progress(bench *b, const combo *c, const char *what)
@@ -384,6 +392,11 @@ static void next_combo(bench *b)
 		}
 		if (!c->m->has[c->prec]) {
 			skip(b, c, "%s has no %s variant (onnx/%s is absent)", c->m->name, prec_name(c->prec), prec_file(c->prec));
+			continue;
+		}
+		char why[256];
+		if (!sched_variant_runs(pb, c->prec, platform_names[c->platform], why, sizeof why) && !b->o.allow_fallback) {
+			skip(b, c, "%s", why);
 			continue;
 		}
 		if (pb->caps.verdict[c->platform].status == CL_UNAVAILABLE && !b->o.allow_fallback) {
@@ -631,7 +644,8 @@ int cmd_bench(int argc, char **argv)
 	if (!rc) {
 		pool_add_listener(b.a.pool, on_event, &b.a);
 		uv_timer_init(loop, &b.deadline);
-		b.deadline.data = &b;
+		uv_timer_init(loop, &b.step);
+		b.deadline.data = b.step.data = &b;
 		rc = app_launch_browsers(&b.a, &err);
 	}
 	if (!rc)
@@ -646,6 +660,7 @@ int cmd_bench(int argc, char **argv)
 	uv_run(loop, UV_RUN_DEFAULT);
 	if (b.deadline.loop) {
 		uv_close((uv_handle_t *)&b.deadline, NULL);
+		uv_close((uv_handle_t *)&b.step, NULL);
 		uv_run(loop, UV_RUN_DEFAULT);
 	}
 	app_free(&b.a);

@@ -226,7 +226,8 @@ static int change_precision(screen *s, int dir)
 	if (app_change_precision(s->a, id, dir, &err))
 		screen_say(s, true, "%s", err.msg);
 	else
-		screen_say(s, false, "model %d: switching from %s to the %s precision", id, was, dir > 0 ? "next" : "previous");
+		screen_say(s, false, "model %d: switching from %s to the %s precision%s%s%s", id, was,
+			   dir > 0 ? "next" : "previous", err.msg[0] ? " (" : "", err.msg, err.msg[0] ? ")" : "");
 	return RX_REFRESH | RX_REDRAW;
 }
 
