@@ -302,9 +302,10 @@ int store_report(store *s, int64_t run_id, report_format fmt, FILE *out, ac_err 
 	cJSON *arr = fmt == REPORT_JSON ? cJSON_CreateArray() : NULL;
 	int rows = 0, rc;
 	static const struct { const char *col, *head, *fmt; } md[] = {
-		{ "run_id", "run", NULL }, { "browser_kind", "browser", NULL }, { "platform_used", "platform", NULL },
-		{ "classification", "adapter", NULL }, { "fallback", "fallback", NULL }, { "model", "model", NULL },
-		{ "precision_loaded", "precision", NULL }, { "status", "status", NULL },
+		{ "run_id", "run", NULL }, { "browser_kind", "browser", NULL }, { "platform_requested", "platform", NULL },
+		{ "platform_used", "ran on", NULL }, { "classification", "adapter", NULL }, { "fallback", "fallback", NULL },
+		{ "model", "model", NULL }, { "precision_requested", "precision", NULL }, { "file_loaded", "file", NULL },
+		{ "status", "status", NULL },
 		{ "p50_ms", "p50 ms", "%.2f" }, { "p95_ms", "p95 ms", "%.2f" }, { "p99_ms", "p99 ms", "%.2f" },
 		{ "throughput_rps", "req/s", "%.1f" }, { "load_ms", "load ms", "%.0f" },
 		{ "verify_norm_err", "verify err", "%.1e" }, { "verify_ok", "verified", NULL }, { "reason", "reason", NULL },
