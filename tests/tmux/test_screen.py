@@ -48,20 +48,32 @@ class Pane:
         self.tmux = ["tmux", "-L", self.sock, "-f", "/dev/null"]
         self.errfile = tempfile.NamedTemporaryFile(prefix="accel-top-stderr-", delete=False).name
         self.browser_pids = set()
-        e = {"ACCEL_TOP_DATA": DATA, "ACCEL_TOP_ERR": self.errfile}
+        self.statusfile = self.errfile + ".status"
+        self.pidfile = self.errfile + ".pid"
+        e = {"ACCEL_TOP_DATA": DATA}
         e.update(env or {})
         # tmux sets TERM in the pane from default-terminal, whatever -e says
         term = e.pop("TERM", "tmux-256color")
         env_args = []
         for k, v in e.items():
             env_args += ["-e", f"{k}={v}"]
-        # sh execs accel-top, so the pane's pid is accel-top's; stderr goes to a file, because
+        # a small parent in the pane runs accel-top and records its pid and exit status (tmux's
+        # own pane_dead_status is sometimes missing); accel-top's stderr goes to a file, because
         # anything written there would land on top of the screen
-        cmd = ["sh", "-c", 'exec "$0" "$@" 2>"$ACCEL_TOP_ERR"', ACCEL_TOP, *args]
+        cmd = [sys.executable, os.path.abspath(__file__), "--pane-wrapper", self.pidfile, self.statusfile,
+               self.errfile, ACCEL_TOP, *args]
         self.run("start-server", ";", "set-option", "-g", "remain-on-exit", "on", ";",
                  "set-option", "-g", "default-terminal", term, ";",
                  "new-session", "-d", "-s", "t", "-x", str(cols), "-y", str(rows), *env_args, "--", *cmd)
-        self.pid = int(self.run("display-message", "-p", "-t", "t", "#{pane_pid}").strip())
+        end = time.time() + 10
+        self.pid = None
+        while time.time() < end and not self.pid:
+            try:
+                with open(self.pidfile) as f:
+                    self.pid = int(f.read().strip() or 0) or None
+            except (OSError, ValueError):
+                time.sleep(0.05)
+        check(self.pid, "accel-top did not start in the pane")
 
     def run(self, *args):
         r = subprocess.run(self.tmux + list(args), capture_output=True, text=True, timeout=20)
@@ -91,10 +103,12 @@ class Pane:
             last = self.screen()
             if pred(last):
                 return last
-            if self.dead()[0]:
+            if self.exit_status() is not None:
                 break
             time.sleep(0.2)
-        raise Fail(f"timed out waiting for {what}; screen:\n{last}\nstderr: {self.stderr()[-800:]!r}")
+        st = self.exit_status()
+        raise Fail(f"{'accel-top exited (' + str(st) + ')' if st is not None else 'timed out'} waiting for "
+                   f"{what}; screen:\n{last}\nstderr: {self.stderr()[-1500:]!r}")
 
     def status_line(self):
         return self.lines()[self.size()[1] - 1]
@@ -129,15 +143,21 @@ class Pane:
         self.run("resize-window", "-t", "t", "-x", str(cols), "-y", str(rows))
         time.sleep(0.6)
 
-    def dead(self):
-        d, status = self.run("display-message", "-p", "-t", "t", "#{pane_dead} #{pane_dead_status}").split(" ", 1)
-        return d == "1", (int(status) if status.strip() else None)
+    def exit_status(self):
+        """accel-top's exit status (negative: killed by that signal), or None while it runs."""
+        try:
+            with open(self.statusfile) as f:
+                text = f.read().strip()
+            return int(text) if text else None
+        except (OSError, ValueError):
+            return None
 
     def wait_exit(self, timeout=20):
         end = time.time() + timeout
         while time.time() < end:
-            d, status = self.dead()
-            if d:
+            status = self.exit_status()
+            if status is not None:
+                time.sleep(0.2)  # the wrapper exits right after
                 return status
             time.sleep(0.2)
         raise Fail("accel-top did not exit in time")
@@ -151,15 +171,17 @@ class Pane:
 
     def close(self):
         try:
-            if not self.dead()[0]:
+            if self.pid and self.exit_status() is None:
                 os.kill(self.pid, signal.SIGKILL)
-        except (Fail, OSError):
-            pass
-        subprocess.run(self.tmux + ["kill-server"], capture_output=True)
-        try:
-            os.unlink(self.errfile)
+                time.sleep(0.3)
         except OSError:
             pass
+        subprocess.run(self.tmux + ["kill-server"], capture_output=True)
+        for f in (self.errfile, self.statusfile, self.pidfile):
+            try:
+                os.unlink(f)
+            except OSError:
+                pass
 
 
 # ---- what the screen shows ----
@@ -555,13 +577,26 @@ def test_terminals():
     quick_steps(results, "colours_256", c256)
 
     def flag():
-        p = session("nc", "tmux-256color", ["--no-color"])
+        p = session("nc", "tmux-256color", ["--no-color", "--show-token"])
         try:
             found = colour_params(p.screen(escapes=True))
             check(not found, f"colour codes with --no-color: {sorted(found)}")
+            check(re.search(r"\?token=[0-9a-f]{32}", p.lines()[0]), f"--show-token: {p.lines()[0]!r}")
         finally:
             p.close()
-    quick_steps(results, "no_color_flag", flag)
+    quick_steps(results, "no_color_flag_show_token", flag)
+
+    def ctrl_c():
+        p = session("cc", "screen")
+        try:
+            p.keys("C-c")
+            status = p.wait_exit(20)
+            check(status == 128 + signal.SIGINT, f"exit status {status} after Ctrl-C")
+            check("F10Quit" not in p.screen(), "the screen was not restored after Ctrl-C")
+            check(not os.path.exists(f"{TMP}/accel-top-{p.pid}"), "runtime folder left after Ctrl-C")
+        finally:
+            p.close()
+    quick_steps(results, "ctrl_c_quits", ctrl_c)
 
     def crash():
         p = session("segv", "screen")
@@ -591,7 +626,35 @@ TESTS = {"interactive": test_interactive, "no_color_readonly": test_no_color_rea
          "not_a_tty": test_not_a_tty}
 
 
+def pane_wrapper(pidfile, statusfile, errfile, argv):
+    """Runs in the tmux pane: starts accel-top with stderr to errfile, writes its pid, waits, writes
+    its exit status (negative: the signal that killed it)."""
+    pid = os.fork()
+    if pid == 0:
+        fd = os.open(errfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(fd, 2)
+        os.close(fd)
+        try:
+            os.execv(argv[0], argv)
+        finally:
+            os._exit(127)
+    # Ctrl-C and the like go to the whole foreground group: they are accel-top's to handle
+    for sig in (signal.SIGINT, signal.SIGQUIT, signal.SIGTSTP):
+        signal.signal(sig, signal.SIG_IGN)
+    with open(pidfile + ".tmp", "w") as f:
+        f.write(str(pid))
+    os.rename(pidfile + ".tmp", pidfile)
+    _, st = os.waitpid(pid, 0)
+    code = os.WEXITSTATUS(st) if os.WIFEXITED(st) else -os.WTERMSIG(st)
+    with open(statusfile + ".tmp", "w") as f:
+        f.write(str(code))
+    os.rename(statusfile + ".tmp", statusfile)
+    return 0
+
+
 def main():
+    if len(sys.argv) > 5 and sys.argv[1] == "--pane-wrapper":
+        return pane_wrapper(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:])
     if not shutil.which("tmux"):
         print("tmux: tmux is not installed (apt-get install tmux)")
         print("tmux: 0 passed, 1 failed")
