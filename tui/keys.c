@@ -324,7 +324,6 @@ static int act_redraw(screen *s)
 static int act_quit(screen *s)
 {
 	screen_say(s, false, "stopping the browsers accel-top launched...");
-	s->stopping = true;
 	app_quit(s->a, 0);
 	return RX_QUIT;
 }

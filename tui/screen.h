@@ -99,8 +99,7 @@ struct screen {
 	uv_poll_t in;
 	uv_signal_t winch;
 	int64_t last_draw_us;
-	bool curses_on, input_on, winch_on, stopping;
-	int stdin_flags;
+	bool curses_on, input_on, winch_on;
 	key_action keys[KEYMAP_SIZE];
 };
 
