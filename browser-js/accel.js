@@ -584,7 +584,7 @@ function onBinary(c, buf) {
     c.pending = null;
     if (e.failed) return;
     if (e.kind === 'run') {
-      startRun(c, e.id, e.session, e.outputs, e.frames, e.headers);
+      startRun(c, e.id, e.session, e.outputs, e.frames, e.headers, e.t0);
       return;
     }
     const ws = c.ws;
@@ -639,7 +639,8 @@ function onRun(c, m, id) {
   const k = m.tensors;
   if (!isU32(k)) return badField(c, id, 'run', 'tensors', 'an integer >= 0');
   // From here on the K frames belong to this request, whatever else is wrong with it.
-  collect(c, 'run', id, k, { session: m.session, outputs: m.outputs });
+  const t0 = performance.now(); // the request reached the page: page_ms counts from here
+  collect(c, 'run', id, k, { session: m.session, outputs: m.outputs, t0 });
   let field = null;
   if (!isU32(m.session)) field = ['session', 'an integer 0..4294967295'];
   else if (m.outputs !== 'all' && m.outputs !== 'none') field = ['outputs', '"all" or "none"'];
@@ -648,17 +649,18 @@ function onRun(c, m, id) {
     badField(c, id, 'run', field[0], field[1]);
     return;
   }
-  if (k === 0) startRun(c, id, m.session, m.outputs, [], []);
+  if (k === 0) startRun(c, id, m.session, m.outputs, [], [], t0);
 }
 
-function startRun(c, id, key, outputs, frames, headers) {
+function startRun(c, id, key, outputs, frames, headers, t0) {
   c.sessions.run(key, frames, headers, outputs === 'all', id).then(
     (r) => {
       if (conn !== c) return;
       const ws = c.ws;
       if (ws.readyState !== 1) return;
       const n = r.frames.length;
-      const text = `{"type":"result","id":${id},"session":${key},"compute_ms":${r.compute_ms},"queue_ms":${r.queue_ms},"tensors":${n}}`;
+      const pageMs = performance.now() - t0; // arrival of the request to sending the result
+      const text = `{"type":"result","id":${id},"session":${key},"compute_ms":${r.compute_ms},"queue_ms":${r.queue_ms},"page_ms":${pageMs},"tensors":${n}}`;
       ws.send(text);
       let bytes = text.length;
       for (const f of r.frames) {

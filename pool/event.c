@@ -56,9 +56,9 @@ cJSON *ev_to_json(const ac_event *ev)
 		cJSON_AddNumberToObject(j, "session", ev->session);
 	if (ev->request)
 		cJSON_AddNumberToObject(j, "request", (double)ev->request);
-	if (ev->x[0] || ev->x[1] || ev->x[2]) {
+	if (ev->x[0] || ev->x[1] || ev->x[2] || ev->x[3]) {
 		cJSON *x = cJSON_AddArrayToObject(j, "x");
-		for (int i = 0; i < 3; i++)
+		for (int i = 0; i < 4; i++)
 			cJSON_AddItemToArray(x, cJSON_CreateNumber(ev->x[i]));
 	}
 	if (ev->name)
@@ -111,7 +111,7 @@ int ev_from_json(const cJSON *j, ac_event *ev, ac_err *err)
 	ev->session = (int)num_or(j, "session", 0);
 	ev->request = num_or(j, "request", 0);
 	const cJSON *x = cJSON_GetObjectItemCaseSensitive(j, "x");
-	for (int i = 0; i < 3 && cJSON_IsArray(x); i++) {
+	for (int i = 0; i < 4 && cJSON_IsArray(x); i++) {
 		const cJSON *v = cJSON_GetArrayItem(x, i);
 		ev->x[i] = cJSON_IsNumber(v) ? v->valuedouble : 0;
 	}

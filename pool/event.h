@@ -39,7 +39,8 @@ typedef enum {
 	EV_REQUEST_QUEUED,   /* model, request */
 	EV_REQUEST_SENT,     /* model, request, browser, session */
 	EV_REQUEST_DONE,     /* model, request, browser, session; x[0] total ms (ours), x[1] compute
-	                        ms (page), x[2] page queue ms */
+	                        ms (page), x[2] page queue ms, x[3] ms the request spent in the page
+	                        (arrival to result sent; 0 = not reported) */
 	EV_REQUEST_FAILED,   /* model, request, browser (0 = none), session; text = why */
 	EV_REQUEST_REQUEUED, /* model, request, browser it was on; text = why (browser lost) */
 	EV_VERIFIED,         /* model, browser; precision, platform; x[0] max abs err, x[1] normalised
@@ -56,7 +57,7 @@ typedef struct {
 	int64_t request;    /* request id, 0 = none */
 	int64_t num;
 	int64_t num2;
-	double x[3];        /* measurements, kind-specific */
+	double x[4];        /* measurements, kind-specific */
 	/* strings and data are borrowed; the pool copies what it keeps */
 	const char *family;
 	const char *text;

@@ -53,8 +53,10 @@ typedef struct {
 	double max_abs_err;   /* largest over the browsers serving it */
 	double max_norm_err;  /* max |out - ref| / max |ref|, largest over the browsers */
 	bool verify_ok;       /* every verification within the precision's tolerance */
-	/* mean split of the latency: waiting (here and in the page), on the wire, computing */
-	double queue_ms, wire_ms, compute_ms;
+	/* mean split of the latency: waiting (here and in the page), on the wire (sockets and
+	 * both ends' message handling outside the page's measured span), the page's own handling
+	 * around the run (decoding, tensors, encoding), computing */
+	double queue_ms, wire_ms, page_ms, compute_ms;
 	/* recent latencies for a sparkline */
 	float history[POOL_LAT_HISTORY];
 	int history_len;

@@ -13,7 +13,7 @@ typedef struct {
 	uint64_t n_lat;
 	int64_t done_at[STATS_DONE_MAX]; /* t_us of completions (ring) */
 	uint64_t n_done;
-	double sum_queue, sum_wire, sum_compute; /* ms, over post-warm-up completions */
+	double sum_queue, sum_wire, sum_page, sum_compute; /* ms, over post-warm-up completions */
 	uint64_t n_split;
 	double sum_e2e, min_e2e, max_e2e;
 	int64_t warm_end_us, last_done_us; /* when measuring started (warm-up over) and the last completion */

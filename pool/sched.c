@@ -691,7 +691,8 @@ static void on_result(sched *s, const pending *pd, const proto_msg *m, const pro
 	}
 	double total = (double)(uv_hrtime() - pd->sent_ns) / 1e6;
 	ac_event ev = { .kind = EV_REQUEST_DONE, .model = pd->row, .request = pd->request, .browser = pd->browser,
-			.session = pd->session, .x = { total, num(m->root, "compute_ms"), num(m->root, "queue_ms") } };
+			.session = pd->session,
+			.x = { total, num(m->root, "compute_ms"), num(m->root, "queue_ms"), num(m->root, "page_ms") } };
 	emit(s, &ev);
 	x = sx_find(s, pd->browser, pd->session);
 	w = work_find(s, pd->row);

@@ -141,6 +141,7 @@ static void update_figures(pool_model *m, row_stats *st, int64_t now_us)
 		m->measured_rps = span > 0 ? st->n_split / span : 0;
 		m->queue_ms = st->sum_queue / st->n_split;
 		m->wire_ms = st->sum_wire / st->n_split;
+		m->page_ms = st->sum_page / st->n_split;
 		m->compute_ms = st->sum_compute / st->n_split;
 	}
 	m->rps = rate(st, now_us);
@@ -334,6 +335,8 @@ int pool_apply_work(pool *p, const ac_event *ev, ac_err *err)
 		if (!s)
 			return ac_errf(err, AC_EINVAL, "request %lld done but not in flight", (long long)r->id);
 		double total = ev->x[0], compute = ev->x[1], page_queue = ev->x[2];
+		/* a page that does not report its span has all of it counted as wire */
+		double in_page = ev->x[3] > 0 ? ev->x[3] : compute + page_queue;
 		s->inflight--;
 		s->completed++;
 		s->ewma_ms = s->ewma_ms < 0 ? total : 0.8 * s->ewma_ms + 0.2 * total;
@@ -349,7 +352,8 @@ int pool_apply_work(pool *p, const ac_event *ev, ac_err *err)
 			double e2e = (double)(ev->t_us - r->queued_us) / 1000.0;
 			st->lat[st->n_lat++ % STATS_LAT_MAX] = (float)e2e;
 			st->sum_queue += (double)(r->sent_us - r->queued_us) / 1000.0 + page_queue;
-			st->sum_wire += fmax(0, total - compute - page_queue);
+			st->sum_wire += fmax(0, total - in_page);
+			st->sum_page += fmax(0, in_page - compute - page_queue);
 			st->sum_compute += compute;
 			st->sum_e2e += e2e;
 			st->min_e2e = st->n_split ? fmin(st->min_e2e, e2e) : e2e;

@@ -215,6 +215,7 @@ static cJSON *model_json(const pool *p, const pool_model *m, int64_t now_us)
 	cJSON_AddBoolToObject(o, "fallback", m->fallback);
 	add_num_or_null(o, "queue_ms", m->queue_ms, m->lat_valid);
 	add_num_or_null(o, "wire_ms", m->wire_ms, m->lat_valid);
+	add_num_or_null(o, "page_ms", m->page_ms, m->lat_valid);
 	add_num_or_null(o, "compute_ms", m->compute_ms, m->lat_valid);
 	cJSON_AddItemToObject(o, "sessions", sessions_json(p, m));
 	return o;
