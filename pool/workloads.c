@@ -231,7 +231,15 @@ int pool_apply_work(pool *p, const ac_event *ev, ac_err *err)
 		ac_strlcpy(m->stop_reason, ev->text, sizeof m->stop_reason);
 		return 0;
 	case EV_PRECISION_CHANGED:
+		/* the figures describe one precision: start them again (counts stay cumulative) */
 		ac_strlcpy(m->precision, ev->precision, sizeof m->precision);
+		st->n_lat = 0;
+		st->n_split = 0;
+		st->sum_queue = st->sum_wire = st->sum_page = st->sum_compute = st->sum_e2e = 0;
+		st->warm_end_us = ev->t_us;
+		m->lat_valid = m->err_valid = false;
+		m->verify_ok = false;
+		m->max_abs_err = m->max_norm_err = 0;
 		return 0;
 	case EV_SESSION_LOADING:
 		if (session_find(p, ev->browser, ev->session))
