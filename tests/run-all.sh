@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole suite, as `make test` runs it: C unit tests, a bounded libFuzzer run of the protocol
-# decoder, and the end-to-end tests with real browsers. Ends with one 'N passed, N failed' line.
+# decoder, the end-to-end tests with real browsers (bridge, models, screen in tmux). Ends with one
+# 'N passed, N failed' line.
 set -u
 cd "$(dirname "$0")/.."
 : "${ACCEL_TOP:?set by make}" "${UNIT:?set by make}"
@@ -32,6 +33,8 @@ suite() {
 suite unit "$UNIT"
 suite fuzz-smoke scripts/fuzz.sh smoke
 suite e2e /usr/bin/python3 tests/e2e/test_e2e.py
+suite models /usr/bin/python3 tests/e2e/test_models.py
+suite tmux /usr/bin/python3 tests/tmux/test_screen.py
 
 [ ${#broken[@]} -gt 0 ] && echo "failing suites: ${broken[*]}"
 echo "all: $passed passed, $failed failed"
