@@ -41,23 +41,43 @@ def describe(r):
 
 
 def test_every_demo_model_every_precision_wasm_and_webgpu_both_browsers():
-    rc, out, err, results, _ = bench("all", "--browser", "chromium,firefox", "--platform", "wasm,webgpu",
-                                     "--model", ",".join(DEMO), "--precision", "all",
-                                     "--iterations", "2", "--warmup", "1")
-    check(results, f"no results; rc {rc}; stderr {err[-2000:]}")
+    """The whole matrix, one load + one verified run each (SwiftShader WebGPU is slow: whisper's
+    encoder takes ~30 s a run in Chromium). One bench per browser, side by side."""
+    procs = {}
+    for b in ("chromium", "firefox"):
+        db, js = f"{TMP}/all-{b}.db", f"{TMP}/all-{b}.json"
+        procs[b] = (subprocess.Popen([ACCEL_TOP, "bench", "--db", db, "--json", js, "--browser", b,
+                                      "--platform", "wasm,webgpu", "--model", ",".join(DEMO), "--precision", "all",
+                                      "--iterations", "1", "--warmup", "0", "--timeout", "300"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True), js)
+    results, errs = [], ""
+    for b, (p, js) in procs.items():
+        _, err = p.communicate(timeout=1500)
+        errs += err[-1500:]
+        check(os.path.exists(js), f"{b}: no results; rc {p.returncode}; stderr {err[-1500:]}")
+        results += json.load(open(js))["results"]
     want = {(b, p, m, q) for b in ("chromium", "firefox") for p in ("wasm", "webgpu") for m in DEMO
             for q in ("fp32", "fp16", "int8", "int4", "q4f16")}
     got = {(r["browser"], r["platform_requested"], r["model"], r["precision_requested"]) for r in results}
     check(want <= got, f"missing combinations: {sorted(want - got)[:10]}")
-    bad = [describe(r) for r in results if r["status"] != "ok" or r["verify_ok"] is not True]
-    check(not bad, f"{len(bad)} of {len(results)} did not run and verify:\n  " + "\n  ".join(bad[:20]))
+    bad = []
     for r in results:
+        if r["status"] == "skipped" and r["platform_requested"] == "webgpu" and \
+                r["precision_requested"] in ("fp16", "q4f16") and "shader-f16" in r["reason"]:
+            # the adapter cannot be trusted with float16 (SwiftShader: ORT returns zeros)
+            check(r["browser"] == "chromium", f"{describe(r)}: Firefox's adapter has shader-f16")
+            continue
+        if r["status"] != "ok" or r["verify_ok"] is not True:
+            bad.append(describe(r))
+            continue
         # provenance: where it ran, on what, which file
         check(r["platform_used"] == r["platform_requested"] and not r["fallback"], describe(r))
         check(r["classification"] == "software" and r["evidence"], f"{describe(r)}: {r['classification']}")
         check(r["precision_loaded"] == r["precision_requested"] and r["file_loaded"].endswith(".onnx"), describe(r))
-        check(r["p50_ms"] > 0 and r["p95_ms"] >= r["p50_ms"] and r["compute_mean_ms"] > 0, describe(r))
-    check(rc == 0, f"exit code {rc}: {err[-500:]}")
+        check(r["p50_ms"] > 0 and r["compute_mean_ms"] > 0, describe(r))
+    check(not bad, f"{len(bad)} of {len(results)} did not run and verify:\n  " + "\n  ".join(bad[:20]))
+    for b, (p, _) in procs.items():
+        check(p.returncode == 0, f"{b}: exit code {p.returncode}: {errs[-800:]}")
 
 
 def vad_probability(audio):
