@@ -25,6 +25,9 @@ typedef struct child {
 	char tail[TAIL_MAX];
 	size_t tail_len;
 	char exe[4096];
+	char page_url[1024];     /* for a restart */
+	bool visible;
+	bool restart;            /* start again, same id, once this process has exited */
 } child;
 
 /* `EXE --version`, run once per family, asynchronously. */
@@ -300,10 +303,27 @@ static void child_exit(uv_process_t *proc, int64_t status, int sig)
 	last_line(c, line, sizeof line);
 	if (line[0] && !l->shutting_down)
 		ac_strlcatf(why, sizeof why, "; last output: %s", line);
+	if (c->restart)
+		ac_strlcatf(why, sizeof why, " (restart asked for)");
 	emit(l, EV_BROWSER_EXITED, c->id, status, sig, NULL, why);
 	ac_rmtree(c->profile);
 	uv_close((uv_handle_t *)&c->proc, child_handle_closed);
 	uv_close((uv_handle_t *)&c->err_pipe, child_handle_closed);
+	if (c->restart && !l->shutting_down) {
+		ac_err err;
+		if (launcher_start(l, c->fam, c->id, c->page_url, c->visible, &err))
+			emit(l, EV_BROWSER_FAILED, c->id, 0, 0, NULL, err.msg);
+	}
+}
+
+int launcher_restart(launcher *l, int id)
+{
+	for (child *c = l->children; c; c = c->next)
+		if (c->id == id && c->running) {
+			c->restart = true;
+			return kill(-c->pgid, SIGTERM) == 0 ? 0 : -errno;
+		}
+	return AC_ENOENT;
 }
 
 int launcher_start(launcher *l, const browser_family *fam, int id, const char *page_url, bool visible, ac_err *err)
@@ -316,6 +336,8 @@ int launcher_start(launcher *l, const browser_family *fam, int id, const char *p
 	c->l = l;
 	c->id = id;
 	c->fam = fam;
+	ac_strlcpy(c->page_url, page_url, sizeof c->page_url);
+	c->visible = visible;
 	int rc = family_locate(fam, c->exe, sizeof c->exe, err);
 	if (rc) {
 		free(c);

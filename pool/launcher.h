@@ -25,6 +25,10 @@ int launcher_start(launcher *l, const browser_family *fam, int id, const char *p
 /* Sends sig to the browser's whole process group; AC_ENOENT when it is not running. */
 int launcher_signal(launcher *l, int id, int sig);
 
+/* Stops the browser (SIGTERM to its group) and starts it again with the same id and a fresh
+ * profile once it has exited. */
+int launcher_restart(launcher *l, int id);
+
 /* Number of browser processes still running. */
 int launcher_running(const launcher *l);
 

@@ -119,10 +119,14 @@ static int apply(pool *p, const ac_event *ev, ac_err *err)
 		p->started_us = ev->t_us;
 		return 0;
 	case EV_BROWSER_LAUNCHED:
-		if (pool_find_browser(p, ev->browser))
-			return ac_errf(err, AC_EINVAL, "browser %d launched twice", ev->browser);
-		if (!(b = add(p, ev->browser, err)))
+		if ((b = pool_find_browser(p, ev->browser))) {
+			/* a restart keeps the id; only an exited browser can be launched again */
+			if (b->state != BS_EXITED)
+				return ac_errf(err, AC_EINVAL, "browser %d launched twice", ev->browser);
+			b->restarts++;
+		} else if (!(b = add(p, ev->browser, err))) {
 			return AC_ENOMEM;
+		}
 		ac_strlcpy(b->kind, ev->family, sizeof b->kind);
 		b->managed = true;
 		b->state = BS_LAUNCHING;

@@ -292,6 +292,11 @@ int app_reconnect_browser(app *a, int id, ac_err *err)
 	const pool_browser *b = live_browser(a, id, err);
 	if (!b)
 		return err->code;
+	if (b->managed) { /* ours: start it again, same id; its work comes back to it */
+		if (!a->ln || launcher_restart(a->ln, id) != 0)
+			return ac_errf(err, AC_ENOENT, "browser %d (%s) is not running: nothing to restart", id, b->kind);
+		return 0;
+	}
 	if (!bridge_is_connected(a->br, id))
 		return ac_errf(err, AC_ENOENT, "browser %d (%s) is %s: nothing to reconnect", id, b->kind,
 			       browser_state_name(b->state));

@@ -41,8 +41,9 @@ int app_launch_browsers(app *a, ac_err *err);
 /* ---- Actions: what keys, commands and scripts ask of the pool. Each returns 0, or a negative
  * code with a one-line message in *err saying what is wrong and what to do. ---- */
 
-/* An attached browser is told to drop and re-open its socket; a managed one too (its page
- * reconnects with the same id). */
+/* An attached browser is told to drop and re-open its socket (its page reconnects with the same
+ * id); a managed one is restarted with the same id. Either way its models are loaded again and
+ * its requests in flight go back to the front of their queues. */
 int app_reconnect_browser(app *a, int browser, ac_err *err);
 /* Stops a managed browser (SIGTERM to its process group). */
 int app_stop_browser(app *a, int browser, ac_err *err);

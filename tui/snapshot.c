@@ -122,6 +122,7 @@ static cJSON *browser_json(const pool_browser *b)
 	add_num_or_null(o, "pid", b->pid, b->pid > 0);
 	add_str_or_null(o, "reason", b->reason);
 	cJSON_AddNumberToObject(o, "reconnects", b->connects > 1 ? b->connects - 1 : 0);
+	cJSON_AddNumberToObject(o, "restarts", b->restarts);
 	add_num_or_null(o, "rtt_ms", (double)b->rtt_us / 1000.0, b->rtt_us >= 0);
 	add_str_or_null(o, "user_agent", b->caps.valid ? b->caps.user_agent : NULL);
 	if (b->caps.valid)
