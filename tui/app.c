@@ -65,6 +65,7 @@ static void on_launcher_done(void *ctx)
 	close_handle((uv_handle_t *)&a->sig_hup);
 	close_handle((uv_handle_t *)&a->tick);
 	close_handle((uv_handle_t *)&a->settle);
+	close_handle((uv_handle_t *)&a->runs_timer);
 	if (a->on_stopped)
 		a->on_stopped(a);
 }
@@ -89,6 +90,58 @@ static void on_signal(uv_signal_t *s, int signum)
 {
 	app *a = s->data;
 	app_quit(a, 128 + signum);
+}
+
+/* ---- --run workloads ---- */
+
+int app_parse_run(const char *spec, launch_form *f, ac_err *err)
+{
+	char buf[256], *parts[5] = { 0 };
+	ac_strlcpy(buf, spec, sizeof buf);
+	int n = 0;
+	for (char *p = buf, *colon; n < 5 && p; p = colon ? colon + 1 : NULL, n++) {
+		colon = strchr(p, ':');
+		if (colon)
+			*colon = '\0';
+		parts[n] = p;
+	}
+	memset(f, 0, sizeof *f);
+	if (!parts[0] || !parts[0][0])
+		return ac_errf(err, AC_EINVAL, "--run '%s': name a model first (MODEL[:PRECISION[:PLATFORM[:BROWSER[:N]]]])", spec);
+	ac_strlcpy(f->model, parts[0], sizeof f->model);
+	ac_strlcpy(f->precision, parts[1] && *parts[1] ? parts[1] : "fp32", sizeof f->precision);
+	ac_strlcpy(f->platform, parts[2] && *parts[2] ? parts[2] : "wasm", sizeof f->platform);
+	ac_strlcpy(f->browser, parts[3] && *parts[3] ? parts[3] : "auto", sizeof f->browser);
+	f->concurrency = parts[4] && *parts[4] ? atoi(parts[4]) : 1;
+	if (f->concurrency < 1 || f->concurrency > 1024)
+		return ac_errf(err, AC_EINVAL, "--run '%s': concurrency must be 1 to 1024", spec);
+	return 0;
+}
+
+static void start_runs(uv_timer_t *t)
+{
+	app *a = t->data;
+	for (int i = 0; i < a->opt->n_runs && !a->quitting; i++) {
+		launch_form f;
+		ac_err err;
+		int row;
+		if (app_parse_run(a->opt->runs[i], &f, &err) || app_launch_model(a, &f, &row, &err)) {
+			ac_event ev = { .kind = EV_ERROR, .t_us = ac_now_us(), .text = err.msg };
+			pool_apply(a->pool, &ev, &err);
+			if (a->opt->batch)
+				fprintf(stderr, "accel-top: --run %s: %s\n", a->opt->runs[i], err.msg);
+		}
+	}
+}
+
+static void watch_for_runs(void *ctx, const ac_event *ev)
+{
+	app *a = ctx;
+	(void)ev;
+	if (a->runs_started || a->quitting || !a->opt->n_runs || !pool_settled(a->pool) || !pool_browser_count(a->pool))
+		return;
+	a->runs_started = true;
+	uv_timer_start(&a->runs_timer, start_runs, 0, 0); /* from the loop, not inside this event */
 }
 
 /* ---- start ---- */
@@ -202,7 +255,8 @@ int app_start(app *a, uv_loop_t *loop, const options *o, ac_err *err)
 	uv_signal_start(&a->sig_hup, on_signal, SIGHUP);
 	uv_timer_init(loop, &a->tick);
 	uv_timer_init(loop, &a->settle);
-	a->tick.data = a->settle.data = a;
+	uv_timer_init(loop, &a->runs_timer);
+	a->tick.data = a->settle.data = a->runs_timer.data = a;
 
 	if (o->token)
 		ac_strlcpy(a->token, o->token, sizeof a->token);
@@ -226,6 +280,12 @@ int app_start(app *a, uv_loop_t *loop, const options *o, ac_err *err)
 	if ((rc = sched_new(loop, a->pool, a->cat, &sc, &io, &a->sch)))
 		return ac_errf(err, rc, "out of memory");
 	pool_add_listener(a->pool, sched_on_event, a->sch);
+	pool_add_listener(a->pool, watch_for_runs, a);
+	for (int i = 0; i < o->n_runs; i++) { /* a malformed spec is a usage error, before anything starts */
+		launch_form f;
+		if ((rc = app_parse_run(o->runs[i], &f, err)))
+			return rc;
+	}
 	if ((rc = launcher_new(loop, apply_event, a, &a->ln, err)))
 		return rc;
 	return 0;

@@ -25,6 +25,8 @@ typedef struct app {
 	char audio_error[300];
 	uv_signal_t sig_int, sig_term, sig_hup;
 	uv_timer_t tick, settle;   /* for the front end's use */
+	uv_timer_t runs_timer;     /* starts the --run workloads once the browsers are up */
+	bool runs_started;
 	char token[160];
 	char data_dir[4096], www_dir[4200], ort_dir[4300];
 	bool quitting;
@@ -52,6 +54,9 @@ int app_start_browser(app *a, const char *family, ac_err *err);
 
 /* What the launch form, the bench and scripts ask for: see pool/sched.h. */
 typedef workload_spec launch_form;
+
+/* "MODEL[:PRECISION[:PLATFORM[:BROWSER[:CONCURRENCY]]]]" (defaults fp32, wasm, auto, 1). */
+int app_parse_run(const char *spec, launch_form *f, ac_err *err);
 
 /* Loads the model where needed and starts a workload; *model_id names its row. */
 int app_launch_model(app *a, const launch_form *f, int *model_id, ac_err *err);

@@ -58,6 +58,8 @@ void options_usage(FILE *f)
 	      "      --seed N                seed of the generated model inputs (default 1)\n"
 	      "      --audio SRC             audio input: speech (espeak-ng), silence, noise, FILE.wav\n"
 	      "      --inflight N            requests in flight per browser session (default 2)\n"
+	      "      --run MODEL[:PREC[:PLATFORM[:BROWSER[:CONCURRENCY]]]]  start a workload once the\n"
+	      "                              browsers are up (e.g. bert-tiny:int8:wasm:auto:2)\n"
 	      "  -h, --help                  this help\n"
 	      "  -V, --version               print the version\n"
 	      "\n"
@@ -140,7 +142,7 @@ int options_parse_browsers(options *o, const char *list, ac_err *err)
 
 enum { O_JSON = 256, O_SETTLE, O_BROWSERS, O_NO_LAUNCH, O_VISIBLE, O_LISTEN, O_PORT, O_TOKEN,
        O_MAX_MESSAGE, O_HEARTBEAT, O_HEARTBEAT_TIMEOUT, O_MODELS, O_ALLOW_FALLBACK, O_SEED, O_AUDIO,
-       O_INFLIGHT, O_READONLY, O_NO_COLOR, O_SHOW_TOKEN,
+       O_INFLIGHT, O_RUN, O_READONLY, O_NO_COLOR, O_SHOW_TOKEN,
        O_WARN_MS, O_CRIT_MS, O_WARN_QUEUE, O_CRIT_QUEUE };
 
 int options_parse(options *o, int argc, char **argv, ac_err *err)
@@ -160,7 +162,7 @@ int options_parse(options *o, int argc, char **argv, ac_err *err)
 		{ "crit-queue", required_argument, 0, O_CRIT_QUEUE },
 		{ "models", required_argument, 0, O_MODELS }, { "allow-fallback", no_argument, 0, O_ALLOW_FALLBACK },
 		{ "seed", required_argument, 0, O_SEED }, { "audio", required_argument, 0, O_AUDIO },
-		{ "inflight", required_argument, 0, O_INFLIGHT },
+		{ "inflight", required_argument, 0, O_INFLIGHT }, { "run", required_argument, 0, O_RUN },
 		{ "help", no_argument, 0, 'h' }, { "version", no_argument, 0, 'V' }, { 0, 0, 0, 0 },
 	};
 	optind = 0; /* 0, not 1: glibc then also forgets where it was inside "-xyz" */
@@ -245,6 +247,14 @@ int options_parse(options *o, int argc, char **argv, ac_err *err)
 		case O_INFLIGHT:
 			if (parse_long(optarg, 1, 64, &o->inflight))
 				return ac_errf(err, AC_EINVAL, "--inflight: '%s' is not a count from 1 to 64", optarg);
+			break;
+		case O_RUN:
+			if (o->n_runs == 8)
+				return ac_errf(err, AC_EINVAL, "--run: at most 8 workloads");
+			if (!optarg[0] || optarg[0] == ':')
+				return ac_errf(err, AC_EINVAL, "--run '%s': name a model first "
+					       "(MODEL[:PRECISION[:PLATFORM[:BROWSER[:N]]]])", optarg);
+			o->runs[o->n_runs++] = optarg;
 			break;
 		case 'h': o->help = true; break;
 		case 'V': o->version = true; break;

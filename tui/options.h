@@ -35,6 +35,8 @@ typedef struct {
 	unsigned long long seed;  /* inputs */
 	const char *audio;        /* speech, silence, noise or a WAV file */
 	long inflight;            /* requests in flight per session */
+	const char *runs[8];      /* --run MODEL[:PRECISION[:PLATFORM[:BROWSER[:CONCURRENCY]]]] */
+	int n_runs;
 	/* interactive screen */
 	bool no_color;            /* --no-color (NO_COLOR in the environment does the same) */
 	bool readonly;            /* --readonly: keys that change something are refused */

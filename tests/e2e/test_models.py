@@ -118,6 +118,27 @@ def test_bench_rows_and_report_formats():
     check(rc == 0 and len(table) == 2 and table[0]["model"] == "bert-tiny", cs[:500])
 
 
+def test_batch_json_models_rows():
+    """-b --json with --run: the models list with measured figures and provenance."""
+    p = subprocess.run([ACCEL_TOP, "-b", "-n", "3", "-d", "2", "--json", "--browsers", "firefox", "--port", "0",
+                        "--run", "bert-tiny:int8:wasm"], capture_output=True, text=True, timeout=120)
+    check(p.returncode == 0, f"rc {p.returncode}: {p.stderr[-500:]}")
+    snap = json.loads(p.stdout.strip().splitlines()[-1])
+    (m,) = snap["models"]
+    for k in ("name", "type", "precision", "platform", "browsers", "queue", "inflight", "p50_ms", "p95_ms", "p99_ms",
+              "rps", "errors", "max_abs_err"):
+        check(k in m, f"models[0] lacks {k}: {m}")
+    check(m["name"] == "bert-tiny" and m["precision"] == "int8" and m["platform"] == "wasm", m)
+    check(m["completed"] > 10 and m["p50_ms"] > 0 and m["rps"] > 0 and m["errors"] == 0, m)
+    check(m["verified"] is True and m["max_abs_err"] is not None, m)
+    (s,) = m["sessions"]
+    check(s["kind"] == "firefox" and s["platform_used"] == "wasm" and s["file"] == "model_quantized.onnx"
+          and s["classification"] == "software" and s["verification"]["ok"] is True, s)
+    p = subprocess.run([ACCEL_TOP, "-b", "-n", "1", "--browsers", "firefox", "--port", "0", "--run", ":int8"],
+                       capture_output=True, text=True, timeout=60)
+    check(p.returncode == 2 and "name a model first" in p.stderr, f"{p.returncode} {p.stderr!r}")
+
+
 def test_bad_input_is_a_clear_error():
     rc, _, err = run("bench", "--model", "gpt-17", "--db", f"{TMP}/x.db", "--browser", "chromium")
     check(rc == 2 and "no model named 'gpt-17'" in err and "bert-tiny" in err, f"{rc} {err!r}")
