@@ -87,6 +87,7 @@ typedef struct {
 	char platform[8];         /* requested */
 	char platform_used[8];    /* what the page created the session with */
 	char file[64];            /* the .onnx file loaded */
+	char io[320];             /* inputs -> outputs as ORT reported them: "input_ids int64 [1,32]; ..." */
 	session_state state;
 	double load_ms;           /* < 0 = n/a */
 	char error[256];

@@ -619,9 +619,10 @@ static const char *error_text(const proto_msg *m, char *buf, size_t cap)
 static void on_loaded(sched *s, const pending *pd, const proto_msg *m)
 {
 	const pool_session *ps = pool_session_find(s->p, pd->browser, pd->session);
+	/* the data carries ORT's metadata; the whole reply is small */
 	ac_event ev = { .kind = EV_SESSION_READY, .browser = pd->browser, .session = pd->session,
 			.model = pd->row, .x = { num(m->root, "load_ms") },
-			.platform = ep_used(m, ps ? ps->platform : "?") };
+			.platform = ep_used(m, ps ? ps->platform : "?"), .data = m->root };
 	emit(s, &ev);
 	/* found after emitting: a listener may have started work that moved the table */
 	sess_x *x = sx_find(s, pd->browser, pd->session);

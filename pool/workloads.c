@@ -147,6 +147,38 @@ static void update_figures(pool_model *m, row_stats *st, int64_t now_us)
 	m->rps = rate(st, now_us);
 }
 
+/* "name type [dims]; ... -> name type [dims]" from the page's loaded reply (ORT's metadata). */
+static void describe_io(const cJSON *loaded, char *out, size_t cap)
+{
+	out[0] = '\0';
+	const char *keys[] = { "inputs", "outputs" };
+	for (int k = 0; k < 2; k++) {
+		const cJSON *list = cJSON_GetObjectItemCaseSensitive(loaded, keys[k]), *it;
+		if (k)
+			ac_strlcatf(out, cap, " -> ");
+		int n = 0;
+		cJSON_ArrayForEach(it, list) {
+			const cJSON *name = cJSON_GetObjectItemCaseSensitive(it, "name");
+			const cJSON *type = cJSON_GetObjectItemCaseSensitive(it, "type");
+			const cJSON *dims = cJSON_GetObjectItemCaseSensitive(it, "dims"), *d;
+			ac_strlcatf(out, cap, "%s%s", n++ ? "; " : "", cJSON_IsString(name) ? name->valuestring : "?");
+			if (cJSON_IsString(type))
+				ac_strlcatf(out, cap, " %s", type->valuestring);
+			if (cJSON_IsArray(dims)) {
+				ac_strlcatf(out, cap, " [");
+				int i = 0;
+				cJSON_ArrayForEach(d, dims) {
+					if (cJSON_IsNumber(d))
+						ac_strlcatf(out, cap, "%s%.0f", i++ ? "," : "", d->valuedouble);
+					else if (cJSON_IsString(d))
+						ac_strlcatf(out, cap, "%s%s", i++ ? "," : "", d->valuestring);
+				}
+				ac_strlcatf(out, cap, "]");
+			}
+		}
+	}
+}
+
 static void request_remove(pool *p, pool_request *r)
 {
 	*r = p->requests[--p->n_requests];
@@ -270,6 +302,7 @@ int pool_apply_work(pool *p, const ac_event *ev, ac_err *err)
 		if (ev->kind == EV_SESSION_READY) {
 			s->state = SS_READY;
 			s->load_ms = ev->x[0];
+			describe_io(ev->data, s->io, sizeof s->io);
 			ac_strlcpy(s->platform_used, ev->platform ? ev->platform : s->platform, sizeof s->platform_used);
 		} else if (ev->kind == EV_SESSION_FAILED) {
 			s->state = SS_FAILED;

@@ -873,6 +873,10 @@ void fmt_model_detail(fmt_lines *l, const pool_model *m, const pool_browser *bro
 			ac_strlcatf(line, sizeof line, ", verify %s (abs %.2g, tol %.2g)", se->verify_ok ? "ok" : "FAIL",
 				    se->verify_abs, se->verify_tol);
 		fmt_lines_wrap(l, "", line + 2, width);
+		if (se->file[0])
+			fmt_lines_wrap(l, "    file", se->file, width);
+		if (se->io[0])
+			fmt_lines_wrap(l, "    io", se->io, width);
 		if (se->error[0])
 			fmt_lines_wrap(l, "    error", se->error, width);
 	}

@@ -152,6 +152,7 @@ static cJSON *sessions_json(const pool *p, const pool_model *m)
 		cJSON_AddStringToObject(o, "state", session_state_name(s->state));
 		cJSON_AddStringToObject(o, "precision", s->precision);
 		cJSON_AddStringToObject(o, "file", s->file);
+		add_str_or_null(o, "io", s->io);
 		cJSON_AddStringToObject(o, "platform_requested", s->platform);
 		add_str_or_null(o, "platform_used", s->platform_used);
 		cJSON_AddBoolToObject(o, "fallback", s->platform_used[0] && strcmp(s->platform_used, s->platform) != 0);
