@@ -57,7 +57,7 @@ static void usage(FILE *f)
 	      "  --comprehensive              every installed browser x platform x model x precision\n"
 	      "  --db PATH (default ./accel-top.db)  --db-only  --json FILE  --markdown FILE\n"
 	      "  --visible  --allow-fallback  --require-hardware (exit 2 if a result ran on software or fell back)\n"
-	      "  --timeout SECS per combination (default 180)  --models DIR  --seed N  --audio SRC  --port N\n", f);
+	      "  --timeout SECS per combination (default 600)  --models DIR  --seed N  --audio SRC  --port N\n", f);
 }
 
 /* ---------------------------------------------------------------- options */
@@ -98,7 +98,7 @@ static int parse(bench *b, int argc, char **argv, ac_err *err)
 	b->iterations = 20;
 	b->warmup = 3;
 	b->concurrency = 1;
-	b->timeout_s = 180;
+	b->timeout_s = 600;
 	b->db_path = "accel-top.db";
 	optind = 1;
 	opterr = 0;
