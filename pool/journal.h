@@ -64,10 +64,16 @@ int journal_event(journal *j, size_t i, ac_event *ev, ac_err *err);
  * before that point, then applies the events after it. p must come from pool_new(). */
 int journal_restore(journal *j, pool *p, size_t upto, ac_err *err);
 
+size_t journal_checkpoint_count(const journal *j);
+/* CRC-32 as zlib's crc32(buf, len) computes it (IEEE polynomial), used by every record. */
+uint32_t journal_crc32(const void *buf, size_t len);
+
 /* ---- the pool's own state, for checkpoints (pool/checkpoint.c) ---- */
 /* A binary image of every table of p (malloc'd). */
 int pool_save(const pool *p, uint8_t **buf, size_t *len);
 /* Replaces p's state with an image from pool_save() (same build layout, checked). Listeners stay. */
 int pool_load(pool *p, const uint8_t *buf, size_t len, ac_err *err);
+/* Empties every table of p, as pool_new() left it. Listeners stay. */
+void pool_clear(pool *p);
 
 #endif
