@@ -99,6 +99,14 @@
 	X(format_header) \
 	X(format_browser_detail) \
 	X(format_model_detail) \
+	/* test-journal.c */ \
+	X(journal_events_roundtrip) \
+	X(journal_restore_matches_live) \
+	X(journal_checkpoint_roundtrip) \
+	X(journal_truncated) \
+	X(journal_corrupted) \
+	X(journal_wrong_files) \
+	X(journal_checkpoint_spacing) \
 	/* end */
 
 #define X(name) int test_##name(void);
