@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,8 +142,8 @@ static int x_tag(double x, int64_t *k)
 			if (same_double((double)*k / scale[i], x))
 				return X_INT + i;
 		}
-	if (isnan(x) || same_double((double)(float)x, x))
-		return isnan(x) ? X_F64 : X_F32;
+	if (!isnan(x) && (isinf(x) || fabs(x) <= FLT_MAX) && same_double((double)(float)x, x))
+		return X_F32;
 	return X_F64;
 }
 
