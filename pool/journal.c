@@ -255,6 +255,7 @@ struct journal_writer {
 	bytes buf;
 	int64_t last_ckpt_us;
 	bool have_ckpt;
+	size_t since_ckpt; /* events written since the last checkpoint */
 };
 
 /* Appends a record whose payload the caller then puts; returns its start for finish_record(). */
@@ -356,7 +357,9 @@ int journal_append(journal_writer *w, const ac_event *ev, const pool *p, ac_err 
 		return ac_errf(err, AC_ENOMEM, "out of memory recording an event");
 	}
 	finish_record(&w->buf, at);
-	if (p && (!w->have_ckpt || ev->t_us - w->last_ckpt_us >= JOURNAL_CHECKPOINT_US)) {
+	w->since_ckpt++;
+	if (p && (!w->have_ckpt || ev->t_us - w->last_ckpt_us >= JOURNAL_CHECKPOINT_US || ev->t_us < w->last_ckpt_us ||
+		  w->since_ckpt >= JOURNAL_CHECKPOINT_EVENTS)) {
 		uint8_t *img;
 		size_t len;
 		if (pool_save(p, &img, &len) == 0) {
@@ -366,6 +369,7 @@ int journal_append(journal_writer *w, const ac_event *ev, const pool *p, ac_err 
 			free(img);
 			w->have_ckpt = true;
 			w->last_ckpt_us = ev->t_us;
+			w->since_ckpt = 0;
 		}
 	}
 	if (w->buf.oom) {
@@ -673,14 +677,12 @@ int journal_restore(journal *j, pool *p, size_t upto, ac_err *err)
 	}
 	size_t from = 0;
 	int rc;
-	if (lo) {
-		const uint8_t *h = j->map + j->ck_off[lo - 1];
-		if ((rc = pool_load(p, h + HDR_LEN, (size_t)get_le(h, 4), err)))
-			return rc;
+	ac_err ck_err;
+	const uint8_t *h = lo ? j->map + j->ck_off[lo - 1] : NULL;
+	if (h && pool_load(p, h + HDR_LEN, (size_t)get_le(h, 4), &ck_err) == 0)
 		from = j->ck_first[lo - 1];
-	} else {
-		pool_clear(p);
-	}
+	else
+		pool_clear(p); /* no checkpoint, or one this build cannot read: from the start */
 	for (size_t i = from; i < upto; i++) {
 		ac_event ev;
 		if ((rc = journal_event(j, i, &ev, err)))

@@ -23,14 +23,17 @@
 
 #define JOURNAL_FORMAT 1
 #define JOURNAL_CHECKPOINT_US 10000000 /* a checkpoint every 10 s of recorded time */
+#define JOURNAL_CHECKPOINT_EVENTS 4096 /* and after at most this many events (bursts) */
 
 /* ---- writing ---- */
 typedef struct journal_writer journal_writer;
 
 /* Creates (truncates) path and writes the header. */
 int journal_create(const char *path, const char *command, journal_writer **out, ac_err *err);
-/* Buffers one event; writes a checkpoint of p first when JOURNAL_CHECKPOINT_US passed since the
- * last one (p is the pool after the event was applied). */
+/* Buffers one event; then, when JOURNAL_CHECKPOINT_US passed since the last checkpoint (or
+ * JOURNAL_CHECKPOINT_EVENTS events were written since, or the clock went back), a checkpoint of
+ * p, the pool after the event was applied (NULL: no checkpoints). A checkpoint thus holds the
+ * events before it, the one that crossed the boundary included. */
 int journal_append(journal_writer *w, const ac_event *ev, const pool *p, ac_err *err);
 /* write(2)s what is buffered: called every second from a uv timer, so kill -9 loses at most the
  * last second. */
@@ -61,7 +64,8 @@ size_t journal_find(const journal *j, int64_t t_us);
 int journal_event(journal *j, size_t i, ac_event *ev, ac_err *err);
 
 /* Makes p the pool as it was after events [0, upto): restores the latest checkpoint taken at or
- * before that point, then applies the events after it. p must come from pool_new(). */
+ * before that point, then applies the events after it. p must come from pool_new(). Checkpoints
+ * of another build (table layout) are not used: the events are then applied from the first. */
 int journal_restore(journal *j, pool *p, size_t upto, ac_err *err);
 
 size_t journal_checkpoint_count(const journal *j);

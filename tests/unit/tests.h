@@ -107,6 +107,8 @@
 	X(journal_corrupted) \
 	X(journal_wrong_files) \
 	X(journal_checkpoint_spacing) \
+	X(journal_checkpoint_bursts) \
+	X(journal_foreign_checkpoints) \
 	/* end */
 
 #define X(name) int test_##name(void);
