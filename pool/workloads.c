@@ -149,9 +149,12 @@ static void update_figures(pool_model *m, row_stats *st, int64_t now_us)
 		float *tmp = malloc(n * sizeof *tmp);
 		if (tmp) {
 			memcpy(tmp, st->lat, n * sizeof *tmp);
-			m->p50_ms = select_k(tmp, (ptrdiff_t)n, (ptrdiff_t)(0.50 * (n - 1) + 0.5));
-			m->p95_ms = select_k(tmp, (ptrdiff_t)n, (ptrdiff_t)(0.95 * (n - 1) + 0.5));
-			m->p99_ms = select_k(tmp, (ptrdiff_t)n, (ptrdiff_t)(0.99 * (n - 1) + 0.5));
+			/* after a selection, what follows position k is >= it: select the next among those */
+			ptrdiff_t k50 = (ptrdiff_t)(0.50 * (n - 1) + 0.5), k95 = (ptrdiff_t)(0.95 * (n - 1) + 0.5),
+				  k99 = (ptrdiff_t)(0.99 * (n - 1) + 0.5);
+			m->p50_ms = select_k(tmp, (ptrdiff_t)n, k50);
+			m->p95_ms = select_k(tmp + k50, (ptrdiff_t)n - k50, k95 - k50);
+			m->p99_ms = select_k(tmp + k95, (ptrdiff_t)n - k95, k99 - k95);
 			m->lat_valid = true;
 			free(tmp);
 		}
