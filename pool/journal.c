@@ -32,21 +32,30 @@ enum { F_BROWSER, F_MODEL, F_SESSION, F_REQUEST, F_NUM, F_NUM2, F_X, F_FAMILY, F
        F_PLATFORM, F_DATA };
 enum { X_ABSENT, X_INT, X_MILLI, X_MICRO, X_F32, X_F64 };
 
-/* ---- CRC-32 (IEEE 802.3, reflected, as zlib's crc32()) ---- */
-static uint32_t crc_table[256];
+/* ---- CRC-32 (IEEE 802.3, reflected, as zlib's crc32()), 8 bytes a step ---- */
+static uint32_t crc_table[8][256];
 
 static uint32_t crc32_of(const uint8_t *p, size_t n)
 {
-	if (!crc_table[1])
+	if (!crc_table[0][1]) {
 		for (uint32_t i = 0; i < 256; i++) {
 			uint32_t c = i;
 			for (int k = 0; k < 8; k++)
 				c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-			crc_table[i] = c;
+			crc_table[0][i] = c;
 		}
+		for (int t = 1; t < 8; t++) /* table t: a byte followed by t zero bytes */
+			for (int i = 0; i < 256; i++)
+				crc_table[t][i] = (crc_table[t - 1][i] >> 8) ^ crc_table[0][crc_table[t - 1][i] & 0xFF];
+	}
 	uint32_t c = 0xFFFFFFFFu;
+	for (; n >= 8; p += 8, n -= 8) {
+		uint32_t a = c ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
+		c = crc_table[7][a & 0xFF] ^ crc_table[6][(a >> 8) & 0xFF] ^ crc_table[5][(a >> 16) & 0xFF] ^
+		    crc_table[4][a >> 24] ^ crc_table[3][p[4]] ^ crc_table[2][p[5]] ^ crc_table[1][p[6]] ^ crc_table[0][p[7]];
+	}
 	while (n--)
-		c = crc_table[(c ^ *p++) & 0xFF] ^ (c >> 8);
+		c = crc_table[0][(c ^ *p++) & 0xFF] ^ (c >> 8);
 	return c ^ 0xFFFFFFFFu;
 }
 

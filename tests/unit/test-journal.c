@@ -825,3 +825,25 @@ int test_journal_foreign_checkpoints(void)
 		CHECK_OK(restored_equals(j, l->mark_at[m], l->mark_t[m], l->mark_json[m]));
 	return 0;
 }
+
+/* The records' CRC is zlib's crc32: the standard check value, and a plain bitwise CRC over
+ * every length and alignment. */
+int test_journal_crc32(void)
+{
+	CHECK_EQ_INT(journal_crc32("123456789", 9), 0xCBF43926u);
+	CHECK_EQ_INT(journal_crc32("", 0), 0);
+	uint8_t buf[80];
+	for (size_t i = 0; i < sizeof buf; i++)
+		buf[i] = (uint8_t)(i * 131 + 7);
+	for (size_t off = 0; off < 8; off++)
+		for (size_t n = 0; off + n <= sizeof buf; n++) {
+			uint32_t c = 0xFFFFFFFFu;
+			for (size_t i = 0; i < n; i++) {
+				c ^= buf[off + i];
+				for (int k = 0; k < 8; k++)
+					c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+			}
+			CHECK_EQ_INT(journal_crc32(buf + off, n), c ^ 0xFFFFFFFFu);
+		}
+	return 0;
+}

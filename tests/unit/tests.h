@@ -109,6 +109,7 @@
 	X(journal_checkpoint_spacing) \
 	X(journal_checkpoint_bursts) \
 	X(journal_foreign_checkpoints) \
+	X(journal_crc32) \
 	/* end */
 
 #define X(name) int test_##name(void);
