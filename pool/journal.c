@@ -113,11 +113,32 @@ static void put_uv(bytes *o, uint64_t v)
 
 static void put_sv(bytes *o, int64_t v) { put_uv(o, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63)); }
 
+/* A string as varint length + bytes; the value of any "token=" in it (a bridge URL with its
+ * token, should one ever reach an event) is written as REDACTED: a recording never lets someone
+ * connect to the bridge. */
 static void put_str(bytes *o, const char *s)
 {
-	size_t n = strlen(s);
-	put_uv(o, n);
-	put(o, s, n);
+	const char *tok = strstr(s, "token=");
+	if (!tok) {
+		size_t n = strlen(s);
+		put_uv(o, n);
+		put(o, s, n);
+		return;
+	}
+	bytes t = { 0 };
+	while (tok) {
+		tok += 6;
+		put(&t, s, (size_t)(tok - s));
+		put(&t, "REDACTED", 8);
+		s = tok + strcspn(tok, "&#\"' \t\r\n\\<>");
+		tok = strstr(s, "token=");
+	}
+	put(&t, s, strlen(s));
+	if (t.oom)
+		o->oom = true;
+	put_uv(o, t.len);
+	put(o, t.b, t.len);
+	free(t.b);
 }
 
 static void put_le(uint8_t *d, uint64_t v, int n)

@@ -847,3 +847,38 @@ int test_journal_crc32(void)
 		}
 	return 0;
 }
+
+/* A token never reaches the file, wherever it appears. */
+int test_journal_no_token(void)
+{
+	char *path = temp_path("token.acc");
+	journal_writer *w;
+	ac_err err = { 0, "" };
+	CHECK_EQ_INT(journal_create(path, "accel-top --record x", &w, &err), 0);
+	check_defer(close_writer, w);
+	cJSON *data = parse_json("{\"url\":\"ws://127.0.0.1:8765/ws?token=s3cr3tT0ken&x=1\"}");
+	CHECK(data != NULL);
+	ac_event in[] = {
+		{ .kind = EV_BRIDGE_LISTENING, .t_us = 1, .num = 8765, .text = "http://127.0.0.1:8765/" },
+		{ .kind = EV_ERROR, .t_us = 2, .text = "http://127.0.0.1:8765/?token=s3cr3tT0ken#x and token=s3cr3tT0ken" },
+		{ .kind = EV_BROWSER_HELLO, .t_us = 3, .browser = 1, .data = data },
+	};
+	for (size_t i = 0; i < 3; i++)
+		CHECK_EQ_INT(journal_append(w, &in[i], NULL, &err), 0);
+	CHECK_EQ_INT(journal_flush(w, &err), 0);
+	size_t len;
+	uint8_t *b = read_file(path, &len);
+	CHECK(b != NULL);
+	CHECK(memmem(b, len, "s3cr3t", 6) == NULL);
+	journal *j = open_ok(path);
+	CHECK(j != NULL);
+	ac_event out;
+	CHECK_EQ_INT(journal_event(j, 0, &out, &err), 0);
+	CHECK_STR(out.text, "http://127.0.0.1:8765/");
+	CHECK_EQ_INT(journal_event(j, 1, &out, &err), 0);
+	CHECK_STR(out.text, "http://127.0.0.1:8765/?token=REDACTED#x and token=REDACTED");
+	CHECK_EQ_INT(journal_event(j, 2, &out, &err), 0);
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(out.data, "url")),
+		  "ws://127.0.0.1:8765/ws?token=REDACTED&x=1");
+	return 0;
+}

@@ -110,6 +110,7 @@
 	X(journal_checkpoint_bursts) \
 	X(journal_foreign_checkpoints) \
 	X(journal_crc32) \
+	X(journal_no_token) \
 	/* end */
 
 #define X(name) int test_##name(void);
