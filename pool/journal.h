@@ -57,7 +57,8 @@ int64_t journal_event_time(const journal *j, size_t i);
 int64_t journal_start_us(const journal *j);        /* time of the first event */
 int64_t journal_end_us(const journal *j);          /* time of the last event */
 
-/* Index of the first event with time > t_us (journal_event_count() if none). */
+/* Index of the first event with time > t_us (journal_event_count() if none). Times are the
+ * wall clock's: should it have gone back while recording, the answer is one such index. */
 size_t journal_find(const journal *j, int64_t t_us);
 
 /* Decodes event i; strings and data in *ev stay valid until the next call on j. */
