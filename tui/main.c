@@ -103,6 +103,14 @@ static int batch_replay(const options *o)
 	} else if (!replay_count(r)) {
 		if (!trunc)
 			fprintf(stderr, "accel-top: %s holds no event: nothing to print\n", o->replay);
+	} else if (begin > end) {
+		char b[40], e[40];
+		replay_format_time(b, sizeof b, begin);
+		replay_format_time(e, sizeof e, end);
+		fprintf(stderr, "accel-top: %s: nothing to print from %s to %s (the recording runs from ", o->replay, b, e);
+		replay_format_time(b, sizeof b, replay_start_us(r));
+		replay_format_time(e, sizeof e, replay_end_us(r));
+		fprintf(stderr, "%s to %s)\n", b, e);
 	} else {
 		int64_t step = (int64_t)(o->delay_s * 1e6 + 0.5);
 		long printed = 0;

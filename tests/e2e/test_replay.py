@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
@@ -194,8 +195,18 @@ def test_truncated_recordings():
     with open(rec["path"], "rb") as f:
         data = f.read()
     n = len(data)
-    offsets = sorted({max(9, n * k // 11 + k * 7) for k in range(1, 11)})
-    for off in offsets:
+    # record boundaries, from the format (man page, RECORDING FORMAT): after the 8-byte magic,
+    # u32 length, u32 CRC, u8 type, i64 time, then length bytes of payload
+    starts, o = [], 8
+    while o + 17 <= n:
+        starts.append(o)
+        o += 17 + struct.unpack_from("<I", data, o)[0]
+    check(o == n and len(starts) > 20, f"records end at {o} of {n} ({len(starts)} records)")
+    # a cut inside a record (here: its middle) leaves a torn record that must be reported; a cut
+    # exactly between two records is a shorter, complete recording
+    picks = sorted({starts[max(1, len(starts) * k // 11)] for k in range(1, 11)})
+    offsets = [p + max(1, (((starts + [n])[starts.index(p) + 1]) - p) // 2) for p in picks]
+    for off, rec_start in zip(offsets, picks):
         path = os.path.join(WORK, f"cut-{off}.acc")
         with open(path, "wb") as f:
             f.write(data[:off])
@@ -204,9 +215,14 @@ def test_truncated_recordings():
         sanitizer_clean(err, f"cut at {off}")
         json_lines(out, f"cut at {off}")
         lines = [line for line in err.splitlines() if line.strip()]
-        check(len(lines) == 1 and "truncated" in lines[0] and "stopped at byte" in lines[0] and path in lines[0],
-              f"cut at {off}: note {err!r}")
-    print(f"     cut at {offsets} of {n}", flush=True)
+        check(len(lines) == 1 and "truncated" in lines[0] and f"stopped at byte {rec_start} " in lines[0]
+              and path in lines[0], f"cut at {off} (inside the record at {rec_start}): note {err!r}")
+    path = os.path.join(WORK, "cut-between.acc")
+    with open(path, "wb") as f:
+        f.write(data[:starts[len(starts) // 2]])
+    rc, out, err = replay(path, "-b", "--json")
+    check(rc == 0 and not err.strip() and json_lines(out, "cut between records"), f"cut between records: {rc} {err!r}")
+    print(f"     cut inside records at {offsets} of {n}, and between two", flush=True)
 
 
 def test_not_recordings():

@@ -82,6 +82,7 @@
 	X(options_no_launch) \
 	X(options_heartbeat) \
 	X(options_reparse) \
+	X(options_record_replay) \
 	/* test-layout.c */ \
 	X(layout_sizes) \
 	X(layout_too_small) \
