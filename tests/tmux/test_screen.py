@@ -11,6 +11,7 @@ ACCEL_TOP names the binary (default ./accel-top), ACCEL_TOP_DATA the repository 
 Ends with 'tmux: N passed, N failed'; exits 1 when anything failed.
 """
 import json
+import math
 import os
 import re
 import shutil
@@ -717,6 +718,9 @@ def test_replay():
 
             def pause():
                 r.keys("space")
+                time.sleep(0.3)
+                if "playing" in r.lines()[0]:  # it had reached the end (paused there): space played again
+                    r.keys("space")
                 r.wait_line(0, r"REPLAY .*\bpaused\b")
                 frozen = r.lines()[0]
                 time.sleep(1.5)
@@ -735,7 +739,9 @@ def test_replay():
             quick_steps(results, "replay_t_T_step", step)
 
             def jump():
-                target = marks.get("prec_seen", marks.get("rec_key", time.time())) + 3
+                # the next whole second after fp16 showed on the screen: the pool had it then, and the
+                # recording goes on (reconnect, quit) for seconds after it
+                target = math.ceil(marks.get("prec_seen", marks.get("rec_key", time.time())))
                 text = time.strftime("%H:%M:%S", time.localtime(target))
                 r.keys("b")
                 r.wait_status(r"jump to")
