@@ -3,6 +3,7 @@
 #include "pool_internal.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,10 +85,33 @@ static int grow(void **arr, size_t *cap, size_t n, size_t size)
 	return 0;
 }
 
-static int cmp_float(const void *a, const void *b)
+/* The k-th smallest of a[0..n) (quickselect: the value a full sort would put at k, in linear
+ * time; a[] is reordered). Replaying a recording applies thousands of completions per seek. */
+static float select_k(float *a, ptrdiff_t n, ptrdiff_t k)
 {
-	float x = *(const float *)a, y = *(const float *)b;
-	return x < y ? -1 : x > y;
+	ptrdiff_t lo = 0, hi = n - 1;
+	while (lo < hi) {
+		float pivot = a[lo + (hi - lo) / 2];
+		ptrdiff_t i = lo, j = hi;
+		while (i <= j) {
+			while (a[i] < pivot)
+				i++;
+			while (a[j] > pivot)
+				j--;
+			if (i <= j) {
+				float t = a[i];
+				a[i++] = a[j];
+				a[j--] = t;
+			}
+		}
+		if (k <= j)
+			hi = j;
+		else if (k >= i)
+			lo = i;
+		else
+			break;
+	}
+	return a[k];
 }
 
 static double rate(const row_stats *st, int64_t now_us)
@@ -125,10 +149,12 @@ static void update_figures(pool_model *m, row_stats *st, int64_t now_us)
 		float *tmp = malloc(n * sizeof *tmp);
 		if (tmp) {
 			memcpy(tmp, st->lat, n * sizeof *tmp);
-			qsort(tmp, n, sizeof *tmp, cmp_float);
-			m->p50_ms = tmp[(size_t)(0.50 * (n - 1) + 0.5)];
-			m->p95_ms = tmp[(size_t)(0.95 * (n - 1) + 0.5)];
-			m->p99_ms = tmp[(size_t)(0.99 * (n - 1) + 0.5)];
+			/* after a selection, what follows position k is >= it: select the next among those */
+			ptrdiff_t k50 = (ptrdiff_t)(0.50 * (n - 1) + 0.5), k95 = (ptrdiff_t)(0.95 * (n - 1) + 0.5),
+				  k99 = (ptrdiff_t)(0.99 * (n - 1) + 0.5);
+			m->p50_ms = select_k(tmp, (ptrdiff_t)n, k50);
+			m->p95_ms = select_k(tmp + k50, (ptrdiff_t)n - k50, k95 - k50);
+			m->p99_ms = select_k(tmp + k95, (ptrdiff_t)n - k95, k99 - k95);
 			m->lat_valid = true;
 			free(tmp);
 		}

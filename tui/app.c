@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../pool/journal.h"
+#include "replay.h"
 #include "snapshot.h"
 
 /* ---- event sinks ---- */
@@ -53,6 +55,19 @@ static void close_handle(uv_handle_t *h)
 		uv_close(h, NULL);
 }
 
+static void stop_recording(app *a)
+{
+	if (a->rec_timer.loop) {
+		uv_timer_stop(&a->rec_timer);
+		close_handle((uv_handle_t *)&a->rec_timer);
+	}
+	if (a->rec) {
+		journal_writer *w = a->rec;
+		a->rec = NULL;
+		journal_close(w);
+	}
+}
+
 static void on_launcher_done(void *ctx)
 {
 	app *a = ctx;
@@ -60,6 +75,9 @@ static void on_launcher_done(void *ctx)
 	sched_close(a->sch);
 	a->sch = NULL;
 	bridge_stop(a->br);
+	/* after the browsers stopped (their exits are in the recording) and the bridge closed */
+	stop_recording(a);
+	replay_close(a->rp);
 	close_handle((uv_handle_t *)&a->sig_int);
 	close_handle((uv_handle_t *)&a->sig_term);
 	close_handle((uv_handle_t *)&a->sig_hup);
@@ -142,6 +160,128 @@ static void watch_for_runs(void *ctx, const ac_event *ev)
 		return;
 	a->runs_started = true;
 	uv_timer_start(&a->runs_timer, start_runs, 0, 0); /* from the loop, not inside this event */
+}
+
+/* ---- recording ---- */
+
+static void record_event(void *ctx, const ac_event *ev)
+{
+	app *a = ctx;
+	if (!a->rec)
+		return;
+	ac_err err = { 0 };
+	if (journal_append(a->rec, ev, a->pool, &err)) {
+		char msg[600];
+		snprintf(msg, sizeof msg, "recording to %.200s stopped: %.300s", a->opt->record, err.msg);
+		journal_writer *w = a->rec;
+		a->rec = NULL; /* the error below is not recorded */
+		journal_close(w);
+		if (a->opt->batch)
+			fprintf(stderr, "accel-top: %s\n", msg);
+		ac_event e = { .kind = EV_ERROR, .t_us = ac_now_us(), .text = msg };
+		pool_apply(a->pool, &e, &err);
+	}
+}
+
+static void on_rec_timer(uv_timer_t *t)
+{
+	app *a = t->data;
+	ac_err err = { 0 };
+	if (a->rec && journal_flush(a->rec, &err)) {
+		char msg[600];
+		snprintf(msg, sizeof msg, "recording to %.200s: %.300s", a->opt->record, err.msg);
+		if (a->opt->batch)
+			fprintf(stderr, "accel-top: %s\n", msg);
+		ac_event e = { .kind = EV_ERROR, .t_us = ac_now_us(), .text = msg };
+		pool_apply(a->pool, &e, &err);
+	}
+}
+
+/* The command line for the recording's header, without the token. */
+static void command_line(const options *o, char *out, size_t cap)
+{
+	out[0] = '\0';
+	ac_strlcatf(out, cap, "accel-top");
+	for (int i = 1; i < o->argc; i++) {
+		const char *arg = o->argv[i];
+		if (!strcmp(arg, "--token")) {
+			ac_strlcatf(out, cap, " --token (hidden)");
+			i++;
+			continue;
+		}
+		if (!strncmp(arg, "--token=", 8)) {
+			ac_strlcatf(out, cap, " --token=(hidden)");
+			continue;
+		}
+		ac_strlcatf(out, cap, strchr(arg, ' ') || !arg[0] ? " '%s'" : " %s", arg);
+	}
+}
+
+/* Opens the recording; its listener must come first so that events applied from inside another
+ * listener (the scheduler's) are written after the event that caused them, as they were applied. */
+static int start_recording(app *a, const options *o, ac_err *err)
+{
+	char cmd[2048];
+	if (o->argc)
+		command_line(o, cmd, sizeof cmd);
+	else
+		snprintf(cmd, sizeof cmd, "accel-top");
+	ac_err e = { 0 };
+	int rc = journal_create(o->record, cmd, &a->rec, &e);
+	if (rc) {
+		a->rec = NULL;
+		if (strstr(e.msg, o->record))
+			return ac_errf(err, rc, "--record: %s", e.msg);
+		return ac_errf(err, rc, "--record %s: %s", o->record, e.msg);
+	}
+	pool_add_listener(a->pool, record_event, a);
+	uv_timer_init(a->loop, &a->rec_timer);
+	a->rec_timer.data = a;
+	uv_timer_start(&a->rec_timer, on_rec_timer, 1000, 1000);
+	return 0;
+}
+
+/* ---- replay ---- */
+
+int64_t app_now_us(const app *a)
+{
+	return a->replay && a->rp ? replay_now(a->rp) : ac_now_us();
+}
+
+static void init_handles(app *a, uv_loop_t *loop)
+{
+	uv_signal_init(loop, &a->sig_int);
+	uv_signal_init(loop, &a->sig_term);
+	uv_signal_init(loop, &a->sig_hup);
+	a->sig_int.data = a->sig_term.data = a->sig_hup.data = a;
+	uv_signal_start(&a->sig_int, on_signal, SIGINT);
+	uv_signal_start(&a->sig_term, on_signal, SIGTERM);
+	uv_signal_start(&a->sig_hup, on_signal, SIGHUP);
+	uv_timer_init(loop, &a->tick);
+	uv_timer_init(loop, &a->settle);
+	uv_timer_init(loop, &a->runs_timer);
+	a->tick.data = a->settle.data = a->runs_timer.data = a;
+}
+
+int app_start_replay(app *a, uv_loop_t *loop, const options *o, bool play, ac_err *err)
+{
+	int rc;
+	a->loop = loop;
+	a->opt = o;
+	a->replay = true;
+	if ((rc = pool_new(&a->pool)))
+		return ac_errf(err, rc, "out of memory");
+	if ((rc = replay_open(o->replay, a->pool, &a->rp, err)))
+		return rc;
+	init_handles(a, loop);
+	if ((rc = replay_start_clock(a->rp, loop, play)))
+		return ac_errf(err, rc, "cannot start the replay clock: %s", uv_strerror(rc));
+	return 0;
+}
+
+static int not_in_replay(const app *a, ac_err *err)
+{
+	return a->replay ? ac_errf(err, AC_EINVAL, "not available in replay") : 0;
 }
 
 /* ---- start ---- */
@@ -246,17 +386,9 @@ int app_start(app *a, uv_loop_t *loop, const options *o, ac_err *err)
 		return rc;
 	load_audio(a, o);
 
-	uv_signal_init(loop, &a->sig_int);
-	uv_signal_init(loop, &a->sig_term);
-	uv_signal_init(loop, &a->sig_hup);
-	a->sig_int.data = a->sig_term.data = a->sig_hup.data = a;
-	uv_signal_start(&a->sig_int, on_signal, SIGINT);
-	uv_signal_start(&a->sig_term, on_signal, SIGTERM);
-	uv_signal_start(&a->sig_hup, on_signal, SIGHUP);
-	uv_timer_init(loop, &a->tick);
-	uv_timer_init(loop, &a->settle);
-	uv_timer_init(loop, &a->runs_timer);
-	a->tick.data = a->settle.data = a->runs_timer.data = a;
+	init_handles(a, loop);
+	if (o->record && (rc = start_recording(a, o, err)))
+		return rc;
 
 	if (o->token)
 		ac_strlcpy(a->token, o->token, sizeof a->token);
@@ -349,6 +481,8 @@ static const pool_browser *live_browser(app *a, int id, ac_err *err)
 
 int app_reconnect_browser(app *a, int id, ac_err *err)
 {
+	if (a->replay)
+		return not_in_replay(a, err);
 	const pool_browser *b = live_browser(a, id, err);
 	if (!b)
 		return err->code;
@@ -365,6 +499,8 @@ int app_reconnect_browser(app *a, int id, ac_err *err)
 
 int app_stop_browser(app *a, int id, ac_err *err)
 {
+	if (a->replay)
+		return not_in_replay(a, err);
 	const pool_browser *b = live_browser(a, id, err);
 	if (!b)
 		return err->code;
@@ -377,6 +513,8 @@ int app_stop_browser(app *a, int id, ac_err *err)
 
 int app_start_browser(app *a, const char *family, ac_err *err)
 {
+	if (a->replay)
+		return not_in_replay(a, err);
 	const browser_family *f = family_find(family);
 	if (!f)
 		return ac_errf(err, AC_EINVAL, "unknown browser '%s' (known: chromium, chrome, edge, firefox)", family);
@@ -387,6 +525,8 @@ int app_start_browser(app *a, const char *family, ac_err *err)
 
 int app_launch_model(app *a, const launch_form *f, int *model_id, ac_err *err)
 {
+	if (a->replay)
+		return not_in_replay(a, err);
 	if (!a->sch || a->quitting)
 		return ac_errf(err, AC_EINVAL, "accel-top is shutting down");
 	const cat_model *m = catalog_find(a->cat, f->model);
@@ -397,6 +537,8 @@ int app_launch_model(app *a, const launch_form *f, int *model_id, ac_err *err)
 
 int app_stop_model(app *a, int model_id, ac_err *err)
 {
+	if (a->replay)
+		return not_in_replay(a, err);
 	if (!a->sch)
 		return ac_errf(err, AC_EINVAL, "accel-top is shutting down");
 	return sched_stop(a->sch, model_id, "stopped by the operator", err);
@@ -404,6 +546,8 @@ int app_stop_model(app *a, int model_id, ac_err *err)
 
 int app_change_precision(app *a, int model_id, int direction, ac_err *err)
 {
+	if (a->replay)
+		return not_in_replay(a, err);
 	if (!a->sch)
 		return ac_errf(err, AC_EINVAL, "accel-top is shutting down");
 	return sched_change_precision(a->sch, model_id, direction, err);
@@ -416,6 +560,12 @@ const char *app_model_name(app *a, size_t i)
 
 void app_free(app *a)
 {
+	if (a->rec) { /* quit never ran (a start that failed early) */
+		journal_close(a->rec);
+		a->rec = NULL;
+	}
+	replay_free(a->rp);
+	a->rp = NULL;
 	bridge_free(a->br);
 	pool_free(a->pool);
 	free(a->cat);

@@ -12,6 +12,9 @@
 #include "../pool/sched.h"
 #include "options.h"
 
+struct journal_writer;
+struct replay;
+
 typedef struct app {
 	uv_loop_t *loop;
 	const options *opt;
@@ -31,6 +34,12 @@ typedef struct app {
 	char data_dir[4096], www_dir[4200], ort_dir[4300];
 	bool quitting;
 	int exit_code;
+	/* --record: every applied event goes to the journal, flushed every second */
+	struct journal_writer *rec;
+	uv_timer_t rec_timer;
+	/* --replay: no bridge, launcher or scheduler; the replay driver feeds the pool */
+	bool replay;
+	struct replay *rp;
 	/* set by the front end before app_start() */
 	void (*on_reply)(void *ctx, int browser, pm_type type, uint32_t id, uint64_t rtt_ns, size_t bytes);
 	void (*on_stopped)(struct app *a);
@@ -38,6 +47,11 @@ typedef struct app {
 } app;
 
 int app_start(app *a, uv_loop_t *loop, const options *o, ac_err *err);
+/* --replay: a fresh pool fed by the recording o->replay on a virtual clock (playing from its start
+ * when play is true). Actions on live browsers answer "not available in replay". */
+int app_start_replay(app *a, uv_loop_t *loop, const options *o, bool play, ac_err *err);
+/* The time the front ends show: the virtual clock in replay, ac_now_us() live. */
+int64_t app_now_us(const app *a);
 int app_launch_browsers(app *a, ac_err *err);
 
 /* ---- Actions: what keys, commands and scripts ask of the pool. Each returns 0, or a negative

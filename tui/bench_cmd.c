@@ -57,7 +57,8 @@ static void usage(FILE *f)
 	      "  --comprehensive              every installed browser x platform x model x precision\n"
 	      "  --db PATH (default ./accel-top.db)  --db-only  --json FILE  --markdown FILE\n"
 	      "  --visible  --allow-fallback  --require-hardware (exit 2 if a result ran on software or fell back)\n"
-	      "  --timeout SECS per combination (default 600)  --models DIR  --seed N  --audio SRC  --port N\n", f);
+	      "  --timeout SECS per combination (default 600)  --models DIR  --seed N  --audio SRC  --port N\n"
+	      "  --record FILE                record every event of the run (replay: accel-top --replay FILE)\n", f);
 }
 
 /* ---------------------------------------------------------------- options */
@@ -77,7 +78,7 @@ static int parse(bench *b, int argc, char **argv, ac_err *err)
 {
 	enum { B_BROWSER = 300, B_PLATFORM, B_MODEL, B_PRECISION, B_MIXED, B_ITER, B_WARMUP, B_CONC, B_COMPREHENSIVE,
 	       B_DB, B_DB_ONLY, B_JSON, B_MD, B_VISIBLE, B_FALLBACK, B_REQHW, B_TIMEOUT, B_MODELS, B_SEED, B_AUDIO,
-	       B_PORT, B_HELP };
+	       B_PORT, B_RECORD, B_HELP };
 	static const struct option longs[] = {
 		{ "browser", required_argument, 0, B_BROWSER }, { "platform", required_argument, 0, B_PLATFORM },
 		{ "model", required_argument, 0, B_MODEL }, { "precision", required_argument, 0, B_PRECISION },
@@ -89,7 +90,8 @@ static int parse(bench *b, int argc, char **argv, ac_err *err)
 		{ "allow-fallback", no_argument, 0, B_FALLBACK }, { "require-hardware", no_argument, 0, B_REQHW },
 		{ "timeout", required_argument, 0, B_TIMEOUT }, { "models", required_argument, 0, B_MODELS },
 		{ "seed", required_argument, 0, B_SEED }, { "audio", required_argument, 0, B_AUDIO },
-		{ "port", required_argument, 0, B_PORT }, { "help", no_argument, 0, B_HELP }, { 0, 0, 0, 0 },
+		{ "port", required_argument, 0, B_PORT }, { "record", required_argument, 0, B_RECORD },
+		{ "help", no_argument, 0, B_HELP }, { 0, 0, 0, 0 },
 	};
 	ac_strlcpy(b->browsers_arg, "all", sizeof b->browsers_arg);
 	ac_strlcpy(b->platforms_arg, "all", sizeof b->platforms_arg);
@@ -147,6 +149,11 @@ static int parse(bench *b, int argc, char **argv, ac_err *err)
 			b->o.port = (int)v;
 			break;
 		}
+		case B_RECORD:
+			if (!optarg[0])
+				return ac_errf(err, AC_EINVAL, "--record: name the file to write");
+			b->o.record = optarg;
+			break;
 		case B_HELP: case 'h': usage(stdout); exit(0);
 		case ':': return ac_errf(err, AC_EINVAL, "option %s needs a value (see accel-top bench --help)", argv[optind - 1]);
 		default: return ac_errf(err, AC_EINVAL, "unknown option '%s' (see accel-top bench --help)", argv[optind - 1]);
@@ -614,6 +621,8 @@ int cmd_bench(int argc, char **argv)
 	}
 	for (int i = 0; i < argc; i++)
 		ac_strlcatf(b.command, sizeof b.command, "%s%s", i ? " " : "accel-top ", argv[i]);
+	b.o.argc = argc + 1; /* the recording's header: "accel-top bench ..." (argv[-1] is the program) */
+	b.o.argv = argv - 1;
 	/* the browsers: the named kinds, or every installed kind for "all" */
 	b.o.n_launch = 0;
 	for (int i = 0; family_all[i]; i++) {

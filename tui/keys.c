@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "replay.h"
 #include "screen.h"
 
 #define CTRL_KEY(c) ((c) & 0x1f)
@@ -328,7 +329,107 @@ static int act_quit(screen *s)
 	return RX_QUIT;
 }
 
-void keys_init(key_action *k)
+/* ---- replay ---- */
+
+static int act_not_in_replay(screen *s)
+{
+	const char *name = s->last_key > 0 ? keyname(s->last_key) : NULL;
+	screen_say(s, true, "%s: not available in replay (it acts on live browsers)", name ? name : "this key");
+	return RX_REDRAW;
+}
+
+static int act_rp_play(screen *s)
+{
+	replay *r = s->a->rp;
+	replay_set_playing(r, !r->playing);
+	screen_say(s, false, r->playing ? "playing at %gx" : "paused (space plays)", r->speed);
+	return RX_REFRESH | RX_REDRAW;
+}
+
+static int rp_speed(screen *s, int dir)
+{
+	replay *r = s->a->rp;
+	replay_change_speed(r, dir);
+	screen_say(s, false, "speed %gx", r->speed);
+	return RX_REDRAW;
+}
+
+static int act_rp_faster(screen *s) { return rp_speed(s, 1); }
+static int act_rp_slower(screen *s) { return rp_speed(s, -1); }
+
+static int rp_step(screen *s, int dir)
+{
+	char what[300];
+	ac_err err = { 0 };
+	if (replay_step(s->a->rp, dir, what, sizeof what, &err))
+		screen_say(s, true, "%s", err.msg);
+	else
+		screen_say(s, false, "%s", what);
+	return RX_REFRESH | RX_REDRAW;
+}
+
+static int act_rp_next(screen *s) { return rp_step(s, 1); }
+static int act_rp_prev(screen *s) { return rp_step(s, -1); }
+
+static int rp_seek(screen *s, int64_t t, const char *what)
+{
+	replay *r = s->a->rp;
+	ac_err err = { 0 };
+	int64_t lo = replay_start_us(r), hi = replay_end_us(r);
+	if (t < lo)
+		t = lo;
+	if (t > hi)
+		t = hi;
+	if (replay_seek(r, t, &err)) {
+		screen_say(s, true, "%s", err.msg);
+	} else {
+		char when[40];
+		replay_format_time(when, sizeof when, t);
+		screen_say(s, false, "%s %s", what, when);
+	}
+	return RX_REFRESH | RX_REDRAW;
+}
+
+static int act_rp_fwd(screen *s) { return rp_seek(s, replay_now(s->a->rp) + 10000000, "jumped 10 s forward to"); }
+static int act_rp_back(screen *s) { return rp_seek(s, replay_now(s->a->rp) - 10000000, "jumped 10 s back to"); }
+static int act_rp_rewind(screen *s) { return rp_seek(s, replay_start_us(s->a->rp), "rewound to the start,"); }
+static int act_rp_end(screen *s)
+{
+	replay_set_playing(s->a->rp, false);
+	return rp_seek(s, replay_end_us(s->a->rp), "at the end,");
+}
+
+static int act_rp_jump(screen *s)
+{
+	s->jump[0] = '\0';
+	s->mode = MODE_JUMP;
+	return RX_REDRAW;
+}
+
+static int act_rp_token(screen *s)
+{
+	screen_say(s, false, "recordings hold no token: there is none to show");
+	return RX_REDRAW;
+}
+
+static void keys_replay(key_action *k)
+{
+	k[' '] = k['z'] = act_rp_play;
+	k['+'] = k['='] = act_rp_faster;
+	k['-'] = k['_'] = act_rp_slower;
+	k['t'] = act_rp_next;
+	k['T'] = act_rp_prev;
+	k['b'] = act_rp_jump;
+	k['j'] = act_rp_fwd;
+	k['J'] = act_rp_back;
+	k['r'] = act_rp_rewind;
+	k[KEY_END] = act_rp_end;
+	k['u'] = k[KEY_F(4)] = act_rp_token;
+	k['l'] = k[KEY_F(2)] = k['p'] = k[KEY_F(8)] = k['P'] = k[KEY_F(7)] = k[KEY_F(5)] = k['n'] = k['x'] =
+		k[KEY_F(9)] = act_not_in_replay;
+}
+
+void keys_init(key_action *k, bool replay)
 {
 	memset(k, 0, KEYMAP_SIZE * sizeof *k);
 	k[KEY_UP] = k['k'] = act_up;
@@ -356,6 +457,8 @@ void keys_init(key_action *k)
 	k['?'] = k['h'] = k[KEY_F(1)] = act_help;
 	k['q'] = k[KEY_F(10)] = act_quit;
 	k[CTRL_KEY('l')] = act_redraw;
+	if (replay)
+		keys_replay(k);
 }
 
 /* ---- modal input ---- */
@@ -368,6 +471,38 @@ static bool is_enter(int ch)
 static bool is_backspace(int ch)
 {
 	return ch == KEY_BACKSPACE || ch == 127 || ch == 8;
+}
+
+static int modal_jump(screen *s, int ch)
+{
+	size_t n = strlen(s->jump);
+	if (is_enter(ch)) {
+		s->mode = MODE_NORMAL;
+		int64_t t;
+		ac_err err = { 0 };
+		if (!s->jump[0]) {
+			screen_say(s, false, "no time typed: stayed where it was");
+			return RX_REDRAW;
+		}
+		if (replay_parse_time(s->a->rp, s->jump, &t, &err)) {
+			screen_say(s, true, "%s", err.msg);
+			return RX_REDRAW;
+		}
+		return rp_seek(s, t, "jumped to");
+	}
+	if (ch == 27) {
+		s->mode = MODE_NORMAL;
+		screen_say(s, false, "jump cancelled");
+	} else if (is_backspace(ch)) {
+		if (n)
+			s->jump[n - 1] = '\0';
+	} else if (ch >= 32 && ch < 127 && n + 1 < sizeof s->jump) {
+		s->jump[n] = (char)ch;
+		s->jump[n + 1] = '\0';
+	} else {
+		return RX_NONE;
+	}
+	return RX_REDRAW;
 }
 
 static int modal_filter(screen *s, int ch)
@@ -570,6 +705,8 @@ int keys_modal(screen *s, int ch)
 		return modal_launch(s, ch);
 	case MODE_NEWBROWSER:
 		return modal_newbrowser(s, ch);
+	case MODE_JUMP:
+		return modal_jump(s, ch);
 	case MODE_NORMAL:
 		break;
 	}

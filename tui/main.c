@@ -6,15 +6,16 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "replay.h"
 #include "screen.h"
 #include "commands.h"
 #include "snapshot.h"
 
-static void print_snapshot(app *a)
+/* The same printer live and in replay: the pool as it is at now. */
+static void print_pool(const options *o, const pool *p, int64_t now)
 {
-	int64_t now = ac_now_us();
-	if (a->opt->json) {
-		cJSON *j = snapshot_json(a->pool, now);
+	if (o->json) {
+		cJSON *j = snapshot_json(p, now);
 		char *s = cJSON_PrintUnformatted(j);
 		cJSON_Delete(j);
 		if (s) {
@@ -23,9 +24,14 @@ static void print_snapshot(app *a)
 			free(s);
 		}
 	} else {
-		snapshot_text(stdout, a->pool, now);
+		snapshot_text(stdout, p, now);
 	}
 	fflush(stdout);
+}
+
+static void print_snapshot(app *a)
+{
+	print_pool(a->opt, a->pool, app_now_us(a));
 	if (a->opt->iterations && ++*(long *)a->user >= a->opt->iterations)
 		app_quit(a, 0);
 }
@@ -59,6 +65,69 @@ static void on_pool_event(void *ctx, const ac_event *ev)
 		start_printing(a);
 }
 
+/* accel-top --replay FILE -b: the snapshots at begin, begin + d, ... up to end, without waiting. */
+static int batch_replay(const options *o)
+{
+	ac_err err = { 0 };
+	pool *p = NULL;
+	replay *r = NULL;
+	if (pool_new(&p)) {
+		fprintf(stderr, "accel-top: out of memory\n");
+		return 1;
+	}
+	int rc = replay_open(o->replay, p, &r, &err);
+	if (rc) {
+		fprintf(stderr, "accel-top: %s\n", err.msg);
+		pool_free(p);
+		return 1;
+	}
+	const char *trunc = replay_truncation(r);
+	if (trunc && replay_count(r)) {
+		char last[40];
+		replay_format_time(last, sizeof last, replay_end_us(r));
+		fprintf(stderr, "accel-top: %s is truncated (%s): replaying its %zu complete events, up to %s\n",
+			o->replay, trunc, replay_count(r), last);
+	} else if (trunc) {
+		fprintf(stderr, "accel-top: %s is truncated (%s): no complete event, nothing to replay\n", o->replay, trunc);
+	}
+	int code = 0;
+	int64_t begin = replay_start_us(r), end = replay_end_us(r);
+	const char *bad = NULL;
+	if (o->begin && replay_parse_time(r, o->begin, &begin, &err))
+		bad = "--begin";
+	else if (o->end && replay_parse_time(r, o->end, &end, &err))
+		bad = "--end";
+	if (bad) {
+		fprintf(stderr, "accel-top: %s: %s\n", bad, err.msg);
+		code = 2;
+	} else if (!replay_count(r)) {
+		if (!trunc)
+			fprintf(stderr, "accel-top: %s holds no event: nothing to print\n", o->replay);
+	} else if (begin > end) {
+		char b[40], e[40];
+		replay_format_time(b, sizeof b, begin);
+		replay_format_time(e, sizeof e, end);
+		fprintf(stderr, "accel-top: %s: nothing to print from %s to %s (the recording runs from ", o->replay, b, e);
+		replay_format_time(b, sizeof b, replay_start_us(r));
+		replay_format_time(e, sizeof e, replay_end_us(r));
+		fprintf(stderr, "%s to %s)\n", b, e);
+	} else {
+		int64_t step = (int64_t)(o->delay_s * 1e6 + 0.5);
+		long printed = 0;
+		for (int64_t t = begin; t <= end && (!o->iterations || printed < o->iterations); t += step, printed++) {
+			if ((rc = replay_seek(r, t, &err))) {
+				fprintf(stderr, "accel-top: %s: %s\n", o->replay, err.msg);
+				code = 1;
+				break;
+			}
+			print_pool(o, p, t);
+		}
+	}
+	replay_free(r);
+	pool_free(p);
+	return code;
+}
+
 int main(int argc, char **argv)
 {
 	options o;
@@ -81,6 +150,8 @@ int main(int argc, char **argv)
 		printf("accel-top %s\n", AC_VERSION);
 		return 0;
 	}
+	if (o.replay && o.batch)
+		return batch_replay(&o);
 	if (!o.batch) {
 		if (!isatty(STDOUT_FILENO)) {
 			fprintf(stderr, "accel-top: standard output is not a terminal: use -b for batch output\n");

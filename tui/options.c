@@ -60,6 +60,10 @@ void options_usage(FILE *f)
 	      "      --inflight N            requests in flight per browser session (default 2)\n"
 	      "      --run MODEL[:PREC[:PLATFORM[:BROWSER[:CONCURRENCY]]]]  start a workload once the\n"
 	      "                              browsers are up (e.g. bert-tiny:int8:wasm:auto:2)\n"
+	      "      --record FILE           write every event to FILE (a recording; see accel-top(1))\n"
+	      "      --replay FILE           replay a recording: the same screen on its recorded clock\n"
+	      "      --begin TIME, --end TIME  batch replay: the first and last snapshot (HH:MM[:SS],\n"
+	      "                              'YYYY-MM-DD HH:MM[:SS]' or seconds since the epoch)\n"
 	      "  -h, --help                  this help\n"
 	      "  -V, --version               print the version\n"
 	      "\n"
@@ -143,7 +147,7 @@ int options_parse_browsers(options *o, const char *list, ac_err *err)
 enum { O_JSON = 256, O_SETTLE, O_BROWSERS, O_NO_LAUNCH, O_VISIBLE, O_LISTEN, O_PORT, O_TOKEN,
        O_MAX_MESSAGE, O_HEARTBEAT, O_HEARTBEAT_TIMEOUT, O_MODELS, O_ALLOW_FALLBACK, O_SEED, O_AUDIO,
        O_INFLIGHT, O_RUN, O_READONLY, O_NO_COLOR, O_SHOW_TOKEN,
-       O_WARN_MS, O_CRIT_MS, O_WARN_QUEUE, O_CRIT_QUEUE };
+       O_WARN_MS, O_CRIT_MS, O_WARN_QUEUE, O_CRIT_QUEUE, O_RECORD, O_REPLAY, O_BEGIN, O_END };
 
 int options_parse(options *o, int argc, char **argv, ac_err *err)
 {
@@ -163,6 +167,8 @@ int options_parse(options *o, int argc, char **argv, ac_err *err)
 		{ "models", required_argument, 0, O_MODELS }, { "allow-fallback", no_argument, 0, O_ALLOW_FALLBACK },
 		{ "seed", required_argument, 0, O_SEED }, { "audio", required_argument, 0, O_AUDIO },
 		{ "inflight", required_argument, 0, O_INFLIGHT }, { "run", required_argument, 0, O_RUN },
+		{ "record", required_argument, 0, O_RECORD }, { "replay", required_argument, 0, O_REPLAY },
+		{ "begin", required_argument, 0, O_BEGIN }, { "end", required_argument, 0, O_END },
 		{ "help", no_argument, 0, 'h' }, { "version", no_argument, 0, 'V' }, { 0, 0, 0, 0 },
 	};
 	optind = 0; /* 0, not 1: glibc then also forgets where it was inside "-xyz" */
@@ -180,6 +186,7 @@ int options_parse(options *o, int argc, char **argv, ac_err *err)
 		case 'd':
 			if (parse_double(optarg, 0.05, 86400, &o->delay_s))
 				return ac_errf(err, AC_EINVAL, "-d: '%s' is not a number of seconds from 0.05 to 86400", optarg);
+			o->delay_given = true;
 			break;
 		case O_JSON: o->json = true; break;
 		case O_SETTLE:
@@ -256,6 +263,18 @@ int options_parse(options *o, int argc, char **argv, ac_err *err)
 					       "(MODEL[:PRECISION[:PLATFORM[:BROWSER[:N]]]])", optarg);
 			o->runs[o->n_runs++] = optarg;
 			break;
+		case O_RECORD:
+			if (!optarg[0])
+				return ac_errf(err, AC_EINVAL, "--record: name the file to write");
+			o->record = optarg;
+			break;
+		case O_REPLAY:
+			if (!optarg[0])
+				return ac_errf(err, AC_EINVAL, "--replay: name the recording to read");
+			o->replay = optarg;
+			break;
+		case O_BEGIN: o->begin = optarg; break;
+		case O_END: o->end = optarg; break;
 		case 'h': o->help = true; break;
 		case 'V': o->version = true; break;
 		case ':':
@@ -286,5 +305,11 @@ int options_parse(options *o, int argc, char **argv, ac_err *err)
 			       o->warn_queue, o->crit_queue);
 	if (o->json && !o->batch)
 		return ac_errf(err, AC_EINVAL, "--json needs -b (batch mode)");
+	if (o->replay && o->record)
+		return ac_errf(err, AC_EINVAL, "--record and --replay contradict each other: use one");
+	if ((o->begin || o->end) && !(o->replay && o->batch))
+		return ac_errf(err, AC_EINVAL, "%s needs --replay FILE and -b", o->begin ? "--begin" : "--end");
+	o->argc = argc;
+	o->argv = argv;
 	return 0;
 }

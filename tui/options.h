@@ -43,6 +43,13 @@ typedef struct {
 	bool show_token;          /* --show-token: the header shows the page URL with its token */
 	double warn_ms, crit_ms;  /* latency thresholds: yellow from warn_ms, red from crit_ms */
 	long warn_queue, crit_queue; /* queue depth thresholds */
+	/* recording and replay */
+	const char *record;       /* --record FILE: every pool event goes to FILE */
+	const char *replay;       /* --replay FILE: no browsers; the recording drives the pool */
+	const char *begin, *end;  /* batch replay: first and last snapshot time (as typed) */
+	bool delay_given;         /* -d was used */
+	int argc;                 /* the command line, for the recording's header */
+	char **argv;
 } options;
 
 void options_defaults(options *o);

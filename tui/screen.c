@@ -16,6 +16,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "replay.h"
+
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/common_interface_defs.h>
 #define HAVE_SANITIZER 1
@@ -288,7 +290,7 @@ static bool view_refresh(screen *s)
 	view *v = &s->v;
 	if (!p)
 		return false;
-	v->now_us = ac_now_us();
+	v->now_us = app_now_us(s->a);
 	v->started_us = pool_started_us(p);
 	ac_strlcpy(v->url, pool_bridge_url(p), sizeof v->url);
 	v->errors = pool_error_count(p);
@@ -558,7 +560,14 @@ static void draw_header(screen *s, lrect r)
 		hc.done_per_s += v->m[i].rps;
 	}
 	/* line 1: name, URL, uptime */
-	if (!v->url[0])
+	if (s->a->replay && s->a->rp) {
+		/* the recorded date and time, the speed, playing or paused */
+		char when[40];
+		const replay *rp = s->a->rp;
+		replay_format_time(when, sizeof when, v->now_us);
+		snprintf(url, sizeof url, "REPLAY %s  %gx  %s", when, rp->speed,
+			 rp->playing ? "playing" : rp->now_us >= replay_end_us(rp) ? "paused (end)" : "paused");
+	} else if (!v->url[0])
 		snprintf(url, sizeof url, "(bridge not listening yet)");
 	else if (s->show_token)
 		snprintf(url, sizeof url, "%s?token=%s", v->url, s->a->token);
@@ -571,6 +580,16 @@ static void draw_header(screen *s, lrect r)
 	put(s, r.y, r.x, r.w, line, R_NORMAL, false);
 	if (nw)
 		put(s, r.y, r.x, nw, name, R_HEADER, false);
+	if (s->a->replay) {
+		const char *rp = strstr(line, "REPLAY");
+		if (rp) {
+			char pre[2048];
+			size_t k = (size_t)(rp - line);
+			memcpy(pre, line, k);
+			pre[k] = '\0';
+			put(s, r.y, r.x + fmt_width(pre), 6, "REPLAY", R_WARN, false);
+		}
+	}
 	/* line 2: counts, and on the right what the display is doing, as far as there is room */
 	fmt_header_counts(line, sizeof line, r.w, &hc);
 	put(s, r.y + 1, r.x, r.w, line, R_NORMAL, false);
@@ -887,7 +906,8 @@ static void draw_fkeys(screen *s, lrect r)
 		if (x + kw + lw > r.x + r.w)
 			break;
 		put(s, r.y, x, kw, fkeys[i].key, R_FKEY, false);
-		put(s, r.y, x + kw, lw, fkeys[i].label, s->readonly && fkeys[i].changes ? R_DIM : R_FLABEL, false);
+		put(s, r.y, x + kw, lw, fkeys[i].label, (s->readonly || s->a->replay) && fkeys[i].changes ? R_DIM : R_FLABEL,
+		    false);
 		x += kw + lw + 1;
 	}
 }
@@ -902,9 +922,15 @@ static void draw_status(screen *s, lrect r)
 	} else if (s->mode == MODE_FILTER) {
 		snprintf(line, sizeof line, "filter: %s_   (Enter keeps it, Esc clears it)", s->filter);
 		ro = R_HEADER;
+	} else if (s->mode == MODE_JUMP) {
+		snprintf(line, sizeof line, "jump to (HH:MM[:SS] or YYYY-MM-DD HH:MM): %s_   (Enter jumps, Esc cancels)", s->jump);
+		ro = R_HEADER;
 	} else if (s->status[0]) {
 		snprintf(line, sizeof line, "%s", s->status);
 		ro = s->status_error ? R_STATUS_ERR : R_NORMAL;
+	} else if (s->a->replay) {
+		snprintf(line, sizeof line, "space play/pause  + - speed  t T step  b jump  j J 10 s  r rewind  End end  ? help  q quit");
+		ro = R_DIM;
 	} else {
 		snprintf(line, sizeof line, "Tab panel  Enter detail  l launch  r reconnect  n new browser  / filter  ? help  q quit");
 		ro = R_DIM;
@@ -957,16 +983,34 @@ static const char *const help_lines[] = {
 	"Status: HARDWARE / SOFTWARE / UNAVAILABLE / UNKNOWN / n/a",
 };
 
+/* --replay: these keys replace the live ones; l p P n x F2 F5 F7 F8 F9 are not available */
+static const char *const replay_help_lines[] = {
+	"REPLAY KEYS",
+	"space  z        play / pause the replay",
+	"+  -            speed x2 / /2 (0.25x to 64x)",
+	"t  T            step to the next / previous event (pauses)",
+	"b               jump to a time: HH:MM[:SS] or YYYY-MM-DD HH:MM",
+	"j  J            jump 10 s forward / back",
+	"r               rewind to the start;  End: jump to the end",
+	"arrows          move in the focused panel (log, detail: scroll)",
+	"Tab  S-Tab      next / previous panel;  Enter: detail of the row",
+	"s  >  <  I      sort;  / filter;  Ctrl-L redraw",
+	"?  h  F1        this help;  q  F10: quit",
+	"l p P n x       act on live browsers: not available in replay",
+};
+
 static void draw_help(screen *s)
 {
-	int n = (int)(sizeof help_lines / sizeof help_lines[0]);
+	const char *const *lines = s->a->replay ? replay_help_lines : help_lines;
+	int n = s->a->replay ? (int)(sizeof replay_help_lines / sizeof replay_help_lines[0])
+			     : (int)(sizeof help_lines / sizeof help_lines[0]);
 	int w = s->cols - 4 < 76 ? s->cols - 4 : 76, h = n + 4;
 	if (h > s->rows - 2)
 		h = s->rows - 2;
 	int y = (s->rows - h) / 2, x = (s->cols - w) / 2;
-	draw_box(s, y, x, h, w, s->readonly ? "Keys (read-only: l p P r n x are off)" : "Keys");
+	draw_box(s, y, x, h, w, s->a->replay ? "Keys (replay)" : s->readonly ? "Keys (read-only: l p P r n x are off)" : "Keys");
 	for (int i = 0; i < n && i < h - 4; i++)
-		put_text(s, y + 1 + i, x + 2, w - 4, help_lines[i], R_POPUP);
+		put_text(s, y + 1 + i, x + 2, w - 4, lines[i], R_POPUP);
 	put(s, y + h - 2, x + 2, w - 4, "any key closes this help; see also accel-top(1)", R_POPUP, false);
 }
 
@@ -1134,6 +1178,12 @@ static void on_pool_change(void *ctx, const ac_event *ev)
 	uv_timer_start(&a->settle, on_redraw_timer, delay, 0);
 }
 
+/* The replay clock moved: draw like a pool change (at most every 100 ms). */
+static void on_replay_move(void *ctx)
+{
+	on_pool_change(ctx, NULL);
+}
+
 static void do_resize(screen *s)
 {
 	struct winsize ws;
@@ -1161,6 +1211,7 @@ static int dispatch(screen *s, int ch)
 		return RX_RESIZE;
 	if (s->a->quitting)
 		return RX_NONE;
+	s->last_key = ch;
 	if (s->mode != MODE_NORMAL)
 		return keys_modal(s, ch);
 	if (ch >= 0 && ch < KEYMAP_SIZE && s->keys[ch])
@@ -1300,14 +1351,28 @@ int screen_run(app *a, uv_loop_t *loop, const options *o)
 	s->detail_raw = calloc(SCREEN_DETAIL_LINES, sizeof *s->detail_raw);
 	snprintf(s->form.amount, sizeof s->form.amount, "1");
 	snprintf(s->form.duration, sizeof s->form.duration, "0");
-	keys_init(s->keys);
+	keys_init(s->keys, o->replay != NULL);
 	a->user = s;
 	a->on_stopped = on_app_stopped;
 	the_screen = s;
 
-	int rc = app_start(a, loop, o, &err);
-	if (!rc)
-		rc = app_launch_browsers(a, &err);
+	int rc;
+	if (o->replay) {
+		rc = app_start_replay(a, loop, o, true, &err);
+		if (!rc) {
+			a->rp->on_move = on_replay_move;
+			a->rp->ctx = s;
+			if (replay_truncation(a->rp))
+				screen_say(s, true, "truncated recording: %s; replaying what it holds",
+					   replay_truncation(a->rp));
+			else if (!replay_count(a->rp))
+				screen_say(s, true, "%s holds no event", o->replay);
+		}
+	} else {
+		rc = app_start(a, loop, o, &err);
+		if (!rc)
+			rc = app_launch_browsers(a, &err);
+	}
 	if (!rc) {
 		if (pool_add_listener(a->pool, on_pool_change, s))
 			rc = ac_errf(&err, AC_ENOMEM, "the pool has no room for another listener");

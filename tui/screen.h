@@ -31,7 +31,7 @@ typedef int (*key_action)(screen *s);
 #define KEYMAP_SIZE 512 /* ncurses key codes are below KEY_MAX (0777) */
 
 typedef enum { PANEL_BROWSERS, PANEL_MODELS, PANEL_LOG, PANEL_DETAIL, PANEL__COUNT } panel_id;
-typedef enum { MODE_NORMAL, MODE_HELP, MODE_CONFIRM, MODE_FILTER, MODE_LAUNCH, MODE_NEWBROWSER } screen_mode;
+typedef enum { MODE_NORMAL, MODE_HELP, MODE_CONFIRM, MODE_FILTER, MODE_LAUNCH, MODE_NEWBROWSER, MODE_JUMP } screen_mode;
 typedef enum { PEND_NONE, PEND_RECONNECT, PEND_STOP_BROWSER, PEND_STOP_MODEL } pending_kind;
 
 /* A copy of what the screen shows, taken from the pool at each refresh. */
@@ -80,6 +80,8 @@ struct screen {
 	panel_id last_list;           /* the list panel focused last: what x, s, < > act on */
 	bool detail_open;
 	char filter[64];
+	char jump[48];                /* MODE_JUMP (replay, b): the time being typed */
+	int last_key;                 /* the key being handled */
 	bool paused, show_token, color, utf8, readonly;
 	screen_mode mode;
 	struct {
@@ -109,7 +111,9 @@ int screen_run(app *a, uv_loop_t *loop, const options *o);
 
 /* ---- used by keys.c ---- */
 
-void keys_init(key_action *table);
+/* replay: the replay keys replace the live ones (space, + -, t T, b, j J, r, End) and keys that
+ * act on live browsers say "not available in replay" */
+void keys_init(key_action *table, bool replay);
 /* Keys while a form, prompt or menu is open; returns reaction flags. */
 int keys_modal(screen *s, int ch);
 

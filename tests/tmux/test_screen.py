@@ -10,6 +10,8 @@ Run: /usr/bin/python3 tests/tmux/test_screen.py [NAME...]
 ACCEL_TOP names the binary (default ./accel-top), ACCEL_TOP_DATA the repository root.
 Ends with 'tmux: N passed, N failed'; exits 1 when anything failed.
 """
+import json
+import math
 import os
 import re
 import shutil
@@ -622,8 +624,176 @@ def test_not_a_tty():
     return [("not_a_tty_exit_2", None)]
 
 
+def replay_json(path, *args):
+    r = subprocess.run([ACCEL_TOP, "--replay", path, "-b", "--json", *args], capture_output=True, text=True,
+                       timeout=120, env=dict(os.environ, ACCEL_TOP_DATA=DATA))
+    check(r.returncode == 0, f"batch replay: exit {r.returncode}: {r.stderr!r}")
+    return [json.loads(line) for line in r.stdout.splitlines()]
+
+
+def test_replay():
+    """Record a session driven from the screen (--record: launch with l, precision with p, reconnect
+    with r, quit), replay it in batch mode and find the precision change and the reconnect at the
+    recorded times; then replay it on the screen: REPLAY and the recorded time in the header, space
+    pauses, t / T step, b jumps to a typed time, + and - change the speed, l is refused, End, q."""
+    results = []
+    path = tempfile.NamedTemporaryFile(prefix="accel-top-rec-", suffix=".acc", delete=False).name
+    marks = {}
+    try:
+        p = Pane("rec", ["--browsers", "chromium,firefox", "--port", "0", "--record", path], 120, 40)
+        try:
+            def record():
+                p.wait(both_software, 45, "both rows with SOFTWARE")
+                marks["start"] = time.time()
+                p.keys("l")
+                p.wait(lambda s: "Launch a model" in s, 5, "the launch form")
+                p.keys("Enter")
+                p.wait_status(r"launched bert-tiny")
+                p.wait(lambda s: has_latency(model_row(s, "bert-tiny")), 90, "latency figures for bert-tiny")
+                marks["prec_key"] = time.time()
+                p.keys("p")
+                st = p.wait_status(r"model").string
+                if re.search(r"switching from fp32", st):
+                    p.wait(lambda s: re.search(r"^\s*\d+ bert-tiny .*\bfp16\b", s, re.M), 60, "the row at fp16")
+                    marks["prec_seen"] = time.time()
+                else:
+                    print(f"     no precision change here: {st.strip()}", flush=True)
+                p.keys("Tab", "Home")  # the browsers panel, first row (chromium)
+                rows = browser_rows(p.screen())
+                cid = min(i for i, (k, _) in rows.items() if k == "chromium")
+                marks["cid"] = cid
+                p.keys("r")
+                p.wait_status(rf"Reconnect browser {cid} \(chromium.*\? \[y/N\]")
+                marks["rec_key"] = time.time()
+                p.keys("y")
+                p.wait(lambda s: re.search(rf"#{cid}\s+chromium reconnected", s), 30, "'reconnected' in the event log")
+                marks["rec_seen"] = time.time()
+                p.keys("q")
+                status = p.wait_exit(20)
+                marks["end"] = time.time()
+                check(status == 0, f"exit status {status}")
+                check(os.path.getsize(path) > 1000, "the recording is (nearly) empty")
+            quick_steps(results, "replay_record_from_screen", record)
+        finally:
+            p.close()
+
+        def batch():
+            check("rec_seen" in marks, "the recording was not made")
+            snaps = replay_json(path, "-d", "0.25")
+            check(snaps, "batch replay printed nothing")
+            if "prec_seen" in marks:
+                first = next((s for s in snaps if any(m["name"] == "bert-tiny" and m["precision"] == "fp16"
+                                                      for m in s["models"])), None)
+                check(first, "the precision change is not in the replay")
+                t = first["time"]
+                check(marks["prec_key"] - 0.5 <= t <= marks["prec_seen"] + 0.5,
+                      f"fp16 from {t:.2f} in the replay; p pressed at {marks['prec_key']:.2f}, seen at "
+                      f"{marks['prec_seen']:.2f}")
+                before = [s for s in snaps if s["time"] < marks["prec_key"] - 0.5 and s["models"]]
+                check(before and all(m["precision"] == "fp32" for m in before[-1]["models"]), "fp32 before p")
+            cid = marks["cid"]
+
+            def restarted(s):
+                return any(b["id"] == cid and (b["restarts"] >= 1 or b["reconnects"] >= 1) for b in s["browsers"])
+            first = next((s for s in snaps if restarted(s)), None)
+            check(first, f"the reconnect of browser {cid} is not in the replay")
+            t = first["time"]
+            check(marks["rec_key"] - 0.5 <= t <= marks["rec_seen"] + 0.5,
+                  f"browser {cid} restarted at {t:.2f} in the replay; r pressed at {marks['rec_key']:.2f}, "
+                  f"reconnected on screen at {marks['rec_seen']:.2f}")
+            print(f"     precision change and reconnect at the recorded times ({len(snaps)} snapshots at 0.25 s)",
+                  flush=True)
+        quick_steps(results, "replay_batch_finds_p_and_r", batch)
+
+        r = Pane("replay", ["--replay", path], 120, 40)
+        try:
+            def header():
+                scr = r.wait(lambda s: "REPLAY" in s.split("\n")[0], 10, "REPLAY in the header")
+                m = re.search(r"REPLAY (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\s+1x\s+playing", scr.split("\n")[0])
+                check(m, f"header: {scr.split(chr(10))[0]!r}")
+                t = time.mktime(time.strptime(m.group(1), "%Y-%m-%d %H:%M:%S"))
+                check(marks.get("start", 0) - 120 <= t <= marks.get("end", time.time()) + 1,
+                      f"header time {m.group(1)} is not a recorded time")
+            quick_steps(results, "replay_header", header)
+
+            def pause():
+                r.keys("space")
+                time.sleep(0.3)
+                if "playing" in r.lines()[0]:  # it had reached the end (paused there): space played again
+                    r.keys("space")
+                r.wait_line(0, r"REPLAY .*\bpaused\b")
+                frozen = r.lines()[0]
+                time.sleep(1.5)
+                check(r.lines()[0] == frozen, "the replay clock moves while paused")
+                check("PAUSED" not in r.lines()[1], "space paused the display instead of the replay")
+            quick_steps(results, "replay_space_pauses", pause)
+
+            def step():
+                r.keys("t")
+                n1 = int(r.wait_status(r"event (\d+) of (\d+)").group(1))
+                r.keys("t")
+                n2 = int(r.wait_status(rf"event ({n1 + 1}) of").group(1))
+                r.keys("T")
+                r.wait_status(rf"event {n1} of")
+                check(n2 == n1 + 1, f"t: {n1} then {n2}")
+            quick_steps(results, "replay_t_T_step", step)
+
+            def jump():
+                # the next whole second after fp16 showed on the screen: the pool had it then, and the
+                # recording goes on (reconnect, quit) for seconds after it
+                target = math.ceil(marks.get("prec_seen", marks.get("rec_key", time.time())))
+                text = time.strftime("%H:%M:%S", time.localtime(target))
+                r.keys("b")
+                r.wait_status(r"jump to")
+                for ch in text:
+                    r.keys(ch, pause=0.05)
+                r.keys("Enter")
+                r.wait_status(rf"jumped to .*{text}")
+                r.wait_line(0, rf"REPLAY \d{{4}}-\d\d-\d\d {text}")
+                if "prec_seen" in marks:
+                    r.wait(lambda s: re.search(r"^\s*\d+ bert-tiny .*\bfp16\b", s, re.M), 5, "fp16 after the jump")
+            quick_steps(results, "replay_b_jumps", jump)
+
+            def speed():
+                r.keys("+")
+                r.wait_line(0, r"REPLAY .* 2x ")
+                r.keys("-", "-")
+                r.wait_line(0, r"REPLAY .* 0\.5x ")
+                r.keys("+")
+                r.wait_line(0, r"REPLAY .* 1x ")
+            quick_steps(results, "replay_speed", speed)
+
+            def live_only():
+                for key in ("l", "p", "x"):
+                    r.keys(key)
+                    st = r.wait_status(r"not available in replay").string
+                    check("Launch a model" not in r.screen() and "[y/N]" not in st, f"{key} opened something")
+            quick_steps(results, "replay_live_keys_refused", live_only)
+
+            def end_and_quit():
+                r.keys("End")
+                scr = r.wait(lambda s: "paused (end)" in s.split("\n")[0], 5, "the end")
+                check(browser_rows(scr) and all("exited" in line for _, line in browser_rows(scr).values()),
+                      f"the browsers' exits are not at the end:\n{scr}")
+                r.keys("r")
+                r.wait_status(r"rewound to the start")
+                r.keys("q")
+                status = r.wait_exit(10)
+                check(status == 0, f"exit status {status}")
+                check(not r.stderr().strip(), f"stderr: {r.stderr()[-1000:]!r}")
+            quick_steps(results, "replay_end_rewind_quit", end_and_quit)
+        finally:
+            r.close()
+    finally:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+    return results
+
+
 TESTS = {"interactive": test_interactive, "no_color_readonly": test_no_color_readonly, "terminals": test_terminals,
-         "not_a_tty": test_not_a_tty}
+         "not_a_tty": test_not_a_tty, "replay": test_replay}
 
 
 def pane_wrapper(pidfile, statusfile, errfile, argv):

@@ -355,3 +355,25 @@ int test_options_reparse(void)
 	CHECK(!o.version);
 	return 0;
 }
+
+int test_options_record_replay(void)
+{
+	options o;
+	PARSE_OK(&o, "-b", "--record", "/tmp/x.acc");
+	CHECK_STR(o.record, "/tmp/x.acc");
+	CHECK(o.replay == NULL);
+	PARSE_OK(&o, "--replay", "x.acc");
+	CHECK_STR(o.replay, "x.acc");
+	CHECK(!o.batch);
+	PARSE_OK(&o, "--replay", "x.acc", "-b", "--json", "--begin", "10:47", "--end", "2026-11-26 10:49:30", "-d", "5");
+	CHECK(o.batch && o.json);
+	CHECK_STR(o.begin, "10:47");
+	CHECK_STR(o.end, "2026-11-26 10:49:30");
+	CHECK(o.delay_s == 5.0 && o.delay_given);
+	PARSE_FAIL("--record and --replay", "--record", "a.acc", "--replay", "b.acc");
+	PARSE_FAIL("--begin", "-b", "--begin", "10:47");
+	PARSE_FAIL("--end", "--replay", "x.acc", "--end", "10:47");
+	PARSE_FAIL("--record", "--record", "");
+	PARSE_FAIL("--replay", "--replay");
+	return 0;
+}

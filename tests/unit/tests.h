@@ -82,6 +82,7 @@
 	X(options_no_launch) \
 	X(options_heartbeat) \
 	X(options_reparse) \
+	X(options_record_replay) \
 	/* test-layout.c */ \
 	X(layout_sizes) \
 	X(layout_too_small) \
@@ -99,6 +100,18 @@
 	X(format_header) \
 	X(format_browser_detail) \
 	X(format_model_detail) \
+	/* test-journal.c */ \
+	X(journal_events_roundtrip) \
+	X(journal_restore_matches_live) \
+	X(journal_checkpoint_roundtrip) \
+	X(journal_truncated) \
+	X(journal_corrupted) \
+	X(journal_wrong_files) \
+	X(journal_checkpoint_spacing) \
+	X(journal_checkpoint_bursts) \
+	X(journal_foreign_checkpoints) \
+	X(journal_crc32) \
+	X(journal_no_token) \
 	/* end */
 
 #define X(name) int test_##name(void);
