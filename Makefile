@@ -92,9 +92,11 @@ test: deps
 	@$(MAKE) --no-print-directory $(BIN) models $(BUILD)/unit-tests build-fuzz/fuzz-proto
 	@ACCEL_TOP=$(abspath $(BIN)) UNIT=$(abspath $(BUILD)/unit-tests) ACCEL_TOP_DATA=$(CURDIR) tests/run-all.sh
 
-bench: $(BUILD)/bench-roundtrip $(BUILD)/bench-overhead models
+bench: $(BUILD)/bench-roundtrip $(BUILD)/bench-overhead $(BUILD)/bench-replay models
 	ACCEL_TOP_DATA=$(CURDIR) ./$(BUILD)/bench-roundtrip
 	ACCEL_TOP_DATA=$(CURDIR) ./$(BUILD)/bench-overhead
+	ACCEL_TOP_DATA=$(CURDIR) ./$(BUILD)/bench-replay
+	bench/tui-cost.sh
 
 clean:
 	rm -rf build build-san build-fuzz accel-top
