@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -60,6 +61,21 @@ int ac_contains_ci(const char *h, const char *n)
 		if (strncasecmp(h, n, nl) == 0)
 			return 1;
 	return nl == 0;
+}
+
+int ac_reserve(void **arr, size_t *cap, size_t need, size_t size)
+{
+	if (need <= *cap)
+		return 0;
+	size_t nc = *cap ? *cap : 16;
+	while (nc < need)
+		nc *= 2;
+	void *na = realloc(*arr, nc * size);
+	if (!na)
+		return AC_ENOMEM;
+	*arr = na;
+	*cap = nc;
+	return 0;
 }
 
 static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)

@@ -41,6 +41,10 @@ void ac_strlcatf(char *dst, size_t cap, const char *fmt, ...) __attribute__((for
 /* Case-insensitive substring test. */
 int ac_contains_ci(const char *haystack, const char *needle);
 
+/* Makes room in a growing array of `size`-byte elements for at least `need` of them (doubling,
+ * 16 at first). 0, or AC_ENOMEM with the array unchanged. */
+int ac_reserve(void **arr, size_t *cap, size_t need, size_t size);
+
 /* Removes a directory tree (like rm -rf); 0 or a negative errno-style code. */
 int ac_rmtree(const char *path);
 

@@ -81,19 +81,6 @@ struct sched {
 	bool closing;
 };
 
-static int grow(void **arr, size_t *cap, size_t n, size_t size)
-{
-	if (n < *cap)
-		return 0;
-	size_t nc = *cap ? *cap * 2 : 16;
-	void *na = realloc(*arr, nc * size);
-	if (!na)
-		return AC_ENOMEM;
-	*arr = na;
-	*cap = nc;
-	return 0;
-}
-
 static void emit(sched *s, ac_event *ev)
 {
 	ac_err err;
@@ -137,7 +124,7 @@ static refout *ref_find(sched *s, int browser, const char *model, bool create)
 	for (size_t i = 0; i < s->n_refs; i++)
 		if (s->refs[i].browser == browser && strcmp(s->refs[i].model, model) == 0)
 			return &s->refs[i];
-	if (!create || grow((void **)&s->refs, &s->cap_refs, s->n_refs, sizeof *s->refs))
+	if (!create || ac_reserve((void **)&s->refs, &s->cap_refs, s->n_refs + 1, sizeof *s->refs))
 		return NULL;
 	refout *r = &s->refs[s->n_refs++];
 	memset(r, 0, sizeof *r);
@@ -199,7 +186,7 @@ static int send_msg(sched *s, int browser, cJSON *msg, work *w, pend_kind kind, 
 	cJSON_Delete(msg);
 	if (rc)
 		return rc;
-	if (grow((void **)&s->pend, &s->cap_pend, s->n_pend, sizeof *s->pend))
+	if (ac_reserve((void **)&s->pend, &s->cap_pend, s->n_pend + 1, sizeof *s->pend))
 		return AC_ENOMEM;
 	s->pend[s->n_pend++] = (pending){ .browser = browser, .id = id, .kind = kind, .row = w ? w->row : 0,
 					   .session = session, .request = request, .sent_ns = uv_hrtime(),
@@ -209,7 +196,7 @@ static int send_msg(sched *s, int browser, cJSON *msg, work *w, pend_kind kind, 
 
 static int load(sched *s, work *w, int browser, ac_precision prec, const char *platform, bool reference, bool fallback)
 {
-	if (grow((void **)&s->sx, &s->cap_sx, s->n_sx, sizeof *s->sx))
+	if (ac_reserve((void **)&s->sx, &s->cap_sx, s->n_sx + 1, sizeof *s->sx))
 		return AC_ENOMEM;
 	int key = ++s->next_session;
 	char url[512];

@@ -72,19 +72,6 @@ const pool_request *pool_next_queued(const pool *p, int model)
 }
 
 /* Grows an array of `size`-byte elements to hold one more. */
-static int grow(void **arr, size_t *cap, size_t n, size_t size)
-{
-	if (n < *cap)
-		return 0;
-	size_t nc = *cap ? *cap * 2 : 16;
-	void *na = realloc(*arr, nc * size);
-	if (!na)
-		return AC_ENOMEM;
-	*arr = na;
-	*cap = nc;
-	return 0;
-}
-
 /* The k-th smallest of a[0..n) (quickselect: the value a full sort would put at k, in linear
  * time; a[] is reordered). Replaying a recording applies thousands of completions per seek. */
 static float select_k(float *a, ptrdiff_t n, ptrdiff_t k)
@@ -258,7 +245,7 @@ int pool_apply_work(pool *p, const ac_event *ev, ac_err *err)
 	case EV_WORKLOAD_STARTED:
 		if (m)
 			return ac_errf(err, AC_EINVAL, "model row %d started twice", ev->model);
-		if (grow((void **)&p->models, &p->cap_models, p->n_models, sizeof *p->models))
+		if (ac_reserve((void **)&p->models, &p->cap_models, p->n_models + 1, sizeof *p->models))
 			return ac_errf(err, AC_ENOMEM, "out of memory");
 		{
 			row_stats *ns = realloc(p->stats, p->cap_models * sizeof *ns);
@@ -304,7 +291,7 @@ int pool_apply_work(pool *p, const ac_event *ev, ac_err *err)
 			return ac_errf(err, AC_EINVAL, "session %d of browser %d loaded twice", ev->session, ev->browser);
 		if (!pool_find_browser(p, ev->browser))
 			return ac_errf(err, AC_EINVAL, "session for unknown browser %d", ev->browser);
-		if (grow((void **)&p->sessions, &p->cap_sessions, p->n_sessions, sizeof *p->sessions))
+		if (ac_reserve((void **)&p->sessions, &p->cap_sessions, p->n_sessions + 1, sizeof *p->sessions))
 			return ac_errf(err, AC_ENOMEM, "out of memory");
 		s = &p->sessions[p->n_sessions++];
 		memset(s, 0, sizeof *s);
@@ -368,7 +355,7 @@ int pool_apply_work(pool *p, const ac_event *ev, ac_err *err)
 	case EV_REQUEST_QUEUED:
 		if (request_find(p, ev->request))
 			return ac_errf(err, AC_EINVAL, "request %lld queued twice", (long long)ev->request);
-		if (grow((void **)&p->requests, &p->cap_requests, p->n_requests, sizeof *p->requests))
+		if (ac_reserve((void **)&p->requests, &p->cap_requests, p->n_requests + 1, sizeof *p->requests))
 			return ac_errf(err, AC_ENOMEM, "out of memory");
 		r = &p->requests[p->n_requests++];
 		memset(r, 0, sizeof *r);

@@ -295,32 +295,11 @@ static bool view_refresh(screen *s)
 	ac_strlcpy(v->url, pool_bridge_url(p), sizeof v->url);
 	v->errors = pool_error_count(p);
 	size_t nb = pool_browser_count(p), nm = pool_model_count(p), ns = pool_session_count(p);
-	if (nb > v->b_cap) {
-		pool_browser *nbuf = realloc(v->b, nb * sizeof *nbuf);
-		if (!nbuf) {
-			screen_say(s, true, "out of memory: showing the previous state");
-			return false;
-		}
-		v->b = nbuf;
-		v->b_cap = nb;
-	}
-	if (nm > v->m_cap) {
-		pool_model *nbuf = realloc(v->m, nm * sizeof *nbuf);
-		if (!nbuf) {
-			screen_say(s, true, "out of memory: showing the previous state");
-			return false;
-		}
-		v->m = nbuf;
-		v->m_cap = nm;
-	}
-	if (ns > v->s_cap) {
-		pool_session *nbuf = realloc(v->ses, ns * sizeof *nbuf);
-		if (!nbuf) {
-			screen_say(s, true, "out of memory: showing the previous state");
-			return false;
-		}
-		v->ses = nbuf;
-		v->s_cap = ns;
+	if (ac_reserve((void **)&v->b, &v->b_cap, nb, sizeof *v->b) ||
+	    ac_reserve((void **)&v->m, &v->m_cap, nm, sizeof *v->m) ||
+	    ac_reserve((void **)&v->ses, &v->s_cap, ns, sizeof *v->ses)) {
+		screen_say(s, true, "out of memory: showing the previous state");
+		return false;
 	}
 	v->nb = 0;
 	for (size_t i = 0; i < nb; i++) {
