@@ -127,10 +127,8 @@ typedef void (*pool_listener)(void *ctx, const ac_event *ev);
 int pool_new(pool **out);
 void pool_free(pool *p);
 /* Adds a listener (at most POOL_MAX_LISTENERS), called in the order added. */
-#define POOL_MAX_LISTENERS 4
+#define POOL_MAX_LISTENERS 8
 int pool_add_listener(pool *p, pool_listener fn, void *ctx);
-/* Same as pool_add_listener (kept for callers written before there were several). */
-#define pool_set_listener(p, fn, ctx) ((void)pool_add_listener((p), (fn), (ctx)))
 
 /* Applies one event. Returns 0, or a negative code with *err set when the event does not fit the
  * state (unknown browser, malformed hello); the pool is unchanged then. */

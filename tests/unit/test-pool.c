@@ -95,7 +95,7 @@ int test_pool_managed_lifecycle(void)
 	pool *p = new_pool();
 	CHECK(p != NULL);
 	listen_count lc = { 0, 0, NULL };
-	pool_set_listener(p, count_listener, &lc);
+	pool_add_listener(p, count_listener, &lc);
 	int id = pool_next_id(p);
 	CHECK_EQ_INT(id, 1);
 
@@ -221,7 +221,7 @@ int test_pool_refused_events(void)
 	pool *p = new_pool();
 	CHECK(p != NULL);
 	listen_count lc = { 0, 0, NULL };
-	pool_set_listener(p, count_listener, &lc);
+	pool_add_listener(p, count_listener, &lc);
 	ac_event e = ev(EV_BROWSER_LAUNCHED, 1, 100);
 	e.family = "firefox";
 	CHECK_OK(apply_ok(p, &e));
