@@ -7,6 +7,7 @@ import selectors
 import signal
 import subprocess
 import time
+import traceback
 
 ACCEL_TOP = os.environ.get("ACCEL_TOP", os.path.abspath("accel-top"))
 TMP = os.environ.get("TMPDIR", "/tmp")
@@ -152,3 +153,26 @@ def leftovers(at):
 
 def by_kind(snap, kind):
     return [b for b in snap["browsers"] if b["kind"] == kind]
+
+
+def run_tests(suite, namespace, argv, cleanup=None):
+    """Runs the test_* functions of namespace (or those named in argv), one line each, and ends
+    with '<suite>: N passed, N failed'. Returns the exit code."""
+    tests = {k: v for k, v in namespace.items() if k.startswith("test_") and callable(v)}
+    passed = failed = 0
+    try:
+        for n in argv or list(tests):
+            t0 = time.time()
+            try:
+                tests[n]()
+                passed += 1
+                print(f"ok   {n} ({time.time() - t0:.1f}s)", flush=True)
+            except Exception as e:  # noqa: BLE001 - a failing test of any kind is reported, not fatal
+                failed += 1
+                detail = str(e) if isinstance(e, Fail) else traceback.format_exc()
+                print(f"FAIL {n} ({time.time() - t0:.1f}s): {detail}", flush=True)
+    finally:
+        if cleanup:
+            cleanup()
+    print(f"{suite}: {passed} passed, {failed} failed")
+    return 1 if failed else 0

@@ -14,11 +14,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import AccelTop, Fail, by_kind, check, leftovers  # noqa: E402
+from harness import AccelTop, Fail, by_kind, check, leftovers, run_tests  # noqa: E402
 
 import websockets  # Debian python3-websockets  # noqa: E402
 
@@ -325,21 +324,7 @@ def test_port_in_use_is_a_clear_error():
 
 
 def main(argv):
-    tests = {k: v for k, v in globals().items() if k.startswith("test_") and callable(v)}
-    names = argv or list(tests)
-    passed = failed = 0
-    for n in names:
-        t0 = time.time()
-        try:
-            tests[n]()
-            passed += 1
-            print(f"ok   {n} ({time.time() - t0:.1f}s)", flush=True)
-        except Exception as e:  # noqa: BLE001 - a failing test of any kind is reported, not fatal
-            failed += 1
-            detail = str(e) if isinstance(e, Fail) else traceback.format_exc()
-            print(f"FAIL {n} ({time.time() - t0:.1f}s): {detail}", flush=True)
-    print(f"e2e: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return run_tests("e2e", globals(), argv, cleanup=None)
 
 
 if __name__ == "__main__":

@@ -12,11 +12,9 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Fail, check  # noqa: E402
+from harness import check, run_tests  # noqa: E402
 
 ACCEL_TOP = os.environ.get("ACCEL_TOP", os.path.abspath("accel-top"))
 TMP = tempfile.mkdtemp(prefix="accel-top-models-")
@@ -167,22 +165,7 @@ def test_require_hardware_fails_on_software_adapters():
 
 
 def main(argv):
-    tests = {k: v for k, v in globals().items() if k.startswith("test_") and callable(v)}
-    names = argv or list(tests)
-    passed = failed = 0
-    for n in names:
-        t0 = time.time()
-        try:
-            tests[n]()
-            passed += 1
-            print(f"ok   {n} ({time.time() - t0:.1f}s)", flush=True)
-        except Exception as e:  # noqa: BLE001 - every failure is reported, none is fatal
-            failed += 1
-            detail = str(e) if isinstance(e, Fail) else traceback.format_exc()
-            print(f"FAIL {n} ({time.time() - t0:.1f}s): {detail}", flush=True)
-    subprocess.run(["rm", "-rf", TMP])
-    print(f"models: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return run_tests("models", globals(), argv, cleanup=lambda: subprocess.run(["rm", "-rf", TMP]))
 
 
 if __name__ == "__main__":

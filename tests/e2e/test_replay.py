@@ -16,10 +16,9 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import ACCEL_TOP, TMP, AccelTop, Fail, check, leftovers  # noqa: E402
+from harness import ACCEL_TOP, TMP, AccelTop, Fail, check, leftovers, run_tests  # noqa: E402
 
 WORK = tempfile.mkdtemp(prefix="accel-top-replay-test-")
 SHARED = {}  # the live recording and its snapshots, for the tests after the first
@@ -268,24 +267,7 @@ def test_not_recordings():
 
 
 def main(argv):
-    tests = {k: v for k, v in globals().items() if k.startswith("test_") and callable(v)}
-    names = argv or list(tests)
-    passed = failed = 0
-    try:
-        for n in names:
-            t0 = time.time()
-            try:
-                tests[n]()
-                passed += 1
-                print(f"ok   {n} ({time.time() - t0:.1f}s)", flush=True)
-            except Exception as e:  # noqa: BLE001 - a failing test of any kind is reported, not fatal
-                failed += 1
-                detail = str(e) if isinstance(e, Fail) else traceback.format_exc()
-                print(f"FAIL {n} ({time.time() - t0:.1f}s): {detail}", flush=True)
-    finally:
-        shutil.rmtree(WORK, ignore_errors=True)
-    print(f"replay: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return run_tests("replay", globals(), argv, cleanup=lambda: shutil.rmtree(WORK, ignore_errors=True))
 
 
 if __name__ == "__main__":
