@@ -45,6 +45,15 @@ typedef enum {
 	EV_REQUEST_REQUEUED, /* model, request, browser it was on; text = why (browser lost) */
 	EV_VERIFIED,         /* model, browser; precision, platform; x[0] max abs err, x[1] normalised
 	                        err, x[2] tolerance; num = 1 within tolerance; text = against what */
+	/* faults and supervision */
+	EV_REQUEST_DISCARDED,/* model, request, browser, session: a reply that came after the request had
+	                        been taken from that browser (lost, timed out); never delivered; text = why */
+	EV_BREAKER,          /* browser, model; name = closed, open, half-open; num = consecutive failures;
+	                        x[0] = seconds until the next probe (open); text = why */
+	EV_BROWSER_RESTARTING,/* browser; x[0] = delay in seconds before the restart; num = restarts in the
+	                        last minute; text = why */
+	EV_BROWSER_HELD,     /* browser; text = why it is not restarted any more (operator: press r) */
+	EV_SCALED,           /* family = kind; num = +1 launched / -1 stopped; browser; text = the reason */
 	EV__COUNT
 } ev_kind;
 

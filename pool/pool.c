@@ -29,6 +29,7 @@ void pool_free(pool *p)
 	free(p->stats);
 	free(p->sessions);
 	free(p->requests);
+	free(p->breakers);
 	free(p);
 }
 
@@ -108,6 +109,63 @@ static int need_browser(pool *p, const ac_event *ev, pool_browser **out, ac_err 
 	return 0;
 }
 
+const char *breaker_state_name(breaker_state s)
+{
+	switch (s) {
+	case BRK_CLOSED: return "closed";
+	case BRK_OPEN: return "open";
+	case BRK_HALF_OPEN: return "half-open";
+	}
+	return "?";
+}
+
+int breaker_state_from_name(const char *name)
+{
+	for (int i = BRK_CLOSED; name && i <= BRK_HALF_OPEN; i++)
+		if (!strcmp(name, breaker_state_name((breaker_state)i)))
+			return i;
+	return AC_EINVAL;
+}
+
+size_t pool_breaker_count(const pool *p) { return p->n_breakers; }
+const pool_breaker *pool_breaker_at(const pool *p, size_t i) { return i < p->n_breakers ? &p->breakers[i] : NULL; }
+
+const pool_breaker *pool_breaker_find(const pool *p, int browser, int model)
+{
+	for (size_t i = 0; i < p->n_breakers; i++)
+		if (p->breakers[i].browser == browser && p->breakers[i].model == model)
+			return &p->breakers[i];
+	return NULL;
+}
+
+void pool_request_totals_get(const pool *p, pool_request_totals *out)
+{
+	*out = p->totals;
+	out->pending = p->n_requests;
+}
+
+static int apply_breaker(pool *p, const ac_event *ev, ac_err *err)
+{
+	int st = breaker_state_from_name(ev->name);
+	if (st < 0 || !ev->browser || !ev->model)
+		return ac_errf(err, AC_EINVAL, "breaker event needs a browser, a model and a state (closed, open, half-open)");
+	pool_breaker *k = (pool_breaker *)pool_breaker_find(p, ev->browser, ev->model);
+	if (!k) {
+		if (ac_reserve((void **)&p->breakers, &p->cap_breakers, p->n_breakers + 1, sizeof *p->breakers))
+			return ac_errf(err, AC_ENOMEM, "out of memory");
+		k = &p->breakers[p->n_breakers++];
+		memset(k, 0, sizeof *k);
+		k->browser = ev->browser;
+		k->model = ev->model;
+	}
+	k->state = (breaker_state)st;
+	k->failures = (int)ev->num;
+	k->probe_at_us = st == BRK_OPEN ? ev->t_us + (int64_t)(ev->x[0] * 1e6) : 0;
+	k->changed_us = ev->t_us;
+	ac_strlcpy(k->reason, ev->text ? ev->text : "", sizeof k->reason);
+	return 0;
+}
+
 static int apply(pool *p, const ac_event *ev, ac_err *err)
 {
 	pool_browser *b = NULL;
@@ -132,6 +190,9 @@ static int apply(pool *p, const ac_event *ev, ac_err *err)
 		b->state = BS_LAUNCHING;
 		b->pid = (int)ev->num;
 		b->launched_us = ev->t_us;
+		b->restart_at_us = 0;
+		b->held = false;
+		b->note[0] = '\0';
 		break;
 	case EV_BROWSER_VERSION:
 		if ((rc = need_browser(p, ev, &b, err)))
@@ -192,10 +253,35 @@ static int apply(pool *p, const ac_event *ev, ac_err *err)
 		break;
 	case EV_ERROR:
 		return 0;
+	case EV_BROWSER_RESTARTING:
+		if ((rc = need_browser(p, ev, &b, err)))
+			return rc;
+		b->restart_at_us = ev->t_us + (int64_t)(ev->x[0] * 1e6);
+		b->restarts_recent = (int)ev->num;
+		ac_strlcpy(b->note, ev->text ? ev->text : "", sizeof b->note);
+		break;
+	case EV_BROWSER_HELD:
+		if ((rc = need_browser(p, ev, &b, err)))
+			return rc;
+		b->held = true;
+		b->restart_at_us = 0;
+		ac_strlcpy(b->note, ev->text ? ev->text : "", sizeof b->note);
+		break;
+	case EV_SCALED:
+		if (!ev->family || (ev->num != 1 && ev->num != -1))
+			return ac_errf(err, AC_EINVAL, "scaled event needs a family and num +1 or -1");
+		return 0;
+	case EV_BREAKER:
+		return apply_breaker(p, ev, err);
+	case EV_REQUEST_SENT: case EV_REQUEST_DONE: case EV_REQUEST_FAILED:
+		if ((rc = pool_apply_work(p, ev, err)))
+			return rc;
+		if (ev->browser && (b = pool_find_browser(p, ev->browser)))
+			b->last_work_us = ev->t_us;
+		return 0;
 	case EV_WORKLOAD_STARTED: case EV_WORKLOAD_STOPPED: case EV_PRECISION_CHANGED:
 	case EV_SESSION_LOADING: case EV_SESSION_READY: case EV_SESSION_FAILED: case EV_SESSION_UNLOADED:
-	case EV_REQUEST_QUEUED: case EV_REQUEST_SENT: case EV_REQUEST_DONE: case EV_REQUEST_FAILED:
-	case EV_REQUEST_REQUEUED: case EV_VERIFIED:
+	case EV_REQUEST_QUEUED: case EV_REQUEST_REQUEUED: case EV_REQUEST_DISCARDED: case EV_VERIFIED:
 		return pool_apply_work(p, ev, err);
 	default:
 		return ac_errf(err, AC_EINVAL, "unknown event kind %d", (int)ev->kind);
@@ -272,6 +358,26 @@ static void log_event(pool *p, const ac_event *ev)
 	case EV_REQUEST_REQUEUED:
 		snprintf(text, sizeof text, "model %d: request %lld put back: %s", ev->model, (long long)ev->request,
 			 ev->text ? ev->text : "");
+		break;
+	case EV_REQUEST_DISCARDED:
+		snprintf(text, sizeof text, "%s: late reply for request %lld discarded: %s", b ? b->kind : "browser",
+			 (long long)ev->request, ev->text ? ev->text : "");
+		break;
+	case EV_BREAKER:
+		if (ev->name && !strcmp(ev->name, "open"))
+			snprintf(text, sizeof text, "%s: model %d breaker open after %lld errors, probe in %.0f s: %s",
+				 b ? b->kind : "browser", ev->model, (long long)ev->num, ev->x[0], ev->text ? ev->text : "");
+		else
+			snprintf(text, sizeof text, "%s: model %d breaker %s%s%s", b ? b->kind : "browser", ev->model,
+				 ev->name ? ev->name : "?", ev->text && ev->text[0] ? ": " : "", ev->text ? ev->text : "");
+		break;
+	case EV_BROWSER_RESTARTING:
+	case EV_BROWSER_HELD:
+		snprintf(text, sizeof text, "%s %d: %s", b ? b->kind : "browser", ev->browser, ev->text ? ev->text : "");
+		break;
+	case EV_SCALED:
+		snprintf(text, sizeof text, "scale %s: %s %d: %s", ev->num > 0 ? "up" : "down", ev->family ? ev->family : "?",
+			 ev->browser, ev->text ? ev->text : "");
 		break;
 	case EV_VERIFIED:
 		snprintf(text, sizeof text, "%s: model %d %s/%s %s (error %.2g, tolerance %.2g)", b ? b->kind : "browser",
