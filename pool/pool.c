@@ -213,6 +213,8 @@ static int apply(pool *p, const ac_event *ev, ac_err *err)
 		b->connected_us = ev->t_us;
 		b->connects++;
 		b->reason[0] = '\0';
+		b->restart_at_us = 0;
+		b->note[0] = '\0';
 		break;
 	case EV_BROWSER_HELLO: {
 		if ((rc = need_browser(p, ev, &b, err)))

@@ -47,6 +47,59 @@ static int resolve_id(void *ctx, bool has_requested, uint32_t requested)
 	return pool_next_id(a->pool);
 }
 
+/* ---- the supervisor's hands ---- */
+
+static int sup_launch(void *ctx, const char *family, int id, ac_err *err)
+{
+	app *a = ctx;
+	const browser_family *f = family_find(family);
+	if (!a->ln || !f)
+		return ac_errf(err, AC_EINVAL, "cannot launch %s now", family);
+	return launcher_start(a->ln, f, id, bridge_page_url(a->br), a->opt->visible, err);
+}
+
+static int sup_restart(void *ctx, int browser, ac_err *err)
+{
+	app *a = ctx;
+	const pool_browser *b = pool_browser_find(a->pool, browser);
+	if (!a->ln || !b)
+		return ac_errf(err, AC_EINVAL, "browser %d cannot be restarted now", browser);
+	if (launcher_is_running(a->ln, browser)) /* SIGKILL: a hung or stopped process ignores SIGTERM */
+		return launcher_restart(a->ln, browser, SIGKILL) ? ac_errf(err, AC_EIO, "cannot signal browser %d", browser) : 0;
+	const browser_family *f = family_find(b->kind);
+	if (!f)
+		return ac_errf(err, AC_EINVAL, "browser %d: unknown kind %s", browser, b->kind);
+	return launcher_start(a->ln, f, browser, bridge_page_url(a->br), a->opt->visible, err);
+}
+
+static int sup_stop(void *ctx, int browser, ac_err *err)
+{
+	app *a = ctx;
+	if (!a->ln || launcher_signal(a->ln, browser, SIGTERM) != 0)
+		return ac_errf(err, AC_ENOENT, "browser %d is not running", browser);
+	return 0;
+}
+
+static int start_supervisor(app *a, ac_err *err)
+{
+	const options *o = a->opt;
+	sup_config c = {
+		.idle_timeout_s = o->idle_timeout_s, .scale_wait_s = o->scale_wait_s, .scale_depth = (int)o->scale_depth,
+		.scale_sustain_s = 3, .backoff_base_s = 1, .backoff_max_s = 30, .max_restarts = (int)o->max_restarts,
+		.lost_grace_s = 2,
+	};
+	for (int i = 0; o->scaling && i < o->n_launch && c.n_limits < SUP_MAX_KINDS; i++) {
+		sup_limit *l = &c.limits[c.n_limits++];
+		ac_strlcpy(l->family, o->launch[i].family, sizeof l->family);
+		l->min = o->launch[i].min;
+		l->max = o->launch[i].max;
+	}
+	sup_io io = { .emit = apply_event, .launch = sup_launch, .restart = sup_restart, .stop = sup_stop, .ctx = a };
+	if (sup_new(a->loop, a->pool, &c, &io, &a->sup))
+		return ac_errf(err, AC_ENOMEM, "out of memory");
+	return pool_add_listener(a->pool, sup_on_event, a->sup) ? ac_errf(err, AC_ENOMEM, "too many pool listeners") : 0;
+}
+
 /* ---- shutdown ---- */
 
 static void close_handle(uv_handle_t *h)
@@ -94,6 +147,8 @@ void app_quit(app *a, int code)
 		return;
 	a->quitting = true;
 	a->exit_code = code;
+	sup_close(a->sup); /* browsers stopping now are not restarted */
+	a->sup = NULL;
 	if (a->tick.loop)
 		uv_timer_stop(&a->tick);
 	if (a->settle.loop)
@@ -407,7 +462,8 @@ int app_start(app *a, uv_loop_t *loop, const options *o, ac_err *err)
 	if ((rc = bridge_start(loop, &bc, &sink, &a->br, err)))
 		return rc;
 	sched_config sc = { .allow_fallback = o->allow_fallback, .seed = o->seed, .window = (int)o->inflight,
-			    .audio = a->have_clip ? &a->clip : NULL };
+			    .audio = a->have_clip ? &a->clip : NULL, .request_timeout_s = o->request_timeout_s,
+			    .on_done = a->on_done, .on_done_ctx = a->user };
 	sched_io io = { .emit = apply_event, .request = request, .ctx = a };
 	if ((rc = sched_new(loop, a->pool, a->cat, &sc, &io, &a->sch)))
 		return ac_errf(err, rc, "out of memory");
@@ -420,7 +476,7 @@ int app_start(app *a, uv_loop_t *loop, const options *o, ac_err *err)
 	}
 	if ((rc = launcher_new(loop, apply_event, a, &a->ln, err)))
 		return rc;
-	return 0;
+	return start_supervisor(a, err);
 }
 
 /* The browsers to launch: --browsers, or one of each installed default family. */
@@ -487,9 +543,9 @@ int app_reconnect_browser(app *a, int id, ac_err *err)
 	if (!b)
 		return err->code;
 	if (b->managed) { /* ours: start it again, same id; its work comes back to it */
-		if (!a->ln || launcher_restart(a->ln, id) != 0)
-			return ac_errf(err, AC_ENOENT, "browser %d (%s) is not running: nothing to restart", id, b->kind);
-		return 0;
+		if (!a->sup || a->quitting)
+			return ac_errf(err, AC_EINVAL, "accel-top is shutting down");
+		return sup_restart_now(a->sup, id, err);
 	}
 	if (!bridge_is_connected(a->br, id))
 		return ac_errf(err, AC_ENOENT, "browser %d (%s) is %s: nothing to reconnect", id, b->kind,
@@ -506,6 +562,8 @@ int app_stop_browser(app *a, int id, ac_err *err)
 		return err->code;
 	if (!b->managed)
 		return ac_errf(err, AC_EINVAL, "browser %d was attached by someone else: close it there", id);
+	if (a->sup)
+		sup_forget(a->sup, id); /* stopped on purpose: not restarted */
 	if (!a->ln || launcher_signal(a->ln, id, SIGTERM) != 0)
 		return ac_errf(err, AC_ENOENT, "browser %d is not running", id);
 	return 0;

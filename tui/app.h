@@ -10,6 +10,7 @@
 #include "../pool/launcher.h"
 #include "../pool/pool.h"
 #include "../pool/sched.h"
+#include "../pool/supervisor.h"
 #include "options.h"
 
 struct journal_writer;
@@ -23,6 +24,7 @@ typedef struct app {
 	launcher *ln;
 	catalog *cat;
 	sched *sch;
+	supervisor *sup;
 	audio_clip clip;
 	bool have_clip;
 	char audio_error[300];
@@ -43,6 +45,8 @@ typedef struct app {
 	/* set by the front end before app_start() */
 	void (*on_reply)(void *ctx, int browser, pm_type type, uint32_t id, uint64_t rtt_ns, size_t bytes);
 	void (*on_stopped)(struct app *a);
+	/* results of sched_submit() requests (serve --stdio), with a->user as ctx */
+	void (*on_done)(void *ctx, int row, int64_t request, int browser, int session, const proto_frame *frames, int n);
 	void *user;
 } app;
 

@@ -123,6 +123,10 @@ static cJSON *browser_json(const pool_browser *b)
 	add_str_or_null(o, "reason", b->reason);
 	cJSON_AddNumberToObject(o, "reconnects", b->connects > 1 ? b->connects - 1 : 0);
 	cJSON_AddNumberToObject(o, "restarts", b->restarts);
+	cJSON_AddBoolToObject(o, "held", b->held);
+	add_num_or_null(o, "restart_at", (double)b->restart_at_us / 1e6, b->restart_at_us > 0);
+	add_str_or_null(o, "supervisor", b->note);
+	add_num_or_null(o, "last_work", (double)b->last_work_us / 1e6, b->last_work_us > 0);
 	add_num_or_null(o, "rtt_ms", (double)b->rtt_us / 1000.0, b->rtt_us >= 0);
 	add_str_or_null(o, "user_agent", b->caps.valid ? b->caps.user_agent : NULL);
 	if (b->caps.valid)
@@ -172,6 +176,8 @@ static cJSON *sessions_json(const pool *p, const pool_model *m)
 		cJSON_AddNumberToObject(o, "completed", (double)s->completed);
 		cJSON_AddNumberToObject(o, "inflight", s->inflight);
 		add_num_or_null(o, "ewma_ms", s->ewma_ms, s->ewma_ms >= 0);
+		const pool_breaker *k = pool_breaker_find(p, s->browser, m->id);
+		cJSON_AddStringToObject(o, "breaker", breaker_state_name(k ? k->state : BRK_CLOSED));
 		if (s->verified) {
 			cJSON *v = cJSON_AddObjectToObject(o, "verification");
 			cJSON_AddNumberToObject(v, "max_abs_err", s->verify_abs);
@@ -219,7 +225,24 @@ static cJSON *model_json(const pool *p, const pool_model *m, int64_t now_us)
 	add_num_or_null(o, "wire_ms", m->wire_ms, m->lat_valid);
 	add_num_or_null(o, "page_ms", m->page_ms, m->lat_valid);
 	add_num_or_null(o, "compute_ms", m->compute_ms, m->lat_valid);
+	cJSON_AddNumberToObject(o, "requeued", (double)m->requeued);
+	cJSON_AddNumberToObject(o, "discarded", (double)m->discarded);
+	cJSON_AddNumberToObject(o, "timed_out", (double)m->timed_out);
+	add_str_or_null(o, "last_error", m->last_error);
 	cJSON_AddItemToObject(o, "sessions", sessions_json(p, m));
+	cJSON *brk = cJSON_AddArrayToObject(o, "breakers");
+	for (size_t i = 0; i < pool_breaker_count(p); i++) {
+		const pool_breaker *k = pool_breaker_at(p, i);
+		if (k->model != m->id)
+			continue;
+		cJSON *x = cJSON_CreateObject();
+		cJSON_AddNumberToObject(x, "browser", k->browser);
+		cJSON_AddStringToObject(x, "state", breaker_state_name(k->state));
+		cJSON_AddNumberToObject(x, "failures", k->failures);
+		add_num_or_null(x, "probe_at", (double)k->probe_at_us / 1e6, k->probe_at_us > 0);
+		add_str_or_null(x, "reason", k->reason);
+		cJSON_AddItemToArray(brk, x);
+	}
 	return o;
 }
 
@@ -236,6 +259,16 @@ cJSON *snapshot_json(const pool *p, int64_t now_us)
 	cJSON *models = cJSON_AddArrayToObject(o, "models");
 	for (size_t i = 0; i < pool_model_count(p); i++)
 		cJSON_AddItemToArray(models, model_json(p, pool_model_at(p, i), now_us));
+	pool_request_totals t;
+	pool_request_totals_get(p, &t);
+	cJSON *rq = cJSON_AddObjectToObject(o, "requests");
+	cJSON_AddNumberToObject(rq, "submitted", (double)t.submitted);
+	cJSON_AddNumberToObject(rq, "done", (double)t.done);
+	cJSON_AddNumberToObject(rq, "failed", (double)t.failed);
+	cJSON_AddNumberToObject(rq, "pending", (double)t.pending);
+	cJSON_AddNumberToObject(rq, "timed_out", (double)t.timed_out);
+	cJSON_AddNumberToObject(rq, "requeued", (double)t.requeued);
+	cJSON_AddNumberToObject(rq, "discarded", (double)t.discarded);
 	return o;
 }
 
@@ -269,6 +302,8 @@ void snapshot_text(FILE *f, const pool *p, int64_t now_us)
 			status_text(&b->caps, PLAT_WEBNN), status_text(&b->caps, PLAT_WASM));
 		if (b->reason[0])
 			fprintf(f, "     reason: %s\n", b->reason);
+		if (b->note[0])
+			fprintf(f, "     supervisor: %s\n", b->note);
 		if (b->caps.valid)
 			for (int pl = 0; pl < PLAT__COUNT; pl++)
 				fprintf(f, "     %-7s %s\n", plat_name((ac_platform)pl), b->caps.verdict[pl].evidence);
@@ -294,5 +329,12 @@ void snapshot_text(FILE *f, const pool *p, int64_t now_us)
 				m->fallback ? " FALLBACK" : "");
 		}
 	}
+	pool_request_totals t;
+	pool_request_totals_get(p, &t);
+	if (t.submitted)
+		fprintf(f, "requests: %llu submitted, %llu done, %llu failed (%llu timed out), %llu pending; %llu put back, "
+			"%llu late replies discarded\n", (unsigned long long)t.submitted, (unsigned long long)t.done,
+			(unsigned long long)t.failed, (unsigned long long)t.timed_out, (unsigned long long)t.pending,
+			(unsigned long long)t.requeued, (unsigned long long)t.discarded);
 	fputc('\n', f);
 }
