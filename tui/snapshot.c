@@ -329,12 +329,12 @@ void snapshot_text(FILE *f, const pool *p, int64_t now_us)
 				m->fallback ? " FALLBACK" : "");
 		}
 	}
-	pool_request_totals t;
-	pool_request_totals_get(p, &t);
-	if (t.submitted)
+	pool_request_totals rt;
+	pool_request_totals_get(p, &rt);
+	if (rt.submitted)
 		fprintf(f, "requests: %llu submitted, %llu done, %llu failed (%llu timed out), %llu pending; %llu put back, "
-			"%llu late replies discarded\n", (unsigned long long)t.submitted, (unsigned long long)t.done,
-			(unsigned long long)t.failed, (unsigned long long)t.timed_out, (unsigned long long)t.pending,
-			(unsigned long long)t.requeued, (unsigned long long)t.discarded);
+			"%llu late replies discarded\n", (unsigned long long)rt.submitted, (unsigned long long)rt.done,
+			(unsigned long long)rt.failed, (unsigned long long)rt.timed_out, (unsigned long long)rt.pending,
+			(unsigned long long)rt.requeued, (unsigned long long)rt.discarded);
 	fputc('\n', f);
 }
