@@ -486,6 +486,7 @@ function onWelcome(c, m, id) {
     rememberInstance();
   }
   render();
+  flushOutbox(c);
   c.pingTimer = setInterval(() => sendPing(c), Math.max(hb, MIN_HEARTBEAT_MS));
   const check = Math.max(MIN_HEARTBEAT_MS, Math.min(to / 4, 1000));
   c.watchTimer = setInterval(() => {
@@ -604,9 +605,35 @@ function onBinary(c, buf) {
 // ---------------------------------------------------------------------------
 // Models (ort-runner.js does the onnxruntime-web part)
 
+// Replies whose connection closed before they were ready (a frozen or throttled page, a dropped
+// socket) are kept and sent after the next welcome: the server, not the page, decides that they are
+// late (it discards and counts them; it never delivers a request twice).
+const OUTBOX_MAX = 32;
+const outbox = [];
+
+function keepLate(text, frames) {
+  if (outbox.length >= OUTBOX_MAX) outbox.shift();
+  outbox.push({ text, frames: frames || [] });
+}
+
+function flushOutbox(c) {
+  while (outbox.length && c.ws.readyState === 1) {
+    const { text, frames } = outbox.shift();
+    c.ws.send(text);
+    for (const f of frames) c.ws.send(f);
+    st.msgsOut += 1 + frames.length;
+    st.lateSent = (st.lateSent || 0) + 1;
+  }
+}
+
 function sendFailure(c, id, e) {
-  if (conn !== c) return; // the connection is gone: nobody to tell
-  sendError(c, id, typeof e?.code === 'string' ? e.code : 'run_failed', typeof e?.message === 'string' ? e.message : String(e));
+  const code = typeof e?.code === 'string' ? e.code : 'run_failed';
+  const message = typeof e?.message === 'string' ? e.message : String(e);
+  if (conn !== c || c.ws.readyState !== 1) {
+    keepLate(JSON.stringify({ type: 'error', id, code, message }));
+    return;
+  }
+  sendError(c, id, code, message);
 }
 
 function onLoad(c, m, id) {
@@ -655,12 +682,14 @@ function onRun(c, m, id) {
 function startRun(c, id, key, outputs, frames, headers, t0) {
   c.sessions.run(key, frames, headers, outputs === 'all', id).then(
     (r) => {
-      if (conn !== c) return;
       const ws = c.ws;
-      if (ws.readyState !== 1) return;
       const n = r.frames.length;
       const pageMs = performance.now() - t0; // arrival of the request to sending the result
       const text = `{"type":"result","id":${id},"session":${key},"compute_ms":${r.compute_ms},"queue_ms":${r.queue_ms},"page_ms":${pageMs},"tensors":${n}}`;
+      if (conn !== c || ws.readyState !== 1) {
+        keepLate(text, r.frames);
+        return;
+      }
       ws.send(text);
       let bytes = text.length;
       for (const f of r.frames) {
