@@ -163,6 +163,16 @@ static int apply_breaker(pool *p, const ac_event *ev, ac_err *err)
 	k->probe_at_us = st == BRK_OPEN ? ev->t_us + (int64_t)(ev->x[0] * 1e6) : 0;
 	k->changed_us = ev->t_us;
 	ac_strlcpy(k->reason, ev->text ? ev->text : "", sizeof k->reason);
+	for (size_t i = 0; i < p->n_models; i++) {
+		pool_model *m = &p->models[i];
+		if (m->id != ev->model)
+			continue;
+		m->breakers_open = 0;
+		for (size_t j = 0; j < p->n_breakers; j++)
+			m->breakers_open += p->breakers[j].model == m->id && p->breakers[j].state != BRK_CLOSED;
+		snprintf(m->breaker_note, sizeof m->breaker_note, "browser %d %s (%d consecutive errors)%s%.120s", k->browser,
+			 breaker_state_name(k->state), k->failures, k->reason[0] ? ": " : "", k->reason);
+	}
 	return 0;
 }
 

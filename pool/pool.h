@@ -83,6 +83,8 @@ typedef struct {
 	uint64_t requeued;     /* requests put back after their browser was lost */
 	uint64_t discarded;    /* late replies thrown away (the request had been taken back) */
 	uint64_t timed_out;    /* requests ended by --request-timeout (counted in errors too) */
+	int breakers_open;     /* breakers of this row that are open or half-open */
+	char breaker_note[200];/* the latest breaker change: "browser 1 open after 3 errors: ..." */
 } pool_model;
 
 /* A circuit breaker per (browser, model row): after repeated errors the scheduler stops sending

@@ -430,7 +430,14 @@ void fmt_browser_cell(char *out, size_t cap, const pool_browser *b, const browse
 	case BC_KIND: snprintf(out, cap, "%s", b->kind[0] ? b->kind : "?"); break;
 	case BC_VERSION: snprintf(out, cap, "%s", b->version[0] ? b->version : "n/a"); break;
 	case BC_MODE: snprintf(out, cap, "%s", b->managed ? "managed" : "attached"); break;
-	case BC_STATE: snprintf(out, cap, "%s", browser_state_name(b->state)); break;
+	case BC_STATE: /* the supervisor's plan says more than "exited" */
+		if (b->held)
+			snprintf(out, cap, "held");
+		else if (b->restart_at_us > 0 && b->state != BS_CONNECTED)
+			snprintf(out, cap, "restart");
+		else
+			snprintf(out, cap, "%s", browser_state_name(b->state));
+		break;
 	case BC_WEBGPU: snprintf(out, cap, "%s", fmt_status_word(&b->caps, PLAT_WEBGPU)); break;
 	case BC_ADAPTER: adapter_text(out, cap, &b->caps); break;
 	case BC_WEBNN: snprintf(out, cap, "%s", fmt_status_word(&b->caps, PLAT_WEBNN)); break;
@@ -451,7 +458,7 @@ void fmt_model_cell(char *out, size_t cap, const pool_model *m, int col, int wid
 	case MC_TYPE: snprintf(out, cap, "%s", m->type[0] ? m->type : "n/a"); break;
 	case MC_PREC: snprintf(out, cap, "%s", m->precision[0] ? m->precision : "n/a"); break;
 	case MC_PLAT: snprintf(out, cap, "%s%s", m->platform[0] ? m->platform : "n/a", m->fallback ? "*" : ""); break;
-	case MC_STATE: snprintf(out, cap, "%s", m->running ? "running" : "stopped"); break;
+	case MC_STATE: snprintf(out, cap, "%s", !m->running ? "stopped" : m->breakers_open ? "breaker" : "running"); break;
 	case MC_BROWSERS: fmt_id_list(out, cap, m->browsers, m->n_browsers < POOL_MODEL_BROWSERS ? m->n_browsers : POOL_MODEL_BROWSERS); break;
 	case MC_QUEUE: snprintf(out, cap, "%d", m->queue); break;
 	case MC_INFL: snprintf(out, cap, "%d", m->inflight); break;
@@ -667,6 +674,12 @@ void fmt_browser_detail(fmt_lines *l, const pool_browser *b, const browser_load 
 		fmt_lines_add(l, "  exit status %d, signal %d", b->exit_status, b->exit_signal);
 	if (b->reason[0])
 		fmt_lines_wrap(l, "  reason", b->reason, width);
+	if (b->note[0])
+		fmt_lines_wrap(l, b->held ? "  HELD DOWN" : "  supervisor", b->note, width);
+	if (b->last_work_us > 0) {
+		fmt_duration(dur, sizeof dur, now_us - b->last_work_us);
+		fmt_lines_add(l, "  last request %s ago", dur);
+	}
 	if (ld)
 		fmt_lines_add(l, "  models loaded %d, requests in flight %d", ld->models, ld->inflight);
 	const ac_caps *c = &b->caps;
@@ -795,6 +808,14 @@ void fmt_model_detail(fmt_lines *l, const pool_model *m, const pool_browser *bro
 	fmt_rate(r, sizeof r, m->rps);
 	fmt_lines_add(l, "  completed %s, errors %s, queue %d, in flight %d, %s req/s", done, errs, m->queue,
 		      m->inflight, r);
+	if (m->requeued || m->discarded || m->timed_out)
+		fmt_lines_add(l, "  put back %llu (browser lost), late replies discarded %llu, timed out %llu",
+			      (unsigned long long)m->requeued, (unsigned long long)m->discarded,
+			      (unsigned long long)m->timed_out);
+	if (m->breaker_note[0])
+		fmt_lines_wrap(l, m->breakers_open ? "  BREAKER" : "  breaker", m->breaker_note, width);
+	if (m->last_error[0])
+		fmt_lines_wrap(l, "  last error", m->last_error, width);
 	fmt_ms(a, sizeof a, m->p50_ms, m->lat_valid);
 	fmt_ms(b, sizeof b, m->p95_ms, m->lat_valid);
 	fmt_ms(c, sizeof c, m->p99_ms, m->lat_valid);

@@ -239,7 +239,7 @@ static int resolve_limits(options *o, ac_err *err)
 		launch_req *r = &o->launch[i];
 		if (o->max_browsers && !o->min_browsers && r->min > r->max)
 			r->min = r->max;
-		if (o->min_browsers && r->max < r->min)
+		if (o->min_browsers && !o->max_browsers && r->max < r->min)
 			r->max = r->min;
 		if (r->min > r->max)
 			return ac_errf(err, AC_EINVAL, "%s: minimum %d is above maximum %d", r->family, r->min, r->max);

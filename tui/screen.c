@@ -599,6 +599,10 @@ static role browser_cell_role(const screen *s, const pool_browser *b, int col)
 	case BC_WEBGPU: return status_role(fmt_status_word(&b->caps, PLAT_WEBGPU));
 	case BC_WEBNN: return status_role(fmt_status_word(&b->caps, PLAT_WEBNN));
 	case BC_STATE:
+		if (b->held)
+			return R_CRIT;
+		if (b->restart_at_us > 0 && b->state != BS_CONNECTED)
+			return R_WARN;
 		switch (b->state) {
 		case BS_CONNECTED: return R_GOOD;
 		case BS_LOST: return R_WARN;
@@ -620,7 +624,7 @@ static role model_cell_role(const screen *s, const pool_model *m, int col)
 	case MC_QUEUE: return queue_role(s, m->queue);
 	case MC_ERR: return m->errors ? R_CRIT : R_NORMAL;
 	case MC_VERIFY: return !m->err_valid ? R_NA : m->verify_ok ? R_GOOD : R_CRIT;
-	case MC_STATE: return m->running ? R_GOOD : R_DIM;
+	case MC_STATE: return !m->running ? R_DIM : m->breakers_open ? R_WARN : R_GOOD;
 	case MC_SPARK: return R_HEADER;
 	default: return R_NORMAL;
 	}

@@ -112,6 +112,11 @@
 	X(journal_foreign_checkpoints) \
 	X(journal_crc32) \
 	X(journal_no_token) \
+	/* test-faults.c */ \
+	X(faults_request_accounting) \
+	X(faults_breakers) \
+	X(faults_supervision_events) \
+	X(faults_scaling_options) \
 	/* end */
 
 #define X(name) int test_##name(void);
