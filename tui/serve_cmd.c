@@ -168,6 +168,10 @@ static cJSON *provenance(const pool *p, int browser, int session)
 	cJSON_AddStringToObject(o, "kind", b ? b->kind : "?");
 	cJSON_AddStringToObject(o, "version", b && b->version[0] ? b->version : "n/a");
 	cJSON_AddBoolToObject(o, "managed", b && b->managed);
+	if (b && b->pid)
+		cJSON_AddNumberToObject(o, "pid", b->pid);
+	else
+		cJSON_AddNullToObject(o, "pid");
 	const char *used = s && s->platform_used[0] ? s->platform_used : s ? s->platform : "?";
 	cJSON_AddStringToObject(o, "platform_requested", s ? s->platform : "?");
 	cJSON_AddStringToObject(o, "platform_used", used);
