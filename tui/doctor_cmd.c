@@ -256,7 +256,7 @@ static void check_vulkan(doctor *d)
 		cJSON_Delete(j);
 	}
 	if (!usable) {
-		set(d, i, ST_WARN, "no usable Vulkan driver (ICD)%s%s%s%s: WebGPU in Firefox has no adapter, Chromium falls back to SwiftShader",
+		set(d, i, ST_WARN, "no usable Vulkan driver (ICD)%s%s%s%s: no GPU adapter can reach a browser (Chromium still has its bundled SwiftShader, on the CPU)",
 		    env_name ? " in " : " in /etc/vulkan/icd.d, /usr/local/share/vulkan/icd.d, /usr/share/vulkan/icd.d",
 		    env_name ? env_name : "", broken[0] ? "; broken: " : "", broken);
 		fix(d, i, "mesa-vulkan-drivers", "", "apt-get install -y mesa-vulkan-drivers%s",
