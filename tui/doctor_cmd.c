@@ -335,9 +335,9 @@ static void check_caps(doctor *d, dbrowser *b, const pool_browser *pb)
 				    "--enable-features=WebMachineLearningNeuralNetwork, which accel-top passes");
 			else if (p == PLAT_WEBGPU && !chromium_like)
 				fix(d, i, d->vulkan_ok ? "" : "mesa-vulkan-drivers",
-				    "for p in \"$HOME\"/.mozilla/firefox/*/; do [ -d \"$p\" ] && printf '%s\\n' "
+				    "for p in \"$HOME\"/.mozilla/firefox/*/; do if [ -d \"$p\" ]; then printf '%s\\n' "
 				    "'user_pref(\"dom.webgpu.enabled\", true);' 'user_pref(\"gfx.webgpu.ignore-blocklist\", true);' "
-				    ">> \"${p}user.js\"; done",
+				    ">> \"${p}user.js\"; fi; done",
 				    "Firefox needs dom.webgpu.enabled and gfx.webgpu.ignore-blocklist true (accel-top writes them into "
 				    "its profiles; add them to user.js of a profile you open yourself)%s",
 				    d->vulkan_ok ? "" : " and a Vulkan driver: apt-get install -y mesa-vulkan-drivers");
@@ -358,6 +358,7 @@ static void check_caps(doctor *d, dbrowser *b, const pool_browser *pb)
 
 static void finish_all(doctor *d);
 static void next_stage(doctor *d);
+static bool interrupted(doctor *d);
 
 static dbrowser *by_id(doctor *d, int id)
 {
@@ -389,6 +390,8 @@ static void arm(doctor *d, void (*cb)(uv_timer_t *))
 static void got_ort(void *ctx, int status, size_t bytes, const char *error)
 {
 	doctor *d = ctx;
+	if (interrupted(d))
+		return;
 	int i = d->i_bridge;
 	char url[64];
 	snprintf(url, sizeof url, "http://127.0.0.1:%d/", bridge_port(d->a.br));
@@ -409,6 +412,8 @@ static void got_ort(void *ctx, int status, size_t bytes, const char *error)
 static void got_page(void *ctx, int status, size_t bytes, const char *error)
 {
 	doctor *d = ctx;
+	if (interrupted(d))
+		return;
 	ac_err err = { 0 };
 	int i = d->i_bridge;
 	if (error || status != 200) {
@@ -452,6 +457,8 @@ static bool all_launched(const doctor *d)
 static void on_launch_deadline(uv_timer_t *t)
 {
 	doctor *d = t->data;
+	if (interrupted(d))
+		return;
 	for (int k = 0; k < d->nb; k++) {
 		dbrowser *b = &d->br[k];
 		if (b->installed && !b->launched) {
@@ -507,6 +514,8 @@ static int cmp_u64(const void *x, const void *y)
 static void on_rtt_deadline(uv_timer_t *t)
 {
 	doctor *d = t->data;
+	if (interrupted(d))
+		return;
 	dbrowser *b = &d->br[d->cur];
 	set(d, b->i_rtt, ST_FAIL, "%s: %s within %.0f s (--timeout)", b->fam->name,
 	    b->pings < DOC_PINGS ? "no pong" : "the 1 MiB echo did not come back", d->timeout_s);
@@ -532,7 +541,7 @@ static void on_reply(void *ctx, int browser, pm_type type, uint32_t id, uint64_t
 {
 	doctor *d = ((app *)ctx)->user;
 	(void)id;
-	if (d->stage != STAGE_RTT || d->cur < 0 || d->br[d->cur].id != browser)
+	if (interrupted(d) || d->stage != STAGE_RTT || d->cur < 0 || d->br[d->cur].id != browser)
 		return;
 	dbrowser *b = &d->br[d->cur];
 	if (type == PM_PONG && b->pings < DOC_PINGS) {
@@ -658,6 +667,8 @@ static void end_model(doctor *d, bool timed_out)
 static void on_model_deadline(uv_timer_t *t)
 {
 	doctor *d = t->data;
+	if (interrupted(d))
+		return;
 	if (d->row)
 		end_model(d, true);
 }
@@ -710,7 +721,7 @@ static void next_model(doctor *d)
 static void on_event(void *ctx, const ac_event *ev)
 {
 	doctor *d = ((app *)ctx)->user;
-	if (d->stage == STAGE_DONE)
+	if (interrupted(d))
 		return;
 	dbrowser *b = by_id(d, ev->browser);
 	if (!b && ev->kind == EV_BROWSER_LAUNCHED && ev->family) /* in case the launch is reported later */
@@ -759,6 +770,8 @@ static void on_event(void *ctx, const ac_event *ev)
 
 static void next_stage(doctor *d)
 {
+	if (interrupted(d))
+		return;
 	switch (d->stage) {
 	case STAGE_BRIDGE: start_bridge_check(d); break;
 	case STAGE_LAUNCH: start_launches(d); break;
@@ -856,6 +869,27 @@ static void finish_all(doctor *d)
 		       d->fix_path ? "; fixes written to " : "", d->fix_path ? d->fix_path : "");
 	fflush(stdout);
 	app_quit(&d->a, code);
+}
+
+/* A signal stopped the app before the checks ended: print what was decided, and stop our timers
+ * so that nothing fires into a closing app. The exit status is the app's (128 + signal). */
+static bool interrupted(doctor *d)
+{
+	if (!d->a.quitting || d->stage == STAGE_DONE)
+		return d->stage == STAGE_DONE;
+	d->stage = STAGE_DONE;
+	if (d->deadline.loop) {
+		uv_timer_stop(&d->deadline);
+		uv_timer_stop(&d->step);
+	}
+	flush(d);
+	fprintf(stderr, "accel-top doctor: interrupted; %d of %d checks done\n", d->printed, d->nck);
+	return true;
+}
+
+static void on_stopped(app *a)
+{
+	interrupted(a->user);
 }
 
 /* ---------------------------------------------------------------- options and main */
@@ -1013,6 +1047,7 @@ int cmd_doctor(int argc, char **argv)
 	uv_loop_t *loop = uv_default_loop();
 	d.a.user = &d;
 	d.a.on_reply = on_reply;
+	d.a.on_stopped = on_stopped;
 	int rc = app_start(&d.a, loop, &d.o, &err);
 	if (!rc) {
 		pool_add_listener(d.a.pool, on_event, &d.a);

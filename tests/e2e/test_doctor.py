@@ -24,6 +24,8 @@ def run(*args, env=None, timeout=600):
     e.update(env or {})
     p = subprocess.run([ACCEL_TOP, "doctor", *args], capture_output=True, text=True, timeout=timeout,
                        stdin=subprocess.DEVNULL, env=e)
+    # under SANITIZE=1 a report goes to stderr; an exit status of 1 alone would hide it
+    check("Sanitizer" not in p.stderr and "runtime error:" not in p.stderr, f"{args}: {p.stderr[-3000:]}")
     return p.returncode, p.stdout, p.stderr
 
 
