@@ -351,8 +351,8 @@ static void judge_model(doctor *d, dbrowser *b, int p, bool timed_out)
 		return;
 	}
 	char ran[200];
-	snprintf(ran, sizeof ran, "%s %s ran on %s (%s): one run %.1f ms, load %.0f ms", DOC_MODEL, prec, used->platform_used,
-		 cls, m->mean_ms, used->load_ms);
+	snprintf(ran, sizeof ran, "%s %s ran on %s (%s): compute %.1f ms, %.1f ms from queueing to result, load %.0f ms",
+		 DOC_MODEL, prec, used->platform_used, cls, m->compute_ms, m->mean_ms, used->load_ms);
 	if (!used->verified || used->verify_err < 0) {
 		doc_set(&d->l, i, ST_FAIL, "%s; not verified: %s", ran, used->verified ? used->verify_note : "the fp32 wasm reference did not answer");
 		return;
