@@ -792,8 +792,61 @@ def test_replay():
     return results
 
 
+def test_supervision():
+    """What the supervisor does, on screen: a kill -9 shows the planned restart and the browser back
+    under its id; a second crash within a minute (--max-restarts 1) shows it held down; r (with y)
+    releases it."""
+    p = Pane("supervision", ["--browsers", "chromium", "--port", "0", "--max-restarts", "1"], 120, 40)
+    results = []
+    try:
+        def pid_of(scr, seen):
+            pids = [int(x) for x in re.findall(r"launched \(pid (\d+)\)", scr)]
+            new = [x for x in pids if x not in seen]
+            check(new, f"no new 'launched (pid N)' in the event log:\n{scr}")
+            return new[-1]
+
+        state = {"seen": set()}
+
+        def crash_restart():
+            scr = p.wait(lambda s: any(re.search(r"\bconnected\b", line) for _, line in browser_rows(s).values()),
+                         45, "chromium connected")
+            pid = pid_of(scr, state["seen"])
+            state["seen"].add(pid)
+            state["id"] = next(iter(browser_rows(scr)))
+            os.kill(pid, signal.SIGKILL)
+            p.wait(lambda s: re.search(r"restart in \d+\.\d s", s), 20, "'restart in' in the event log")
+            scr = p.wait(lambda s: re.search(rf"#{state['id']}\s+chromium reconnected", s), 40,
+                         "the browser back under its id")
+            state["pid2"] = pid_of(p.screen(), state["seen"])
+            state["seen"].add(state["pid2"])
+        quick_steps(results, "supervision_restart_after_kill", crash_restart)
+
+        def held():
+            os.kill(state["pid2"], signal.SIGKILL)
+            scr = p.wait(lambda s: "held down" in s and re.search(rf"^\s*{state['id']} chromium .*\bheld\b", s, re.M),
+                         20, "the row state 'held' and 'held down' in the event log")
+        quick_steps(results, "supervision_held_down", held)
+
+        def release():
+            p.keys("Home", "r")
+            p.wait_status(rf"Reconnect browser {state['id']} \(chromium.*\? \[y/N\]")
+            p.keys("y")
+            p.wait(lambda s: len(re.findall(rf"#{state['id']}\s+chromium reconnected", s)) >= 2 and
+                   re.search(rf"^\s*{state['id']} chromium .*\bconnected\b", s, re.M), 40, "released and back")
+        quick_steps(results, "supervision_r_releases", release)
+        def quit_clean():
+            p.keys("q")
+            status = p.wait_exit(20)
+            check(status == 0, f"exit status {status}")
+            check(not leftovers(p), f"left: {leftovers(p)}")
+        quick_steps(results, "supervision_quit_clean", quit_clean)
+    finally:
+        p.close()
+    return results
+
+
 TESTS = {"interactive": test_interactive, "no_color_readonly": test_no_color_readonly, "terminals": test_terminals,
-         "not_a_tty": test_not_a_tty, "replay": test_replay}
+         "not_a_tty": test_not_a_tty, "replay": test_replay, "supervision": test_supervision}
 
 
 def pane_wrapper(pidfile, statusfile, errfile, argv):
