@@ -278,21 +278,58 @@ class Graph:
 
 
 # ---------------------------------------------------------------------------------------------
+# Shards: part None builds the whole model, part 1 the inputs through the embeddings and the first
+# half of the layers (output HIDDEN), part 2 HIDDEN (plus any request input the rest needs) through
+# the remaining layers and the head. Parameters come from the shared store by name, so a shard's
+# weights are exactly the whole model's (write_model builds the whole model first).
+
+HIDDEN = "hidden"
+
+
+def shard_name(name, part):
+    return name if part is None else "%s.shard%d" % (name, part)
+
+
+def layer_range(L, part):
+    return range(L) if part is None else range(0, L // 2) if part == 1 else range(L // 2, L)
+
+
+def shard_manifest(from_input, passthrough, hidden_shape, outputs=None):
+    """The shard's entry in accel.json "shards" (folder added by write_model). Shard 1 takes
+    request inputs and yields HIDDEN; shard 2 takes HIDDEN from the previous shard plus passthrough
+    request inputs and yields the model's outputs."""
+    ins = [{"name": n, "from": "input"} for n in from_input]
+    if hidden_shape is None:
+        ins = [{"name": HIDDEN, "from": "previous"}] + [{"name": n, "from": "input"} for n in passthrough]
+    outs = [HIDDEN] if hidden_shape is not None else outputs
+    return {"inputs": ins, "outputs": outs}
+
+
+# ---------------------------------------------------------------------------------------------
 # The four synthetic models. Each builder returns the Graph and the manifest (minus precision
 # independent fields added by write_model).
 
-def bert_tiny(prec, p):
+def bert_tiny(prec, p, part=None):
     V, B, S, H, heads, F, L = 1024, 1, 32, 128, 2, 512, 2
-    g = Graph("bert-tiny", prec, p)
-    ids = g.add_input("input_ids", TensorProto.INT64, [B, S])
-    mask = g.add_input("attention_mask", TensorProto.INT64, [B, S])
-    tok = g.weight("embeddings.word", p.normal("embeddings.word", (V, H), EMBED_STD))
-    pos = g.weight("embeddings.position", p.normal("embeddings.position", (1, S, H), EMBED_STD))
-    x = g.layernorm(g.add(g.node("Gather", [tok, ids], axis=0), pos), "embeddings.ln", H)
+    g = Graph(shard_name("bert-tiny", part), prec, p)
+    if part == 2:
+        x = g.add_input(HIDDEN, TensorProto.FLOAT, [B, S, H])
+        mask = g.add_input("attention_mask", TensorProto.INT64, [B, S])
+    else:
+        ids = g.add_input("input_ids", TensorProto.INT64, [B, S])
+        mask = g.add_input("attention_mask", TensorProto.INT64, [B, S])
+        tok = g.weight("embeddings.word", p.normal("embeddings.word", (V, H), EMBED_STD))
+        pos = g.weight("embeddings.position", p.normal("embeddings.position", (1, S, H), EMBED_STD))
+        x = g.layernorm(g.add(g.node("Gather", [tok, ids], axis=0), pos), "embeddings.ln", H)
     bias = g.mask_bias(g.mask_float(mask))
-    for i in range(L):
+    for i in layer_range(L, part):
         x = g.block_post(x, "layer%d" % i, B, S, H, heads, F, bias)
+    if part == 1:
+        g.add_output(x, HIDDEN, [B, S, H])
+        return g, shard_manifest(["input_ids", "attention_mask"], [], [B, S, H])
     g.add_output(x, "last_hidden_state", [B, S, H])
+    if part == 2:
+        return g, shard_manifest([], ["attention_mask"], None, ["last_hidden_state"])
     man = {
         "type": "text",
         "description": "BERT-shaped text encoder: token+position embeddings, 2 post-LN layers, "
@@ -310,21 +347,30 @@ def bert_tiny(prec, p):
     return g, man
 
 
-def vit_tiny(prec, p):
+def vit_tiny(prec, p, part=None):
     B, C, I, P, H, heads, F, L, classes = 1, 3, 224, 16, 128, 2, 512, 2, 10
-    g = Graph("vit-tiny", prec, p)
-    pix = g.add_input("pixel_values", TensorProto.FLOAT, [B, C, I, I])
-    x, n = g.patch_embed(pix, "patch", C, H, P, I)
-    x = g.class_token(x, "embeddings", H, n)
+    g = Graph(shard_name("vit-tiny", part), prec, p)
+    n = (I // P) ** 2
     S = n + 1
-    for i in range(L):
+    if part == 2:
+        x = g.add_input(HIDDEN, TensorProto.FLOAT, [B, S, H])
+    else:
+        pix = g.add_input("pixel_values", TensorProto.FLOAT, [B, C, I, I])
+        x, n = g.patch_embed(pix, "patch", C, H, P, I)
+        x = g.class_token(x, "embeddings", H, n)
+    for i in layer_range(L, part):
         x = g.block_pre(x, "layer%d" % i, B, S, H, heads, F)
+    if part == 1:
+        g.add_output(x, HIDDEN, [B, S, H])
+        return g, shard_manifest(["pixel_values"], [], [B, S, H])
     x = g.layernorm(x, "final_ln", H)
     cls = g.node("Gather", [x, g.ints([0])], axis=1)                    # [1, 1, H]
     cls = g.node("Reshape", [cls, g.ints([B, H])])
     logits = g.linear(cls, "classifier", H, classes)
     g.add_output(logits, "logits", [B, classes])
     g.add_output(x, "last_hidden_state", [B, S, H])
+    if part == 2:
+        return g, shard_manifest([], [], None, ["logits", "last_hidden_state"])
     man = {
         "type": "vision",
         "description": "ViT-shaped image classifier: 16x16 patch Conv (196 patches) + class token, "
@@ -350,24 +396,32 @@ def sinusoids(length, channels):
     return np.concatenate([np.sin(t), np.cos(t)], axis=1)
 
 
-def whisper_tiny_encoder(prec, p):
+def whisper_tiny_encoder(prec, p, part=None):
     B, M, T, H, heads, F, L = 1, 80, 3000, 128, 2, 512, 2
     S = T // 2
-    g = Graph("whisper-tiny-encoder", prec, p)
-    x = g.add_input("input_features", TensorProto.FLOAT, [B, M, T])
-    for name, cin, stride in (("conv1", M, 1), ("conv2", H, 2)):
-        W = p.normal(name + ".weight", (H, cin, 3), 1.0 / math.sqrt(cin * 3))
-        b = p.normal(name + ".bias", (H,), 0.02)
-        x = g.node("Conv", [x, g.weight(name + ".weight", W), g.weight(name + ".bias", b)], name,
-                   kernel_shape=[3], strides=[stride], pads=[1, 1])
-        x = g.gelu(x)
-    x = g.node("Transpose", [x], perm=[0, 2, 1])                          # [1, 1500, 128]
-    pos = p.fixed("positions", lambda: sinusoids(S, H)[None])
-    x = g.add(x, g.weight("positions", pos))
-    for i in range(L):
+    g = Graph(shard_name("whisper-tiny-encoder", part), prec, p)
+    if part == 2:
+        x = g.add_input(HIDDEN, TensorProto.FLOAT, [B, S, H])
+    else:
+        x = g.add_input("input_features", TensorProto.FLOAT, [B, M, T])
+        for name, cin, stride in (("conv1", M, 1), ("conv2", H, 2)):
+            W = p.normal(name + ".weight", (H, cin, 3), 1.0 / math.sqrt(cin * 3))
+            b = p.normal(name + ".bias", (H,), 0.02)
+            x = g.node("Conv", [x, g.weight(name + ".weight", W), g.weight(name + ".bias", b)], name,
+                       kernel_shape=[3], strides=[stride], pads=[1, 1])
+            x = g.gelu(x)
+        x = g.node("Transpose", [x], perm=[0, 2, 1])                      # [1, 1500, 128]
+        pos = p.fixed("positions", lambda: sinusoids(S, H)[None])
+        x = g.add(x, g.weight("positions", pos))
+    for i in layer_range(L, part):
         x = g.block_pre(x, "layer%d" % i, B, S, H, heads, F)
+    if part == 1:
+        g.add_output(x, HIDDEN, [B, S, H])
+        return g, shard_manifest(["input_features"], [], [B, S, H])
     x = g.layernorm(x, "final_ln", H)
     g.add_output(x, "last_hidden_state", [B, S, H])
+    if part == 2:
+        return g, shard_manifest([], [], None, ["last_hidden_state"])
     man = {
         "type": "audio",
         "description": "Whisper-encoder-shaped audio model: log-mel [80, 3000] -> 2 Conv1d + GELU "
@@ -444,6 +498,9 @@ def clip_tiny(prec, p):
 
 MODELS = [("bert-tiny", bert_tiny), ("vit-tiny", vit_tiny),
           ("whisper-tiny-encoder", whisper_tiny_encoder), ("clip-tiny", clip_tiny)]
+# Encoders that are a stack of layers are also written as a pipeline of two shards (see
+# "Shards" in models/README.md). clip-tiny is two towers side by side, not a stack: no shards.
+SHARDED = {"bert-tiny", "vit-tiny", "whisper-tiny-encoder"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -482,7 +539,23 @@ def write_model(out, name, build):
             man = m
         save(g.model(), os.path.join(d, "onnx", fname))
     tol = dict(TOLERANCE, int4=INT4_TOLERANCE[name], q4f16=INT4_TOLERANCE[name])
-    write_json(os.path.join(d, "accel.json"), manifest(name, man, tol))
+    out = manifest(name, man, tol)
+    if name in SHARDED:
+        drawn = len(params.cache)
+        shards = []
+        for part in (1, 2):
+            folder = "shards/%d" % part
+            os.makedirs(os.path.join(d, folder, "onnx"))
+            sm = None
+            for prec, fname in VARIANTS:
+                g, m = build(prec, params, part)
+                sm = sm or m
+                save(g.model(), os.path.join(d, folder, "onnx", fname))
+            shards.append(dict({"folder": folder}, **sm))
+        # every weight of the shards was drawn for the whole model: they share weights exactly
+        assert len(params.cache) == drawn, name
+        out["shards"] = shards
+    write_json(os.path.join(d, "accel.json"), out)
 
 
 ELEM = {TensorProto.FLOAT: "float32", TensorProto.FLOAT16: "float16",
@@ -561,10 +634,12 @@ def main():
     if not args.quiet:
         total = 0
         for name in [n for n, _ in MODELS] + ["silero-vad"]:
-            d = os.path.join(args.out, name, "onnx")
-            size = sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d))
+            files = []
+            for root, _, names in os.walk(os.path.join(args.out, name)):
+                files += [os.path.join(root, f) for f in names if f.endswith(".onnx")]
+            size = sum(os.path.getsize(f) for f in files)
             total += size
-            print("%-22s %3d files %7.2f MB" % (name, len(os.listdir(d)), size / 1e6))
+            print("%-22s %3d files %7.2f MB" % (name, len(files), size / 1e6))
         print("models written to %s: %.2f MB in %.2f s" % (args.out, total / 1e6,
                                                           time.monotonic() - t0))
     return 0
