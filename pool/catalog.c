@@ -118,6 +118,89 @@ static int parse_input(const cJSON *in, const cJSON *dims, const char *path, int
 	return 0;
 }
 
+static bool in_list(const char (*names)[64], int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(names[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* "shards": [{"folder", "inputs": [{"name", "from": "input"|"previous"}], "outputs": [names]}] */
+static int parse_shards(const cJSON *shards, const char *path, cat_model *m, ac_err *err)
+{
+	int n = cJSON_GetArraySize(shards);
+	if (!cJSON_IsArray(shards) || n < 2 || n > CAT_MAX_SHARDS)
+		return ac_errf(err, AC_EINVAL, "%s: 'shards' must be a list of 2 to %d shards", path, CAT_MAX_SHARDS);
+	for (int k = 0; k < n; k++) {
+		const cJSON *sh = cJSON_GetArrayItem(shards, k);
+		cat_shard *cs = &m->shards[k];
+		const cJSON *folder = cJSON_GetObjectItemCaseSensitive(sh, "folder");
+		const cJSON *ins = cJSON_GetObjectItemCaseSensitive(sh, "inputs");
+		const cJSON *outs = cJSON_GetObjectItemCaseSensitive(sh, "outputs");
+		if (!cJSON_IsString(folder) || !folder->valuestring[0] || folder->valuestring[0] == '/' ||
+		    strstr(folder->valuestring, "..") || strlen(folder->valuestring) >= sizeof cs->folder)
+			return ac_errf(err, AC_EINVAL, "%s: shards[%d].folder must be a relative path inside the "
+				       "model's folder, without '..'", path, k);
+		ac_strlcpy(cs->folder, folder->valuestring, sizeof cs->folder);
+		int ni = cJSON_GetArraySize(ins), no = cJSON_GetArraySize(outs);
+		if (!cJSON_IsArray(ins) || ni < 1 || ni > CAT_MAX_IO)
+			return ac_errf(err, AC_EINVAL, "%s: shards[%d].inputs must be a list of 1 to %d inputs", path, k,
+				       CAT_MAX_IO);
+		if (!cJSON_IsArray(outs) || no < 1 || no > CAT_MAX_IO)
+			return ac_errf(err, AC_EINVAL, "%s: shards[%d].outputs must be a list of 1 to %d names", path, k,
+				       CAT_MAX_IO);
+		for (int i = 0; i < no; i++) {
+			const cJSON *o = cJSON_GetArrayItem(outs, i);
+			if (!cJSON_IsString(o) || !o->valuestring[0] || strlen(o->valuestring) >= sizeof cs->outputs[0])
+				return ac_errf(err, AC_EINVAL, "%s: shards[%d].outputs[%d] must be a tensor name", path, k, i);
+			ac_strlcpy(cs->outputs[i], o->valuestring, sizeof cs->outputs[0]);
+		}
+		cs->n_outputs = no;
+		bool previous = false;
+		for (int i = 0; i < ni; i++) {
+			const cJSON *in = cJSON_GetArrayItem(ins, i);
+			const cJSON *name = cJSON_GetObjectItemCaseSensitive(in, "name");
+			const cJSON *from = cJSON_GetObjectItemCaseSensitive(in, "from");
+			if (!cJSON_IsString(name) || !name->valuestring[0] || strlen(name->valuestring) >= sizeof cs->inputs[0] ||
+			    !cJSON_IsString(from) || (strcmp(from->valuestring, "input") && strcmp(from->valuestring, "previous")))
+				return ac_errf(err, AC_EINVAL, "%s: shards[%d].inputs[%d] needs a string 'name' and 'from': "
+					       "\"input\" or \"previous\"", path, k, i);
+			ac_strlcpy(cs->inputs[i], name->valuestring, sizeof cs->inputs[0]);
+			cs->from_previous[i] = from->valuestring[0] == 'p';
+			if (cs->from_previous[i]) {
+				if (k == 0)
+					return ac_errf(err, AC_EINVAL, "%s: shards[0].inputs[%d] ('%s') comes from 'previous', "
+						       "but the first shard has no previous shard", path, i, cs->inputs[i]);
+				const cat_shard *prev = &m->shards[k - 1];
+				if (!in_list(prev->outputs, prev->n_outputs, cs->inputs[i]))
+					return ac_errf(err, AC_EINVAL, "%s: shards[%d].inputs[%d] ('%s') comes from 'previous', "
+						       "but shards[%d].outputs does not list it", path, k, i, cs->inputs[i], k - 1);
+				previous = true;
+			} else {
+				bool known = false;
+				for (int j = 0; j < m->n_inputs; j++)
+					known |= strcmp(m->inputs[j].name, cs->inputs[i]) == 0;
+				if (!known)
+					return ac_errf(err, AC_EINVAL, "%s: shards[%d].inputs[%d] ('%s') comes from 'input', "
+						       "but the model's 'inputs' has no such input", path, k, i, cs->inputs[i]);
+			}
+		}
+		cs->n_inputs = ni;
+		if (k > 0 && !previous)
+			return ac_errf(err, AC_EINVAL, "%s: shards[%d].inputs takes nothing from the previous shard", path, k);
+	}
+	const cat_shard *last = &m->shards[n - 1];
+	bool same = last->n_outputs == m->n_outputs;
+	for (int i = 0; same && i < m->n_outputs; i++)
+		same = strcmp(last->outputs[i], m->outputs[i]) == 0;
+	if (!same)
+		return ac_errf(err, AC_EINVAL, "%s: shards[%d].outputs must be the model's 'outputs', in the same order",
+			       path, n - 1);
+	m->n_shards = n;
+	return 0;
+}
+
 int catalog_parse_manifest(const char *json, const char *path, cat_model *m, ac_err *err)
 {
 	cJSON *j = cJSON_Parse(json);
@@ -173,6 +256,10 @@ int catalog_parse_manifest(const char *json, const char *path, cat_model *m, ac_
 		}
 		ac_strlcpy(m->outputs[m->n_outputs++], on->valuestring, sizeof m->outputs[0]);
 	}
+	m->n_shards = 0;
+	const cJSON *shards = cJSON_GetObjectItemCaseSensitive(j, "shards");
+	if (shards && (rc = parse_shards(shards, path, m, err)))
+		goto out;
 	static const double dflt_tol[PREC__COUNT] = { 1e-4, 2e-2, 5e-2, 0.2, 0.2 };
 	for (int p = 0; p < PREC__COUNT; p++)
 		m->tolerance[p] = num(tol, prec_names[p], dflt_tol[p]);
@@ -245,6 +332,12 @@ int catalog_add_dir(catalog *c, const char *dir, ac_err *err)
 			m->has[p] = access(f, R_OK) == 0;
 			any |= m->has[p];
 		}
+		for (int k = 0; k < m->n_shards; k++)
+			for (int p = 0; p < PREC__COUNT; p++) {
+				char f[4800];
+				snprintf(f, sizeof f, "%s/%s/onnx/%s", m->dir, m->shards[k].folder, prec_files[p]);
+				m->shards[k].has[p] = access(f, R_OK) == 0;
+			}
 		if (!any) {
 			rc = ac_errf(err, AC_ENOENT, "%s/onnx/ holds none of model.onnx, model_fp16.onnx, "
 				     "model_quantized.onnx, model_q4.onnx, model_q4f16.onnx", m->dir);
@@ -267,4 +360,21 @@ const cat_model *catalog_find(const catalog *c, const char *name)
 void catalog_url(const cat_model *m, ac_precision p, char *out, size_t cap)
 {
 	snprintf(out, cap, "/models/%d/%s/onnx/%s", m->root, m->name, prec_file(p));
+}
+
+void catalog_shard_url(const cat_model *m, int shard, ac_precision p, char *out, size_t cap)
+{
+	if (shard < 1 || shard > m->n_shards) {
+		catalog_url(m, p, out, cap);
+		return;
+	}
+	snprintf(out, cap, "/models/%d/%s/%s/onnx/%s", m->root, m->name, m->shards[shard - 1].folder, prec_file(p));
+}
+
+bool catalog_shards_have(const cat_model *m, ac_precision p)
+{
+	bool all = m->n_shards > 0;
+	for (int k = 0; k < m->n_shards; k++)
+		all &= m->shards[k].has[p];
+	return all;
 }

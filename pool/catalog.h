@@ -36,6 +36,19 @@ typedef struct {
 	int n_mels, frames, samples; /* audio */
 } cat_input;
 
+/* A model split into a pipeline: shard k runs on what the request and shard k-1 give it. Each
+ * shard is a model folder of its own (FOLDER/onnx/<precision file>) inside the model's folder. */
+#define CAT_MAX_SHARDS 4
+typedef struct {
+	char folder[256];     /* relative to the model's folder: "shards/1" */
+	int n_inputs;
+	char inputs[CAT_MAX_IO][64];
+	bool from_previous[CAT_MAX_IO]; /* else the request's input of that name */
+	int n_outputs;
+	char outputs[CAT_MAX_IO][64];
+	bool has[PREC__COUNT];
+} cat_shard;
+
 typedef struct {
 	char name[64];
 	char type[16];        /* text vision audio multimodal */
@@ -49,6 +62,8 @@ typedef struct {
 	int n_inputs;
 	char outputs[CAT_MAX_IO][64];
 	int n_outputs;
+	cat_shard shards[CAT_MAX_SHARDS];
+	int n_shards;         /* 0 = not described as shards */
 } cat_model;
 
 typedef struct {
@@ -75,5 +90,9 @@ const cat_model *catalog_find(const catalog *c, const char *name);
 
 /* "/models/ROOT/NAME/onnx/FILE" */
 void catalog_url(const cat_model *m, ac_precision p, char *out, size_t cap);
+/* shard 1..n_shards: "/models/ROOT/NAME/FOLDER/onnx/FILE"; shard 0 is the whole model */
+void catalog_shard_url(const cat_model *m, int shard, ac_precision p, char *out, size_t cap);
+/* Whether every shard has this precision (false for a model without shards). */
+bool catalog_shards_have(const cat_model *m, ac_precision p);
 
 #endif

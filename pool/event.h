@@ -32,7 +32,8 @@ typedef enum {
 	                        text = model type */
 	EV_WORKLOAD_STOPPED, /* model; text = why */
 	EV_PRECISION_CHANGED,/* model; precision = the new one */
-	EV_SESSION_LOADING,  /* browser, session, model; precision, platform (requested); text = file */
+	EV_SESSION_LOADING,  /* browser, session, model; precision, platform (requested); text = file;
+	                        num = 1 for a reference session; num2 = shard (1-based) of a sharded row */
 	EV_SESSION_READY,    /* browser, session; x[0] = load_ms; platform = EP used; data = metadata */
 	EV_SESSION_FAILED,   /* browser, session; text = the browser's error */
 	EV_SESSION_UNLOADED, /* browser, session */
@@ -54,6 +55,13 @@ typedef enum {
 	                        last minute; text = why */
 	EV_BROWSER_HELD,     /* browser; text = why it is not restarted any more (operator: press r) */
 	EV_SCALED,           /* family = kind; num = +1 launched / -1 stopped; browser; text = the reason */
+	/* sharded models (a row whose pin is "KIND,KIND": shard k on a browser of the k-th kind) */
+	EV_SHARD_DONE,       /* model, request, browser, session: one stage of a sharded request ended;
+	                        num = shard index (1-based), num2 = shards; x[0] compute ms (page),
+	                        x[1] ms in the page (0 = not reported), x[2] round trip ms (ours),
+	                        x[3] bytes of the outputs it returned (the intermediate tensors).
+	                        Below the last shard the request leaves that session and waits for the
+	                        next stage; the last shard's is followed by EV_REQUEST_DONE. */
 	EV__COUNT
 } ev_kind;
 

@@ -294,6 +294,7 @@ static int apply(pool *p, const ac_event *ev, ac_err *err)
 	case EV_WORKLOAD_STARTED: case EV_WORKLOAD_STOPPED: case EV_PRECISION_CHANGED:
 	case EV_SESSION_LOADING: case EV_SESSION_READY: case EV_SESSION_FAILED: case EV_SESSION_UNLOADED:
 	case EV_REQUEST_QUEUED: case EV_REQUEST_REQUEUED: case EV_REQUEST_DISCARDED: case EV_VERIFIED:
+	case EV_SHARD_DONE:
 		return pool_apply_work(p, ev, err);
 	default:
 		return ac_errf(err, AC_EINVAL, "unknown event kind %d", (int)ev->kind);

@@ -42,6 +42,7 @@ typedef struct {
  * inference work (models loaded in browsers, requests run); empty until a model is launched. */
 #define POOL_MODEL_BROWSERS 16
 #define POOL_LAT_HISTORY 120   /* latency samples kept for sparklines, newest last */
+#define POOL_MAX_SHARDS 4
 typedef struct {
 	int id;
 	char name[64];        /* bert-tiny, ... */
@@ -85,6 +86,14 @@ typedef struct {
 	uint64_t timed_out;    /* requests ended by --request-timeout (counted in errors too) */
 	int breakers_open;     /* breakers of this row that are open or half-open */
 	char breaker_note[200];/* the latest breaker change: "browser 1 open after 3 errors: ..." */
+	/* sharded rows (pin "KIND,KIND"): per shard, means over the stages that ended after warm-up;
+	 * transfer = round trip - the page's own span (sockets, framing, both ends' handling) */
+	int n_shards;         /* 0 = not sharded (or no stage ended yet) */
+	struct {
+		uint64_t n;
+		int browser;      /* the browser of the latest stage */
+		double compute_ms, transfer_ms, total_ms, bytes;
+	} shard[POOL_MAX_SHARDS];
 } pool_model;
 
 /* A circuit breaker per (browser, model row): after repeated errors the scheduler stops sending
@@ -108,6 +117,7 @@ typedef struct {
 	int browser, session;     /* the key: session numbers are per browser */
 	int model;                /* row id */
 	bool reference;           /* fp32 on wasm, loaded to verify the row's outputs */
+	int shard;                /* sharded rows: which shard (1-based) it runs; 0 = the whole model */
 	char precision[8];
 	char platform[8];         /* requested */
 	char platform_used[8];    /* what the page created the session with */
@@ -130,6 +140,7 @@ typedef struct {
 	int browser, session;     /* 0 while queued */
 	bool inflight;
 	bool front;               /* put back after its browser was lost: goes first */
+	int stage;                /* sharded rows: shards done (waiting for the next while not in flight) */
 	int64_t queued_us, sent_us;
 } pool_request;
 
@@ -186,7 +197,8 @@ const pool_session *pool_session_find(const pool *p, int browser, int session);
 size_t pool_request_count(const pool *p);
 const pool_request *pool_request_at(const pool *p, size_t i);
 const pool_request *pool_request_find(const pool *p, int64_t id);
-/* The next request a row should dispatch: put-back ones first, then the oldest. */
+/* The next request a row should dispatch: put-back ones first, then the oldest (requests of a
+ * sharded row between stages are not in it: the scheduler finds those by their stage). */
 const pool_request *pool_next_queued(const pool *p, int model);
 
 size_t pool_breaker_count(const pool *p);

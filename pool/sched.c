@@ -28,6 +28,11 @@ typedef struct work {
 	unsigned char *frames[CAT_MAX_IO];
 	size_t lens[CAT_MAX_IO];
 	int n_in;
+	/* sharded: shard k (1-based) runs on a browser matching shard_pin[k - 1]; in_index[k - 1][i]
+	 * is the model input that shard input i is (-1: the previous shard's output) */
+	int n_shards;
+	char shard_pin[CAT_MAX_SHARDS][24];
+	int in_index[CAT_MAX_SHARDS][CAT_MAX_IO];
 } work;
 
 typedef enum { PK_LOAD, PK_RUN, PK_UNLOAD, PK_REFRUN } pend_kind;
@@ -41,6 +46,7 @@ typedef struct {
 	uint64_t sent_ns;
 	bool want_outputs;
 	bool custom;          /* a submitted request with inputs of its own: not used for verification */
+	int stage;            /* sharded rows: the shard this run is (1-based); 0 = the whole model */
 } pending;
 
 /* A run taken back from a browser (lost, reconnected, timed out): a reply that still comes for it
@@ -64,6 +70,18 @@ typedef struct {
 	bool want_outputs;
 } submitted;
 
+/* A sharded request between stages, or in a later stage: what the earlier stages returned (the
+ * next stage's "previous" inputs, framed) and their figures, summed for EV_REQUEST_DONE. */
+typedef struct {
+	int64_t request;
+	int stage;            /* shards done */
+	int n;
+	unsigned char *frames[CAT_MAX_IO];
+	size_t lens[CAT_MAX_IO];
+	char names[CAT_MAX_IO][64];
+	double rtt_ms, compute_ms, queue_ms, page_ms;
+} staged;
+
 /* Circuit breaker per (browser, row); the pool holds the state shown, this the timing. */
 #define BRK_THRESHOLD 3        /* consecutive errors that open it */
 #define BRK_COOLDOWN_S 5.0     /* first wait before a probe; doubles on a failed probe */
@@ -81,6 +99,7 @@ typedef struct {
 /* What the scheduler keeps about a session beyond the pool's view. */
 typedef struct {
 	int browser, session, row;
+	int shard;            /* 1-based shard of a sharded row; 0 = the whole model */
 	char model[64];
 	ac_precision prec;
 	bool reference, fallback, verify_sent, retiring, unload_sent;
@@ -121,6 +140,8 @@ struct sched {
 	size_t n_subs, cap_subs;
 	breaker *brks;
 	size_t n_brks, cap_brks;
+	staged *stg;
+	size_t n_stg, cap_stg;
 	uv_timer_t tick;           /* request timeouts, breaker probes */
 };
 
@@ -372,13 +393,19 @@ static void brk_reset(sched *s, int browser, const char *why)
 	}
 }
 
-static int load(sched *s, work *w, int browser, ac_precision prec, const char *platform, bool reference, bool fallback)
+/* shard: 1-based shard of a sharded row; 0 = the whole model */
+static int load_shard(sched *s, work *w, int browser, ac_precision prec, const char *platform, bool reference,
+		      bool fallback, int shard)
 {
 	if (ac_reserve((void **)&s->sx, &s->cap_sx, s->n_sx + 1, sizeof *s->sx))
 		return AC_ENOMEM;
 	int key = ++s->next_session;
-	char url[512];
-	catalog_url(w->m, prec, url, sizeof url);
+	char url[512], file[64];
+	catalog_shard_url(w->m, shard, prec, url, sizeof url);
+	if (shard)
+		snprintf(file, sizeof file, "shard %d/%d %s", shard, w->n_shards, prec_file(prec));
+	else
+		ac_strlcpy(file, prec_file(prec), sizeof file);
 	cJSON *msg = cJSON_CreateObject();
 	cJSON_AddStringToObject(msg, "type", "load");
 	cJSON_AddNumberToObject(msg, "session", key);
@@ -397,15 +424,21 @@ static int load(sched *s, work *w, int browser, ac_precision prec, const char *p
 	x->browser = browser;
 	x->session = key;
 	x->row = w->row;
+	x->shard = shard;
 	x->prec = prec;
 	x->reference = reference;
 	x->fallback = fallback;
 	ac_strlcpy(x->model, w->m->name, sizeof x->model);
 	ac_event ev = { .kind = EV_SESSION_LOADING, .browser = browser, .session = key, .model = w->row,
-			.precision = prec_name(prec), .platform = platform, .text = prec_file(prec),
-			.num = reference ? 1 : 0 };
+			.precision = prec_name(prec), .platform = platform, .text = file,
+			.num = reference ? 1 : 0, .num2 = shard };
 	emit(s, &ev);
 	return 0;
+}
+
+static int load(sched *s, work *w, int browser, ac_precision prec, const char *platform, bool reference, bool fallback)
+{
+	return load_shard(s, w, browser, prec, platform, reference, fallback, 0);
 }
 
 static void unload(sched *s, sess_x *x)
@@ -421,11 +454,12 @@ static void unload(sched *s, sess_x *x)
 
 /* ---------------------------------------------------------------- placement and dispatch */
 
-static bool has_live_session(sched *s, work *w, int browser)
+static bool has_live_session(sched *s, work *w, int browser, int shard)
 {
 	for (size_t i = 0; i < s->n_sx; i++) {
 		sess_x *x = &s->sx[i];
-		if (x->row != w->row || x->browser != browser || x->reference || x->retiring || x->prec != w->prec)
+		if (x->row != w->row || x->browser != browser || x->reference || x->retiring || x->prec != w->prec ||
+		    x->shard != shard)
 			continue;
 		const pool_session *ps = pool_session_find(s->p, x->browser, x->session);
 		if (ps && (ps->state == SS_READY || ps->state == SS_LOADING))
@@ -436,13 +470,29 @@ static bool has_live_session(sched *s, work *w, int browser)
 	return false;
 }
 
+static bool pin_is(const char *pin, const pool_browser *b)
+{
+	if (!strcmp(pin, "auto"))
+		return true;
+	if (pin[0] == '#')
+		return atoi(pin + 1) == b->id;
+	return !strcmp(pin, b->kind);
+}
+
+/* shard 0: any shard of a sharded row */
+static bool pin_matches_shard(const work *w, const pool_browser *b, int shard)
+{
+	if (!w->n_shards)
+		return pin_is(w->pin, b);
+	for (int k = 1; k <= w->n_shards; k++)
+		if ((!shard || shard == k) && pin_is(w->shard_pin[k - 1], b))
+			return true;
+	return false;
+}
+
 static bool pin_matches(const work *w, const pool_browser *b)
 {
-	if (!strcmp(w->pin, "auto"))
-		return true;
-	if (w->pin[0] == '#')
-		return atoi(w->pin + 1) == b->id;
-	return !strcmp(w->pin, b->kind);
+	return pin_matches_shard(w, b, 0);
 }
 
 static void place(sched *s, work *w)
@@ -450,15 +500,21 @@ static void place(sched *s, work *w)
 	int pi = plat_index(w->platform);
 	for (size_t i = 0; i < pool_browser_count(s->p); i++) {
 		const pool_browser *b = pool_browser_at(s->p, i);
-		if (!browser_ready(b) || !pin_matches(w, b) || has_live_session(s, w, b->id))
-			continue;
-		char why[256];
-		if (b->caps.verdict[pi].status == CL_UNAVAILABLE || !sched_variant_runs(b, w->prec, w->platform, why, sizeof why)) {
-			if (s->cfg.allow_fallback && strcmp(w->platform, "wasm"))
-				load(s, w, b->id, w->prec, "wasm", false, true);
-			continue;
+		for (int k = w->n_shards ? 1 : 0; k <= w->n_shards; k++) {
+			/* browsers may come and go inside load(): b is looked up again each time */
+			b = pool_browser_at(s->p, i);
+			if (!browser_ready(b) || (k ? !pin_matches_shard(w, b, k) : !pin_matches(w, b)) ||
+			    has_live_session(s, w, b->id, k))
+				continue;
+			char why[256];
+			if (b->caps.verdict[pi].status == CL_UNAVAILABLE ||
+			    !sched_variant_runs(b, w->prec, w->platform, why, sizeof why)) {
+				if (s->cfg.allow_fallback && strcmp(w->platform, "wasm"))
+					load_shard(s, w, b->id, w->prec, "wasm", false, true, k);
+				continue;
+			}
+			load_shard(s, w, b->id, w->prec, w->platform, false, false, k);
 		}
-		load(s, w, b->id, w->prec, w->platform, false, false);
 	}
 }
 
@@ -472,13 +528,14 @@ static int class_rank(const pool_browser *b, const char *platform)
 	return c == CL_HARDWARE ? 0 : c == CL_SOFTWARE ? 1 : 2;
 }
 
-static sess_x *pick(sched *s, work *w)
+/* stage: the shard to run (1-based) on a sharded row; 0 = the whole model */
+static sess_x *pick(sched *s, work *w, int stage)
 {
 	sess_x *best = NULL;
 	double best_score = 0;
 	for (size_t i = 0; i < s->n_sx; i++) {
 		sess_x *x = &s->sx[i];
-		if (x->row != w->row || x->reference || x->retiring || x->prec != w->prec)
+		if (x->row != w->row || x->reference || x->retiring || x->prec != w->prec || x->shard != stage)
 			continue;
 		const pool_session *ps = pool_session_find(s->p, x->browser, x->session);
 		const pool_browser *b = pool_browser_find(s->p, x->browser);
@@ -499,32 +556,131 @@ static sess_x *pick(sched *s, work *w)
 	return best;
 }
 
+static staged *stg_find(sched *s, int64_t request)
+{
+	for (size_t i = 0; i < s->n_stg; i++)
+		if (s->stg[i].request == request)
+			return &s->stg[i];
+	return NULL;
+}
+
+static void stg_drop(sched *s, int64_t request)
+{
+	staged *g = stg_find(s, request);
+	if (!g)
+		return;
+	for (int i = 0; i < g->n; i++)
+		free(g->frames[i]);
+	*g = s->stg[--s->n_stg];
+}
+
+/* One frame: header + data (the layout build_inputs makes); NULL if it cannot be framed. */
+static unsigned char *frame_tensor(const char *name, uint8_t dtype, int rank, const uint64_t *dims, const void *data,
+				   size_t bytes, size_t *len)
+{
+	proto_frame f = { .dtype = dtype, .rank = (uint8_t)rank };
+	memcpy(f.dims, dims, sizeof f.dims);
+	ac_strlcpy(f.name, name, sizeof f.name);
+	uint8_t hdr[512];
+	size_t hl = proto_encode_frame_header(&f, hdr, sizeof hdr);
+	unsigned char *out = hl && f.data_len == bytes ? malloc(hl + bytes) : NULL;
+	if (!out)
+		return NULL;
+	memcpy(out, hdr, hl);
+	memcpy(out + hl, data, bytes);
+	*len = hl + bytes;
+	return out;
+}
+
+/* Sends one stage of a request (stage 0: the whole model). Returns 0 when sent. */
+static int send_stage(sched *s, work *w, sess_x *x, int64_t req, int stage, bool *verified_out)
+{
+	const submitted *u = sub_find(s, req);
+	bool custom = u && u->n > 0;
+	unsigned char *const *in_frames = custom ? u->frames : w->frames;
+	const size_t *in_lens = custom ? u->lens : w->lens;
+	bool last = !w->n_shards || stage == w->n_shards;
+	/* the last stage's first run with the row's own inputs is compared with the reference */
+	bool verify = last && !x->verify_sent && !custom;
+	bool want = !last || verify || (u && u->want_outputs);
+	unsigned char *fr[CAT_MAX_IO];
+	size_t lens[CAT_MAX_IO];
+	int n = 0;
+	if (!stage) {
+		n = custom ? u->n : w->n_in;
+		for (int i = 0; i < n; i++) {
+			fr[i] = in_frames[i];
+			lens[i] = in_lens[i];
+		}
+	} else {
+		const cat_shard *sh = &w->m->shards[stage - 1];
+		const staged *g = stage > 1 ? stg_find(s, req) : NULL;
+		for (int i = 0; i < sh->n_inputs; i++) {
+			int mi = w->in_index[stage - 1][i];
+			if (mi >= 0) {
+				fr[n] = in_frames[mi];
+				lens[n++] = in_lens[mi];
+				continue;
+			}
+			int j = 0;
+			while (g && j < g->n && strcmp(g->names[j], sh->inputs[i]))
+				j++;
+			if (!g || j == g->n)
+				return AC_EINVAL; /* not expected: the catalog checked the names */
+			fr[n] = g->frames[j];
+			lens[n++] = g->lens[j];
+		}
+	}
+	cJSON *msg = cJSON_CreateObject();
+	cJSON_AddStringToObject(msg, "type", "run");
+	cJSON_AddNumberToObject(msg, "session", x->session);
+	cJSON_AddNumberToObject(msg, "tensors", n);
+	cJSON_AddStringToObject(msg, "outputs", want ? "all" : "none");
+	int rc = send_frames(s, x->browser, msg, w->row, PK_RUN, x->session, req, want, !verify, fr, lens, n);
+	if (rc)
+		return rc;
+	s->pend[s->n_pend - 1].stage = stage;
+	if (verify)
+		x->verify_sent = true;
+	*verified_out = verify;
+	brk_sent(s, x->browser, w->row);
+	ac_event ev = { .kind = EV_REQUEST_SENT, .model = w->row, .request = req, .browser = x->browser,
+			.session = x->session };
+	emit(s, &ev);
+	return 0;
+}
+
+/* A sharded row's request waiting for shard k + 1 (k shards done), the oldest first. */
+static const pool_request *next_staged(sched *s, work *w, int *stage)
+{
+	const pool_request *best = NULL;
+	for (size_t i = 0; i < pool_request_count(s->p); i++) {
+		const pool_request *r = pool_request_at(s->p, i);
+		if (r->model != w->row || r->inflight || !r->stage || !stg_find(s, r->id))
+			continue;
+		if (!best || r->stage > best->stage || (r->stage == best->stage && r->id < best->id))
+			best = r;
+	}
+	if (best)
+		*stage = best->stage + 1;
+	return best;
+}
+
 static void dispatch(sched *s, work *w)
 {
 	const pool_request *r;
 	sess_x *x;
-	while ((r = pool_next_queued(s->p, w->row)) && (x = pick(s, w))) {
+	bool v;
+	/* later stages first: they finish requests, and free the earlier shards' sessions to take
+	 * the next request while these run (the pipeline) */
+	for (int stage; w->n_shards && (r = next_staged(s, w, &stage));) {
 		int64_t req = r->id;
-		const submitted *u = sub_find(s, req);
-		bool custom = u && u->n > 0;
-		/* the session's first run with the row's own inputs is compared with the reference */
-		bool verify = !x->verify_sent && !custom;
-		bool want = verify || (u && u->want_outputs);
-		int n = custom ? u->n : w->n_in;
-		cJSON *msg = cJSON_CreateObject();
-		cJSON_AddStringToObject(msg, "type", "run");
-		cJSON_AddNumberToObject(msg, "session", x->session);
-		cJSON_AddNumberToObject(msg, "tensors", n);
-		cJSON_AddStringToObject(msg, "outputs", want ? "all" : "none");
-		if (send_frames(s, x->browser, msg, w->row, PK_RUN, x->session, req, want, !verify,
-				custom ? u->frames : w->frames, custom ? u->lens : w->lens, n))
+		if (!(x = pick(s, w, stage)) || send_stage(s, w, x, req, stage, &v))
 			break;
-		if (verify)
-			x->verify_sent = true;
-		brk_sent(s, x->browser, w->row);
-		ac_event ev = { .kind = EV_REQUEST_SENT, .model = w->row, .request = req, .browser = x->browser,
-				.session = x->session };
-		emit(s, &ev);
+	}
+	while ((r = pool_next_queued(s->p, w->row)) && (x = pick(s, w, w->n_shards ? 1 : 0))) {
+		if (send_stage(s, w, x, r->id, w->n_shards ? 1 : 0, &v))
+			break;
 	}
 }
 
@@ -601,16 +757,26 @@ static void check_servable(sched *s, work *w, const char *why)
 {
 	if (!w->running)
 		return;
-	for (size_t i = 0; i < s->n_sx; i++) {
-		sess_x *x = &s->sx[i];
-		if (x->row != w->row || x->reference || x->prec != w->prec)
-			continue;
-		const pool_session *ps = pool_session_find(s->p, x->browser, x->session);
-		if (ps && (ps->state == SS_READY || ps->state == SS_LOADING))
-			return;
+	int missing = 0;
+	for (int k = w->n_shards ? 1 : 0; k <= w->n_shards; k++) {
+		bool live = false;
+		for (size_t i = 0; i < s->n_sx && !live; i++) {
+			sess_x *x = &s->sx[i];
+			if (x->row != w->row || x->reference || x->prec != w->prec || x->shard != k)
+				continue;
+			const pool_session *ps = pool_session_find(s->p, x->browser, x->session);
+			live = ps && (ps->state == SS_READY || ps->state == SS_LOADING);
+		}
+		if (!live && !missing)
+			missing = k ? k : -1;
 	}
+	if (!missing)
+		return;
 	char text[400];
-	snprintf(text, sizeof text, "no browser can run it: %s", why);
+	if (missing > 0)
+		snprintf(text, sizeof text, "no browser can run shard %d: %s", missing, why);
+	else
+		snprintf(text, sizeof text, "no browser can run it: %s", why);
 	stop(s, w, text);
 }
 
@@ -680,6 +846,12 @@ static void compare(sched *s, sess_x *x, const ac_tensor *ref, const char *note)
 	emit(s, &ev);
 }
 
+static const char *ref_note(const sess_x *x)
+{
+	return x->shard ? "sharded: against the whole model, fp32 on wasm, in the last shard's browser"
+			: "against fp32 on wasm in the same browser";
+}
+
 static void start_reference(sched *s, sess_x *x)
 {
 	refout *r = ref_find(s, x->browser, x->model, true);
@@ -710,7 +882,7 @@ static void verify_waiting(sched *s, int browser, const char *model_name)
 			continue;
 		int row = x->row;
 		if (r->state == REF_DONE) {
-			compare(s, x, &r->out0, "against fp32 on wasm in the same browser");
+			compare(s, x, &r->out0, ref_note(x));
 		} else {
 			x->verified = true;
 			char note[200];
@@ -746,7 +918,7 @@ static void got_output(sched *s, sess_x *x, const proto_frame *f)
 	keep_output(&x->out0, f);
 	x->have_out = true;
 	const pool_session *ps = pool_session_find(s->p, x->browser, x->session);
-	if (x->prec == PREC_FP32 && ps && !strcmp(ps->platform_used, "wasm")) {
+	if (x->prec == PREC_FP32 && ps && !strcmp(ps->platform_used, "wasm") && !x->shard) {
 		refout *r = ref_find(s, x->browser, x->model, true);
 		if (r && r->state != REF_DONE) { /* this session is the reference itself */
 			keep_output(&r->out0, f);
@@ -758,7 +930,7 @@ static void got_output(sched *s, sess_x *x, const proto_frame *f)
 	}
 	refout *r = ref_find(s, x->browser, x->model, false);
 	if (r && r->state == REF_DONE)
-		compare(s, x, &r->out0, "against fp32 on wasm in the same browser");
+		compare(s, x, &r->out0, ref_note(x));
 	else if (!r || r->state == REF_NONE)
 		start_reference(s, x);
 	else if (r->state == REF_FAILED)
@@ -858,6 +1030,71 @@ static void on_load_failed(sched *s, const pending *pd, const char *why)
 	check_servable(s, w, why);
 }
 
+/* One stage of a sharded request ended with its result: its figures become EV_SHARD_DONE; below
+ * the last shard its outputs are kept, framed, for the next stage (false: nothing more to do now);
+ * the last shard's turns *done into the whole request's figures, summed over its stages. */
+static bool stage_done(sched *s, work *w, const pending *pd, ac_event *done, const proto_frame *frames, int n)
+{
+	staged *g = stg_find(s, pd->request);
+	if (!g) {
+		if (ac_reserve((void **)&s->stg, &s->cap_stg, s->n_stg + 1, sizeof *s->stg)) {
+			ac_event f = { .kind = EV_REQUEST_FAILED, .model = pd->row, .request = pd->request,
+				       .browser = pd->browser, .session = pd->session, .text = "out of memory" };
+			emit(s, &f);
+			return false;
+		}
+		g = &s->stg[s->n_stg++];
+		memset(g, 0, sizeof *g);
+		g->request = pd->request;
+	}
+	double bytes = 0;
+	for (int i = 0; i < n; i++)
+		bytes += (double)frames[i].data_len;
+	ac_event ev = { .kind = EV_SHARD_DONE, .model = pd->row, .request = pd->request, .browser = pd->browser,
+			.session = pd->session, .num = pd->stage, .num2 = w->n_shards,
+			.x = { done->x[1], done->x[3], done->x[0], bytes } };
+	g->rtt_ms += done->x[0];
+	g->compute_ms += done->x[1];
+	g->queue_ms += done->x[2];
+	g->page_ms += done->x[3];
+	g->stage = pd->stage;
+	if (pd->stage == w->n_shards) {
+		done->x[0] = g->rtt_ms;
+		done->x[1] = g->compute_ms;
+		done->x[2] = g->queue_ms;
+		done->x[3] = g->page_ms;
+		emit(s, &ev);
+		return true;
+	}
+	for (int i = 0; i < g->n; i++)
+		free(g->frames[i]);
+	g->n = 0;
+	const char *bad = NULL;
+	for (int i = 0; i < n && i < CAT_MAX_IO && !bad; i++) {
+		g->frames[i] = frame_tensor(frames[i].name, frames[i].dtype, frames[i].rank, frames[i].dims, frames[i].data,
+					    frames[i].data_len, &g->lens[i]);
+		if (!g->frames[i])
+			bad = frames[i].name;
+		else
+			ac_strlcpy(g->names[g->n++], frames[i].name, sizeof g->names[0]);
+	}
+	if (bad || n == 0) {
+		char text[200];
+		snprintf(text, sizeof text, "shard %d returned %s", pd->stage, bad ? "an output that cannot be forwarded" : "no outputs");
+		ac_event f = { .kind = EV_REQUEST_FAILED, .model = pd->row, .request = pd->request, .browser = pd->browser,
+			       .session = pd->session, .text = text };
+		emit(s, &f);
+		return false;
+	}
+	emit(s, &ev);
+	brk_result(s, pd->browser, pd->row, true, NULL);
+	if ((w = work_find(s, pd->row))) {
+		retire_idle(s, w);
+		dispatch(s, w);
+	}
+	return false;
+}
+
 static void on_result(sched *s, const pending *pd, const proto_msg *m, const proto_frame *frames, int n)
 {
 	sess_x *x = sx_find(s, pd->browser, pd->session);
@@ -883,6 +1120,9 @@ static void on_result(sched *s, const pending *pd, const proto_msg *m, const pro
 	ac_event ev = { .kind = EV_REQUEST_DONE, .model = pd->row, .request = pd->request, .browser = pd->browser,
 			.session = pd->session,
 			.x = { total, num(m->root, "compute_ms"), num(m->root, "queue_ms"), num(m->root, "page_ms") } };
+	if (pd->stage && w && !stage_done(s, w, pd, &ev, frames, n))
+		return;
+	stg_drop(s, pd->request);
 	emit(s, &ev);
 	brk_result(s, pd->browser, pd->row, true, NULL);
 	if (to_submitter && s->cfg.on_done)
@@ -1024,6 +1264,10 @@ void sched_on_event(void *ctx, const ac_event *ev)
 	case EV_REQUEST_DONE:
 	case EV_REQUEST_FAILED:
 		sub_drop(s, ev->request);
+		stg_drop(s, ev->request);
+		break;
+	case EV_REQUEST_REQUEUED: /* a sharded request starts again from its first shard */
+		stg_drop(s, ev->request);
 		break;
 	case EV_BROWSER_HELLO:
 		for (work *w = s->works; w; w = w->next)
@@ -1189,14 +1433,45 @@ int sched_start(sched *s, const workload_spec *spec, int *row_out, ac_err *err)
 		return ac_errf(err, AC_EINVAL, "unknown platform '%s' (webgpu, webnn, wasm)", spec->platform);
 	if (spec->concurrency < 1 && spec->rps <= 0 && !spec->on_demand)
 		return ac_errf(err, AC_EINVAL, "a workload needs a concurrency of 1 or more, or a rate");
+	char pins[CAT_MAX_SHARDS][24];
+	int n_pins = 0;
+	if (spec->shard[0]) {
+		if (!m->n_shards)
+			return ac_errf(err, AC_EINVAL, "model %s is not described as shards (its accel.json has no 'shards'; "
+				       "see models/README.md)", m->name);
+		char buf[64];
+		ac_strlcpy(buf, spec->shard, sizeof buf);
+		for (char *save, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+			if (n_pins == CAT_MAX_SHARDS || strlen(t) >= sizeof pins[0])
+				return ac_errf(err, AC_EINVAL, "--shard '%s': at most %d browser kinds", spec->shard, CAT_MAX_SHARDS);
+			ac_strlcpy(pins[n_pins++], t, sizeof pins[0]);
+		}
+		if (n_pins != m->n_shards)
+			return ac_errf(err, AC_EINVAL, "--shard '%s' names %d browser(s), but %s has %d shards: name one kind "
+				       "(or #ID) per shard, e.g. chromium,firefox", spec->shard, n_pins, m->name, m->n_shards);
+		if (!catalog_shards_have(m, (ac_precision)prec))
+			return ac_errf(err, AC_ENOENT, "model %s has no %s variant of every shard (%s/%s/onnx/%s)", m->name,
+				       prec_name((ac_precision)prec), m->dir, m->shards[0].folder, prec_file((ac_precision)prec));
+	}
 	work *w = calloc(1, sizeof *w);
 	if (!w)
 		return ac_errf(err, AC_ENOMEM, "out of memory");
 	w->s = s;
 	w->m = m;
+	w->n_shards = n_pins;
+	for (int k = 0; k < n_pins; k++) {
+		ac_strlcpy(w->shard_pin[k], pins[k], sizeof w->shard_pin[k]);
+		for (int i = 0; i < m->shards[k].n_inputs; i++) {
+			w->in_index[k][i] = -1;
+			for (int j = 0; j < m->n_inputs && !m->shards[k].from_previous[i]; j++)
+				if (!strcmp(m->inputs[j].name, m->shards[k].inputs[i]))
+					w->in_index[k][i] = j;
+		}
+	}
 	w->prec = (ac_precision)prec;
 	ac_strlcpy(w->platform, spec->platform, sizeof w->platform);
-	ac_strlcpy(w->pin, spec->browser[0] ? spec->browser : "auto", sizeof w->pin);
+	/* a sharded row's pin is its shard placement: "chromium,firefox" */
+	ac_strlcpy(w->pin, n_pins ? spec->shard : spec->browser[0] ? spec->browser : "auto", sizeof w->pin);
 	w->concurrency = spec->concurrency;
 	w->rps = spec->rps;
 	w->count = spec->count;
@@ -1252,7 +1527,7 @@ int sched_change_precision(sched *s, int row, int direction, ac_err *err)
 	char note[300] = "";
 	for (int i = 0; i < PREC__COUNT; i++) {
 		p = (p + (direction >= 0 ? 1 : PREC__COUNT - 1)) % PREC__COUNT;
-		if (p == (int)w->prec || !w->m->has[p])
+		if (p == (int)w->prec || !w->m->has[p] || (w->n_shards && !catalog_shards_have(w->m, (ac_precision)p)))
 			continue;
 		/* a variant is usable when a browser the row runs on can run it */
 		bool usable = false, any = false;
@@ -1399,6 +1674,9 @@ void sched_close(sched *s)
 		tensor_free(&s->refs[i].out0);
 	while (s->n_subs)
 		sub_drop(s, s->subs[0].request);
+	while (s->n_stg)
+		stg_drop(s, s->stg[0].request);
+	free(s->stg);
 	free(s->subs);
 	free(s->brks);
 	free(s->sx);

@@ -31,6 +31,8 @@ typedef struct {
 	int64_t count;       /* requests to run, warm-up included (0 = until stopped) */
 	int warmup;          /* first completions left out of the figures */
 	bool on_demand;      /* no requests of its own: only what sched_submit() brings */
+	char shard[64];      /* "" = the whole model; "KIND,KIND" (or "#ID"s): shard k of the model's
+	                        "shards" on a browser of the k-th; browser is then ignored */
 } workload_spec;
 
 typedef struct {

@@ -31,6 +31,11 @@ static const char schema_v1[] =
 	" output_head TEXT);"
 	"CREATE INDEX results_run ON results(run_id);";
 
+/* v2: sharded runs (a v1 file is upgraded when opened; its rows read as unsharded) */
+static const char schema_v2[] =
+	"ALTER TABLE results ADD COLUMN shard TEXT;"
+	"ALTER TABLE results ADD COLUMN shard_figures TEXT;";
+
 static int db_err(store *s, ac_err *err, const char *what)
 {
 	return ac_errf(err, AC_EIO, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
@@ -92,7 +97,11 @@ int store_open(const char *path, store **out, ac_err *err)
 		if ((rc = exec(s, "BEGIN", err)) || (rc = exec(s, schema_v1, err)) ||
 		    (rc = exec(s, "PRAGMA user_version = 1", err)) || (rc = exec(s, "COMMIT", err)))
 			goto fail;
+		version = 1;
 	}
+	if (version == 1 && ((rc = exec(s, "BEGIN", err)) || (rc = exec(s, schema_v2, err)) ||
+			     (rc = exec(s, "PRAGMA user_version = 2", err)) || (rc = exec(s, "COMMIT", err))))
+		goto fail;
 	if ((rc = exec(s, "PRAGMA journal_mode = WAL", err)))
 		goto fail;
 	*out = s;
@@ -197,8 +206,8 @@ int store_add_result(store *s, int64_t run_id, const store_result *r, ac_err *er
 			       " classification, evidence, fallback, status, reason, iterations, warmup, concurrency,"
 			       " p50_ms, p95_ms, p99_ms, mean_ms, min_ms, max_ms, throughput_rps, load_ms,"
 			       " compute_mean_ms, wire_mean_ms, queue_mean_ms, memory_bytes, verify_max_abs,"
-			       " verify_norm_err, verify_tolerance, verify_ok, verify_note, output_head)"
-			       " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			       " verify_norm_err, verify_tolerance, verify_ok, verify_note, output_head, shard, shard_figures)"
+			       " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 			       -1, &st, NULL) != SQLITE_OK)
 		return db_err(s, err, "cannot add a result");
 	int i = 1;
@@ -243,6 +252,8 @@ int store_add_result(store *s, int64_t run_id, const store_result *r, ac_err *er
 		sqlite3_bind_null(st, i++);
 	bind_text(st, i++, r->verify_note);
 	bind_text(st, i++, r->output_head);
+	bind_text(st, i++, r->shard);
+	bind_text(st, i++, r->shard_figures);
 	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(s, err, "cannot add a result");
 	sqlite3_finalize(st);
 	return rc;
@@ -302,7 +313,8 @@ int store_report(store *s, int64_t run_id, report_format fmt, FILE *out, ac_err 
 	cJSON *arr = fmt == REPORT_JSON ? cJSON_CreateArray() : NULL;
 	int rows = 0, rc;
 	static const struct { const char *col, *head, *fmt; } md[] = {
-		{ "run_id", "run", NULL }, { "browser_kind", "browser", NULL }, { "platform_requested", "platform", NULL },
+		{ "run_id", "run", NULL }, { "browser_kind", "browser", NULL }, { "shard", "shards", NULL },
+		{ "concurrency", "in flight", "%.0f" }, { "platform_requested", "platform", NULL },
 		{ "platform_used", "ran on", NULL }, { "classification", "adapter", NULL }, { "fallback", "fallback", NULL },
 		{ "model", "model", NULL }, { "precision_requested", "precision", NULL }, { "file_loaded", "file", NULL },
 		{ "status", "status", NULL },

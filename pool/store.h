@@ -11,7 +11,7 @@
 #include "ac.h"
 #include "pool.h"
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2 /* 2: results.shard, results.shard_figures */
 
 typedef struct store store;
 
@@ -38,6 +38,11 @@ typedef struct {
 	bool verify_ok;
 	char verify_note[96];
 	char output_head[160];    /* the first values of the first output, for eyeballing */
+	/* sharded runs: the placement ("chromium,firefox"; "" = the whole model) and the per-shard
+	 * means as JSON: [{"shard":1,"browser":"chromium","compute_ms":..,"transfer_ms":..,"total_ms":..,
+	 * "bytes":..}, ...] */
+	char shard[64];
+	char shard_figures[1024];
 } store_result;
 
 int store_open(const char *path, store **out, ac_err *err);

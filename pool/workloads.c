@@ -63,7 +63,7 @@ const pool_request *pool_next_queued(const pool *p, int model)
 	const pool_request *best = NULL;
 	for (size_t i = 0; i < p->n_requests; i++) {
 		const pool_request *r = &p->requests[i];
-		if (r->model != model || r->inflight)
+		if (r->model != model || r->inflight || r->stage)
 			continue;
 		if (!best || (r->front && !best->front) || (r->front == best->front && r->id < best->id))
 			best = r;
@@ -285,6 +285,7 @@ int pool_apply_work(pool *p, const ac_event *ev, ac_err *err)
 		m->lat_valid = m->err_valid = false;
 		m->verify_ok = false;
 		m->max_abs_err = m->max_norm_err = 0;
+		memset(m->shard, 0, sizeof m->shard);
 		return 0;
 	case EV_SESSION_LOADING:
 		if (session_find(p, ev->browser, ev->session))
@@ -299,6 +300,7 @@ int pool_apply_work(pool *p, const ac_event *ev, ac_err *err)
 		s->session = ev->session;
 		s->model = ev->model;
 		s->reference = ev->num == 1;
+		s->shard = (int)ev->num2;
 		ac_strlcpy(s->precision, ev->precision, sizeof s->precision);
 		ac_strlcpy(s->platform, ev->platform, sizeof s->platform);
 		ac_strlcpy(s->file, ev->text, sizeof s->file);
@@ -445,7 +447,34 @@ int pool_apply_work(pool *p, const ac_event *ev, ac_err *err)
 			p->totals.timed_out++;
 		}
 		break;
+	case EV_SHARD_DONE: {
+		int k = (int)ev->num, n = (int)ev->num2;
+		if (!s || s->browser != ev->browser || s->session != ev->session || k < 1 || k > n || n > POOL_MAX_SHARDS)
+			return ac_errf(err, AC_EINVAL, "shard %d/%d of request %lld is not in flight on session %d of browser %d",
+				       k, n, (long long)r->id, ev->session, ev->browser);
+		m->n_shards = n;
+		if (m->completed >= (uint64_t)m->warmup) {
+			double in_page = ev->x[1] > 0 ? ev->x[1] : ev->x[0];
+			__typeof__(m->shard[0]) *f = &m->shard[k - 1];
+			f->n++;
+			f->compute_ms += (ev->x[0] - f->compute_ms) / (double)f->n;
+			f->transfer_ms += (fmax(0, ev->x[2] - in_page) - f->transfer_ms) / (double)f->n;
+			f->total_ms += (ev->x[2] - f->total_ms) / (double)f->n;
+			f->bytes += (ev->x[3] - f->bytes) / (double)f->n;
+		}
+		m->shard[k - 1].browser = ev->browser;
+		if (k < n) { /* the stage is over: the request leaves this session for the next stage */
+			s->inflight--;
+			s->completed++;
+			s->ewma_ms = s->ewma_ms < 0 ? ev->x[2] : 0.8 * s->ewma_ms + 0.2 * ev->x[2];
+			r->inflight = false;
+			r->stage = k;
+			r->browser = r->session = 0;
+		}
+		break;
+	}
 	case EV_REQUEST_REQUEUED:
+		r->stage = 0; /* a sharded request starts again from its first shard */
 		m->requeued++;
 		p->totals.requeued++;
 		if (s)

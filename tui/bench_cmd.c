@@ -15,10 +15,12 @@
 #include "commands.h"
 
 typedef struct {
-	int browser;        /* pool id */
+	int browser;        /* pool id (sharded: the first shard's) */
 	int platform;       /* ac_platform */
 	const cat_model *m;
 	ac_precision prec;
+	bool sharded;       /* --shard: the model as its shards, over shard_browsers */
+	int concurrency;
 } combo;
 
 typedef struct {
@@ -30,6 +32,9 @@ typedef struct {
 	int iterations, warmup, concurrency;
 	double timeout_s;
 	const char *db_path, *json_path, *md_path;
+	char shard_arg[64];          /* --shard KIND,KIND: "" = off */
+	int shard_kinds;             /* kinds named */
+	int shard_browsers[CAT_MAX_SHARDS]; /* pool ids, one per shard */
 	/* the run */
 	combo *combos;
 	int n_combos, next;
@@ -58,7 +63,10 @@ static void usage(FILE *f)
 	      "  --db PATH (default ./accel-top.db)  --db-only  --json FILE  --markdown FILE\n"
 	      "  --visible  --allow-fallback  --require-hardware (exit 2 if a result ran on software or fell back)\n"
 	      "  --timeout SECS per combination (default 600)  --models DIR  --seed N  --audio SRC  --port N\n"
-	      "  --record FILE                record every event of the run (replay: accel-top --replay FILE)\n", f);
+	      "  --record FILE                record every event of the run (replay: accel-top --replay FILE)\n"
+	      "  --shard KIND,KIND            run each model that has shards as a pipeline, shard k on the k-th\n"
+	      "                               kind, at 1 and at --concurrency (default 4) in flight, next to the\n"
+	      "                               whole model on each of those browsers (the baseline, same run)\n", f);
 }
 
 /* ---------------------------------------------------------------- options */
@@ -78,7 +86,7 @@ static int parse(bench *b, int argc, char **argv, ac_err *err)
 {
 	enum { B_BROWSER = 300, B_PLATFORM, B_MODEL, B_PRECISION, B_MIXED, B_ITER, B_WARMUP, B_CONC, B_COMPREHENSIVE,
 	       B_DB, B_DB_ONLY, B_JSON, B_MD, B_VISIBLE, B_FALLBACK, B_REQHW, B_TIMEOUT, B_MODELS, B_SEED, B_AUDIO,
-	       B_PORT, B_RECORD, B_HELP };
+	       B_PORT, B_RECORD, B_SHARD, B_HELP };
 	static const struct option longs[] = {
 		{ "browser", required_argument, 0, B_BROWSER }, { "platform", required_argument, 0, B_PLATFORM },
 		{ "model", required_argument, 0, B_MODEL }, { "precision", required_argument, 0, B_PRECISION },
@@ -91,6 +99,7 @@ static int parse(bench *b, int argc, char **argv, ac_err *err)
 		{ "timeout", required_argument, 0, B_TIMEOUT }, { "models", required_argument, 0, B_MODELS },
 		{ "seed", required_argument, 0, B_SEED }, { "audio", required_argument, 0, B_AUDIO },
 		{ "port", required_argument, 0, B_PORT }, { "record", required_argument, 0, B_RECORD },
+		{ "shard", required_argument, 0, B_SHARD },
 		{ "help", no_argument, 0, B_HELP }, { 0, 0, 0, 0 },
 	};
 	ac_strlcpy(b->browsers_arg, "all", sizeof b->browsers_arg);
@@ -99,7 +108,7 @@ static int parse(bench *b, int argc, char **argv, ac_err *err)
 	ac_strlcpy(b->precisions_arg, "32", sizeof b->precisions_arg);
 	b->iterations = 20;
 	b->warmup = 3;
-	b->concurrency = 1;
+	b->concurrency = 0; /* 1, or 4 with --shard, unless given */
 	b->timeout_s = 600;
 	b->db_path = "accel-top.db";
 	optind = 1;
@@ -149,6 +158,11 @@ static int parse(bench *b, int argc, char **argv, ac_err *err)
 			b->o.port = (int)v;
 			break;
 		}
+		case B_SHARD:
+			if (strlen(optarg) >= sizeof b->shard_arg)
+				return ac_errf(err, AC_EINVAL, "--shard: '%s' is too long", optarg);
+			ac_strlcpy(b->shard_arg, optarg, sizeof b->shard_arg);
+			break;
 		case B_RECORD:
 			if (!optarg[0])
 				return ac_errf(err, AC_EINVAL, "--record: name the file to write");
@@ -161,6 +175,24 @@ static int parse(bench *b, int argc, char **argv, ac_err *err)
 	}
 	if (optind < argc)
 		return ac_errf(err, AC_EINVAL, "unexpected argument '%s' (see accel-top bench --help)", argv[optind]);
+	if (!b->concurrency)
+		b->concurrency = b->shard_arg[0] ? 4 : 1;
+	if (b->shard_arg[0]) {
+		char kinds[64];
+		ac_strlcpy(kinds, b->shard_arg, sizeof kinds);
+		b->shard_kinds = 0;
+		for (char *save, *t = strtok_r(kinds, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+			if (!family_find(t))
+				return ac_errf(err, AC_EINVAL, "--shard: unknown browser '%s' (chromium, chrome, edge, firefox)", t);
+			if (b->shard_kinds == CAT_MAX_SHARDS)
+				return ac_errf(err, AC_EINVAL, "--shard: at most %d browser kinds", CAT_MAX_SHARDS);
+			b->shard_kinds++;
+		}
+		if (b->shard_kinds < 2)
+			return ac_errf(err, AC_EINVAL, "--shard: name one browser kind per shard, e.g. chromium,firefox");
+		/* the browsers are the shards' */
+		ac_strlcpy(b->browsers_arg, b->shard_arg, sizeof b->browsers_arg);
+	}
 	if (b->comprehensive) {
 		ac_strlcpy(b->browsers_arg, "all", sizeof b->browsers_arg);
 		ac_strlcpy(b->platforms_arg, "all", sizeof b->platforms_arg);
@@ -214,7 +246,11 @@ static store_result *new_result(bench *b, const combo *c)
 	ac_strlcpy(r->platform_requested, platform_names[c->platform], sizeof r->platform_requested);
 	r->iterations = b->iterations;
 	r->warmup = b->warmup;
-	r->concurrency = b->concurrency;
+	r->concurrency = c->concurrency;
+	if (c->sharded) {
+		ac_strlcpy(r->shard, b->shard_arg, sizeof r->shard);
+		ac_strlcpy(r->browser_kind, b->shard_arg, sizeof r->browser_kind);
+	}
 	return r;
 }
 
@@ -242,7 +278,9 @@ static void collect(bench *b, const combo *c)
 	const pool_session *used = NULL;
 	for (size_t i = 0; i < pool_session_count(b->a.pool); i++) {
 		const pool_session *s = pool_session_at(b->a.pool, i);
-		if (s->model == b->row && !s->reference && (!used || s->completed > used->completed))
+		/* sharded: the last shard's session, which gives the output that is verified */
+		if (s->model == b->row && !s->reference && (!c->sharded || (m && s->shard == m->n_shards)) &&
+		    (!used || s->completed > used->completed))
 			used = s;
 	}
 	const pool_browser *pb = pool_browser_find(b->a.pool, c->browser);
@@ -297,7 +335,27 @@ static void collect(bench *b, const combo *c)
 		snprintf(r->reason, sizeof r->reason, "%s (%llu of %d measured runs, %llu errors)", why,
 			 (unsigned long long)measured, b->iterations, m ? (unsigned long long)m->errors : 0ULL);
 	}
-	const ac_tensor *out = sched_first_output(b->a.sch, b->row, c->browser);
+	if (c->sharded && m) {
+		char *o = r->shard_figures;
+		size_t cap = sizeof r->shard_figures;
+		ac_strlcpy(o, "[", cap);
+		for (int k = 0; k < m->n_shards; k++) {
+			const pool_browser *sb = pool_browser_find(b->a.pool, m->shard[k].browser);
+			ac_strlcatf(o, cap, "%s{\"shard\":%d,\"browser\":\"%s\",\"runs\":%llu,\"compute_ms\":%.3f,"
+				    "\"transfer_ms\":%.3f,\"total_ms\":%.3f,\"bytes\":%.0f}", k ? "," : "", k + 1,
+				    sb ? sb->kind : "?", (unsigned long long)m->shard[k].n, m->shard[k].compute_ms,
+				    m->shard[k].transfer_ms, m->shard[k].total_ms, m->shard[k].bytes);
+		}
+		ac_strlcatf(o, cap, "]");
+		if (m->n_shards == 0 && !strcmp(r->status, "ok")) {
+			ac_strlcpy(r->status, "failed", sizeof r->status);
+			ac_strlcpy(r->reason, "no stage of a sharded request was measured", sizeof r->reason);
+		}
+	}
+	int out_browser = c->browser;
+	if (c->sharded && m && m->n_shards)
+		out_browser = m->shard[m->n_shards - 1].browser;
+	const ac_tensor *out = sched_first_output(b->a.sch, b->row, out_browser);
 	if (out) {
 		snprintf(r->output_head, sizeof r->output_head, "%s[%llu]:", out->name,
 			 (unsigned long long)tensor_count(out));
@@ -317,10 +375,12 @@ static bool row_settled(bench *b)
 	const pool_model *m = pool_model_find(b->a.pool, b->row);
 	if (m && m->inflight)
 		return false;
-	/* wait for the verification of the sessions that produced results */
+	/* wait for the verification of the sessions that produced results (of a sharded row, the
+	 * last shard's: the earlier shards' outputs are intermediate) */
 	for (size_t i = 0; i < pool_session_count(b->a.pool); i++) {
 		const pool_session *s = pool_session_at(b->a.pool, i);
-		if (s->model == b->row && !s->reference && s->completed && !s->verified)
+		if (s->model == b->row && !s->reference && s->completed && !s->verified &&
+		    !(s->shard && m && s->shard < m->n_shards))
 			return false;
 	}
 	return true;
@@ -377,8 +437,9 @@ static void on_deadline(uv_timer_t *t)
 static void progress(bench *b, const combo *c, const char *what)
 {
 	const pool_browser *pb = pool_browser_find(b->a.pool, c->browser);
-	fprintf(stderr, "\r\033[K[%d/%d] %s %s %s %s: %s", b->next, b->n_combos, pb ? pb->kind : "?",
-		platform_names[c->platform], c->m->name, prec_name(c->prec), what);
+	fprintf(stderr, "\r\033[K[%d/%d] %s%s %s %s %s x%d: %s", b->next, b->n_combos, c->sharded ? "sharded " : "",
+		c->sharded ? b->shard_arg : pb ? pb->kind : "?", platform_names[c->platform], c->m->name,
+		prec_name(c->prec), c->concurrency, what);
 	if (!isatty(STDERR_FILENO))
 		fputc('\n', stderr);
 }
@@ -391,10 +452,25 @@ static void next_combo(bench *b)
 	while (b->next < b->n_combos) {
 		combo *c = &b->combos[b->next++];
 		const pool_browser *pb = pool_browser_find(b->a.pool, c->browser);
+		/* a sharded combination needs every shard's browser: the first that cannot is the reason */
+		for (int k = 0; c->sharded && k < b->shard_kinds; k++) {
+			const pool_browser *sb = pool_browser_find(b->a.pool, b->shard_browsers[k]);
+			char why[256];
+			if (!sb || sb->state != BS_CONNECTED || !sb->caps.valid ||
+			    sb->caps.verdict[c->platform].status == CL_UNAVAILABLE ||
+			    !sched_variant_runs(sb, c->prec, platform_names[c->platform], why, sizeof why)) {
+				pb = sb;
+				break;
+			}
+		}
 		if (!pb || pb->state != BS_CONNECTED || !pb->caps.valid) {
 			skip(b, c, "%s is %s: %s", pb ? pb->kind : "browser", pb ? browser_state_name(pb->state) : "gone",
 			     pb && pb->reason[0] ? pb->reason : "it did not say hello");
 			ac_strlcpy(b->results[b->n_results - 1].status, "failed", sizeof b->results[0].status);
+			continue;
+		}
+		if (c->sharded && !catalog_shards_have(c->m, c->prec)) {
+			skip(b, c, "%s has no %s variant of every shard", c->m->name, prec_name(c->prec));
 			continue;
 		}
 		if (!c->m->has[c->prec]) {
@@ -411,11 +487,13 @@ static void next_combo(bench *b)
 			     pb->caps.verdict[c->platform].evidence);
 			continue;
 		}
-		launch_form f = { .concurrency = b->concurrency, .count = b->warmup + b->iterations, .warmup = b->warmup };
+		launch_form f = { .concurrency = c->concurrency, .count = b->warmup + b->iterations, .warmup = b->warmup };
 		ac_strlcpy(f.model, c->m->name, sizeof f.model);
 		ac_strlcpy(f.precision, prec_name(c->prec), sizeof f.precision);
 		ac_strlcpy(f.platform, platform_names[c->platform], sizeof f.platform);
 		snprintf(f.browser, sizeof f.browser, "#%d", c->browser);
+		for (int k = 0; c->sharded && k < b->shard_kinds; k++) /* "#1,#2": exactly these browsers */
+			ac_strlcatf(f.shard, sizeof f.shard, "%s#%d", k ? "," : "", b->shard_browsers[k]);
 		b->row_stopped = false;
 		progress(b, c, "running");
 		if (app_launch_model(&b->a, &f, &b->row, &err)) {
@@ -476,6 +554,14 @@ static cJSON *result_json(const store_result *r)
 	else cJSON_AddNullToObject(o, "verify_ok");
 	cJSON_AddStringToObject(o, "verify_note", r->verify_note);
 	cJSON_AddStringToObject(o, "output_head", r->output_head);
+	if (r->shard[0]) {
+		cJSON_AddStringToObject(o, "shard", r->shard);
+		cJSON *figs = cJSON_Parse(r->shard_figures);
+		if (figs)
+			cJSON_AddItemToObject(o, "shards", figs);
+	} else {
+		cJSON_AddNullToObject(o, "shard");
+	}
 	return o;
 }
 
@@ -500,6 +586,63 @@ static int write_json(bench *b, int64_t run_id)
 	fclose(f);
 	free(s);
 	return 0;
+}
+
+/* --shard: each sharded result next to its baselines from this run, in words. */
+static void print_shard_summary(bench *b, FILE *out)
+{
+	for (int i = 0; i < b->n_results; i++) {
+		const store_result *r = &b->results[i];
+		if (!r->shard[0] || r->concurrency != 1)
+			continue;
+		fprintf(out, "\nsharded %s %s on %s, shards on %s: %s", r->model, r->precision_requested,
+			r->platform_requested, r->shard, r->status);
+		if (strcmp(r->status, "ok")) {
+			fprintf(out, " (%s)\n", r->reason);
+			continue;
+		}
+		fputc('\n', out);
+		cJSON *figs = cJSON_Parse(r->shard_figures);
+		const cJSON *f;
+		cJSON_ArrayForEach(f, figs) {
+			const cJSON *br = cJSON_GetObjectItemCaseSensitive(f, "browser");
+			fprintf(out, "  shard %d on %s: compute %.2f ms, transfer %.2f ms, total %.2f ms, %.0f bytes out\n",
+				cJSON_GetObjectItemCaseSensitive(f, "shard")->valueint, cJSON_IsString(br) ? br->valuestring : "?",
+				cJSON_GetObjectItemCaseSensitive(f, "compute_ms")->valuedouble,
+				cJSON_GetObjectItemCaseSensitive(f, "transfer_ms")->valuedouble,
+				cJSON_GetObjectItemCaseSensitive(f, "total_ms")->valuedouble,
+				cJSON_GetObjectItemCaseSensitive(f, "bytes")->valuedouble);
+		}
+		cJSON_Delete(figs);
+		fprintf(out, "  sharded, 1 in flight: p50 %.2f ms, p95 %.2f ms, %.2f req/s\n", r->p50_ms, r->p95_ms,
+			r->throughput_rps);
+		for (int j = 0; j < b->n_results; j++) {
+			const store_result *o = &b->results[j];
+			if (strcmp(o->model, r->model) || strcmp(o->precision_requested, r->precision_requested) ||
+			    strcmp(o->platform_requested, r->platform_requested))
+				continue;
+			if (o->shard[0] && o->concurrency > 1) {
+				if (strcmp(o->status, "ok"))
+					fprintf(out, "  sharded, %d in flight: %s (%s)\n", o->concurrency, o->status, o->reason);
+				else
+					fprintf(out, "  sharded, %d in flight: p50 %.2f ms, p95 %.2f ms, %.2f req/s: pipelining gain "
+						"x%.2f over 1 in flight\n", o->concurrency, o->p50_ms, o->p95_ms, o->throughput_rps,
+						r->throughput_rps > 0 ? o->throughput_rps / r->throughput_rps : 0);
+			} else if (!o->shard[0]) {
+				if (strcmp(o->status, "ok"))
+					fprintf(out, "  whole model on %s: %s (%s)\n", o->browser_kind, o->status, o->reason);
+				else
+					fprintf(out, "  whole model on %s, 1 in flight: p50 %.2f ms, p95 %.2f ms, %.2f req/s "
+						"(sharded p50 is x%.2f of it)\n", o->browser_kind, o->p50_ms, o->p95_ms,
+						o->throughput_rps, o->p50_ms > 0 ? r->p50_ms / o->p50_ms : 0);
+			}
+		}
+		if (r->have_verify)
+			fprintf(out, "  verified: %s (error %.2g, tolerance %.2g; %s)\n", r->verify_ok ? "yes" : "NO",
+				r->verify_norm_err, r->verify_tolerance, r->verify_note);
+		else
+			fprintf(out, "  verified: no (%s)\n", r->verify_note);
+	}
 }
 
 static void finish_all(bench *b)
@@ -531,6 +674,8 @@ static void finish_all(bench *b)
 	}
 	if (st && !b->db_only)
 		store_report(st, run_id, REPORT_MD, stdout, &err);
+	if (!b->db_only && b->shard_arg[0])
+		print_shard_summary(b, stdout);
 	store_close(st);
 	int ran = 0, failed = 0, soft = 0;
 	for (int i = 0; i < b->n_results; i++) {
@@ -575,7 +720,71 @@ static int check_models(bench *b, ac_err *err)
 				ac_strlcatf(names, sizeof names, "%s%s", i ? ", " : "", cat->models[i].name);
 			return ac_errf(err, AC_ENOENT, "--model: no model named '%s' (available: %s)", t, names);
 		}
+	if (!b->shard_arg[0])
+		return 0;
+	int sharded = 0;
+	for (int i = 0; i < cat->n; i++) {
+		if (!in_list(b->models_arg, cat->models[i].name))
+			continue;
+		if (cat->models[i].n_shards && cat->models[i].n_shards != b->shard_kinds)
+			return ac_errf(err, AC_EINVAL, "--shard: %s has %d shards, and %d browser kinds are named",
+				       cat->models[i].name, cat->models[i].n_shards, b->shard_kinds);
+		if (!cat->models[i].n_shards && strcmp(b->models_arg, "all"))
+			return ac_errf(err, AC_EINVAL, "--shard: %s is not described as shards (its accel.json has no "
+				       "'shards'; see models/README.md)", cat->models[i].name);
+		sharded += cat->models[i].n_shards > 0;
+	}
+	if (!sharded)
+		return ac_errf(err, AC_EINVAL, "--shard: none of the models asked for is described as shards");
 	return 0;
+}
+
+/* --shard: for each model with shards, platform and precision: the whole model on each shard's
+ * browser (1 in flight: the baseline), then the shards as a pipeline at 1 and at --concurrency in
+ * flight, all in this run. */
+static void plan_sharded(bench *b)
+{
+	const catalog *cat = b->a.cat;
+	char kinds[64];
+	ac_strlcpy(kinds, b->shard_arg, sizeof kinds);
+	int k = 0;
+	for (char *save, *t = strtok_r(kinds, ",", &save); t && k < CAT_MAX_SHARDS; t = strtok_r(NULL, ",", &save)) {
+		b->shard_browsers[k] = 0;
+		for (size_t i = 0; i < pool_browser_count(b->a.pool) && !b->shard_browsers[k]; i++) {
+			const pool_browser *pb = pool_browser_at(b->a.pool, i);
+			bool taken = false;
+			for (int j = 0; j < k; j++)
+				taken |= b->shard_browsers[j] == pb->id;
+			if (!strcmp(pb->kind, t) && !taken)
+				b->shard_browsers[k] = pb->id;
+		}
+		k++;
+	}
+	for (int pl = 0; pl < PLAT__COUNT; pl++) {
+		if (!in_list(b->platforms_arg, platform_names[pl]))
+			continue;
+		for (int mi = 0; mi < cat->n; mi++) {
+			const cat_model *m = &cat->models[mi];
+			if (!in_list(b->models_arg, m->name) || !m->n_shards)
+				continue;
+			for (int p = 0; p < PREC__COUNT; p++) {
+				if (!wants_precision(b, (ac_precision)p))
+					continue;
+				for (int j = 0; j < b->shard_kinds; j++) {
+					bool dup = false;
+					for (int i = 0; i < j; i++)
+						dup |= b->shard_browsers[i] == b->shard_browsers[j];
+					if (!dup)
+						b->combos[b->n_combos++] = (combo){ b->shard_browsers[j], pl, m, (ac_precision)p,
+										    false, 1 };
+				}
+				b->combos[b->n_combos++] = (combo){ b->shard_browsers[0], pl, m, (ac_precision)p, true, 1 };
+				if (b->concurrency > 1)
+					b->combos[b->n_combos++] = (combo){ b->shard_browsers[0], pl, m, (ac_precision)p, true,
+									    b->concurrency };
+			}
+		}
+	}
 }
 
 /* Every combination asked for, over the browsers launched. */
@@ -583,7 +792,11 @@ static void plan(bench *b)
 {
 	const catalog *cat = b->a.cat;
 	size_t nb = pool_browser_count(b->a.pool);
-	b->combos = calloc(nb * PLAT__COUNT * (size_t)cat->n * PREC__COUNT + 1, sizeof *b->combos);
+	b->combos = calloc((nb + 2) * PLAT__COUNT * (size_t)cat->n * PREC__COUNT + 1, sizeof *b->combos);
+	if (b->shard_arg[0]) {
+		plan_sharded(b);
+		return;
+	}
 	for (size_t i = 0; i < nb; i++)
 		for (int pl = 0; pl < PLAT__COUNT; pl++) {
 			if (!in_list(b->platforms_arg, platform_names[pl]))
@@ -594,7 +807,8 @@ static void plan(bench *b)
 				for (int p = 0; p < PREC__COUNT; p++)
 					if (wants_precision(b, (ac_precision)p))
 						b->combos[b->n_combos++] = (combo){ pool_browser_at(b->a.pool, i)->id, pl,
-										    &cat->models[mi], (ac_precision)p };
+										    &cat->models[mi], (ac_precision)p,
+										    false, b->concurrency };
 			}
 		}
 }
@@ -637,8 +851,15 @@ int cmd_bench(int argc, char **argv)
 			}
 			continue;
 		}
+		int count = 0;
+		if (b.shard_arg[0]) { /* "chromium,chromium" needs two */
+			char kinds[64];
+			ac_strlcpy(kinds, b.shard_arg, sizeof kinds);
+			for (char *save, *t = strtok_r(kinds, ",", &save); t; t = strtok_r(NULL, ",", &save))
+				count += !strcmp(t, family_all[i]->name);
+		}
 		b.o.launch[b.o.n_launch].family = family_all[i]->name;
-		b.o.launch[b.o.n_launch++].count = 1;
+		b.o.launch[b.o.n_launch++].count = count ? count : 1;
 	}
 	if (!b.o.n_launch) {
 		fprintf(stderr, "accel-top bench: no supported browser is installed: apt-get install chromium firefox-esr\n");
