@@ -117,6 +117,10 @@
 	X(faults_breakers) \
 	X(faults_supervision_events) \
 	X(faults_scaling_options) \
+	/* test-shards.c */ \
+	X(shards_manifest_valid) \
+	X(shards_manifest_errors) \
+	X(shards_pool_stages) \
 	/* end */
 
 #define X(name) int test_##name(void);
