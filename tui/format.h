@@ -121,5 +121,9 @@ void fmt_browser_detail(fmt_lines *l, const pool_browser *b, const browser_load 
  * up in browsers[] and sessions[]). */
 void fmt_model_detail(fmt_lines *l, const pool_model *m, const pool_browser *browsers, size_t n_browsers,
 		      const pool_session *sessions, size_t n_sessions, int width, bool utf8, int64_t now_us);
+/* A sharded row (pin "KIND,KIND"): per shard compute, transfer and total, next to the whole
+ * model's p50 from unsharded rows of the same model, precision and platform (tui/format_shard.c). */
+void fmt_shard_detail(fmt_lines *l, const pool_model *m, const pool_model *models, size_t n_models,
+		      const pool_browser *browsers, size_t n_browsers);
 
 #endif

@@ -818,8 +818,10 @@ static void build_detail(screen *s, int width)
 	s->detail.n = 0;
 	if (s->detail_of == PANEL_MODELS) {
 		const pool_model *m = screen_sel_model(s);
-		if (m)
+		if (m) {
 			fmt_model_detail(&raw, m, s->v.b, s->v.nb, s->v.ses, s->v.ns, width, s->utf8, s->v.now_us);
+			fmt_shard_detail(&raw, m, s->v.m, s->v.nm, s->v.b, s->v.nb);
+		}
 		else
 			fmt_lines_add(&raw, "no models running: press l to launch one");
 	} else {

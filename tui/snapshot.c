@@ -243,6 +243,26 @@ static cJSON *model_json(const pool *p, const pool_model *m, int64_t now_us)
 		add_str_or_null(x, "reason", k->reason);
 		cJSON_AddItemToArray(brk, x);
 	}
+	/* sharded rows: per shard means (null for a whole-model row) */
+	if (!strchr(m->pin, ',')) {
+		cJSON_AddNullToObject(o, "sharded_on");
+		cJSON_AddNullToObject(o, "shards");
+		return o;
+	}
+	cJSON_AddStringToObject(o, "sharded_on", m->pin);
+	cJSON *sh = cJSON_AddArrayToObject(o, "shards");
+	for (int k = 0; k < m->n_shards && k < POOL_MAX_SHARDS; k++) {
+		const __typeof__(m->shard[0]) *f = &m->shard[k];
+		cJSON *x = cJSON_CreateObject();
+		cJSON_AddNumberToObject(x, "shard", k + 1);
+		cJSON_AddNumberToObject(x, "browser", f->browser);
+		cJSON_AddNumberToObject(x, "runs", (double)f->n);
+		add_num_or_null(x, "compute_ms", f->compute_ms, f->n > 0);
+		add_num_or_null(x, "transfer_ms", f->transfer_ms, f->n > 0);
+		add_num_or_null(x, "total_ms", f->total_ms, f->n > 0);
+		add_num_or_null(x, "bytes", f->bytes, f->n > 0);
+		cJSON_AddItemToArray(sh, x);
+	}
 	return o;
 }
 
