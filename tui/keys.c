@@ -255,6 +255,8 @@ static int act_launch(screen *s)
 	char v[32], l[96];
 	if (!screen_browser_choice(s, f->browser, v, sizeof v, l, sizeof l))
 		f->browser = 0;
+	if (!screen_shard_choice(s, f->shard, v, sizeof v, l, sizeof l))
+		f->shard = 0;
 	return RX_REDRAW;
 }
 
@@ -580,6 +582,8 @@ static int submit_launch(screen *s)
 	char label[96];
 	if (!screen_browser_choice(s, f->browser, lf.browser, sizeof lf.browser, label, sizeof label))
 		ac_strlcpy(lf.browser, "auto", sizeof lf.browser);
+	if (!screen_shard_choice(s, f->shard, lf.shard, sizeof lf.shard, label, sizeof label))
+		lf.shard[0] = '\0';
 	double amount = atof(f->amount);
 	if (f->shape == 0)
 		lf.concurrency = (int)amount;
@@ -597,7 +601,8 @@ static int submit_launch(screen *s)
 		screen_say(s, true, "launch %s: %s", lf.model[0] ? lf.model : "(no model)", err.msg);
 		return RX_REDRAW;
 	}
-	screen_say(s, false, "launched %s %s on %s (model %d)", lf.model, lf.precision, lf.platform, id);
+	screen_say(s, false, "launched %s %s on %s%s%s (model %d)", lf.model, lf.precision, lf.platform,
+		   lf.shard[0] ? ", sharded over " : "", lf.shard, id);
 	s->sel_id[PANEL_MODELS] = id;
 	s->focus = s->last_list = PANEL_MODELS;
 	if (s->detail_open)
@@ -644,6 +649,15 @@ static int modal_launch(screen *s, int ch)
 	case LF_SHAPE: if (dir) cycle(&f->shape, 2, dir); break;
 	case LF_AMOUNT: edit_number(f->amount, sizeof f->amount, ch, f->shape == 1); break;
 	case LF_DURATION: edit_number(f->duration, sizeof f->duration, ch, true); break;
+	case LF_SHARD:
+		if (dir) {
+			int n = 0;
+			char v[64], l[96];
+			while (n < 1000 && screen_shard_choice(s, n, v, sizeof v, l, sizeof l))
+				n++;
+			cycle(&f->shard, n, dir);
+		}
+		break;
 	}
 	return RX_REDRAW;
 }

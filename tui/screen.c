@@ -1030,6 +1030,40 @@ bool screen_browser_choice(const screen *s, int i, char *value, size_t vcap, cha
 	return false;
 }
 
+bool screen_shard_choice(const screen *s, int i, char *value, size_t vcap, char *label, size_t lcap)
+{
+	if (i == 0) {
+		snprintf(value, vcap, "%s", "");
+		snprintf(label, lcap, "off (the whole model)");
+		return true;
+	}
+	const char *kinds[16];
+	int count[16], nk = 0;
+	for (size_t j = 0; j < s->v.nb; j++) {
+		const pool_browser *b = &s->v.b[j];
+		if (b->state != BS_CONNECTED)
+			continue;
+		int k = 0;
+		while (k < nk && strcmp(kinds[k], b->kind))
+			k++;
+		if (k == nk && nk < 16) {
+			kinds[nk] = b->kind;
+			count[nk++] = 0;
+		}
+		if (k < nk)
+			count[k]++;
+	}
+	int n = 0;
+	for (int a = 0; a < nk; a++)
+		for (int b = 0; b < nk; b++)
+			if ((a != b || count[a] > 1) && ++n == i) {
+				snprintf(value, vcap, "%s,%s", kinds[a], kinds[b]);
+				snprintf(label, lcap, "shard 1 on %s, shard 2 on %s", kinds[a], kinds[b]);
+				return true;
+			}
+	return false;
+}
+
 static void draw_launch(screen *s)
 {
 	int w = 64, h = LF__COUNT + 6;
@@ -1038,7 +1072,7 @@ static void draw_launch(screen *s)
 	const launch_state *f = &s->form;
 	const char *model = app_model_name(s->a, (size_t)f->model);
 	const char *labels[LF__COUNT] = { "Model", "Precision", "Platform", "Browser", "Load shape",
-					  f->shape ? "Requests/s" : "Concurrency", "Duration s" };
+					  f->shape ? "Requests/s" : "Concurrency", "Duration s", "Shards" };
 	for (int i = 0; i < LF__COUNT; i++) {
 		char val[160];
 		switch (i) {
@@ -1058,6 +1092,13 @@ static void draw_launch(screen *s)
 			snprintf(val, sizeof val, "[%s%s]  %s", f->duration, f->field == i ? "_" : "",
 				 atof(f->duration) > 0 ? "" : "(0 = until stopped)");
 			break;
+		case LF_SHARD: {
+			char value[64], label[96];
+			if (!screen_shard_choice(s, f->shard, value, sizeof value, label, sizeof label))
+				screen_shard_choice(s, 0, value, sizeof value, label, sizeof label);
+			snprintf(val, sizeof val, "< %s >", label);
+			break;
+		}
 		}
 		bool sel = f->field == i;
 		put(s, y + 2 + i, x + 2, 14, labels[i], sel ? R_POPUP_SEL : R_POPUP, false);

@@ -49,12 +49,13 @@ typedef struct {
 	size_t nlog;
 } view;
 
-enum { LF_MODEL, LF_PRECISION, LF_PLATFORM, LF_BROWSER, LF_SHAPE, LF_AMOUNT, LF_DURATION, LF__COUNT };
+enum { LF_MODEL, LF_PRECISION, LF_PLATFORM, LF_BROWSER, LF_SHAPE, LF_AMOUNT, LF_DURATION, LF_SHARD, LF__COUNT };
 
 typedef struct {
 	int field;
 	bool used;          /* opened before: keep what the operator chose */
 	int model, precision, platform, browser, shape; /* indexes into their choices */
+	int shard;          /* 0 = off, else a screen_shard_choice() */
 	char amount[16], duration[16];
 } launch_state;
 
@@ -139,5 +140,9 @@ extern const char *const screen_launch_browsers[]; /* "auto" and the families */
 /* Choice i of the launch form's browser field: auto, the families, then "#ID" for each connected
  * browser. Fills value (what the workload is pinned to) and label; false past the end. */
 bool screen_browser_choice(const screen *s, int i, char *value, size_t vcap, char *label, size_t lcap);
+/* Choice i of the launch form's shard field: 0 "off", then "KIND,KIND" for each ordered pair of
+ * the connected browsers' kinds (shard 1 on the first, shard 2 on the second; a kind twice when
+ * two such browsers are connected). value is "" for off; false past the end. */
+bool screen_shard_choice(const screen *s, int i, char *value, size_t vcap, char *label, size_t lcap);
 
 #endif
