@@ -185,6 +185,10 @@ int app_parse_run(const char *spec, launch_form *f, ac_err *err)
 	ac_strlcpy(f->precision, parts[1] && *parts[1] ? parts[1] : "fp32", sizeof f->precision);
 	ac_strlcpy(f->platform, parts[2] && *parts[2] ? parts[2] : "wasm", sizeof f->platform);
 	ac_strlcpy(f->browser, parts[3] && *parts[3] ? parts[3] : "auto", sizeof f->browser);
+	if (parts[3] && strchr(parts[3], ',')) { /* KIND,KIND: the model's shards, one per browser */
+		ac_strlcpy(f->shard, parts[3], sizeof f->shard);
+		ac_strlcpy(f->browser, "auto", sizeof f->browser);
+	}
 	f->concurrency = parts[4] && *parts[4] ? atoi(parts[4]) : 1;
 	if (f->concurrency < 1 || f->concurrency > 1024)
 		return ac_errf(err, AC_EINVAL, "--run '%s': concurrency must be 1 to 1024", spec);

@@ -119,6 +119,29 @@ def test_bench_shard_output_and_store():
         check(len(figs) == 2 and all(f["runs"] >= 1 for f in figs), f"figures {figs}")
 
 
+def test_batch_json_sharded_row():
+    """-b --json with --run MODEL:PREC:PLATFORM:KIND,KIND: the row's per-shard figures and its
+    sessions (shard 1 in Chromium, shard 2 in Firefox, verified against the whole model)."""
+    p = subprocess.run([ACCEL_TOP, "-b", "-n", "3", "-d", "2", "--json", "--browsers", "chromium,firefox", "--port", "0",
+                        "--run", "bert-tiny:fp32:wasm:chromium,firefox:2"], capture_output=True, text=True, timeout=120)
+    check(p.returncode == 0, f"rc {p.returncode}: {p.stderr[-500:]}")
+    snap = json.loads(p.stdout.strip().splitlines()[-1])
+    (m,) = snap["models"]
+    check(m["sharded_on"] == "chromium,firefox" and m["completed"] > 5 and m["errors"] == 0, m)
+    check(m["verified"] is True and m["max_norm_err"] <= 1e-4, m)
+    kinds = {b["id"]: b["kind"] for b in snap["browsers"]}
+    sh = m["shards"]
+    check([s["shard"] for s in sh] == [1, 2] and kinds[sh[0]["browser"]] == "chromium"
+          and kinds[sh[1]["browser"]] == "firefox", sh)
+    for s in sh:
+        check(s["runs"] > 0 and s["compute_ms"] > 0 and s["total_ms"] >= s["compute_ms"] and s["transfer_ms"] >= 0, s)
+    check(sh[0]["bytes"] == 32 * 128 * 4, sh)  # hidden [1,32,128] float32
+    files = sorted((s["kind"], s["file"]) for s in m["sessions"] if not s.get("reference"))
+    check(("chromium", "shard 1/2 model.onnx") in files and ("firefox", "shard 2/2 model.onnx") in files, files)
+    whole = [s for s in snap["models"] if s["sharded_on"] is None]
+    check(not whole, whole)
+
+
 def test_bad_shard_input_is_a_clear_error():
     rc, _, err = run("bench", "--shard", "chromium", "--model", "bert-tiny", "--db", f"{TMP}/x.db")
     check(rc == 2 and "--shard" in err and "one browser kind per shard" in err, f"rc {rc}: {err}")
