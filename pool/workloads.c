@@ -388,7 +388,8 @@ int pool_apply_work(pool *p, const ac_event *ev, ac_err *err)
 		r->front = false;
 		r->browser = ev->browser;
 		r->session = ev->session;
-		r->sent_us = ev->t_us;
+		if (!r->stage) /* a later stage of a sharded request: its wait began with the first */
+			r->sent_us = ev->t_us;
 		to->inflight++;
 		break;
 	}
