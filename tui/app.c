@@ -125,8 +125,7 @@ static void on_launcher_done(void *ctx)
 {
 	app *a = ctx;
 	a->ln = NULL;
-	sched_close(a->sch);
-	a->sch = NULL;
+	sched_close(a->sch); /* freed in app_free(): the pool calls its listener until the end */
 	bridge_stop(a->br);
 	/* after the browsers stopped (their exits are in the recording) and the bridge closed */
 	stop_recording(a);
@@ -148,7 +147,6 @@ void app_quit(app *a, int code)
 	a->quitting = true;
 	a->exit_code = code;
 	sup_close(a->sup); /* browsers stopping now are not restarted */
-	a->sup = NULL;
 	if (a->tick.loop)
 		uv_timer_stop(&a->tick);
 	if (a->settle.loop)
@@ -597,7 +595,7 @@ int app_stop_model(app *a, int model_id, ac_err *err)
 {
 	if (a->replay)
 		return not_in_replay(a, err);
-	if (!a->sch)
+	if (!a->sch || a->quitting)
 		return ac_errf(err, AC_EINVAL, "accel-top is shutting down");
 	return sched_stop(a->sch, model_id, "stopped by the operator", err);
 }
@@ -606,7 +604,7 @@ int app_change_precision(app *a, int model_id, int direction, ac_err *err)
 {
 	if (a->replay)
 		return not_in_replay(a, err);
-	if (!a->sch)
+	if (!a->sch || a->quitting)
 		return ac_errf(err, AC_EINVAL, "accel-top is shutting down");
 	return sched_change_precision(a->sch, model_id, direction, err);
 }
@@ -624,6 +622,10 @@ void app_free(app *a)
 	}
 	replay_free(a->rp);
 	a->rp = NULL;
+	sup_free(a->sup);
+	a->sup = NULL;
+	sched_free(a->sch);
+	a->sch = NULL;
 	bridge_free(a->br);
 	pool_free(a->pool);
 	free(a->cat);
