@@ -85,8 +85,10 @@ fuzz-smoke: build-fuzz/fuzz-proto
 fuzz: build-fuzz/fuzz-proto
 	@scripts/fuzz.sh long
 
+# one end-to-end suite by name: make e2e SUITE=faults (e2e, models, replay, faults, doctor, ...)
+SUITE ?= e2e
 e2e: $(BIN) models
-	@ACCEL_TOP=$(abspath $(BIN)) ACCEL_TOP_DATA=$(CURDIR) tests/e2e/run.sh
+	@ACCEL_TOP=$(abspath $(BIN)) ACCEL_TOP_DATA=$(CURDIR) /usr/bin/python3 tests/e2e/test_$(SUITE).py
 
 test: deps
 	@$(MAKE) --no-print-directory $(BIN) models $(BUILD)/unit-tests build-fuzz/fuzz-proto
