@@ -176,6 +176,10 @@ size_t pool_model_count(const pool *p);
 const pool_model *pool_model_at(const pool *p, size_t i);
 const pool_model *pool_model_find(const pool *p, int id);
 
+/* No request of the row is in flight, and every session of it that produced results has its
+ * verification (a bench or doctor run over a row is complete then). */
+bool pool_model_settled(const pool *p, int model);
+
 /* Completions per second over the last 5 seconds up to now_us. */
 double pool_model_rps(const pool *p, int model, int64_t now_us);
 

@@ -460,3 +460,16 @@ int pool_apply_work(pool *p, const ac_event *ev, ac_err *err)
 	recount(p, m);
 	return 0;
 }
+
+bool pool_model_settled(const pool *p, int model)
+{
+	const pool_model *m = pool_model_find(p, model);
+	if (m && m->inflight)
+		return false;
+	for (size_t i = 0; i < p->n_sessions; i++) {
+		const pool_session *s = &p->sessions[i];
+		if (s->model == model && !s->reference && s->completed && !s->verified)
+			return false;
+	}
+	return true;
+}

@@ -312,18 +312,8 @@ static void next_combo(bench *b);
 
 static bool row_settled(bench *b)
 {
-	if (!b->row_stopped)
-		return false;
-	const pool_model *m = pool_model_find(b->a.pool, b->row);
-	if (m && m->inflight)
-		return false;
-	/* wait for the verification of the sessions that produced results */
-	for (size_t i = 0; i < pool_session_count(b->a.pool); i++) {
-		const pool_session *s = pool_session_at(b->a.pool, i);
-		if (s->model == b->row && !s->reference && s->completed && !s->verified)
-			return false;
-	}
-	return true;
+	/* stopped, and the verification of the sessions that produced results is in */
+	return b->row_stopped && pool_model_settled(b->a.pool, b->row);
 }
 
 static void on_step(uv_timer_t *t)

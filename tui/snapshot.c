@@ -259,9 +259,15 @@ cJSON *snapshot_json(const pool *p, int64_t now_us)
 	cJSON *models = cJSON_AddArrayToObject(o, "models");
 	for (size_t i = 0; i < pool_model_count(p); i++)
 		cJSON_AddItemToArray(models, model_json(p, pool_model_at(p, i), now_us));
+	cJSON_AddItemToObject(o, "requests", snapshot_requests_json(p));
+	return o;
+}
+
+cJSON *snapshot_requests_json(const pool *p)
+{
 	pool_request_totals t;
 	pool_request_totals_get(p, &t);
-	cJSON *rq = cJSON_AddObjectToObject(o, "requests");
+	cJSON *rq = cJSON_CreateObject();
 	cJSON_AddNumberToObject(rq, "submitted", (double)t.submitted);
 	cJSON_AddNumberToObject(rq, "done", (double)t.done);
 	cJSON_AddNumberToObject(rq, "failed", (double)t.failed);
@@ -269,7 +275,7 @@ cJSON *snapshot_json(const pool *p, int64_t now_us)
 	cJSON_AddNumberToObject(rq, "timed_out", (double)t.timed_out);
 	cJSON_AddNumberToObject(rq, "requeued", (double)t.requeued);
 	cJSON_AddNumberToObject(rq, "discarded", (double)t.discarded);
-	return o;
+	return rq;
 }
 
 static const char *status_text(const ac_caps *c, ac_platform p)
