@@ -26,6 +26,7 @@ static const char *const kind_names[EV__COUNT] = {
 	[EV_REQUEST_FAILED] = "request_failed",
 	[EV_REQUEST_REQUEUED] = "request_requeued",
 	[EV_VERIFIED] = "verified",
+	[EV_BROWSER_USAGE] = "browser_usage",
 };
 
 const char *ev_kind_name(ev_kind k)

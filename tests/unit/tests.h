@@ -112,6 +112,12 @@
 	X(journal_foreign_checkpoints) \
 	X(journal_crc32) \
 	X(journal_no_token) \
+	/* test-usage.c */ \
+	X(procstat_parse) \
+	X(procstat_trees) \
+	X(procstat_real_proc) \
+	X(pool_usage) \
+	X(format_usage) \
 	/* end */
 
 #define X(name) int test_##name(void);
