@@ -169,6 +169,39 @@ def test_refusals_and_malformed_messages():
         at.kill()
 
 
+def test_pong_carries_page_memory():
+    """A pong's ua_memory becomes the browser's page_memory_bytes; a bad value is refused."""
+    at = AccelTop("-b", "--json", "--no-launch", "--port", "0", "-d", "0.3", "--heartbeat", "0.2")
+    try:
+        at.wait_url()
+
+        async def next_ping(ws):
+            while True:
+                m = json.loads(await asyncio.wait_for(ws.recv(), 5))
+                if m["type"] == "ping":
+                    return m["id"]
+
+        async def run():
+            ws = await ws_open(at)
+            await ws.send(json.dumps(HELLO))
+            await expect(ws, "welcome")
+            await ws.send(json.dumps({"type": "pong", "id": await next_ping(ws), "ua_memory": 12345678}))
+            s = await asyncio.to_thread(at.wait_for, lambda s: s["browsers"] and
+                                        s["browsers"][0]["page_memory_bytes"] == 12345678, 10, "page memory")
+            b = s["browsers"][0]
+            check(b["rss_bytes"] is None and b["cpu_pct"] is None, f"attached: RSS/CPU must be null: {b}")
+            for bad in ("lots", -5, 1.5, 2 ** 60):
+                await ws.send(json.dumps({"type": "pong", "id": await next_ping(ws), "ua_memory": bad}))
+                m = await expect(ws, "error", "bad_message")
+                check("ua_memory" in m["message"], f"{bad!r}: {m}")
+            await ws.close()
+
+        asyncio.run(run())
+    finally:
+        at.stop()
+        at.kill()
+
+
 def test_http_serves_page_and_onnxruntime():
     at = AccelTop("-b", "--no-launch", "--port", "0", "-d", "5")
     try:
