@@ -13,6 +13,7 @@
 #include "../../tui/format.h"
 #include "../../tui/layout.h"
 #include "../../tui/snapshot.h"
+#include "../../tui/usage.h"
 #include "check.h"
 #include "tests.h"
 
@@ -350,5 +351,107 @@ int test_format_usage(void)
 	pb.cpu_pct = 42.3;
 	fmt_browser_row(row, sizeof row, &pb, NULL, w);
 	CHECK_CONTAINS(row, " 1.2G  42.3");
+	return 0;
+}
+
+/* ---- the sampler (tui/usage.c) over a fake /proc ---- */
+
+typedef struct {
+	ac_event ev[8];
+	int n;
+} caught;
+
+static int catch_event(void *ctx, const ac_event *ev, ac_err *err)
+{
+	caught *c = ctx;
+	(void)err;
+	if (c->n < 8)
+		c->ev[c->n++] = *ev;
+	return 0;
+}
+
+static void close_loop(void *p)
+{
+	uv_loop_t *loop = p;
+	uv_run(loop, UV_RUN_DEFAULT); /* the sampler's timer closes */
+	uv_loop_close(loop);
+	free(loop);
+}
+
+static void close_sampler(void *u) { usage_close(u); }
+
+/* CPU % is the ticks' growth over the time between two samples: bounded by the times measured
+ * around the two calls, so the check holds however slow the machine is. */
+int test_usage_sampler(void)
+{
+	char *root = fake_root();
+	CHECK(root != NULL);
+	CHECK(strlen(root) < 200);
+	pool *p = NULL;
+	CHECK_EQ_INT(pool_new(&p), 0);
+	check_defer(free_pool, p);
+	CHECK_EQ_INT(apply(p, (ac_event){ .kind = EV_BROWSER_LAUNCHED, .t_us = 1, .browser = 3, .num = 100,
+					  .family = "firefox" }), 0);
+	CHECK_EQ_INT(apply(p, (ac_event){ .kind = EV_BROWSER_CONNECTED, .t_us = 2, .browser = 4 }), 0); /* attached */
+	uv_loop_t *loop = malloc(sizeof *loop);
+	CHECK(loop != NULL);
+	CHECK_EQ_INT(uv_loop_init(loop), 0);
+	check_defer(close_loop, loop);
+	caught c = { .n = 0 };
+	usage_sampler *u = NULL;
+	ac_err err = { 0, "" };
+	CHECK_EQ_INT(usage_start(loop, p, root, 60000, catch_event, &c, &u, &err), 0);
+	check_defer(close_sampler, u);
+
+	CHECK_OK(add_proc(root, 100, 'S', 50, 100, 100, 50, 0, 0, 25600));
+	CHECK_OK(add_proc(root, 101, 'S', 100, 100, 30, 20, 0, 0, 2560));
+	uint64_t a = uv_hrtime();
+	usage_sample(u);
+	uint64_t b = uv_hrtime();
+	CHECK_EQ_INT(c.n, 1); /* the attached browser has no process of ours */
+	CHECK_EQ_INT(c.ev[0].kind, EV_BROWSER_USAGE);
+	CHECK_EQ_INT(c.ev[0].browser, 3);
+	CHECK_EQ_INT(c.ev[0].num, 28160 * (int64_t)procstat_page_size());
+	CHECK_EQ_INT(c.ev[0].num2, 2);
+	CHECK(c.ev[0].x[0] < 0); /* first sample: no CPU figure */
+
+	uv_sleep(30);
+	CHECK_OK(add_proc(root, 101, 'S', 100, 100, 30 + 4, 20 + 1, 0, 0, 2560)); /* 5 ticks more */
+	uint64_t cc = uv_hrtime();
+	usage_sample(u);
+	uint64_t d = uv_hrtime();
+	CHECK_EQ_INT(c.n, 2);
+	double cpu_s = 5.0 / (double)procstat_hz();
+	double lo = cpu_s / ((double)(d - a) / 1e9) * 100, hi = cpu_s / ((double)(cc - b) / 1e9) * 100;
+	if (!(c.ev[1].x[0] >= lo && c.ev[1].x[0] <= hi))
+		check_fail(__FILE__, __LINE__, "CPU %.3f%% outside [%.3f, %.3f]", c.ev[1].x[0], lo, hi);
+	CHECK(c.ev[1].x[0] >= lo && c.ev[1].x[0] <= hi);
+
+	/* ticks that went back (a member exited and was reaped outside the tree): n/a, not a
+	 * negative or a made-up figure; the next interval counts again */
+	CHECK_OK(add_proc(root, 101, 'S', 100, 100, 1, 1, 0, 0, 2560));
+	usage_sample(u);
+	CHECK_EQ_INT(c.n, 3);
+	CHECK(c.ev[2].x[0] < 0);
+	usage_sample(u);
+	CHECK_EQ_INT(c.n, 4);
+	CHECK(c.ev[3].x[0] >= 0 && c.ev[3].x[0] < 1); /* nothing ran in between */
+
+	/* another process under the same pid (started later, more ticks): starts over */
+	char path[4300], line[512];
+	snprintf(path, sizeof path, "%s/100/stat", root);
+	FILE *f = fopen(path, "w");
+	CHECK(f != NULL);
+	stat_line(line, sizeof line, 100, "firefox-esr", 'S', 50, 100, 900, 900, 0, 0, 5555, 25600);
+	fputs(line, f);
+	fclose(f);
+	usage_sample(u);
+	CHECK_EQ_INT(c.n, 5);
+	CHECK(c.ev[4].x[0] < 0);
+	/* the leader gone (its exit event is on its way): no sample */
+	snprintf(path, sizeof path, "%s/100", root);
+	CHECK_EQ_INT(ac_rmtree(path), 0);
+	usage_sample(u);
+	CHECK_EQ_INT(c.n, 5);
 	return 0;
 }

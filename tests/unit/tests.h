@@ -117,6 +117,7 @@
 	X(procstat_trees) \
 	X(procstat_real_proc) \
 	X(pool_usage) \
+	X(usage_sampler) \
 	X(format_usage) \
 	/* end */
 
