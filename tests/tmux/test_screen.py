@@ -837,6 +837,8 @@ def test_usage_columns():
             p.screen()
             p.keys("q")
             check(p.wait_exit(20) == 0, "exit status")
+            err = p.stderr()
+            check(not err.strip(), f"accel-top wrote to stderr: {err[-1500:]!r}")
             left = leftovers(p)
             check(not left, f"left behind: {left}")
         quick_steps(results, "usage_quit", quit_)
