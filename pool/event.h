@@ -21,7 +21,8 @@ typedef enum {
 	EV_BROWSER_CONNECTED,/* browser; family = kind guessed by the page (attached browsers) */
 	EV_BROWSER_HELLO,    /* browser; data = the hello message as received */
 	EV_BROWSER_RTT,      /* browser; num = heartbeat round trip in microseconds; num2 = the page's
-	                        latest performance.measureUserAgentSpecificMemory() bytes (0 = none) */
+	                        latest performance.measureUserAgentSpecificMemory() bytes, sent while
+	                        fresh (0 = none: n/a) */
 	EV_BROWSER_LOST,     /* browser; text = why (socket closed, heartbeat timeout, replaced) */
 	EV_BROWSER_EXITED,   /* browser; num = exit status; num2 = signal; text = description */
 	EV_BROWSER_FAILED,   /* browser; text = why it could not be launched */

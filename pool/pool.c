@@ -172,10 +172,9 @@ static int apply(pool *p, const ac_event *ev, ac_err *err)
 		if ((rc = need_browser(p, ev, &b, err)))
 			return rc;
 		b->rtt_us = ev->num;
-		if (ev->num2 > 0) {
-			b->page_mem_bytes = ev->num2;
-			b->page_mem_valid = true;
-		}
+		/* the page sends its figure with every pong while it is fresh: none means n/a now */
+		b->page_mem_valid = ev->num2 > 0;
+		b->page_mem_bytes = ev->num2 > 0 ? ev->num2 : 0;
 		return 0;
 	case EV_BROWSER_USAGE:
 		if ((rc = need_browser(p, ev, &b, err)))

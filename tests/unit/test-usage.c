@@ -236,7 +236,8 @@ int test_pool_usage(void)
 	CHECK_EQ_INT(apply(p, (ac_event){ .kind = EV_BROWSER_USAGE, .t_us = t + 4, .browser = 1, .num = 310 << 20,
 					  .num2 = 8, .x = { 137.5 } }), 0);
 	CHECK(b->cpu_pct == 137.5);
-	/* page memory rides on the heartbeat's round trip; 0 there means none, keeping the last */
+	/* page memory rides on the heartbeat's round trip while the page's figure is fresh; a round
+	 * trip without it means n/a now */
 	CHECK_EQ_INT(apply(p, (ac_event){ .kind = EV_BROWSER_CONNECTED, .t_us = t + 5, .browser = 1 }), 0);
 	CHECK_EQ_INT(apply(p, (ac_event){ .kind = EV_BROWSER_RTT, .t_us = t + 6, .browser = 1, .num = 800 }), 0);
 	CHECK(!b->page_mem_valid);
@@ -245,7 +246,11 @@ int test_pool_usage(void)
 	CHECK(b->page_mem_valid);
 	CHECK_EQ_INT(b->page_mem_bytes, 5000000);
 	CHECK_EQ_INT(apply(p, (ac_event){ .kind = EV_BROWSER_RTT, .t_us = t + 8, .browser = 1, .num = 700 }), 0);
-	CHECK(b->page_mem_valid && b->page_mem_bytes == 5000000);
+	CHECK(!b->page_mem_valid);
+	s = DEFER_JSON(snapshot_json(p, t + 9));
+	CHECK(is_null(browser_json(s, 1), "page_memory_bytes"));
+	CHECK_EQ_INT(apply(p, (ac_event){ .kind = EV_BROWSER_RTT, .t_us = t + 8, .browser = 1, .num = 700,
+					  .num2 = 5000000 }), 0);
 	s = DEFER_JSON(snapshot_json(p, t + 9));
 	j = browser_json(s, 1);
 	CHECK(num(j, "cpu_pct") == 137.5);
