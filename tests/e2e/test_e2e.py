@@ -194,6 +194,9 @@ def test_pong_carries_page_memory():
                 await ws.send(json.dumps({"type": "pong", "id": await next_ping(ws), "ua_memory": bad}))
                 m = await expect(ws, "error", "bad_message")
                 check("ua_memory" in m["message"], f"{bad!r}: {m}")
+            # pongs without a (usable) figure: n/a, never the old figure passed off as current
+            await asyncio.to_thread(at.wait_for, lambda s: s["browsers"][0]["page_memory_bytes"] is None, 10,
+                                    "page memory n/a after pongs without it")
             await ws.close()
 
         asyncio.run(run())
