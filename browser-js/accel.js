@@ -869,7 +869,7 @@ addEventListener('unhandledrejection', (ev) => {
 // browsers that have it (Chromium; not Firefox). The browser may answer only at its next garbage
 // collection, so one measurement runs at a time and the next starts UA_MEMORY_EVERY_MS after it
 // ended. The latest value rides on every pong while it is fresh (accel-top-protocol(7)): a
-// measurement can wait long (Chromium 156 here did not answer for minutes while a threaded wasm
+// measurement can wait long (Chromium 156 here took over a minute to answer while a threaded wasm
 // model ran), and a stale figure must not pass for a current one.
 function freshMemory() {
   return st.uaMemory !== null && performance.now() - st.uaMemoryAt < UA_MEMORY_FRESH_MS;
