@@ -17,6 +17,8 @@ const UA_TIMEOUT_MS = 1000;
 const WELCOME_TIMEOUT_MS = 10000; // no welcome this long after connecting: start over
 const MIN_HEARTBEAT_MS = 10;
 const RENDER_EVERY_MS = 250;
+const UA_MEMORY_EVERY_MS = 10000; // pause between two measureUserAgentSpecificMemory() calls
+const UA_MEMORY_FRESH_MS = 60000; // an older figure is not sent: the server shows n/a
 const LIMIT_KEYS = [
   'maxBufferSize',
   'maxStorageBufferBindingSize',
@@ -69,6 +71,10 @@ const st = {
   serverError: null, // text: the last error the server sent
   serverErrors: 0,
   sentErrors: 0,
+  uaMemory: null, // bytes from the latest measureUserAgentSpecificMemory(), sent with every pong
+  uaMemoryAt: 0, // performance.now() when it was measured
+  uaMemoryNote: 'not measured yet',
+  uaMemorySince: null, // performance.now() when the pending measurement started
 };
 
 let conn = null; // the live connection's state, or null
@@ -424,7 +430,7 @@ function onText(c, text) {
   switch (m.type) {
     case 'ping':
       if (id === null) badField(c, null, 'ping', 'id', 'an integer 0..4294967295');
-      else sendText(c, `{"type":"pong","id":${id}}`);
+      else sendText(c, `{"type":"pong","id":${id}${freshMemory() ? `,"ua_memory":${st.uaMemory}` : ''}}`);
       return;
     case 'echo':
       onEcho(c, m, id);
@@ -781,6 +787,11 @@ function render() {
   show('instance', instance === null ? 'none yet' : String(instance));
   show('heartbeat', st.heartbeatMs === null ? '—' : `ping every ${st.heartbeatMs} ms, timeout ${st.timeoutMs} ms`);
   show('rtt', st.rttMs === null ? '—' : `${st.rttMs.toFixed(1)} ms`);
+  let note = st.uaMemoryNote;
+  if (st.uaMemorySince !== null && performance.now() - st.uaMemorySince > 2 * UA_MEMORY_EVERY_MS) {
+    note += `; the next measurement has waited ${((performance.now() - st.uaMemorySince) / 1000).toFixed(0)} s for the browser`;
+  }
+  show('ua-memory', st.uaMemory ? `${fmtBytes(st.uaMemory)} (${note}${freshMemory() ? '' : '; too old to send'})` : note);
   show('connects', `${st.connects} attempts, ${st.welcomes} welcomed`);
   show('close', fmtClose(st.lastClose));
   show('msgs-in', `${st.msgsIn} (${fmtBytes(st.bytesIn)})`);
@@ -881,6 +892,47 @@ addEventListener('unhandledrejection', (ev) => {
 });
 
 // ---------------------------------------------------------------------------
+// Page memory
+
+// performance.measureUserAgentSpecificMemory() exists only in cross-origin isolated pages of
+// browsers that have it (Chromium; not Firefox). The browser may answer only at its next garbage
+// collection, so one measurement runs at a time and the next starts UA_MEMORY_EVERY_MS after it
+// ended. The latest value rides on every pong while it is fresh (accel-top-protocol(7)): a
+// measurement can wait long (Chromium 156 here took over a minute to answer while a threaded wasm
+// model ran), and a stale figure must not pass for a current one.
+function freshMemory() {
+  return st.uaMemory !== null && performance.now() - st.uaMemoryAt < UA_MEMORY_FRESH_MS;
+}
+
+async function measureMemory() {
+  if (typeof performance.measureUserAgentSpecificMemory !== 'function') {
+    st.uaMemoryNote = 'n/a: no performance.measureUserAgentSpecificMemory in this browser';
+    return;
+  }
+  if (globalThis.crossOriginIsolated !== true) {
+    st.uaMemoryNote = 'n/a: the page is not cross-origin isolated';
+    return;
+  }
+  for (;;) {
+    const t0 = performance.now();
+    if (st.uaMemory === null) st.uaMemoryNote = 'measuring…';
+    st.uaMemorySince = t0;
+    try {
+      const r = await performance.measureUserAgentSpecificMemory();
+      if (Number.isSafeInteger(r.bytes) && r.bytes > 0) {
+        st.uaMemory = r.bytes;
+        st.uaMemoryAt = performance.now();
+        st.uaMemoryNote = `measured in ${((performance.now() - t0) / 1000).toFixed(1)} s`;
+      }
+    } catch (e) {
+      st.uaMemoryNote = `measureUserAgentSpecificMemory failed: ${String(e)}`;
+    }
+    st.uaMemorySince = null;
+    await new Promise((resolve) => setTimeout(resolve, UA_MEMORY_EVERY_MS));
+  }
+}
+
+// ---------------------------------------------------------------------------
 // Start
 
 setInterval(render, RENDER_EVERY_MS);
@@ -909,6 +961,7 @@ const capsReady = probeAll()
   return caps;
 });
 capsReady.then(connect);
+capsReady.then(measureMemory); // after the probes, so its garbage collection does not slow them
 
 // For someone poking at the page from the devtools console.
 globalThis.accelTop = { state: st, capabilities: capsReady };

@@ -36,6 +36,16 @@ typedef struct {
 	bool held;              /* restarted too often: not restarted again until the operator asks */
 	char note[160];         /* the supervisor's last word on it: "restart in 2 s", "held down: ..." */
 	int64_t last_work_us;   /* last request sent to it or ended there; 0 = never */
+	/* Resource use (nvtop style: a figure counts only while its flag is set; the screen says
+	 * n/a, the JSON null). rss_bytes and nproc: the managed browser's process tree, from
+	 * EV_BROWSER_USAGE; cpu_pct: % of one core over the last sampling interval (above 100 with
+	 * several cores busy); page_mem_bytes: the page's measureUserAgentSpecificMemory(), from
+	 * EV_BROWSER_RTT, where the browser has it. */
+	bool rss_valid, cpu_valid, page_mem_valid;
+	int nproc;
+	int64_t rss_bytes;
+	double cpu_pct;
+	int64_t page_mem_bytes;
 } pool_browser;
 
 /* A model row: one (model, precision, platform) with its queue and measured latency. Filled by the

@@ -12,6 +12,7 @@
 #include "../pool/journal.h"
 #include "replay.h"
 #include "snapshot.h"
+#include "usage.h"
 
 /* ---- event sinks ---- */
 
@@ -151,6 +152,8 @@ void app_quit(app *a, int code)
 		uv_timer_stop(&a->tick);
 	if (a->settle.loop)
 		uv_timer_stop(&a->settle);
+	usage_close(a->usage);
+	a->usage = NULL;
 	if (a->ln)
 		launcher_shutdown(a->ln, 3000, on_launcher_done, a);
 	else
@@ -473,6 +476,8 @@ int app_start(app *a, uv_loop_t *loop, const options *o, ac_err *err)
 			return rc;
 	}
 	if ((rc = launcher_new(loop, apply_event, a, &a->ln, err)))
+		return rc;
+	if ((rc = usage_start(loop, a->pool, "/proc", USAGE_INTERVAL_MS, apply_event, a, &a->usage, err)))
 		return rc;
 	return start_supervisor(a, err);
 }

@@ -15,6 +15,7 @@
 
 struct journal_writer;
 struct replay;
+struct usage_sampler;
 
 typedef struct app {
 	uv_loop_t *loop;
@@ -42,6 +43,8 @@ typedef struct app {
 	/* --replay: no bridge, launcher or scheduler; the replay driver feeds the pool */
 	bool replay;
 	struct replay *rp;
+	/* live: RSS and CPU of each managed browser's processes, sampled from /proc (tui/usage.h) */
+	struct usage_sampler *usage;
 	/* set by the front end before app_start() */
 	void (*on_reply)(void *ctx, int browser, pm_type type, uint32_t id, uint64_t rtt_ns, size_t bytes);
 	void (*on_stopped)(struct app *a);

@@ -117,6 +117,13 @@
 	X(faults_breakers) \
 	X(faults_supervision_events) \
 	X(faults_scaling_options) \
+	/* test-usage.c */ \
+	X(procstat_parse) \
+	X(procstat_trees) \
+	X(procstat_real_proc) \
+	X(pool_usage) \
+	X(usage_sampler) \
+	X(format_usage) \
 	/* end */
 
 #define X(name) int test_##name(void);
