@@ -3,7 +3,8 @@
 // connection alive, answers pings and echoes, loads and runs models on request
 // (ort-runner.js), and shows its own state on the page.
 
-import { parseHeader } from './tensor.js';
+import { parseHeader, decodeTensor, encodeTensor } from './tensor.js';
+import { logMel } from './logmel-wgsl.js';
 import { PLATFORMS, WEBNN_DEVICES, SessionTable, rows as sessionRows, tableVersion } from './ort-runner.js';
 
 const PROTOCOL = 1;
@@ -438,6 +439,9 @@ function onText(c, text) {
     case 'unload':
       onUnload(c, m, id);
       return;
+    case 'logmel':
+      onLogMel(c, m, id);
+      return;
     case 'pong':
       onPong(c, m, id);
       return;
@@ -587,6 +591,10 @@ function onBinary(c, buf) {
       startRun(c, e.id, e.session, e.outputs, e.frames, e.headers, e.t0);
       return;
     }
+    if (e.kind === 'logmel') {
+      startLogMel(c, e.id, e.m, e.frames[0]);
+      return;
+    }
     const ws = c.ws;
     if (ws.readyState !== 1) return;
     ws.send(`{"type":"echo","id":${e.id},"tensors":${e.k}}`);
@@ -670,6 +678,39 @@ function startRun(c, id, key, outputs, frames, headers, t0) {
       st.msgsOut += 1 + n;
       st.bytesOut += bytes;
       st.results++;
+    },
+    (e) => sendFailure(c, id, e),
+  );
+}
+
+// logmel: the audio front end on this page's GPU (logmel-wgsl.js), with one workgroup shape.
+function onLogMel(c, m, id) {
+  if (id === null) return badField(c, null, 'logmel', 'id', 'an integer 0..4294967295');
+  if (m.tensors !== 1) return badField(c, id, 'logmel', 'tensors', '1 (the audio)');
+  collect(c, 'logmel', id, 1, { m });
+}
+
+function startLogMel(c, id, m, frame) {
+  let audio;
+  try {
+    audio = decodeTensor(frame);
+    if (audio.dtype !== 1) throw new Error('the audio frame must be float32');
+  } catch (e) {
+    sendError(c, id, 'bad_frame', `logmel ${id}: ${e.message}`);
+    return;
+  }
+  logMel(audio.data, m.frames, { workgroup: m.workgroup, items: m.items, repeat: m.repeat ?? 1 }).then(
+    (r) => {
+      if (conn !== c || c.ws.readyState !== 1) return;
+      const text = JSON.stringify({
+        type: 'logmel_result', id, tensors: 1, timing: r.timing, gpu_ms: r.gpuMs, wall_ms: r.wallMs,
+        compile_ms: r.compileMs, adapter: r.adapter,
+      });
+      const out = encodeTensor({ dtype: 1, dims: [80, m.frames], data: r.logmel, name: 'logmel', requestId: id, index: 0 });
+      c.ws.send(text);
+      c.ws.send(out);
+      st.msgsOut += 2;
+      st.bytesOut += text.length + out.byteLength;
     },
     (e) => sendFailure(c, id, e),
   );

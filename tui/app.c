@@ -34,8 +34,17 @@ static int request(void *ctx, int browser, cJSON *msg, const void *const *frames
 static void on_response(void *ctx, int browser, const proto_msg *m, const proto_frame *frames, int n)
 {
 	app *a = ctx;
+	if (a->on_response && a->on_response(a, browser, m, frames, n))
+		return;
 	if (a->sch)
 		sched_on_response(a->sch, browser, m, frames, n);
+}
+
+int app_request(app *a, int browser, cJSON *msg, const bridge_blob *frames, int n, uint32_t *id)
+{
+	if (a->replay || !a->br)
+		return AC_ENOENT;
+	return bridge_request(a->br, browser, msg, frames, n, id);
 }
 
 static int resolve_id(void *ctx, bool has_requested, uint32_t requested)
