@@ -588,7 +588,7 @@ function onBinary(c, buf) {
     c.pending = null;
     if (e.failed) return;
     if (e.kind === 'run') {
-      startRun(c, e.id, e.session, e.outputs, e.frames, e.headers, e.t0);
+      startRun(c, e.id, e.session, e.outputs, e.frames, e.headers, e.t0, e.alm);
       return;
     }
     if (e.kind === 'logmel') {
@@ -648,7 +648,7 @@ function onRun(c, m, id) {
   if (!isU32(k)) return badField(c, id, 'run', 'tensors', 'an integer >= 0');
   // From here on the K frames belong to this request, whatever else is wrong with it.
   const t0 = performance.now(); // the request reached the page: page_ms counts from here
-  collect(c, 'run', id, k, { session: m.session, outputs: m.outputs, t0 });
+  collect(c, 'run', id, k, { session: m.session, outputs: m.outputs, t0, alm: m.audio_logmel });
   let field = null;
   if (!isU32(m.session)) field = ['session', 'an integer 0..4294967295'];
   else if (m.outputs !== 'all' && m.outputs !== 'none') field = ['outputs', '"all" or "none"'];
@@ -657,18 +657,37 @@ function onRun(c, m, id) {
     badField(c, id, 'run', field[0], field[1]);
     return;
   }
-  if (k === 0) startRun(c, id, m.session, m.outputs, [], [], t0);
+  if (k === 0) startRun(c, id, m.session, m.outputs, [], [], t0, m.audio_logmel);
 }
 
-function startRun(c, id, key, outputs, frames, headers, t0) {
-  c.sessions.run(key, frames, headers, outputs === 'all', id).then(
+// --optimize-audio: the request carries the raw clip at audio_logmel.index; its log-mel is
+// computed here on the GPU (logmel-wgsl.js) and takes the clip's place as the model's input.
+async function gpuLogMel(frames, headers, alm) {
+  const i = alm.index;
+  if (!Number.isInteger(i) || i < 0 || i >= frames.length || !Array.isArray(alm.dims)) {
+    throw Object.assign(new Error('run: audio_logmel needs an index of one of its frames and the dims'), { code: 'bad_message' });
+  }
+  const audio = decodeTensor(frames[i]);
+  if (audio.dtype !== 1) throw Object.assign(new Error('run: the audio for audio_logmel must be float32'), { code: 'bad_frame' });
+  const r = await logMel(audio.data, alm.frames, { workgroup: alm.workgroup, items: alm.items, repeat: 1 });
+  const f = encodeTensor({ dtype: 1, dims: alm.dims, data: r.logmel, name: headers[i].name, requestId: headers[i].requestId, index: i });
+  frames[i] = f;
+  headers[i] = parseHeader(f);
+  return { ms: r.timing === 'timestamp-query' ? r.gpuMs[0] : r.wallMs[0], timing: r.timing };
+}
+
+function startRun(c, id, key, outputs, frames, headers, t0, alm) {
+  let lm = null;
+  const front = alm ? gpuLogMel(frames, headers, alm).then((x) => { lm = x; }) : Promise.resolve();
+  front.then(() => c.sessions.run(key, frames, headers, outputs === 'all', id)).then(
     (r) => {
       if (conn !== c) return;
       const ws = c.ws;
       if (ws.readyState !== 1) return;
       const n = r.frames.length;
       const pageMs = performance.now() - t0; // arrival of the request to sending the result
-      const text = `{"type":"result","id":${id},"session":${key},"compute_ms":${r.compute_ms},"queue_ms":${r.queue_ms},"page_ms":${pageMs},"tensors":${n}}`;
+      const gpu = lm ? `,"logmel_ms":${lm.ms},"logmel_timing":${JSON.stringify(lm.timing)}` : '';
+      const text = `{"type":"result","id":${id},"session":${key},"compute_ms":${r.compute_ms},"queue_ms":${r.queue_ms},"page_ms":${pageMs}${gpu},"tensors":${n}}`;
       ws.send(text);
       let bytes = text.length;
       for (const f of r.frames) {

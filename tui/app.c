@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "../pool/journal.h"
+#include "optaudio.h"
 #include "replay.h"
 #include "snapshot.h"
 
@@ -28,6 +29,8 @@ static int request(void *ctx, int browser, cJSON *msg, const void *const *frames
 	bridge_blob blobs[CAT_MAX_IO];
 	for (int i = 0; i < n && i < CAT_MAX_IO; i++)
 		blobs[i] = (bridge_blob){ frames[i], lens[i] };
+	if (a->oa)
+		optaudio_rewrite(a->oa, a, browser, msg, blobs, n);
 	return bridge_request(a->br, browser, msg, blobs, n, id);
 }
 
@@ -422,6 +425,8 @@ int app_start(app *a, uv_loop_t *loop, const options *o, ac_err *err)
 		return ac_errf(err, rc, "out of memory");
 	pool_add_listener(a->pool, sched_on_event, a->sch);
 	pool_add_listener(a->pool, watch_for_runs, a);
+	if (o->optimize_audio && !(a->oa = optaudio_new(o->tune_db)))
+		return ac_errf(err, AC_ENOMEM, "out of memory");
 	for (int i = 0; i < o->n_runs; i++) { /* a malformed spec is a usage error, before anything starts */
 		launch_form f;
 		if ((rc = app_parse_run(o->runs[i], &f, err)))
@@ -579,6 +584,8 @@ void app_free(app *a)
 	pool_free(a->pool);
 	free(a->cat);
 	audio_free(&a->clip);
+	optaudio_free(a->oa);
+	a->oa = NULL;
 	a->br = NULL;
 	a->pool = NULL;
 	a->cat = NULL;

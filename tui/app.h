@@ -23,6 +23,7 @@ typedef struct app {
 	launcher *ln;
 	catalog *cat;
 	sched *sch;
+	struct optaudio *oa;       /* --optimize-audio (tui/optaudio.h) */
 	audio_clip clip;
 	bool have_clip;
 	char audio_error[300];

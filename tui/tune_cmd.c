@@ -820,8 +820,9 @@ int cmd_tune(int argc, char **argv)
 	t.a.user = &t;
 	t.a.on_response = on_response;
 	int rc = app_start(&t.a, loop, &t.o, &err);
+	bool bad_arg = false;
 	if (!rc)
-		rc = load_clips(&t, &err);
+		bad_arg = (rc = load_clips(&t, &err)) != 0;
 	if (!rc) {
 		/* the database first: a file it cannot use is refused before any browser starts */
 		store *st = NULL;
@@ -837,7 +838,7 @@ int cmd_tune(int argc, char **argv)
 	}
 	if (rc) {
 		fprintf(stderr, "accel-top tune: %s\n", err.msg);
-		t.exit_code = rc == AC_EINVAL ? 2 : 1;
+		t.exit_code = bad_arg ? 2 : 1;
 		app_quit(&t.a, t.exit_code);
 	} else {
 		uv_timer_start(&t.a.settle, start_when_settled, (uint64_t)(t.o.settle_s * 1000), 0);
