@@ -112,6 +112,12 @@
 	X(journal_foreign_checkpoints) \
 	X(journal_crc32) \
 	X(journal_no_token) \
+	/* test-tune.c */ \
+	X(tune_parse_shapes) \
+	X(tune_adapter_key) \
+	X(tune_max_abs_diff) \
+	X(tune_proto_logmel) \
+	X(tune_reference_clips) \
 	/* end */
 
 #define X(name) int test_##name(void);
