@@ -30,7 +30,7 @@ static int request(void *ctx, int browser, cJSON *msg, const void *const *frames
 	for (int i = 0; i < n && i < CAT_MAX_IO; i++)
 		blobs[i] = (bridge_blob){ frames[i], lens[i] };
 	if (a->oa)
-		optaudio_rewrite(a->oa, a, browser, msg, blobs, n);
+		optaudio_rewrite(a->oa, browser, msg, blobs, n);
 	return bridge_request(a->br, browser, msg, blobs, n, id);
 }
 
@@ -38,6 +38,8 @@ static void on_response(void *ctx, int browser, const proto_msg *m, const proto_
 {
 	app *a = ctx;
 	if (a->on_response && a->on_response(a, browser, m, frames, n))
+		return;
+	if (a->oa && optaudio_on_response(a->oa, browser, m, frames, n))
 		return;
 	if (a->sch)
 		sched_on_response(a->sch, browser, m, frames, n);
@@ -86,6 +88,7 @@ static void on_launcher_done(void *ctx)
 	a->ln = NULL;
 	sched_close(a->sch);
 	a->sch = NULL;
+	optaudio_close(a->oa);
 	bridge_stop(a->br);
 	/* after the browsers stopped (their exits are in the recording) and the bridge closed */
 	stop_recording(a);
@@ -425,7 +428,7 @@ int app_start(app *a, uv_loop_t *loop, const options *o, ac_err *err)
 		return ac_errf(err, rc, "out of memory");
 	pool_add_listener(a->pool, sched_on_event, a->sch);
 	pool_add_listener(a->pool, watch_for_runs, a);
-	if (o->optimize_audio && !(a->oa = optaudio_new(o->tune_db)))
+	if (o->optimize_audio && !(a->oa = optaudio_new(a, o->tune_db)))
 		return ac_errf(err, AC_ENOMEM, "out of memory");
 	for (int i = 0; i < o->n_runs; i++) { /* a malformed spec is a usage error, before anything starts */
 		launch_form f;

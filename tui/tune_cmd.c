@@ -17,34 +17,13 @@
 #include "../pool/tune.h"
 #include "app.h"
 #include "commands.h"
-
-#define MAX_SHAPES 16
-#define MAX_CLIPS 4
+#include "tuner.h"
 
 typedef struct {
-	tune_shape sh;
-	double *ms;          /* samples: GPU time (timestamp-query) or wall time, as timing says */
-	int n_ms;
-	char timing[48];
-	double compile_ms;
-	bool have_out;
-	double max_abs;      /* the worst error against the C reference, over its replies */
-	bool failed;
-	char reason[300];
-} cand;
-
-typedef struct {
-	int browser;
-	char kind[32], version[64], adapter[300], classification[16];
-	cand c[MAX_SHAPES];
-	int chosen;          /* index into c, -1 = none */
-	double clip_err[MAX_CLIPS];
-	bool clip_ok[MAX_CLIPS], clip_done[MAX_CLIPS];
-	char clip_reason[MAX_CLIPS][200];
+	tuner_result r;      /* measured here, or only kind/version/adapter when stored or skipped */
 	bool stored;         /* the choice came from the database */
 	store_tuning *rows;
 	int n_rows;
-	char skip[400];      /* why it was not tuned */
 } btune;
 
 typedef struct {
@@ -53,22 +32,12 @@ typedef struct {
 	char browsers_arg[128], shapes_arg[256], clips_arg[256];
 	const char *db_path, *json_path;
 	bool force;
-	int rounds, repeat, frames;
-	double seconds, timeout_s;
-	tune_shape shapes[MAX_SHAPES];
-	int n_shapes;
-	audio_clip clips[MAX_CLIPS];
-	char clip_names[MAX_CLIPS][64];
-	float *ref[MAX_CLIPS];
-	unsigned char *frame[MAX_CLIPS];
-	size_t frame_len[MAX_CLIPS];
-	int n_clips;
+	double seconds;
+	tuner_plan plan;
+	tuner *tn;
 	btune *bt;
-	int n_bt, cur, step;
-	bool in_flight, started;
-	uint32_t pending_id;
-	int pending_clip, pending_cand, pending_round;
-	uv_timer_t deadline, kick;
+	int n_bt, cur;
+	bool started;
 	int exit_code;
 	char command[1024];
 } tune;
@@ -118,10 +87,11 @@ static int parse(tune *t, int argc, char **argv, ac_err *err)
 	ac_strlcpy(t->browsers_arg, "all", sizeof t->browsers_arg);
 	ac_strlcpy(t->shapes_arg, TUNE_DEFAULT_CANDIDATES, sizeof t->shapes_arg);
 	ac_strlcpy(t->clips_arg, "speech,silence,sweep", sizeof t->clips_arg);
-	t->rounds = 3;
-	t->repeat = 3;
-	t->frames = 3000;
-	t->timeout_s = 120;
+	t->plan.rounds = 3;
+	t->plan.repeat = 3;
+	t->plan.frames = 3000;
+	t->plan.timeout_s = 120;
+	t->plan.progress = true;
 	t->db_path = "accel-top.db";
 	optind = 1;
 	opterr = 0;
@@ -144,14 +114,14 @@ static int parse(tune *t, int argc, char **argv, ac_err *err)
 			if (*end || end == optarg || v < 1 || v > hi)
 				return ac_errf(err, AC_EINVAL, "--%s: '%s' is not a count from 1 to %ld",
 					       c == T_FRAMES ? "frames" : c == T_ROUNDS ? "rounds" : "repeat", optarg, hi);
-			*(c == T_FRAMES ? &t->frames : c == T_ROUNDS ? &t->rounds : &t->repeat) = (int)v;
+			*(c == T_FRAMES ? &t->plan.frames : c == T_ROUNDS ? &t->plan.rounds : &t->plan.repeat) = (int)v;
 			break;
 		}
 		case T_DB: t->db_path = optarg; break;
 		case T_JSON: t->json_path = optarg; break;
 		case T_TIMEOUT:
-			t->timeout_s = strtod(optarg, &end);
-			if (*end || !(t->timeout_s >= 1))
+			t->plan.timeout_s = strtod(optarg, &end);
+			if (*end || !(t->plan.timeout_s >= 1))
 				return ac_errf(err, AC_EINVAL, "--timeout: '%s' is not a number of seconds >= 1", optarg);
 			break;
 		case T_VISIBLE: t->o.visible = true; break;
@@ -169,7 +139,7 @@ static int parse(tune *t, int argc, char **argv, ac_err *err)
 	}
 	if (optind < argc)
 		return ac_errf(err, AC_EINVAL, "unexpected argument '%s' (see accel-top tune --help)", argv[optind]);
-	int rc = tune_parse_shapes(t->shapes_arg, t->shapes, MAX_SHAPES, &t->n_shapes, err);
+	int rc = tune_parse_shapes(t->shapes_arg, t->plan.shapes, TUNER_MAX_SHAPES, &t->plan.n_shapes, err);
 	if (rc)
 		return rc;
 	char buf[256];
@@ -180,239 +150,78 @@ static int parse(tune *t, int argc, char **argv, ac_err *err)
 	return 0;
 }
 
-/* The clips: loaded, cut to length, their C reference log-mel and their ATNS frame. */
+/* The clips: loaded, cut to length, with their C reference log-mel and their ATNS frame. */
 static int load_clips(tune *t, ac_err *err)
 {
 	char buf[256];
 	ac_strlcpy(buf, t->clips_arg, sizeof buf);
 	for (char *save, *s = strtok_r(buf, ",", &save); s; s = strtok_r(NULL, ",", &save)) {
-		if (t->n_clips == MAX_CLIPS)
-			return ac_errf(err, AC_EINVAL, "--clip: at most %d clips", MAX_CLIPS);
-		audio_clip *c = &t->clips[t->n_clips];
+		audio_clip c = { 0 };
 		size_t gen = (size_t)((t->seconds > 0 ? t->seconds : 3) * AUDIO_RATE);
 		if (!strcmp(s, "silence")) {
-			audio_silence(c, gen);
+			audio_silence(&c, gen);
 		} else if (!strcmp(s, "sweep")) {
-			audio_sweep(c, gen, 100, 7900);
+			audio_sweep(&c, gen, 100, 7900);
 		} else if (!strcmp(s, "noise")) {
-			audio_noise(c, gen, 1);
+			audio_noise(&c, gen, 1);
 		} else {
 			char path[4300];
 			if (!strcmp(s, "speech"))
 				snprintf(path, sizeof path, "%.4000s/build/audio/speech.wav", t->a.data_dir);
 			else
 				ac_strlcpy(path, s, sizeof path);
-			int rc = audio_load_wav(path, c, err);
+			int rc = audio_load_wav(path, &c, err);
 			if (rc) {
 				if (!strcmp(s, "speech"))
 					ac_strlcatf(err->msg, sizeof err->msg, " (made by 'make' with espeak-ng)");
 				return rc;
 			}
-			if (t->seconds > 0 && c->n > gen)
-				c->n = gen;
+			if (t->seconds > 0 && c.n > gen)
+				c.n = gen;
 		}
-		if (c->n > (size_t)30 * AUDIO_RATE)
-			c->n = (size_t)30 * AUDIO_RATE;
-		ac_strlcpy(t->clip_names[t->n_clips], s, sizeof t->clip_names[0]);
-		size_t cells = (size_t)80 * t->frames;
-		t->ref[t->n_clips] = malloc(cells * sizeof(float));
-		audio_log_mel(c, t->frames, t->ref[t->n_clips]);
-		proto_frame f = { .dtype = DT_FLOAT32, .rank = 1, .dims = { c->n } };
-		ac_strlcpy(f.name, "audio", sizeof f.name);
-		unsigned char hdr[64];
-		size_t hl = proto_encode_frame_header(&f, hdr, sizeof hdr);
-		unsigned char *fr = malloc(hl + f.data_len + 1);
-		memcpy(fr, hdr, hl);
-		memcpy(fr + hl, c->samples, f.data_len);
-		t->frame[t->n_clips] = fr;
-		t->frame_len[t->n_clips] = hl + f.data_len;
-		t->n_clips++;
+		int rc = tuner_plan_add_clip(&t->plan, s, &c, err);
+		audio_free(&c);
+		if (rc)
+			return rc;
 	}
-	if (!t->n_clips)
+	if (!t->plan.n_clips)
 		return ac_errf(err, AC_EINVAL, "--clip: name at least one clip");
 	return 0;
 }
 
 /* ---------------------------------------------------------------- the run */
 
-static void next_step(tune *t);
 static void finish_all(tune *t);
-static void on_deadline(uv_timer_t *h);
 
-static int cmp_double(const void *a, const void *b)
+static void next_browser(tune *t)
 {
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static double median(const double *v, int n)
-{
-	double *s = malloc((size_t)n * sizeof *s);
-	memcpy(s, v, (size_t)n * sizeof *s);
-	qsort(s, (size_t)n, sizeof *s, cmp_double);
-	double m = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-	free(s);
-	return m;
-}
-
-static void kick(uv_timer_t *h)
-{
-	next_step(h->data);
-}
-
-/* Steps per browser: a warm-up round and `rounds` timed rounds over every candidate on the first
- * clip (interleaved, so drift hits all candidates alike), then the chosen candidate on each other
- * clip (verification only). */
-static int timing_steps(const tune *t)
-{
-	return (t->rounds + 1) * t->n_shapes;
-}
-
-static void choose(tune *t, btune *b)
-{
-	b->chosen = -1;
-	for (int i = 0; i < t->n_shapes; i++) {
-		cand *c = &b->c[i];
-		if (c->failed || !c->n_ms)
-			continue;
-		if (b->chosen < 0 || median(c->ms, c->n_ms) < median(b->c[b->chosen].ms, b->c[b->chosen].n_ms))
-			b->chosen = i;
-	}
-}
-
-static void send_step(tune *t)
-{
-	btune *b = &t->bt[t->cur];
-	int clip = 0, ci, round = 0;
-	if (t->step < timing_steps(t)) {
-		round = t->step / t->n_shapes;
-		ci = t->step % t->n_shapes;
-		if (b->c[ci].failed) {
-			t->step++;
-			uv_timer_start(&t->kick, kick, 0, 0);
-			return;
-		}
-	} else {
-		if (t->step == timing_steps(t))
-			choose(t, b);
-		clip = t->step - timing_steps(t) + 1;
-		ci = b->chosen;
-		if (clip >= t->n_clips || ci < 0) {
-			t->cur++;
-			t->step = 0;
-			uv_timer_start(&t->kick, kick, 0, 0);
-			return;
-		}
-	}
-	const tune_shape *sh = &t->shapes[ci];
-	cJSON *msg = cJSON_CreateObject();
-	cJSON_AddStringToObject(msg, "type", "logmel");
-	cJSON_AddNumberToObject(msg, "tensors", 1);
-	cJSON_AddNumberToObject(msg, "frames", t->frames);
-	cJSON *wg = cJSON_AddArrayToObject(msg, "workgroup");
-	cJSON_AddItemToArray(wg, cJSON_CreateNumber(sh->wx));
-	cJSON_AddItemToArray(wg, cJSON_CreateNumber(sh->wy));
-	cJSON_AddItemToArray(wg, cJSON_CreateNumber(1));
-	cJSON_AddNumberToObject(msg, "items", sh->items);
-	cJSON_AddNumberToObject(msg, "repeat", clip == 0 && round > 0 ? t->repeat : 1);
-	bridge_blob blob = { t->frame[clip], t->frame_len[clip] };
-	int rc = app_request(&t->a, b->browser, msg, &blob, 1, &t->pending_id);
-	cJSON_Delete(msg);
-	if (rc) {
-		snprintf(b->skip, sizeof b->skip, "%s is no longer connected", b->kind);
+	while (t->cur < t->n_bt && (t->bt[t->cur].r.skip[0] || t->bt[t->cur].stored))
 		t->cur++;
-		t->step = 0;
-		uv_timer_start(&t->kick, kick, 0, 0);
+	if (t->cur >= t->n_bt) {
+		finish_all(t);
 		return;
 	}
-	t->in_flight = true;
-	t->pending_clip = clip;
-	t->pending_cand = ci;
-	t->pending_round = round;
-	fprintf(stderr, "\r\033[K%s: %s %dx%dx1/%d %s", b->kind, clip ? "verifying" : round ? "timing" : "warming up",
-		sh->wx, sh->wy, sh->items, t->clip_names[clip]);
-	if (!isatty(STDERR_FILENO))
-		fputc('\n', stderr);
-	uv_timer_start(&t->deadline, on_deadline, (uint64_t)(t->timeout_s * 1000), 0);
+	const pool_browser *pb = pool_browser_find(t->a.pool, t->bt[t->cur].r.browser);
+	if (!pb) {
+		snprintf(t->bt[t->cur].r.skip, sizeof t->bt[0].r.skip, "the browser went away");
+		next_browser(t);
+		return;
+	}
+	tuner_begin(t->tn, pb, &t->bt[t->cur].r);
 }
 
-static void fail_pending(tune *t, const char *why)
+static void on_tuned(void *ctx, tuner_result *r)
 {
-	btune *b = &t->bt[t->cur];
-	if (t->pending_clip == 0) {
-		cand *c = &b->c[t->pending_cand];
-		c->failed = true;
-		ac_strlcpy(c->reason, why, sizeof c->reason);
-	} else {
-		b->clip_done[t->pending_clip] = true;
-		b->clip_ok[t->pending_clip] = false;
-		ac_strlcpy(b->clip_reason[t->pending_clip], why, sizeof b->clip_reason[0]);
-	}
+	tune *t = ctx;
+	(void)r;
+	t->cur++;
+	next_browser(t);
 }
 
 static bool on_response(app *a, int browser, const proto_msg *m, const proto_frame *frames, int n)
 {
 	tune *t = a->user;
-	if (!t->in_flight || t->cur >= t->n_bt || browser != t->bt[t->cur].browser || m->id != t->pending_id)
-		return false;
-	btune *b = &t->bt[t->cur];
-	t->in_flight = false;
-	uv_timer_stop(&t->deadline);
-	if (m->type == PM_ERROR) {
-		const cJSON *msg = cJSON_GetObjectItemCaseSensitive(m->root, "message");
-		char why[300];
-		snprintf(why, sizeof why, "the page: %s", cJSON_IsString(msg) ? msg->valuestring : "error");
-		fail_pending(t, why);
-	} else if (m->type != PM_LOGMEL_RESULT || n != 1 || frames[0].dtype != DT_FLOAT32 ||
-		   frames[0].data_len != (size_t)80 * t->frames * 4) {
-		fail_pending(t, "the page answered with something other than an 80 x frames float32 log-mel");
-	} else {
-		double err = tune_max_abs_diff(t->ref[t->pending_clip], frames[0].data, (size_t)80 * t->frames);
-		bool ok = err <= TUNE_TOLERANCE;
-		if (t->pending_clip == 0) {
-			cand *c = &b->c[t->pending_cand];
-			const cJSON *timing = cJSON_GetObjectItemCaseSensitive(m->root, "timing");
-			const cJSON *cm = cJSON_GetObjectItemCaseSensitive(m->root, "compile_ms");
-			bool ts = !strcmp(timing->valuestring, "timestamp-query");
-			const cJSON *arr = cJSON_GetObjectItemCaseSensitive(m->root, ts ? "gpu_ms" : "wall_ms");
-			ac_strlcpy(c->timing, timing->valuestring, sizeof c->timing);
-			if (cJSON_IsNumber(cm) && cm->valuedouble > 0)
-				c->compile_ms = cm->valuedouble;
-			c->max_abs = fmax(c->have_out ? c->max_abs : 0, err);
-			c->have_out = true;
-			if (t->pending_round > 0) {
-				int k = cJSON_GetArraySize(arr);
-				c->ms = realloc(c->ms, (size_t)(c->n_ms + k + 1) * sizeof *c->ms);
-				for (const cJSON *e = arr->child; e; e = e->next)
-					c->ms[c->n_ms++] = e->valuedouble;
-			}
-			if (!ok) {
-				c->failed = true;
-				snprintf(c->reason, sizeof c->reason, "output differs from the C reference by %.3g (> %.3g)",
-					 err, TUNE_TOLERANCE);
-			}
-		} else {
-			b->clip_done[t->pending_clip] = true;
-			b->clip_err[t->pending_clip] = err;
-			b->clip_ok[t->pending_clip] = ok;
-		}
-	}
-	t->step++;
-	uv_timer_start(&t->kick, kick, 0, 0);
-	return true;
-}
-
-static void on_deadline(uv_timer_t *h)
-{
-	tune *t = h->data;
-	if (!t->in_flight)
-		return;
-	t->in_flight = false;
-	char why[96];
-	snprintf(why, sizeof why, "no answer within %.0f s (--timeout)", t->timeout_s);
-	fail_pending(t, why);
-	t->step++;
-	next_step(t);
+	return tuner_on_response(t->tn, browser, m, frames, n);
 }
 
 /* The browsers: their adapter, and a stored choice unless --force. */
@@ -429,93 +238,31 @@ static void plan(tune *t)
 	for (size_t i = 0; i < nb; i++) {
 		const pool_browser *pb = pool_browser_at(t->a.pool, i);
 		btune *b = &t->bt[t->n_bt++];
-		b->browser = pb->id;
-		b->chosen = -1;
-		ac_strlcpy(b->kind, pb->kind, sizeof b->kind);
-		ac_strlcpy(b->version, pb->version, sizeof b->version);
-		for (int k = 0; k < t->n_shapes; k++)
-			b->c[k].sh = t->shapes[k];
+		tuner_result *r = &b->r;
+		r->browser = pb->id;
+		r->chosen = -1;
+		ac_strlcpy(r->kind, pb->kind, sizeof r->kind);
+		ac_strlcpy(r->version, pb->version, sizeof r->version);
 		if (pb->state != BS_CONNECTED || !pb->caps.valid) {
-			snprintf(b->skip, sizeof b->skip, "%s is %s: %s", pb->kind, browser_state_name(pb->state),
+			snprintf(r->skip, sizeof r->skip, "%s is %s: %s", pb->kind, browser_state_name(pb->state),
 				 pb->reason[0] ? pb->reason : "it did not say hello");
 			continue;
 		}
-		tune_adapter_key(&pb->caps, b->adapter, sizeof b->adapter);
-		ac_strlcpy(b->classification, class_name(pb->caps.verdict[PLAT_WEBGPU].status), sizeof b->classification);
+		tune_adapter_key(&pb->caps, r->adapter, sizeof r->adapter);
+		ac_strlcpy(r->classification, class_name(pb->caps.verdict[PLAT_WEBGPU].status), sizeof r->classification);
 		if (pb->caps.verdict[PLAT_WEBGPU].status == CL_UNAVAILABLE) {
-			snprintf(b->skip, sizeof b->skip, "WebGPU is unavailable in %s: %.300s", pb->kind,
+			snprintf(r->skip, sizeof r->skip, "WebGPU is unavailable in %s: %.300s", pb->kind,
 				 pb->caps.verdict[PLAT_WEBGPU].evidence);
 			continue;
 		}
-		if (st && store_find_tuning(st, b->kind, b->version, b->adapter, "logmel", &b->rows, &b->n_rows, &err) == 0 &&
+		if (st && store_find_tuning(st, r->kind, r->version, r->adapter, "logmel", &b->rows, &b->n_rows, &err) == 0 &&
 		    b->n_rows)
 			b->stored = true;
 	}
 	store_close(st);
 }
 
-static void next_step(tune *t)
-{
-	if (t->a.quitting)
-		return;
-	while (t->cur < t->n_bt && (t->bt[t->cur].skip[0] || t->bt[t->cur].stored)) {
-		t->cur++;
-		t->step = 0;
-	}
-	if (t->cur >= t->n_bt) {
-		finish_all(t);
-		return;
-	}
-	send_step(t);
-}
-
 /* ---------------------------------------------------------------- output */
-
-static void fill_row(const tune *t, const btune *b, int i, store_tuning *r, double now)
-{
-	const cand *c = &b->c[i];
-	memset(r, 0, sizeof *r);
-	r->measured_at = now;
-	ac_strlcpy(r->browser_kind, b->kind, sizeof r->browser_kind);
-	ac_strlcpy(r->browser_version, b->version, sizeof r->browser_version);
-	ac_strlcpy(r->adapter, b->adapter, sizeof r->adapter);
-	ac_strlcpy(r->classification, b->classification, sizeof r->classification);
-	ac_strlcpy(r->kernel, "logmel", sizeof r->kernel);
-	snprintf(r->workload, sizeof r->workload, "%s, %.2f s, %d frames, %d x %d runs", t->clip_names[0],
-		 (double)t->clips[0].n / AUDIO_RATE, t->frames, t->rounds, t->repeat);
-	r->wx = c->sh.wx;
-	r->wy = c->sh.wy;
-	r->items = c->sh.items;
-	r->is_default = i == 0;
-	r->chosen = i == b->chosen;
-	ac_strlcpy(r->status, c->failed || !c->n_ms ? "failed" : "ok", sizeof r->status);
-	ac_strlcpy(r->reason, c->failed ? c->reason : !c->n_ms ? "no timed run completed" : "", sizeof r->reason);
-	ac_strlcpy(r->timing, c->timing, sizeof r->timing);
-	r->samples = c->n_ms;
-	if (c->n_ms) {
-		r->have_figures = true;
-		r->median_ms = median(c->ms, c->n_ms);
-		r->min_ms = r->mean_ms = 0;
-		double mn = c->ms[0], sum = 0;
-		for (int k = 0; k < c->n_ms; k++) {
-			mn = fmin(mn, c->ms[k]);
-			sum += c->ms[k];
-		}
-		r->min_ms = mn;
-		r->mean_ms = sum / c->n_ms;
-		r->compile_ms = c->compile_ms;
-	}
-	if (c->have_out) {
-		r->have_verify = true;
-		r->verify_max_abs = c->max_abs;
-		if (i == b->chosen)
-			for (int k = 1; k < t->n_clips; k++)
-				if (b->clip_done[k] && b->clip_ok[k])
-					r->verify_max_abs = fmax(r->verify_max_abs, b->clip_err[k]);
-		r->verify_tolerance = TUNE_TOLERANCE;
-		r->verify_ok = c->max_abs <= TUNE_TOLERANCE;
-	}
-}
 
 static void print_rows(const store_tuning *rows, int n)
 {
@@ -610,20 +357,17 @@ static void finish_all(tune *t)
 	fprintf(stderr, "\r\033[K");
 	bool any_measured = false;
 	for (int i = 0; i < t->n_bt; i++)
-		any_measured |= !t->bt[i].skip[0] && !t->bt[i].stored;
+		any_measured |= !t->bt[i].r.skip[0] && !t->bt[i].stored;
 	/* the measured rows: kept, stored, printed alike */
 	for (int i = 0; i < t->n_bt; i++) {
 		btune *b = &t->bt[i];
-		if (b->skip[0] || b->stored)
+		if (b->r.skip[0] || b->stored)
 			continue;
-		if (b->chosen < 0)
-			choose(t, b);
-		b->rows = calloc((size_t)t->n_shapes, sizeof *b->rows);
-		b->n_rows = t->n_shapes;
-		for (int k = 0; k < t->n_shapes; k++)
-			fill_row(t, b, k, &b->rows[k], now);
-		for (int k = 1; k < t->n_clips; k++) /* a clip that failed verification rules out the choice */
-			if (b->chosen >= 0 && (!b->clip_done[k] || !b->clip_ok[k]))
+		b->rows = calloc((size_t)t->plan.n_shapes, sizeof *b->rows);
+		b->n_rows = t->plan.n_shapes;
+		tuner_rows(&t->plan, &b->r, now, b->rows);
+		for (int k = 1; k < t->plan.n_clips; k++) /* a clip that failed verification rules out the choice */
+			if (b->r.chosen >= 0 && (!b->r.clip_done[k] || !b->r.clip_ok[k]))
 				t->exit_code = 1;
 	}
 	if (any_measured) {
@@ -654,17 +398,17 @@ static void finish_all(tune *t)
 		btune *b = &t->bt[i];
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddItemToArray(jb, o);
-		cJSON_AddNumberToObject(o, "browser_id", b->browser);
-		cJSON_AddStringToObject(o, "browser", b->kind);
-		cJSON_AddStringToObject(o, "version", b->version);
-		cJSON_AddStringToObject(o, "adapter", b->adapter);
-		cJSON_AddStringToObject(o, "classification", b->classification);
-		printf("%s %s, WebGPU adapter: %s (%s)\n", b->kind, b->version, b->adapter[0] ? b->adapter : "n/a",
-		       b->classification[0] ? b->classification : "n/a");
-		if (b->skip[0]) {
+		cJSON_AddNumberToObject(o, "browser_id", b->r.browser);
+		cJSON_AddStringToObject(o, "browser", b->r.kind);
+		cJSON_AddStringToObject(o, "version", b->r.version);
+		cJSON_AddStringToObject(o, "adapter", b->r.adapter);
+		cJSON_AddStringToObject(o, "classification", b->r.classification);
+		printf("%s %s, WebGPU adapter: %s (%s)\n", b->r.kind, b->r.version, b->r.adapter[0] ? b->r.adapter : "n/a",
+		       b->r.classification[0] ? b->r.classification : "n/a");
+		if (b->r.skip[0]) {
 			cJSON_AddStringToObject(o, "source", "skipped");
-			cJSON_AddStringToObject(o, "reason", b->skip);
-			printf("  skipped: %s\n\n", b->skip);
+			cJSON_AddStringToObject(o, "reason", b->r.skip);
+			printf("  skipped: %s\n\n", b->r.skip);
 			continue;
 		}
 		tried++;
@@ -713,24 +457,24 @@ static void finish_all(tune *t)
 		if (!b->stored) {
 			cJSON *clips = cJSON_AddArrayToObject(o, "clips");
 			printf("  verified against the C reference (pool/audio.c), tolerance %.3g:", TUNE_TOLERANCE);
-			for (int k = 0; k < t->n_clips; k++) {
+			for (int k = 0; k < t->plan.n_clips; k++) {
 				cJSON *c = cJSON_CreateObject();
 				cJSON_AddItemToArray(clips, c);
-				cJSON_AddStringToObject(c, "clip", t->clip_names[k]);
-				bool done = k == 0 ? ch && ch->have_verify : b->clip_done[k];
-				double e = k == 0 ? (ch ? b->c[b->chosen].max_abs : 0) : b->clip_err[k];
-				bool ok = k == 0 ? done && e <= TUNE_TOLERANCE : b->clip_ok[k];
-				if (done && (k == 0 || !b->clip_reason[k][0]))
+				cJSON_AddStringToObject(c, "clip", t->plan.clip_names[k]);
+				bool done = k == 0 ? ch && ch->have_verify : b->r.clip_done[k];
+				double e = k == 0 ? (ch ? b->r.c[b->r.chosen].max_abs : 0) : b->r.clip_err[k];
+				bool ok = k == 0 ? done && e <= TUNE_TOLERANCE : b->r.clip_ok[k];
+				if (done && (k == 0 || !b->r.clip_reason[k][0]))
 					cJSON_AddNumberToObject(c, "max_abs", e);
 				else
 					cJSON_AddNullToObject(c, "max_abs");
 				cJSON_AddBoolToObject(c, "ok", ok);
-				if (k && b->clip_reason[k][0])
-					cJSON_AddStringToObject(c, "reason", b->clip_reason[k]);
-				if (done && !b->clip_reason[k][0])
-					printf(" %s %.2e%s", t->clip_names[k], e, ok ? "" : " (FAILED)");
+				if (k && b->r.clip_reason[k][0])
+					cJSON_AddStringToObject(c, "reason", b->r.clip_reason[k]);
+				if (done && !b->r.clip_reason[k][0])
+					printf(" %s %.2e%s", t->plan.clip_names[k], e, ok ? "" : " (FAILED)");
 				else
-					printf(" %s n/a (%s)", t->clip_names[k], k && b->clip_reason[k][0] ? b->clip_reason[k] : "not run");
+					printf(" %s n/a (%s)", t->plan.clip_names[k], k && b->r.clip_reason[k][0] ? b->r.clip_reason[k] : "not run");
 			}
 			printf("\n");
 		}
@@ -768,7 +512,7 @@ static void on_event(void *ctx, const ac_event *ev)
 		t->started = true;
 		uv_timer_stop(&t->a.settle);
 		plan(t);
-		uv_timer_start(&t->kick, kick, 0, 0);
+		next_browser(t);
 	}
 }
 
@@ -778,7 +522,7 @@ static void start_when_settled(uv_timer_t *h)
 	if (!t->started) { /* --settle passed: go with whoever said hello */
 		t->started = true;
 		plan(t);
-		next_step(t);
+		next_browser(t);
 	}
 }
 
@@ -831,9 +575,7 @@ int cmd_tune(int argc, char **argv)
 	}
 	if (!rc) {
 		pool_add_listener(t.a.pool, on_event, &t.a);
-		uv_timer_init(loop, &t.deadline);
-		uv_timer_init(loop, &t.kick);
-		t.deadline.data = t.kick.data = &t;
+		t.tn = tuner_new(&t.a, &t.plan, on_tuned, &t);
 		rc = app_launch_browsers(&t.a, &err);
 	}
 	if (rc) {
@@ -844,23 +586,17 @@ int cmd_tune(int argc, char **argv)
 		uv_timer_start(&t.a.settle, start_when_settled, (uint64_t)(t.o.settle_s * 1000), 0);
 	}
 	uv_run(loop, UV_RUN_DEFAULT);
-	if (t.deadline.loop) {
-		uv_close((uv_handle_t *)&t.deadline, NULL);
-		uv_close((uv_handle_t *)&t.kick, NULL);
+	if (t.tn) {
+		tuner_close(t.tn);
 		uv_run(loop, UV_RUN_DEFAULT);
 	}
 	app_free(&t.a);
 	for (int i = 0; i < t.n_bt; i++) {
-		for (int k = 0; k < MAX_SHAPES; k++)
-			free(t.bt[i].c[k].ms);
+		tuner_result_free(&t.bt[i].r);
 		free(t.bt[i].rows);
 	}
 	free(t.bt);
-	for (int i = 0; i < t.n_clips; i++) {
-		audio_free(&t.clips[i]);
-		free(t.ref[i]);
-		free(t.frame[i]);
-	}
+	tuner_plan_free(&t.plan);
 	uv_loop_close(loop);
 	return t.a.exit_code;
 }

@@ -13,9 +13,13 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
+import wave
+import math
+import struct
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import check, run_tests  # noqa: E402
+from harness import AccelTop, Fail, check, leftovers, run_tests  # noqa: E402
 
 ACCEL_TOP = os.environ.get("ACCEL_TOP", os.path.abspath("accel-top"))
 TMP = tempfile.mkdtemp(prefix="accel-top-tune-")
@@ -149,6 +153,40 @@ def test_optimize_audio_runs_whisper_on_the_gpu_log_mel_and_verifies_against_was
     check("--optimize-audio: chromium" in err and shape in err, f"no tuned GPU log-mel: {err[-1500:]}")
     r = json.load(open(js))["results"][0]
     check(r["status"] == "ok" and r["verify_ok"] and r["verify_norm_err"] <= r["verify_tolerance"], f"{r}")
+
+
+def test_optimize_audio_tunes_a_browser_on_first_use_and_stores_it():
+    """No choice stored for this browser + adapter: the live app tunes it on first use (requests
+    meanwhile use the default shape), stores the result, and says which shape it now uses."""
+    wav = f"{TMP}/sweep.wav"
+    with wave.open(wav, "wb") as w:  # 1 s, 200 Hz to 6 kHz, 16 kHz mono
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        k = math.log(6000 / 200)
+        w.writeframes(b"".join(struct.pack("<h", int(12000 * math.sin(2 * math.pi * 200 / k * (math.exp(k * i / 16000) - 1))))
+                               for i in range(16000)))
+    db = f"{TMP}/first.db"
+    at = AccelTop("-b", "--json", "--port", "0", "--browsers", "chromium", "--audio", wav, "--optimize-audio",
+                  "--tune-db", db, "--run", "whisper-tiny-encoder:int8:wasm:chromium:1")
+    try:
+        end = time.time() + 400
+        while b"tuned by run" not in at.err and time.time() < end and at.p.poll() is None:
+            at._pump(0.5)
+            at.lines.clear()
+        err = at.err.decode()
+        check("tuning it on first use" in err, f"no first-use tuning: {err[-1500:]}")
+        check("tuned by run" in err, f"the tuning did not finish: {err[-1500:]}")
+    finally:
+        at.stop()
+    check(not leftovers(at), f"left behind: {leftovers(at)}")
+    con = sqlite3.connect(db)
+    cmd = con.execute("SELECT command FROM runs ORDER BY id DESC LIMIT 1").fetchone()[0]
+    check("first use" in cmd, cmd)
+    rows = con.execute("SELECT wx, wy, items, chosen, status, verify_ok, workload FROM tuning").fetchall()
+    check(len(rows) == 8 and sum(r[3] for r in rows) == 1, f"{rows}")
+    check(all(r[5] == 1 for r in rows if r[4] == "ok") and "sweep.wav" in rows[0][6], f"{rows}")
+    con.close()
 
 
 def test_bad_arguments_are_refused_before_any_browser_starts():
