@@ -97,6 +97,7 @@ bench: $(BUILD)/bench-roundtrip $(BUILD)/bench-overhead $(BUILD)/bench-replay mo
 	ACCEL_TOP_DATA=$(CURDIR) ./$(BUILD)/bench-overhead
 	ACCEL_TOP_DATA=$(CURDIR) ./$(BUILD)/bench-replay
 	bench/tui-cost.sh
+	bench/tune.sh
 
 clean:
 	rm -rf build build-san build-fuzz accel-top
