@@ -705,8 +705,13 @@ function startRun(c, id, key, outputs, frames, headers, t0, alm) {
 // logmel: the audio front end on this page's GPU (logmel-wgsl.js), with one workgroup shape.
 function onLogMel(c, m, id) {
   if (id === null) return badField(c, null, 'logmel', 'id', 'an integer 0..4294967295');
-  if (m.tensors !== 1) return badField(c, id, 'logmel', 'tensors', '1 (the audio)');
-  collect(c, 'logmel', id, 1, { m });
+  const k = m.tensors;
+  if (!isU32(k)) return badField(c, id, 'logmel', 'tensors', 'an integer >= 0');
+  collect(c, 'logmel', id, k, { m }); // the K frames belong to this request, right or wrong
+  if (k !== 1) {
+    if (c.pending) c.pending.failed = true; // its frames are swallowed
+    badField(c, id, 'logmel', 'tensors', '1 (the audio)');
+  }
 }
 
 function startLogMel(c, id, m, frame) {

@@ -60,7 +60,7 @@ void options_usage(FILE *f)
 	      "      --audio SRC             audio input: speech (espeak-ng), silence, noise, FILE.wav\n"
 	      "      --inflight N            requests in flight per browser session (default 2)\n"
 	      "      --optimize-audio        audio models: log-mel computed on the page's GPU with the workgroup\n"
-	      "                              shape accel-top tune stored (see --tune-db)\n"
+	      "                              shape accel-top tune stored (see --tune-db), else tuned on first use\n"
 	      "      --tune-db PATH          the database tune wrote (default ./accel-top.db)\n"
 	      "      --run MODEL[:PREC[:PLATFORM[:BROWSER[:CONCURRENCY]]]]  start a workload once the\n"
 	      "                              browsers are up (e.g. bert-tiny:int8:wasm:auto:2)\n"

@@ -189,6 +189,18 @@ def test_optimize_audio_tunes_a_browser_on_first_use_and_stores_it():
     con.close()
 
 
+def test_a_shape_beyond_the_adapter_limits_fails_there_with_the_reason():
+    args = [a if a != "64x1x1/1,256x1x1/1,128x2x1/1" else "64x1x1/1,1024x1x1/1,128x2x1/1" for a in QUICK]
+    rc, out, err, data, _ = tune("limits", "--browser", "chromium", "--clip", "sweep", *args)
+    check(rc == 0 and data, f"rc {rc}; {err[-1000:]}")
+    cands = by_browser(data)["chromium"]["candidates"]
+    big = cands[1]
+    check(big["workgroup"] == [1024, 1, 1] and big["status"] == "failed" and not big["chosen"], f"{big}")
+    check("exceeds this adapter's limits" in big["reason"], big["reason"])
+    check(cands[0]["status"] == "ok" and cands[2]["status"] == "ok", f"{cands}")
+    check("failed: the page: logmel: workgroup 1024x1x1" in out, out)
+
+
 def test_bad_arguments_are_refused_before_any_browser_starts():
     for args, want in ((["--shapes", "100x1x1"], "power of two"), (["--shapes", "64x1x2"], "XxYx1"),
                        (["--shapes", "64x1x1/0"], "ITEMS"), (["--frames", "0"], "--frames"),
