@@ -378,6 +378,7 @@ static void on_text(conn *c)
 		break;
 	case PM_ECHO:
 	case PM_RESULT:
+	case PM_LOGMEL_RESULT:
 		if (m.tensors == 0) {
 			complete(c, &m);
 			break;
@@ -426,7 +427,7 @@ static void on_binary(conn *c)
 		send_error(c, true, f.req_id, PE_OUT_OF_ORDER, err);
 		return;
 	}
-	if (c->pending_msg.type == PM_RESULT) { /* keep the frame: take the receive buffer */
+	if (c->pending_msg.type != PM_ECHO) { /* keep the frame: take the receive buffer */
 		c->fbuf[f.index] = c->rx;
 		c->flen[f.index] = c->rx_len;
 		c->rx = NULL;

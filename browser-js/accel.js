@@ -3,7 +3,8 @@
 // connection alive, answers pings and echoes, loads and runs models on request
 // (ort-runner.js), and shows its own state on the page.
 
-import { parseHeader } from './tensor.js';
+import { parseHeader, decodeTensor, encodeTensor } from './tensor.js';
+import { logMel } from './logmel-wgsl.js';
 import { PLATFORMS, WEBNN_DEVICES, SessionTable, rows as sessionRows, tableVersion } from './ort-runner.js';
 
 const PROTOCOL = 1;
@@ -444,6 +445,9 @@ function onText(c, text) {
     case 'unload':
       onUnload(c, m, id);
       return;
+    case 'logmel':
+      onLogMel(c, m, id);
+      return;
     case 'pong':
       onPong(c, m, id);
       return;
@@ -591,7 +595,11 @@ function onBinary(c, buf) {
     c.pending = null;
     if (e.failed) return;
     if (e.kind === 'run') {
-      startRun(c, e.id, e.session, e.outputs, e.frames, e.headers, e.t0);
+      startRun(c, e.id, e.session, e.outputs, e.frames, e.headers, e.t0, e.alm);
+      return;
+    }
+    if (e.kind === 'logmel') {
+      startLogMel(c, e.id, e.m, e.frames[0]);
       return;
     }
     const ws = c.ws;
@@ -673,7 +681,7 @@ function onRun(c, m, id) {
   if (!isU32(k)) return badField(c, id, 'run', 'tensors', 'an integer >= 0');
   // From here on the K frames belong to this request, whatever else is wrong with it.
   const t0 = performance.now(); // the request reached the page: page_ms counts from here
-  collect(c, 'run', id, k, { session: m.session, outputs: m.outputs, t0 });
+  collect(c, 'run', id, k, { session: m.session, outputs: m.outputs, t0, alm: m.audio_logmel });
   let field = null;
   if (!isU32(m.session)) field = ['session', 'an integer 0..4294967295'];
   else if (m.outputs !== 'all' && m.outputs !== 'none') field = ['outputs', '"all" or "none"'];
@@ -682,16 +690,35 @@ function onRun(c, m, id) {
     badField(c, id, 'run', field[0], field[1]);
     return;
   }
-  if (k === 0) startRun(c, id, m.session, m.outputs, [], [], t0);
+  if (k === 0) startRun(c, id, m.session, m.outputs, [], [], t0, m.audio_logmel);
 }
 
-function startRun(c, id, key, outputs, frames, headers, t0) {
-  c.sessions.run(key, frames, headers, outputs === 'all', id).then(
+// --optimize-audio: the request carries the raw clip at audio_logmel.index; its log-mel is
+// computed here on the GPU (logmel-wgsl.js) and takes the clip's place as the model's input.
+async function gpuLogMel(frames, headers, alm) {
+  const i = alm.index;
+  if (!Number.isInteger(i) || i < 0 || i >= frames.length || !Array.isArray(alm.dims)) {
+    throw Object.assign(new Error('run: audio_logmel needs an index of one of its frames and the dims'), { code: 'bad_message' });
+  }
+  const audio = decodeTensor(frames[i]);
+  if (audio.dtype !== 1) throw Object.assign(new Error('run: the audio for audio_logmel must be float32'), { code: 'bad_frame' });
+  const r = await logMel(audio.data, alm.frames, { workgroup: alm.workgroup, items: alm.items, repeat: 1 });
+  const f = encodeTensor({ dtype: 1, dims: alm.dims, data: r.logmel, name: headers[i].name, requestId: headers[i].requestId, index: i });
+  frames[i] = f;
+  headers[i] = parseHeader(f);
+  return { ms: r.timing === 'timestamp-query' ? r.gpuMs[0] : r.wallMs[0], timing: r.timing };
+}
+
+function startRun(c, id, key, outputs, frames, headers, t0, alm) {
+  let lm = null;
+  const front = alm ? gpuLogMel(frames, headers, alm).then((x) => { lm = x; }) : Promise.resolve();
+  front.then(() => c.sessions.run(key, frames, headers, outputs === 'all', id)).then(
     (r) => {
       const ws = c.ws;
       const n = r.frames.length;
       const pageMs = performance.now() - t0; // arrival of the request to sending the result
-      const text = `{"type":"result","id":${id},"session":${key},"compute_ms":${r.compute_ms},"queue_ms":${r.queue_ms},"page_ms":${pageMs},"tensors":${n}}`;
+      const gpu = lm ? `,"logmel_ms":${lm.ms},"logmel_timing":${JSON.stringify(lm.timing)}` : '';
+      const text = `{"type":"result","id":${id},"session":${key},"compute_ms":${r.compute_ms},"queue_ms":${r.queue_ms},"page_ms":${pageMs}${gpu},"tensors":${n}}`;
       if (conn !== c || ws.readyState !== 1) {
         keepLate(text, r.frames);
         return;
@@ -705,6 +732,44 @@ function startRun(c, id, key, outputs, frames, headers, t0) {
       st.msgsOut += 1 + n;
       st.bytesOut += bytes;
       st.results++;
+    },
+    (e) => sendFailure(c, id, e),
+  );
+}
+
+// logmel: the audio front end on this page's GPU (logmel-wgsl.js), with one workgroup shape.
+function onLogMel(c, m, id) {
+  if (id === null) return badField(c, null, 'logmel', 'id', 'an integer 0..4294967295');
+  const k = m.tensors;
+  if (!isU32(k)) return badField(c, id, 'logmel', 'tensors', 'an integer >= 0');
+  collect(c, 'logmel', id, k, { m }); // the K frames belong to this request, right or wrong
+  if (k !== 1) {
+    if (c.pending) c.pending.failed = true; // its frames are swallowed
+    badField(c, id, 'logmel', 'tensors', '1 (the audio)');
+  }
+}
+
+function startLogMel(c, id, m, frame) {
+  let audio;
+  try {
+    audio = decodeTensor(frame);
+    if (audio.dtype !== 1) throw new Error('the audio frame must be float32');
+  } catch (e) {
+    sendError(c, id, 'bad_frame', `logmel ${id}: ${e.message}`);
+    return;
+  }
+  logMel(audio.data, m.frames, { workgroup: m.workgroup, items: m.items, repeat: m.repeat ?? 1 }).then(
+    (r) => {
+      if (conn !== c || c.ws.readyState !== 1) return;
+      const text = JSON.stringify({
+        type: 'logmel_result', id, tensors: 1, timing: r.timing, gpu_ms: r.gpuMs, wall_ms: r.wallMs,
+        compile_ms: r.compileMs, adapter: r.adapter,
+      });
+      const out = encodeTensor({ dtype: 1, dims: [80, m.frames], data: r.logmel, name: 'logmel', requestId: id, index: 0 });
+      c.ws.send(text);
+      c.ws.send(out);
+      st.msgsOut += 2;
+      st.bytesOut += text.length + out.byteLength;
     },
     (e) => sendFailure(c, id, e),
   );

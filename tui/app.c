@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "../pool/journal.h"
+#include "optaudio.h"
 #include "replay.h"
 #include "snapshot.h"
 #include "usage.h"
@@ -29,14 +30,27 @@ static int request(void *ctx, int browser, cJSON *msg, const void *const *frames
 	bridge_blob blobs[CAT_MAX_IO];
 	for (int i = 0; i < n && i < CAT_MAX_IO; i++)
 		blobs[i] = (bridge_blob){ frames[i], lens[i] };
+	if (a->oa)
+		optaudio_rewrite(a->oa, browser, msg, blobs, n);
 	return bridge_request(a->br, browser, msg, blobs, n, id);
 }
 
 static void on_response(void *ctx, int browser, const proto_msg *m, const proto_frame *frames, int n)
 {
 	app *a = ctx;
+	if (a->on_response && a->on_response(a, browser, m, frames, n))
+		return;
+	if (a->oa && optaudio_on_response(a->oa, browser, m, frames, n))
+		return;
 	if (a->sch)
 		sched_on_response(a->sch, browser, m, frames, n);
+}
+
+int app_request(app *a, int browser, cJSON *msg, const bridge_blob *frames, int n, uint32_t *id)
+{
+	if (a->replay || !a->br)
+		return AC_ENOENT;
+	return bridge_request(a->br, browser, msg, frames, n, id);
 }
 
 static int resolve_id(void *ctx, bool has_requested, uint32_t requested)
@@ -127,6 +141,7 @@ static void on_launcher_done(void *ctx)
 	app *a = ctx;
 	a->ln = NULL;
 	sched_close(a->sch); /* freed in app_free(): the pool calls its listener until the end */
+	optaudio_close(a->oa);
 	bridge_stop(a->br);
 	/* after the browsers stopped (their exits are in the recording) and the bridge closed */
 	stop_recording(a);
@@ -470,6 +485,8 @@ int app_start(app *a, uv_loop_t *loop, const options *o, ac_err *err)
 		return ac_errf(err, rc, "out of memory");
 	pool_add_listener(a->pool, sched_on_event, a->sch);
 	pool_add_listener(a->pool, watch_for_runs, a);
+	if (o->optimize_audio && !(a->oa = optaudio_new(a, o->tune_db)))
+		return ac_errf(err, AC_ENOMEM, "out of memory");
 	for (int i = 0; i < o->n_runs; i++) { /* a malformed spec is a usage error, before anything starts */
 		launch_form f;
 		if ((rc = app_parse_run(o->runs[i], &f, err)))
@@ -635,6 +652,8 @@ void app_free(app *a)
 	pool_free(a->pool);
 	free(a->cat);
 	audio_free(&a->clip);
+	optaudio_free(a->oa);
+	a->oa = NULL;
 	a->br = NULL;
 	a->pool = NULL;
 	a->cat = NULL;
