@@ -32,6 +32,7 @@ static const char *const kind_names[EV__COUNT] = {
 	[EV_BROWSER_HELD] = "browser_held",
 	[EV_SCALED] = "scaled",
 	[EV_BROWSER_USAGE] = "browser_usage",
+	[EV_AUDIO_FRONTEND] = "audio_frontend",
 };
 
 const char *ev_kind_name(ev_kind k)

@@ -59,6 +59,9 @@ typedef enum {
 	EV_BROWSER_USAGE,    /* browser (managed); num = RSS bytes of its process tree; num2 = processes;
 	                        x[0] = CPU % of one core since the previous sample (< 0 = n/a: first
 	                        sample); see pool/procstat.h */
+	EV_AUDIO_FRONTEND,   /* browser; name = workgroup shape "WxHx1/ITEMS" of its GPU log-mel; num = 1
+	                        tuned (measured), 0 the default; x[0] = measured speed-up over the default
+	                        (0 = n/a); text = why the default */
 	EV__COUNT
 } ev_kind;
 

@@ -299,6 +299,17 @@ static int apply(pool *p, const ac_event *ev, ac_err *err)
 		b->restart_at_us = 0;
 		ac_strlcpy(b->note, ev->text ? ev->text : "", sizeof b->note);
 		break;
+	case EV_AUDIO_FRONTEND:
+		if ((rc = need_browser(p, ev, &b, err)))
+			return rc;
+		if (ev->num == 1 && ev->x[0] > 0)
+			snprintf(b->audio_frontend, sizeof b->audio_frontend, "GPU log-mel %s, tuned: %.2fx the default",
+				 ev->name ? ev->name : "?", ev->x[0]);
+		else
+			snprintf(b->audio_frontend, sizeof b->audio_frontend, "GPU log-mel %s (%s)%s%.100s",
+				 ev->name ? ev->name : "?", ev->num == 1 ? "tuned" : "default", ev->text && ev->text[0] ? ": " : "",
+				 ev->text ? ev->text : "");
+		return 0;
 	case EV_SCALED:
 		if (!ev->family || (ev->num != 1 && ev->num != -1))
 			return ac_errf(err, AC_EINVAL, "scaled event needs a family and num +1 or -1");
@@ -406,6 +417,9 @@ static void log_event(pool *p, const ac_event *ev)
 	case EV_BROWSER_RESTARTING:
 	case EV_BROWSER_HELD:
 		snprintf(text, sizeof text, "%s %d: %s", b ? b->kind : "browser", ev->browser, ev->text ? ev->text : "");
+		break;
+	case EV_AUDIO_FRONTEND:
+		snprintf(text, sizeof text, "%s: %s", b ? b->kind : "browser", b ? b->audio_frontend : "");
 		break;
 	case EV_SCALED:
 		snprintf(text, sizeof text, "scale %s: %s %d: %s", ev->num > 0 ? "up" : "down", ev->family ? ev->family : "?",

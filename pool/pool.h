@@ -36,6 +36,7 @@ typedef struct {
 	bool held;              /* restarted too often: not restarted again until the operator asks */
 	char note[160];         /* the supervisor's last word on it: "restart in 2 s", "held down: ..." */
 	int64_t last_work_us;   /* last request sent to it or ended there; 0 = never */
+	char audio_frontend[160]; /* --optimize-audio: the GPU log-mel shape in use and its measured gain */
 	/* Resource use (nvtop style: a figure counts only while its flag is set; the screen says
 	 * n/a, the JSON null). rss_bytes and nproc: the managed browser's process tree, from
 	 * EV_BROWSER_USAGE; cpu_pct: % of one core over the last sampling interval (above 100 with

@@ -720,6 +720,8 @@ void fmt_browser_detail(fmt_lines *l, const pool_browser *b, const browser_load 
 		fmt_lines_wrap(l, "  reason", b->reason, width);
 	if (b->note[0])
 		fmt_lines_wrap(l, b->held ? "  HELD DOWN" : "  supervisor", b->note, width);
+	if (b->audio_frontend[0])
+		fmt_lines_wrap(l, "  audio front end", b->audio_frontend, width);
 	if (b->last_work_us > 0) {
 		fmt_duration(dur, sizeof dur, now_us - b->last_work_us);
 		fmt_lines_add(l, "  last request %s ago", dur);

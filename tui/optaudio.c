@@ -66,6 +66,13 @@ void optaudio_free(optaudio *o)
 
 static void note(optaudio *o, const pool_browser *pb, const oa_choice *c, const char *why)
 {
+	/* an event, so the screen, the JSON and a recording show the shape in use and its gain */
+	char shape[48];
+	snprintf(shape, sizeof shape, "%dx%dx1/%d", c->sh.wx, c->sh.wy, c->sh.items);
+	ac_event ev = { .kind = EV_AUDIO_FRONTEND, .t_us = ac_now_us(), .browser = pb->id, .name = shape,
+			.num = c->state == OA_TUNED, .x = { c->state == OA_TUNED ? c->speedup : 0 }, .text = why };
+	ac_err err;
+	pool_apply(o->a->pool, &ev, &err);
 	if (!o->a->opt->batch) /* the screen owns the terminal */
 		return;
 	if (c->state == OA_TUNED)

@@ -129,6 +129,7 @@ static cJSON *browser_json(const pool_browser *b)
 	add_num_or_null(o, "restart_at", (double)b->restart_at_us / 1e6, b->restart_at_us > 0);
 	add_str_or_null(o, "supervisor", b->note);
 	add_num_or_null(o, "last_work", (double)b->last_work_us / 1e6, b->last_work_us > 0);
+	add_str_or_null(o, "audio_frontend", b->audio_frontend);
 	add_num_or_null(o, "rtt_ms", (double)b->rtt_us / 1000.0, b->rtt_us >= 0);
 	add_num_or_null(o, "rss_bytes", (double)b->rss_bytes, b->rss_valid);
 	add_num_or_null(o, "nproc", b->nproc, b->rss_valid);

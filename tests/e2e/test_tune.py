@@ -16,6 +16,7 @@ import tempfile
 import time
 import wave
 import math
+import re
 import struct
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -177,6 +178,10 @@ def test_optimize_audio_tunes_a_browser_on_first_use_and_stores_it():
         err = at.err.decode()
         check("tuning it on first use" in err, f"no first-use tuning: {err[-1500:]}")
         check("tuned by run" in err, f"the tuning did not finish: {err[-1500:]}")
+        # the choice is a pool event: the snapshot (and the screen's detail) show it with its gain
+        snap = at.next_json(30)
+        fe = snap["browsers"][0]["audio_frontend"] or ""
+        check(re.match(r"GPU log-mel \d+x\d+x1/\d+, tuned: [0-9.]+x the default", fe), f"audio_frontend: {fe!r}")
     finally:
         at.stop()
     check(not leftovers(at), f"left behind: {leftovers(at)}")
