@@ -608,6 +608,7 @@ int cmd_bench(int argc, char **argv)
 	options_defaults(&b.o);
 	b.o.batch = true;
 	b.o.port = 0;
+	b.o.request_timeout_s = 0; /* --timeout per combination governs (SwiftShader runs take minutes) */
 	if (parse(&b, argc, argv, &err)) {
 		fprintf(stderr, "accel-top bench: %s\n", err.msg);
 		return 2;

@@ -679,6 +679,7 @@ int cmd_doctor(int argc, char **argv)
 	options_defaults(&d.o);
 	d.o.batch = true;
 	d.o.port = 0;
+	d.o.request_timeout_s = 0; /* doctor's --timeout governs */
 	if (parse(&d, argc, argv, &browsers, &err)) {
 		fprintf(stderr, "accel-top doctor: %s\n", err.msg);
 		return 2;
