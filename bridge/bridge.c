@@ -277,8 +277,9 @@ static void on_hello(conn *c, proto_msg *m)
 	emit(b, EV_BROWSER_HELLO, id, NULL, m->root, NULL);
 }
 
-/* A reply of ours completed: a pong, or an echo with all its frames. */
-static void on_reply(conn *c, pm_type type, uint32_t id, size_t bytes)
+/* A reply of ours completed: a pong, or an echo with all its frames. page_mem: the bytes a pong
+ * reported from measureUserAgentSpecificMemory(), 0 = none. */
+static void on_reply(conn *c, pm_type type, uint32_t id, size_t bytes, int64_t page_mem)
 {
 	bridge *b = c->br;
 	pend_kind kind;
@@ -291,7 +292,7 @@ static void on_reply(conn *c, pm_type type, uint32_t id, size_t bytes)
 	}
 	if (kind == PEND_HEARTBEAT) {
 		ac_event ev = { .kind = EV_BROWSER_RTT, .t_us = ac_now_us(), .browser = c->browser,
-				.num = (int64_t)(rtt / 1000) };
+				.num = (int64_t)(rtt / 1000), .num2 = page_mem };
 		ac_err err;
 		b->sink.on_event(b->sink.ctx, &ev, &err);
 	}
@@ -299,12 +300,27 @@ static void on_reply(conn *c, pm_type type, uint32_t id, size_t bytes)
 		b->sink.on_reply(b->sink.ctx, c->browser, type, id, rtt, bytes);
 }
 
+/* The optional "ua_memory" of a pong: bytes, a positive integer below 2^53. Anything else is
+ * answered with an error and not used. */
+static int64_t pong_page_memory(conn *c, const proto_msg *m)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(m->root, "ua_memory");
+	if (!v || cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsNumber(v) || !(v->valuedouble > 0 && v->valuedouble < 9007199254740992.0) ||
+	    v->valuedouble != (double)(int64_t)v->valuedouble) {
+		send_error(c, true, m->id, PE_BAD_MESSAGE, "pong: field 'ua_memory' must be a positive integer (bytes)");
+		return 0;
+	}
+	return (int64_t)v->valuedouble;
+}
+
 /* A message and all its frames are in. */
 static void complete(conn *c, proto_msg *m)
 {
 	bridge *b = c->br;
 	if (m->type == PM_ECHO) {
-		on_reply(c, PM_ECHO, m->id, c->frames_bytes);
+		on_reply(c, PM_ECHO, m->id, c->frames_bytes, 0);
 	} else if (b->sink.on_response) {
 		proto_frame frames[PROTO_MAX_TENSORS];
 		char err[160];
@@ -358,10 +374,11 @@ static void on_text(conn *c)
 		enqueue_text(c, proto_simple_json(PM_PONG, true, m.id));
 		break;
 	case PM_PONG:
-		on_reply(c, PM_PONG, m.id, 0);
+		on_reply(c, PM_PONG, m.id, 0, pong_page_memory(c, &m));
 		break;
 	case PM_ECHO:
 	case PM_RESULT:
+	case PM_LOGMEL_RESULT:
 		if (m.tensors == 0) {
 			complete(c, &m);
 			break;
@@ -410,7 +427,7 @@ static void on_binary(conn *c)
 		send_error(c, true, f.req_id, PE_OUT_OF_ORDER, err);
 		return;
 	}
-	if (c->pending_msg.type == PM_RESULT) { /* keep the frame: take the receive buffer */
+	if (c->pending_msg.type != PM_ECHO) { /* keep the frame: take the receive buffer */
 		c->fbuf[f.index] = c->rx;
 		c->flen[f.index] = c->rx_len;
 		c->rx = NULL;

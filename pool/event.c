@@ -31,6 +31,8 @@ static const char *const kind_names[EV__COUNT] = {
 	[EV_BROWSER_RESTARTING] = "browser_restarting",
 	[EV_BROWSER_HELD] = "browser_held",
 	[EV_SCALED] = "scaled",
+	[EV_BROWSER_USAGE] = "browser_usage",
+	[EV_AUDIO_FRONTEND] = "audio_frontend",
 	[EV_SHARD_DONE] = "shard_done",
 };
 

@@ -20,7 +20,9 @@ typedef enum {
 	EV_BROWSER_VERSION,  /* browser; text = version printed by `EXE --version` */
 	EV_BROWSER_CONNECTED,/* browser; family = kind guessed by the page (attached browsers) */
 	EV_BROWSER_HELLO,    /* browser; data = the hello message as received */
-	EV_BROWSER_RTT,      /* browser; num = heartbeat round trip in microseconds */
+	EV_BROWSER_RTT,      /* browser; num = heartbeat round trip in microseconds; num2 = the page's
+	                        latest performance.measureUserAgentSpecificMemory() bytes, sent while
+	                        fresh (0 = none: n/a) */
 	EV_BROWSER_LOST,     /* browser; text = why (socket closed, heartbeat timeout, replaced) */
 	EV_BROWSER_EXITED,   /* browser; num = exit status; num2 = signal; text = description */
 	EV_BROWSER_FAILED,   /* browser; text = why it could not be launched */
@@ -55,6 +57,12 @@ typedef enum {
 	                        last minute; text = why */
 	EV_BROWSER_HELD,     /* browser; text = why it is not restarted any more (operator: press r) */
 	EV_SCALED,           /* family = kind; num = +1 launched / -1 stopped; browser; text = the reason */
+	EV_BROWSER_USAGE,    /* browser (managed); num = RSS bytes of its process tree; num2 = processes;
+	                        x[0] = CPU % of one core since the previous sample (< 0 = n/a: first
+	                        sample); see pool/procstat.h */
+	EV_AUDIO_FRONTEND,   /* browser; name = workgroup shape "WxHx1/ITEMS" of its GPU log-mel; num = 1
+	                        tuned (measured), 0 the default; x[0] = measured speed-up over the default
+	                        (0 = n/a); text = why the default */
 	/* sharded models (a row whose pin is "KIND,KIND": shard k on a browser of the k-th kind) */
 	EV_SHARD_DONE,       /* model, request, browser, session: one stage of a sharded request ended;
 	                        num = shard index (1-based), num2 = shards; x[0] compute ms (page),

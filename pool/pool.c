@@ -198,6 +198,7 @@ static int apply(pool *p, const ac_event *ev, ac_err *err)
 		ac_strlcpy(b->kind, ev->family, sizeof b->kind);
 		b->managed = true;
 		b->state = BS_LAUNCHING;
+		b->rss_valid = b->cpu_valid = b->page_mem_valid = false;
 		b->pid = (int)ev->num;
 		b->launched_us = ev->t_us;
 		b->restart_at_us = 0;
@@ -220,6 +221,7 @@ static int apply(pool *p, const ac_event *ev, ac_err *err)
 			return ac_errf(err, AC_EINVAL, "browser %d connected after its process exited", b->id);
 		pool_browser_gone(p, b->id); /* a new connection: the page starts without sessions */
 		b->state = BS_CONNECTED;
+		b->page_mem_valid = false; /* a new page: its own measurement comes with its pongs */
 		b->connected_us = ev->t_us;
 		b->connects++;
 		b->reason[0] = '\0';
@@ -243,6 +245,22 @@ static int apply(pool *p, const ac_event *ev, ac_err *err)
 		if ((rc = need_browser(p, ev, &b, err)))
 			return rc;
 		b->rtt_us = ev->num;
+		/* the page sends its figure with every pong while it is fresh: none means n/a now */
+		b->page_mem_valid = ev->num2 > 0;
+		b->page_mem_bytes = ev->num2 > 0 ? ev->num2 : 0;
+		return 0;
+	case EV_BROWSER_USAGE:
+		if ((rc = need_browser(p, ev, &b, err)))
+			return rc;
+		if (ev->num < 0 || ev->num2 < 0)
+			return ac_errf(err, AC_EINVAL, "browser_usage of browser %d: negative RSS or process count", b->id);
+		if (b->state == BS_EXITED)
+			return 0; /* sampled just before the exit was seen: the process is gone */
+		b->rss_bytes = ev->num;
+		b->nproc = (int)ev->num2;
+		b->rss_valid = true;
+		b->cpu_valid = ev->x[0] >= 0 && ev->x[0] < 1e6; /* NaN and nonsense: n/a */
+		b->cpu_pct = b->cpu_valid ? ev->x[0] : 0;
 		return 0;
 	case EV_BROWSER_LOST:
 		if ((rc = need_browser(p, ev, &b, err)))
@@ -250,6 +268,7 @@ static int apply(pool *p, const ac_event *ev, ac_err *err)
 		if (b->state == BS_EXITED)
 			return 0; /* the socket closing after the process died adds nothing */
 		b->state = BS_LOST;
+		b->page_mem_valid = false;
 		ac_strlcpy(b->reason, ev->text, sizeof b->reason);
 		pool_browser_gone(p, b->id);
 		break;
@@ -258,6 +277,7 @@ static int apply(pool *p, const ac_event *ev, ac_err *err)
 		if ((rc = need_browser(p, ev, &b, err)))
 			return rc;
 		b->state = BS_EXITED;
+		b->rss_valid = b->cpu_valid = b->page_mem_valid = false;
 		b->exit_status = (int)ev->num;
 		b->exit_signal = (int)ev->num2;
 		ac_strlcpy(b->reason, ev->text, sizeof b->reason);
@@ -279,6 +299,17 @@ static int apply(pool *p, const ac_event *ev, ac_err *err)
 		b->restart_at_us = 0;
 		ac_strlcpy(b->note, ev->text ? ev->text : "", sizeof b->note);
 		break;
+	case EV_AUDIO_FRONTEND:
+		if ((rc = need_browser(p, ev, &b, err)))
+			return rc;
+		if (ev->num == 1 && ev->x[0] > 0)
+			snprintf(b->audio_frontend, sizeof b->audio_frontend, "GPU log-mel %s, tuned: %.2fx the default",
+				 ev->name ? ev->name : "?", ev->x[0]);
+		else
+			snprintf(b->audio_frontend, sizeof b->audio_frontend, "GPU log-mel %s (%s)%s%.100s",
+				 ev->name ? ev->name : "?", ev->num == 1 ? "tuned" : "default", ev->text && ev->text[0] ? ": " : "",
+				 ev->text ? ev->text : "");
+		return 0;
 	case EV_SCALED:
 		if (!ev->family || (ev->num != 1 && ev->num != -1))
 			return ac_errf(err, AC_EINVAL, "scaled event needs a family and num +1 or -1");
@@ -387,6 +418,9 @@ static void log_event(pool *p, const ac_event *ev)
 	case EV_BROWSER_RESTARTING:
 	case EV_BROWSER_HELD:
 		snprintf(text, sizeof text, "%s %d: %s", b ? b->kind : "browser", ev->browser, ev->text ? ev->text : "");
+		break;
+	case EV_AUDIO_FRONTEND:
+		snprintf(text, sizeof text, "%s: %s", b ? b->kind : "browser", b ? b->audio_frontend : "");
 		break;
 	case EV_SCALED:
 		snprintf(text, sizeof text, "scale %s: %s %d: %s", ev->num > 0 ? "up" : "down", ev->family ? ev->family : "?",

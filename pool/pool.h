@@ -36,6 +36,17 @@ typedef struct {
 	bool held;              /* restarted too often: not restarted again until the operator asks */
 	char note[160];         /* the supervisor's last word on it: "restart in 2 s", "held down: ..." */
 	int64_t last_work_us;   /* last request sent to it or ended there; 0 = never */
+	char audio_frontend[160]; /* --optimize-audio: the GPU log-mel shape in use and its measured gain */
+	/* Resource use (nvtop style: a figure counts only while its flag is set; the screen says
+	 * n/a, the JSON null). rss_bytes and nproc: the managed browser's process tree, from
+	 * EV_BROWSER_USAGE; cpu_pct: % of one core over the last sampling interval (above 100 with
+	 * several cores busy); page_mem_bytes: the page's measureUserAgentSpecificMemory(), from
+	 * EV_BROWSER_RTT, where the browser has it. */
+	bool rss_valid, cpu_valid, page_mem_valid;
+	int nproc;
+	int64_t rss_bytes;
+	double cpu_pct;
+	int64_t page_mem_bytes;
 } pool_browser;
 
 /* A model row: one (model, precision, platform) with its queue and measured latency. Filled by the
@@ -186,6 +197,10 @@ uint64_t pool_event_count(const pool *p);
 size_t pool_model_count(const pool *p);
 const pool_model *pool_model_at(const pool *p, size_t i);
 const pool_model *pool_model_find(const pool *p, int id);
+
+/* No request of the row is in flight, and every session of it that produced results has its
+ * verification (a bench or doctor run over a row is complete then). */
+bool pool_model_settled(const pool *p, int model);
 
 /* Completions per second over the last 5 seconds up to now_us. */
 double pool_model_rps(const pool *p, int model, int64_t now_us);

@@ -1167,6 +1167,8 @@ static void on_run_failed(sched *s, const pending *pd, const char *why)
 
 void sched_on_response(sched *s, int browser, const proto_msg *m, const proto_frame *frames, int n)
 {
+	if (s->closing)
+		return;
 	pending pd;
 	char why[400];
 	if (!pend_take(s, browser, m->id, &pd)) {
@@ -1564,7 +1566,7 @@ int sched_change_precision(sched *s, int row, int direction, ac_err *err)
 int sched_submit(sched *s, int row, const ac_tensor *inputs, int n, bool want_outputs, int64_t *request,
 		 ac_err *err)
 {
-	work *w = work_find(s, row);
+	work *w = s->closing ? NULL : work_find(s, row);
 	if (!w)
 		return ac_errf(err, AC_ENOENT, "model %d does not exist", row);
 	if (!w->running)
@@ -1652,11 +1654,6 @@ static void free_when_closed(uv_handle_t *h)
 		work_free(w);
 }
 
-static void free_sched(uv_handle_t *h)
-{
-	free(h->data);
-}
-
 void sched_close(sched *s)
 {
 	if (!s)
@@ -1688,5 +1685,10 @@ void sched_close(sched *s)
 	s->subs = NULL;
 	s->brks = NULL;
 	s->n_sx = s->n_refs = s->n_pend = s->n_brks = 0;
-	uv_close((uv_handle_t *)&s->tick, free_sched);
+	uv_close((uv_handle_t *)&s->tick, NULL);
+}
+
+void sched_free(sched *s)
+{
+	free(s);
 }

@@ -90,7 +90,9 @@ bool sched_variant_runs(const pool_browser *b, ac_precision p, const char *platf
  * and the bench's summaries. */
 const ac_tensor *sched_first_output(const sched *s, int row, int browser);
 
-/* Closes the scheduler's timers; frees it once they are closed. */
+/* Stops the scheduler and closes its timers; what it holds is freed. */
 void sched_close(sched *s);
+/* After the loop has ended (the pool may call its listener until then). */
+void sched_free(sched *s);
 
 #endif

@@ -397,18 +397,19 @@ int sup_new(uv_loop_t *loop, pool *p, const sup_config *cfg, const sup_io *io, s
 	return 0;
 }
 
-static void free_sup(uv_handle_t *h)
+void sup_close(supervisor *s)
 {
-	supervisor *s = h->data;
-	free(s->b);
-	free(s->rows);
-	free(s);
+	if (!s || s->closing)
+		return;
+	s->closing = true; /* the pool still calls its listener until the end: it only returns now */
+	uv_close((uv_handle_t *)&s->tick, NULL);
 }
 
-void sup_close(supervisor *s)
+void sup_free(supervisor *s)
 {
 	if (!s)
 		return;
-	s->closing = true;
-	uv_close((uv_handle_t *)&s->tick, free_sup);
+	free(s->b);
+	free(s->rows);
+	free(s);
 }

@@ -60,7 +60,9 @@ void sup_on_event(void *ctx, const ac_event *ev);
 int sup_restart_now(supervisor *s, int browser, ac_err *err);
 /* The operator stopped a browser: it is not restarted. */
 void sup_forget(supervisor *s, int browser);
-/* Stops reacting (shutdown) and frees once its timer is closed. */
+/* Stops reacting (shutdown) and closes its timer. */
 void sup_close(supervisor *s);
+/* After the loop has ended (the pool may call the listener until then). */
+void sup_free(supervisor *s);
 
 #endif

@@ -490,3 +490,18 @@ int pool_apply_work(pool *p, const ac_event *ev, ac_err *err)
 	recount(p, m);
 	return 0;
 }
+
+bool pool_model_settled(const pool *p, int model)
+{
+	const pool_model *m = pool_model_find(p, model);
+	if (m && m->inflight)
+		return false;
+	for (size_t i = 0; i < p->n_sessions; i++) {
+		const pool_session *s = &p->sessions[i];
+		/* of a sharded row, the last shard's: the earlier shards' outputs are intermediate */
+		if (s->model == model && !s->reference && s->completed && !s->verified &&
+		    !(s->shard && m && s->shard < m->n_shards))
+			return false;
+	}
+	return true;
+}

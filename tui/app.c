@@ -10,8 +10,10 @@
 #include <unistd.h>
 
 #include "../pool/journal.h"
+#include "optaudio.h"
 #include "replay.h"
 #include "snapshot.h"
+#include "usage.h"
 
 /* ---- event sinks ---- */
 
@@ -28,14 +30,27 @@ static int request(void *ctx, int browser, cJSON *msg, const void *const *frames
 	bridge_blob blobs[CAT_MAX_IO];
 	for (int i = 0; i < n && i < CAT_MAX_IO; i++)
 		blobs[i] = (bridge_blob){ frames[i], lens[i] };
+	if (a->oa)
+		optaudio_rewrite(a->oa, browser, msg, blobs, n);
 	return bridge_request(a->br, browser, msg, blobs, n, id);
 }
 
 static void on_response(void *ctx, int browser, const proto_msg *m, const proto_frame *frames, int n)
 {
 	app *a = ctx;
+	if (a->on_response && a->on_response(a, browser, m, frames, n))
+		return;
+	if (a->oa && optaudio_on_response(a->oa, browser, m, frames, n))
+		return;
 	if (a->sch)
 		sched_on_response(a->sch, browser, m, frames, n);
+}
+
+int app_request(app *a, int browser, cJSON *msg, const bridge_blob *frames, int n, uint32_t *id)
+{
+	if (a->replay || !a->br)
+		return AC_ENOENT;
+	return bridge_request(a->br, browser, msg, frames, n, id);
 }
 
 static int resolve_id(void *ctx, bool has_requested, uint32_t requested)
@@ -125,8 +140,8 @@ static void on_launcher_done(void *ctx)
 {
 	app *a = ctx;
 	a->ln = NULL;
-	sched_close(a->sch);
-	a->sch = NULL;
+	sched_close(a->sch); /* freed in app_free(): the pool calls its listener until the end */
+	optaudio_close(a->oa);
 	bridge_stop(a->br);
 	/* after the browsers stopped (their exits are in the recording) and the bridge closed */
 	stop_recording(a);
@@ -148,11 +163,12 @@ void app_quit(app *a, int code)
 	a->quitting = true;
 	a->exit_code = code;
 	sup_close(a->sup); /* browsers stopping now are not restarted */
-	a->sup = NULL;
 	if (a->tick.loop)
 		uv_timer_stop(&a->tick);
 	if (a->settle.loop)
 		uv_timer_stop(&a->settle);
+	usage_close(a->usage);
+	a->usage = NULL;
 	if (a->ln)
 		launcher_shutdown(a->ln, 3000, on_launcher_done, a);
 	else
@@ -473,12 +489,16 @@ int app_start(app *a, uv_loop_t *loop, const options *o, ac_err *err)
 		return ac_errf(err, rc, "out of memory");
 	pool_add_listener(a->pool, sched_on_event, a->sch);
 	pool_add_listener(a->pool, watch_for_runs, a);
+	if (o->optimize_audio && !(a->oa = optaudio_new(a, o->tune_db)))
+		return ac_errf(err, AC_ENOMEM, "out of memory");
 	for (int i = 0; i < o->n_runs; i++) { /* a malformed spec is a usage error, before anything starts */
 		launch_form f;
 		if ((rc = app_parse_run(o->runs[i], &f, err)))
 			return rc;
 	}
 	if ((rc = launcher_new(loop, apply_event, a, &a->ln, err)))
+		return rc;
+	if ((rc = usage_start(loop, a->pool, "/proc", USAGE_INTERVAL_MS, apply_event, a, &a->usage, err)))
 		return rc;
 	return start_supervisor(a, err);
 }
@@ -601,7 +621,7 @@ int app_stop_model(app *a, int model_id, ac_err *err)
 {
 	if (a->replay)
 		return not_in_replay(a, err);
-	if (!a->sch)
+	if (!a->sch || a->quitting)
 		return ac_errf(err, AC_EINVAL, "accel-top is shutting down");
 	return sched_stop(a->sch, model_id, "stopped by the operator", err);
 }
@@ -610,7 +630,7 @@ int app_change_precision(app *a, int model_id, int direction, ac_err *err)
 {
 	if (a->replay)
 		return not_in_replay(a, err);
-	if (!a->sch)
+	if (!a->sch || a->quitting)
 		return ac_errf(err, AC_EINVAL, "accel-top is shutting down");
 	return sched_change_precision(a->sch, model_id, direction, err);
 }
@@ -628,10 +648,16 @@ void app_free(app *a)
 	}
 	replay_free(a->rp);
 	a->rp = NULL;
+	sup_free(a->sup);
+	a->sup = NULL;
+	sched_free(a->sch);
+	a->sch = NULL;
 	bridge_free(a->br);
 	pool_free(a->pool);
 	free(a->cat);
 	audio_free(&a->clip);
+	optaudio_free(a->oa);
+	a->oa = NULL;
 	a->br = NULL;
 	a->pool = NULL;
 	a->cat = NULL;

@@ -66,7 +66,8 @@ static void usage(FILE *f)
 	      "  --record FILE                record every event of the run (replay: accel-top --replay FILE)\n"
 	      "  --shard KIND,KIND            run each model that has shards as a pipeline, shard k on the k-th\n"
 	      "                               kind, at 1 and at --concurrency (default 4) in flight, next to the\n"
-	      "                               whole model on each of those browsers (the baseline, same run)\n", f);
+	      "                               whole model on each of those browsers (the baseline, same run)\n"
+	      "  --optimize-audio             audio models: log-mel on the page's GPU, shape from accel-top tune (--db)\n", f);
 }
 
 /* ---------------------------------------------------------------- options */
@@ -86,7 +87,7 @@ static int parse(bench *b, int argc, char **argv, ac_err *err)
 {
 	enum { B_BROWSER = 300, B_PLATFORM, B_MODEL, B_PRECISION, B_MIXED, B_ITER, B_WARMUP, B_CONC, B_COMPREHENSIVE,
 	       B_DB, B_DB_ONLY, B_JSON, B_MD, B_VISIBLE, B_FALLBACK, B_REQHW, B_TIMEOUT, B_MODELS, B_SEED, B_AUDIO,
-	       B_PORT, B_RECORD, B_SHARD, B_HELP };
+	       B_PORT, B_RECORD, B_SHARD, B_OPTAUDIO, B_HELP };
 	static const struct option longs[] = {
 		{ "browser", required_argument, 0, B_BROWSER }, { "platform", required_argument, 0, B_PLATFORM },
 		{ "model", required_argument, 0, B_MODEL }, { "precision", required_argument, 0, B_PRECISION },
@@ -100,7 +101,7 @@ static int parse(bench *b, int argc, char **argv, ac_err *err)
 		{ "seed", required_argument, 0, B_SEED }, { "audio", required_argument, 0, B_AUDIO },
 		{ "port", required_argument, 0, B_PORT }, { "record", required_argument, 0, B_RECORD },
 		{ "shard", required_argument, 0, B_SHARD },
-		{ "help", no_argument, 0, B_HELP }, { 0, 0, 0, 0 },
+		{ "optimize-audio", no_argument, 0, B_OPTAUDIO }, { "help", no_argument, 0, B_HELP }, { 0, 0, 0, 0 },
 	};
 	ac_strlcpy(b->browsers_arg, "all", sizeof b->browsers_arg);
 	ac_strlcpy(b->platforms_arg, "all", sizeof b->platforms_arg);
@@ -168,6 +169,7 @@ static int parse(bench *b, int argc, char **argv, ac_err *err)
 				return ac_errf(err, AC_EINVAL, "--record: name the file to write");
 			b->o.record = optarg;
 			break;
+		case B_OPTAUDIO: b->o.optimize_audio = true; break;
 		case B_HELP: case 'h': usage(stdout); exit(0);
 		case ':': return ac_errf(err, AC_EINVAL, "option %s needs a value (see accel-top bench --help)", argv[optind - 1]);
 		default: return ac_errf(err, AC_EINVAL, "unknown option '%s' (see accel-top bench --help)", argv[optind - 1]);
@@ -193,6 +195,7 @@ static int parse(bench *b, int argc, char **argv, ac_err *err)
 		/* the browsers are the shards' */
 		ac_strlcpy(b->browsers_arg, b->shard_arg, sizeof b->browsers_arg);
 	}
+	b->o.tune_db = b->db_path; /* --optimize-audio reads the choices tune stored there */
 	if (b->comprehensive) {
 		ac_strlcpy(b->browsers_arg, "all", sizeof b->browsers_arg);
 		ac_strlcpy(b->platforms_arg, "all", sizeof b->platforms_arg);
@@ -370,20 +373,8 @@ static void next_combo(bench *b);
 
 static bool row_settled(bench *b)
 {
-	if (!b->row_stopped)
-		return false;
-	const pool_model *m = pool_model_find(b->a.pool, b->row);
-	if (m && m->inflight)
-		return false;
-	/* wait for the verification of the sessions that produced results (of a sharded row, the
-	 * last shard's: the earlier shards' outputs are intermediate) */
-	for (size_t i = 0; i < pool_session_count(b->a.pool); i++) {
-		const pool_session *s = pool_session_at(b->a.pool, i);
-		if (s->model == b->row && !s->reference && s->completed && !s->verified &&
-		    !(s->shard && m && s->shard < m->n_shards))
-			return false;
-	}
-	return true;
+	/* stopped, and the verification of the sessions that produced results is in */
+	return b->row_stopped && pool_model_settled(b->a.pool, b->row);
 }
 
 static void on_step(uv_timer_t *t)
@@ -829,6 +820,7 @@ int cmd_bench(int argc, char **argv)
 	options_defaults(&b.o);
 	b.o.batch = true;
 	b.o.port = 0;
+	b.o.request_timeout_s = 0; /* --timeout per combination governs (SwiftShader runs take minutes) */
 	if (parse(&b, argc, argv, &err)) {
 		fprintf(stderr, "accel-top bench: %s\n", err.msg);
 		return 2;

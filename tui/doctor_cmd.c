@@ -314,15 +314,7 @@ static ac_precision model_precision(int p)
 
 static bool row_settled(doctor *d)
 {
-	const pool_model *m = pool_model_find(d->a.pool, d->row);
-	if (m && m->inflight)
-		return false;
-	for (size_t i = 0; i < pool_session_count(d->a.pool); i++) {
-		const pool_session *s = pool_session_at(d->a.pool, i);
-		if (s->model == d->row && !s->reference && s->completed && !s->verified)
-			return false;
-	}
-	return true;
+	return pool_model_settled(d->a.pool, d->row);
 }
 
 static void judge_model(doctor *d, dbrowser *b, int p, bool timed_out)
@@ -687,6 +679,7 @@ int cmd_doctor(int argc, char **argv)
 	options_defaults(&d.o);
 	d.o.batch = true;
 	d.o.port = 0;
+	d.o.request_timeout_s = 0; /* doctor's --timeout governs */
 	if (parse(&d, argc, argv, &browsers, &err)) {
 		fprintf(stderr, "accel-top doctor: %s\n", err.msg);
 		return 2;

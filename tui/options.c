@@ -20,6 +20,7 @@ void options_defaults(options *o)
 	o->heartbeat_timeout_s = 10.0;
 	o->seed = 1;
 	o->audio = "speech";
+	o->tune_db = "accel-top.db";
 	o->inflight = 2;
 	o->warn_ms = 100;
 	o->crit_ms = 500;
@@ -71,6 +72,9 @@ void options_usage(FILE *f)
 	      "      --seed N                seed of the generated model inputs (default 1)\n"
 	      "      --audio SRC             audio input: speech (espeak-ng), silence, noise, FILE.wav\n"
 	      "      --inflight N            requests in flight per browser session (default 2)\n"
+	      "      --optimize-audio        audio models: log-mel computed on the page's GPU with the workgroup\n"
+	      "                              shape accel-top tune stored (see --tune-db), else tuned on first use\n"
+	      "      --tune-db PATH          the database tune wrote (default ./accel-top.db)\n"
 	      "      --run MODEL[:PREC[:PLATFORM[:BROWSER[:CONCURRENCY]]]]  start a workload once the\n"
 	      "                              browsers are up (e.g. bert-tiny:int8:wasm:auto:2;\n"
 	      "                              BROWSER chromium,firefox runs the model's shards)\n"
@@ -168,7 +172,7 @@ enum { O_JSON = 256, O_SETTLE, O_BROWSERS, O_NO_LAUNCH, O_VISIBLE, O_LISTEN, O_P
        O_INFLIGHT, O_RUN, O_READONLY, O_NO_COLOR, O_SHOW_TOKEN,
        O_WARN_MS, O_CRIT_MS, O_WARN_QUEUE, O_CRIT_QUEUE, O_RECORD, O_REPLAY, O_BEGIN, O_END,
        O_MIN_BROWSERS, O_MAX_BROWSERS, O_IDLE_TIMEOUT, O_SCALE_WAIT, O_SCALE_DEPTH, O_REQUEST_TIMEOUT,
-       O_MAX_RESTARTS };
+       O_MAX_RESTARTS, O_OPTIMIZE_AUDIO, O_TUNE_DB };
 
 static launch_req *launch_entry(options *o, const char *family)
 {
@@ -278,6 +282,7 @@ int options_parse(options *o, int argc, char **argv, ac_err *err)
 		{ "scale-depth", required_argument, 0, O_SCALE_DEPTH },
 		{ "request-timeout", required_argument, 0, O_REQUEST_TIMEOUT },
 		{ "max-restarts", required_argument, 0, O_MAX_RESTARTS },
+		{ "optimize-audio", no_argument, 0, O_OPTIMIZE_AUDIO }, { "tune-db", required_argument, 0, O_TUNE_DB },
 		{ "help", no_argument, 0, 'h' }, { "version", no_argument, 0, 'V' }, { 0, 0, 0, 0 },
 	};
 	optind = 0; /* 0, not 1: glibc then also forgets where it was inside "-xyz" */
@@ -360,6 +365,8 @@ int options_parse(options *o, int argc, char **argv, ac_err *err)
 			o->seed = (unsigned long long)l;
 			break;
 		case O_AUDIO: o->audio = optarg; break;
+		case O_OPTIMIZE_AUDIO: o->optimize_audio = true; break;
+		case O_TUNE_DB: o->tune_db = optarg; break;
 		case O_INFLIGHT:
 			if (parse_long(optarg, 1, 64, &o->inflight))
 				return ac_errf(err, AC_EINVAL, "--inflight: '%s' is not a count from 1 to 64", optarg);

@@ -44,6 +44,8 @@ typedef struct {
 	unsigned long long seed;  /* inputs */
 	const char *audio;        /* speech, silence, noise or a WAV file */
 	long inflight;            /* requests in flight per session */
+	bool optimize_audio;      /* --optimize-audio: audio models' log-mel on the page's GPU */
+	const char *tune_db;      /* --tune-db: where `accel-top tune` stored its choices */
 	const char *runs[8];      /* --run MODEL[:PRECISION[:PLATFORM[:BROWSER[:CONCURRENCY]]]] */
 	int n_runs;
 	/* interactive screen */

@@ -104,21 +104,13 @@ static void maybe_finish(serve *v)
 {
 	if (!v->eof || v->n_reqs || v->a.quitting)
 		return;
-	pool_request_totals t;
-	pool_request_totals_get(v->a.pool, &t);
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "event", "summary");
 	cJSON_AddNumberToObject(o, "asked", (double)v->asked);
 	cJSON_AddNumberToObject(o, "answered", (double)v->answered);
 	cJSON_AddNumberToObject(o, "ok", (double)v->ok);
 	cJSON_AddNumberToObject(o, "failed", (double)v->failed);
-	cJSON *p = cJSON_AddObjectToObject(o, "pool");
-	cJSON_AddNumberToObject(p, "submitted", (double)t.submitted);
-	cJSON_AddNumberToObject(p, "done", (double)t.done);
-	cJSON_AddNumberToObject(p, "failed", (double)t.failed);
-	cJSON_AddNumberToObject(p, "timed_out", (double)t.timed_out);
-	cJSON_AddNumberToObject(p, "requeued", (double)t.requeued);
-	cJSON_AddNumberToObject(p, "discarded", (double)t.discarded);
+	cJSON_AddItemToObject(o, "pool", snapshot_requests_json(v->a.pool));
 	put_line(o);
 	app_quit(&v->a, 0);
 }

@@ -107,7 +107,7 @@ def test_bench_shard_output_and_store():
                  "whole model on firefox, 1 in flight", "verified: yes"):
         check(want in out, f"{want!r} not in the output:\n{out}")
     con = sqlite3.connect(db)
-    check(con.execute("PRAGMA user_version").fetchone()[0] == 2, "schema version")
+    check(con.execute("PRAGMA user_version").fetchone()[0] == 3, "schema version")
     rows = con.execute("SELECT shard, concurrency, status, verify_ok, shard_figures, throughput_rps FROM results "
                        "ORDER BY id").fetchall()
     check([(r[0], r[1]) for r in rows] == [(None, 1), (None, 1), ("chromium,firefox", 1), ("chromium,firefox", 4)],

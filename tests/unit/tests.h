@@ -121,6 +121,19 @@
 	X(shards_manifest_valid) \
 	X(shards_manifest_errors) \
 	X(shards_pool_stages) \
+	/* test-usage.c */ \
+	X(procstat_parse) \
+	X(procstat_trees) \
+	X(procstat_real_proc) \
+	X(pool_usage) \
+	X(usage_sampler) \
+	X(format_usage) \
+	/* test-tune.c */ \
+	X(tune_parse_shapes) \
+	X(tune_adapter_key) \
+	X(tune_max_abs_diff) \
+	X(tune_proto_logmel) \
+	X(tune_reference_clips) \
 	/* end */
 
 #define X(name) int test_##name(void);
