@@ -8,13 +8,14 @@ Run: tests/e2e/test_shard.py [NAME...]; ACCEL_TOP names the binary. Ends with 'N
 """
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import check, run_tests  # noqa: E402
+from harness import AccelTop, check, leftovers, run_tests  # noqa: E402
 
 ACCEL_TOP = os.environ.get("ACCEL_TOP", os.path.abspath("accel-top"))
 TMP = tempfile.mkdtemp(prefix="accel-top-shard-")
@@ -122,10 +123,16 @@ def test_bench_shard_output_and_store():
 def test_batch_json_sharded_row():
     """-b --json with --run MODEL:PREC:PLATFORM:KIND,KIND: the row's per-shard figures and its
     sessions (shard 1 in Chromium, shard 2 in Firefox, verified against the whole model)."""
-    p = subprocess.run([ACCEL_TOP, "-b", "-n", "3", "-d", "2", "--json", "--browsers", "chromium,firefox", "--port", "0",
-                        "--run", "bert-tiny:fp32:wasm:chromium,firefox:2"], capture_output=True, text=True, timeout=120)
-    check(p.returncode == 0, f"rc {p.returncode}: {p.stderr[-500:]}")
-    snap = json.loads(p.stdout.strip().splitlines()[-1])
+    a = AccelTop("-b", "-d", "1", "--json", "--browsers", "chromium,firefox", "--port", "0",
+                 "--run", "bert-tiny:fp32:wasm:chromium,firefox:2")
+    try:
+        snap = a.wait_for(lambda s: s["models"] and s["models"][0]["verified"] is not None
+                          and s["models"][0]["completed"] > 5, timeout=120, what="a verified sharded row")
+        rc = a.stop(signal.SIGTERM)
+    finally:
+        a.kill()
+    check(rc == 128 + signal.SIGTERM, f"rc {rc}: {a.err.decode()[-500:]}")
+    check(not leftovers(a), f"left behind: {leftovers(a)}")
     (m,) = snap["models"]
     check(m["sharded_on"] == "chromium,firefox" and m["completed"] > 5 and m["errors"] == 0, m)
     check(m["verified"] is True and m["max_norm_err"] <= 1e-4, m)
