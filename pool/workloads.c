@@ -401,7 +401,8 @@ int pool_apply_work(pool *p, const ac_event *ev, ac_err *err)
 		double in_page = ev->x[3] > 0 ? ev->x[3] : compute + page_queue;
 		s->inflight--;
 		s->completed++;
-		s->ewma_ms = s->ewma_ms < 0 ? total : 0.8 * s->ewma_ms + 0.2 * total;
+		if (!r->stage) /* a sharded request's last stage: EV_SHARD_DONE measured the session */
+			s->ewma_ms = s->ewma_ms < 0 ? total : 0.8 * s->ewma_ms + 0.2 * total;
 		m->finished++;
 		m->completed++;
 		if (m->completed == (uint64_t)m->warmup || (m->warmup == 0 && m->completed == 1))
@@ -464,10 +465,11 @@ int pool_apply_work(pool *p, const ac_event *ev, ac_err *err)
 			f->bytes += (ev->x[3] - f->bytes) / (double)f->n;
 		}
 		m->shard[k - 1].browser = ev->browser;
+		/* the session's latency is its own stage's round trip */
+		s->ewma_ms = s->ewma_ms < 0 ? ev->x[2] : 0.8 * s->ewma_ms + 0.2 * ev->x[2];
 		if (k < n) { /* the stage is over: the request leaves this session for the next stage */
 			s->inflight--;
 			s->completed++;
-			s->ewma_ms = s->ewma_ms < 0 ? ev->x[2] : 0.8 * s->ewma_ms + 0.2 * ev->x[2];
 			r->inflight = false;
 			r->stage = k;
 			r->browser = r->session = 0;
