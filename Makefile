@@ -30,7 +30,7 @@ MAIN_OBJ := $(MAIN_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 BENCH_OBJ := $(BENCH_SRC:%.c=$(BUILD)/%.o)
 
-.PHONY: all deps run test unit e2e fuzz fuzz-smoke bench clean check-deps models
+.PHONY: all deps run test unit e2e fuzz fuzz-smoke bench clean check-deps models gpu-bundle
 
 all: $(BIN) models
 
@@ -97,6 +97,11 @@ bench: $(BUILD)/bench-roundtrip $(BUILD)/bench-overhead $(BUILD)/bench-replay mo
 	ACCEL_TOP_DATA=$(CURDIR) ./$(BUILD)/bench-overhead
 	ACCEL_TOP_DATA=$(CURDIR) ./$(BUILD)/bench-replay
 	bench/tui-cost.sh
+
+# accel-top, its page, runtime and models, and Firefox in parts of <= 61 MB for the GPU machine
+# (bench/README.md). GPU_BUNDLE_BASE=REV also packs the page as committed at REV, for a before/after.
+gpu-bundle: all
+	bench/gpu-bundle.sh $(or $(GPU_BUNDLE_OUT),build/gpu-bundle) $(GPU_BUNDLE_BASE)
 
 clean:
 	rm -rf build build-san build-fuzz accel-top
