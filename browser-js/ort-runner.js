@@ -5,6 +5,7 @@
 // owns the sessions.
 
 import { DTYPE_CODES, encodeTensor, tensorData } from './tensor.js';
+import { lane, laneCount } from './ort-lanes.js';
 
 // The ESM bundle with the wasm, webgpu (JSEP) and webnn execution providers and without
 // WebGL. It loads ort-wasm-simd-threaded.jsep.{mjs,wasm} from ORT_DIR.
@@ -114,6 +115,39 @@ async function nudgeWhile(floor, p) {
   }
 }
 
+// The worker lanes a webgpu session also runs on (ort-lanes.js). A lane that cannot load the
+// model is left out (its error kept as the session's last error); the page's runtime remains.
+let laneKeys = 0;
+
+async function loadLanes(s, req) {
+  const n = laneCount(s.floor);
+  const url = new URL(req.url, location.href).href;
+  const tries = [];
+  for (let i = 1; i < n; i++) {
+    const l = { lane: lane(i), busy: 0 };
+    tries.push(l.lane.call({ type: 'load', key: s.laneKey, url, ep: 'webgpu', floorMs: FLOOR_MS, nudgeMs: NUDGE_MS }).then(() => l));
+  }
+  const got = [];
+  for (const r of await Promise.allSettled(tries)) {
+    if (r.status === 'fulfilled') got.push(r.value);
+    else s.lastError = `lane: ${errorText(r.reason)}`;
+  }
+  return got;
+}
+
+// The least busy of the page's runtime (null) and the session's lanes; the page wins ties.
+function pickLane(s) {
+  let best = null;
+  let busy = s.pageBusy;
+  for (const l of s.lanes) {
+    if (l.busy < busy) {
+      best = l;
+      busy = l.busy;
+    }
+  }
+  return best;
+}
+
 // ORT reports a dim that has neither a value nor a name as -1, read from wasm32 memory
 // as 4294967295; it is sent as "?" (a symbolic dim without a name).
 function dim(d) {
@@ -191,6 +225,10 @@ export class SessionTable {
       lastError: null,
       session: null,
       floor: null, // webgpu: completionFloor()'s result
+      lanes: [], // webgpu: the worker lanes that also hold this model ({lane, busy}), see ort-lanes.js
+      laneKey: ++laneKeys,
+      laneRuns: new Set(),
+      pageBusy: 0, // runs given to the page's own runtime and not yet done
       gone: false,
       chain: new Promise((resolve) => (turn = resolve)), // runs wait for the load
     };
@@ -212,7 +250,13 @@ export class SessionTable {
       );
       const t2 = performance.now();
       s.session = session;
-      if (req.platform === 'webgpu') s.floor = await withOrt(() => completionFloor(ort));
+      let lanesMs = null;
+      if (req.platform === 'webgpu') {
+        s.floor = await withOrt(() => completionFloor(ort));
+        const t3 = performance.now();
+        s.lanes = await loadLanes(s, req);
+        if (s.lanes.length) lanesMs = performance.now() - t3;
+      }
       const reply = {
         session: key,
         load_ms: t2 - t0,
@@ -228,6 +272,8 @@ export class SessionTable {
       if (s.floor) {
         reply.idle_wait_ms = s.floor.idle_wait_ms;
         reply.nudge_ms = s.floor.nudge_ms;
+        reply.lanes = 1 + s.lanes.length;
+        if (lanesMs !== null) reply.lanes_load_ms = lanesMs;
       }
       // An unload (or the end of the connection) that came while loading waits in the
       // chain and releases the session after this.
@@ -263,8 +309,45 @@ export class SessionTable {
     const ready = performance.now();
     s.queued++;
     touched();
+    const l = pickLane(s);
+    if (l) return this.runOnLane(s, l, frames, headers, wantOutputs, requestId, ready);
+    s.pageBusy++;
     const p = s.chain.then(() => this.runTurn(s, frames, headers, wantOutputs, requestId, ready));
     s.chain = p.catch(() => {});
+    return p.finally(() => s.pageBusy--);
+  }
+
+  /** A run on worker lane `l` (ort-lanes.js): inputs copied over, outputs copied back. */
+  runOnLane(s, l, frames, headers, wantOutputs, requestId, ready) {
+    l.busy++;
+    const p = (async () => {
+      const feeds = headers.map((h, i) => ({ name: h.name, type: h.dtypeName, dims: h.dims, data: tensorData(frames[i], h).slice() }));
+      const start = performance.now();
+      s.queued--;
+      let r;
+      try {
+        r = await l.lane.call({ type: 'run', key: s.laneKey, feeds }, feeds.map((f) => f.data.buffer));
+      } catch (e) {
+        return this.failed(s, e);
+      }
+      s.runs++;
+      s.lastComputeMs = r.compute_ms;
+      touched();
+      const result = { queue_ms: start - ready + r.queue_ms, compute_ms: r.compute_ms, frames: [] };
+      if (wantOutputs) {
+        r.outputs.forEach((o, i) => {
+          const code = DTYPE_CODES[o.type];
+          if (code === undefined) throw new Error(`output "${o.name}" has type ${o.type}, which a frame cannot carry`);
+          result.frames.push(encodeTensor({ dtype: code, dims: o.dims, data: o.data, name: o.name, requestId, index: i }));
+        });
+      }
+      return result;
+    })();
+    const done = p.catch(() => {}).finally(() => {
+      l.busy--;
+      s.laneRuns.delete(done);
+    });
+    s.laneRuns.add(done);
     return p;
   }
 
@@ -345,6 +428,9 @@ export class SessionTable {
     touched();
     const p = s.chain.then(async () => {
       try {
+        await Promise.allSettled([...s.laneRuns]);
+        await Promise.allSettled(s.lanes.map((l) => l.lane.call({ type: 'release', key: s.laneKey })));
+        s.lanes = [];
         const session = s.session;
         if (session) await withOrt(() => session.release());
       } catch (e) {
