@@ -99,7 +99,8 @@ bench: $(BUILD)/bench-roundtrip $(BUILD)/bench-overhead $(BUILD)/bench-replay mo
 	bench/tui-cost.sh
 
 # accel-top, its page, runtime and models, and Firefox in parts of <= 61 MB for the GPU machine
-# (bench/README.md). GPU_BUNDLE_BASE=REV also packs the page as committed at REV, for a before/after.
+# (bench/README.md). GPU_BUNDLE_BASE=REV also packs the page as committed at REV, for a before/after;
+# GPU_BUNDLE_LANES="1 8 16" copies of the page with fixed lane counts; GPU_BUNDLE_NO_BROWSER=1 keeps the Firefox parts.
 gpu-bundle: all
 	bench/gpu-bundle.sh $(or $(GPU_BUNDLE_OUT),build/gpu-bundle) $(GPU_BUNDLE_BASE)
 

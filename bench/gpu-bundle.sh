@@ -5,6 +5,7 @@
 # the onnxruntime-web files the page loads, the demo models, the speech clip, the floor probe;
 # and firefox-esr through ../shared/scripts/browser-bundle. Every part is at most 61 MB.
 #   bench/gpu-bundle.sh OUTDIR [BASE]      (run from the repository root after `make`)
+# GPU_BUNDLE_LANES="1 8 16" also packs copies of the page with that many lanes (ort-lanes.js).
 # OUTDIR gets ff.part.NN (Firefox), at.part.NN (accel-top) and gpu-run.sh.
 set -euo pipefail
 out=${1:?output folder}; base=${2:-}
@@ -12,7 +13,7 @@ out=${1:?output folder}; base=${2:-}
 bb=${BROWSER_BUNDLE:-../shared/scripts/browser-bundle}
 [ -x "$bb" ] || bb=/work/shared/scripts/browser-bundle
 ort=browser-js/node_modules/onnxruntime-web/dist
-mkdir -p "$out"; rm -f "$out"/ff.part.* "$out"/at.part.*
+mkdir -p "$out"; rm -f "$out"/at.part.*
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 a=$work/at; mkdir -p "$a/lib" "$a/browser-js/$(dirname "${ort#browser-js/}")" "$a/build" "$a/bench"
 cp accel-top "$a/"
@@ -37,9 +38,20 @@ if [ -n "$base" ]; then   # the page as committed at $base: same runtime and mod
   ln -s ../build "$a/base/build"
   git rev-parse "$base" > "$a/base/REV"
 fi
+for n in ${GPU_BUNDLE_LANES:-}; do   # the page with a fixed lane count (ort-lanes.js), for the depth table
+  mkdir -p "$a/lanes$n/browser-js"
+  cp browser-js/*.html browser-js/*.js "$a/lanes$n/browser-js/"
+  sed -i "s/^const FORCED_LANES = null;/const FORCED_LANES = $n;/" "$a/lanes$n/browser-js/ort-lanes.js"
+  grep -q "^const FORCED_LANES = $n;" "$a/lanes$n/browser-js/ort-lanes.js"
+  ln -s ../../browser-js/node_modules "$a/lanes$n/browser-js/node_modules"
+  ln -s ../build "$a/lanes$n/build"
+done
 git rev-parse HEAD > "$a/REV"; git status --short -- browser-js pool tui bridge >> "$a/REV" || true
 tar -C "$work" -cf - at | xz -T0 -6 | split -b 61000000 -d - "$out/at.part."
-"$bb" firefox-esr "$work/ff" >/dev/null
-for p in "$work"/ff/part.*; do mv "$p" "$out/ff.$(basename "$p")"; done
+if [ -z "${GPU_BUNDLE_NO_BROWSER:-}" ]; then   # Firefox changes rarely: GPU_BUNDLE_NO_BROWSER=1 keeps the old ff parts
+  rm -f "$out"/ff.part.*
+  "$bb" firefox-esr "$work/ff" >/dev/null
+  for p in "$work"/ff/part.*; do mv "$p" "$out/ff.$(basename "$p")"; done
+fi
 cp bench/gpu-run.sh "$out/"
 ls -la "$out"

@@ -23,6 +23,9 @@ def main():
     ap.add_argument('--data', required=True)
     ap.add_argument('--out', required=True)
     ap.add_argument('--firefox', default='firefox-esr')
+    ap.add_argument('--chromium', help='run this Chromium instead of Firefox')
+    ap.add_argument('--flag', action='append', default=[], help='an extra browser flag (repeatable)')
+    ap.add_argument('--stderr', help="keep the browser's stderr in this file")
     ap.add_argument('--query', default='')
     ap.add_argument('--timeout', type=float, default=300)
     a = ap.parse_args()
@@ -78,8 +81,12 @@ def main():
         f.write(USER_JS)
     url = 'http://127.0.0.1:%d/probe.html?%s' % (srv.server_address[1], a.query)
     print('probe:', url, flush=True)
-    ff = subprocess.Popen([a.firefox, '--headless', '--no-remote', '--profile', prof, url],
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    if a.chromium:
+        argv = [a.chromium, '--no-sandbox', '--no-first-run', '--user-data-dir=' + prof, *a.flag, url]
+    else:
+        argv = [a.firefox, '--headless', '--no-remote', '--profile', prof, *a.flag, url]
+    err = open(a.stderr, 'wb') if a.stderr else subprocess.DEVNULL
+    ff = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
     ok = done.wait(a.timeout)
     try:
         os.killpg(ff.pid, signal.SIGTERM)
