@@ -1,10 +1,11 @@
 // Lanes: more than one onnxruntime-web runtime in one page. A runtime takes one call at a time
 // ("Session already started" for a second session.run() while a webgpu run is pending), so one
 // page ran one request at a time. Where WebGPU has a completion floor (Firefox, see
-// ort-runner.js), bench/floor measured on an H100 that runtimes in workers overlap: bert-tiny
-// 278 runs/s with one worker, 540/s with four; vit-tiny 77/s -> 272/s. A model loaded for webgpu
-// is therefore loaded in each lane too, and its runs go to the least busy lane (lane 0 is the
-// page's own runtime, lanes 1.. are workers shared by all sessions of the page).
+// ort-runner.js), runtimes in workers overlap: on an H200 (bench/README.md), bert-tiny fp32 went
+// from 270 runs/s with one runtime to 599/s with 8 lanes at 16 in flight, vit-tiny from 139/s to
+// 295/s. A model loaded for webgpu is therefore loaded in each lane too, and its runs go to the
+// least busy lane (lane 0 is the page's own runtime, lanes 1.. are workers shared by all sessions
+// of the page).
 
 const MAX_LANES = 16;
 // bench/gpu-bundle.sh packs copies of the page with this set (1, 8, 16) to measure other depths.
@@ -13,9 +14,9 @@ const workers = []; // index i: lane i+1
 
 /**
  * How many lanes a webgpu session gets: `lanes=N` in the page's query string (1..16) if given;
- * else 4 where the completion floor was measured (nudge_ms > 0) and the machine has 16+ cores,
- * fewer on fewer cores (one lane per 4 cores: each lane's runtime takes a core to drive the GPU);
- * else 1.
+ * else, where the completion floor was measured (nudge_ms > 0), one lane per two cores up to 8
+ * (8 lanes gave the most runs/s at 8 and 16 in flight on a 16-core machine; each lane's runtime
+ * needs CPU time to drive the GPU, and holds its own copy of the model); else 1.
  */
 export function laneCount(floor) {
   const q = new URLSearchParams(location.search).get('lanes');
@@ -24,7 +25,7 @@ export function laneCount(floor) {
   if (FORCED_LANES) return FORCED_LANES;
   if (!floor?.nudge_ms) return 1;
   const hc = navigator.hardwareConcurrency || 1;
-  return Math.max(1, Math.min(4, Math.floor(hc / 4)));
+  return Math.max(1, Math.min(8, Math.floor(hc / 2)));
 }
 
 class WorkerLane {
