@@ -160,6 +160,26 @@ int test_caps_firefox_nvidia_h100(void)
 	return 0;
 }
 
+/* Recorded on the GPU machine (H200) with Chromium under Xvfb and Vulkan (bench/README.md): the
+ * adapter names its vendor, and lacks shader-f16; the same Chromium here is SwiftShader. */
+int test_caps_chromium_nvidia_h200(void)
+{
+	ac_caps c;
+	CHECK_OK(caps_of_fixture("hello-chromium-nvidia-h200.json", &c));
+	CHECK_STR(c.webgpu.vendor, "nvidia");
+	CHECK_EQ_INT(c.webgpu.fallback, 0);
+	CHECK(strstr(c.webgpu.features, "shader-f16") == NULL);
+	CHECK_EQ_INT(c.verdict[PLAT_WEBGPU].status, CL_HARDWARE);
+	CHECK_STR(c.verdict[PLAT_WEBGPU].evidence,
+		  "isFallbackAdapter=false; vendor=\"nvidia\" architecture=\"\"; shader-f16 not supported");
+	CHECK_EQ_INT(c.verdict[PLAT_WEBNN].status, CL_UNAVAILABLE);
+	ac_caps sw;
+	CHECK_OK(caps_of_fixture("hello-chromium-swiftshader.json", &sw));
+	CHECK_STR(sw.version, c.version);
+	CHECK_EQ_INT(sw.verdict[PLAT_WEBGPU].status, CL_SOFTWARE);
+	return 0;
+}
+
 /* ---- WebGPU edge cases ---- */
 
 int test_caps_webgpu_missing(void)

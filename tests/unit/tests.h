@@ -40,6 +40,7 @@
 	X(caps_firefox_fallback) \
 	X(caps_firefox_nvidia_hardware) \
 	X(caps_firefox_nvidia_h100) \
+	X(caps_chromium_nvidia_h200) \
 	X(caps_webgpu_missing) \
 	X(caps_webgpu_no_adapter) \
 	X(caps_webgpu_software_names) \
