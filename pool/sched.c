@@ -284,6 +284,14 @@ static void place(sched *s, work *w)
 	}
 }
 
+
+/* Requests in flight per session: --inflight, or more where the page runs the session in several
+ * runtimes at once (lanes, browser-js/ort-lanes.js: where Firefox's WebGPU completion floor is
+ * measured), so that each lane has one. */
+static int window_of(const sched *s, const pool_session *ps)
+{
+	return ps->lanes > s->cfg.window ? ps->lanes : s->cfg.window;
+}
 static sess_x *pick(sched *s, work *w)
 {
 	sess_x *best = NULL;
@@ -294,7 +302,7 @@ static sess_x *pick(sched *s, work *w)
 			continue;
 		const pool_session *ps = pool_session_find(s->p, x->browser, x->session);
 		const pool_browser *b = pool_browser_find(s->p, x->browser);
-		if (!ps || ps->state != SS_READY || ps->inflight >= s->cfg.window || !browser_ready(b))
+		if (!ps || ps->state != SS_READY || ps->inflight >= window_of(s, ps) || !browser_ready(b))
 			continue;
 		double score = ps->ewma_ms >= 0 ? ps->ewma_ms * (ps->inflight + 1) : preference(w->m, b) * 1e-3 + ps->inflight;
 		if (ps->ewma_ms < 0)

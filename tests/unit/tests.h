@@ -64,6 +64,7 @@
 	X(pool_bridge_listening) \
 	X(pool_snapshot_json) \
 	X(pool_snapshot_nulls) \
+	X(pool_session_lanes) \
 	X(pool_state_names) \
 	/* test-event.c */ \
 	X(event_roundtrip) \
