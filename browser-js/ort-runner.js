@@ -135,12 +135,14 @@ async function loadLanes(s, req) {
   return got;
 }
 
-// The least busy of the page's runtime (null) and the session's lanes; the page wins ties.
+// The least busy of the page's runtime (null) and the session's lanes. A worker wins a tie with
+// the page, so that a session's first run, the one the server verifies against fp32 on wasm, runs
+// in a worker when there are lanes (the page's own runtime is the path used without lanes).
 function pickLane(s) {
   let best = null;
   let busy = s.pageBusy;
   for (const l of s.lanes) {
-    if (l.busy < busy) {
+    if (l.busy < busy || (best === null && l.busy === busy)) {
       best = l;
       busy = l.busy;
     }
