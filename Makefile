@@ -19,9 +19,9 @@ BIN     := accel-top
 endif
 
 CORE_SRC := pool/ac.c pool/event.c pool/caps.c pool/pool.c pool/family.c pool/launcher.c \
-            pool/tensor.c pool/catalog.c pool/audio.c pool/inputs.c pool/workloads.c pool/sched.c \
-            pool/store.c pool/journal.c pool/checkpoint.c bridge/proto.c bridge/bridge.c tui/options.c tui/snapshot.c tui/app.c tui/format.c tui/layout.c tui/replay.c
-MAIN_SRC := tui/main.c tui/bench_cmd.c tui/report_cmd.c tui/screen.c tui/keys.c
+            pool/tensor.c pool/catalog.c pool/audio.c pool/inputs.c pool/workloads.c pool/sched.c pool/supervisor.c \
+            pool/store.c pool/tune.c pool/journal.c pool/checkpoint.c pool/procstat.c bridge/proto.c bridge/bridge.c bridge/probe.c tui/options.c tui/snapshot.c tui/app.c tui/tuner.c tui/optaudio.c tui/format.c tui/layout.c tui/replay.c tui/usage.c
+MAIN_SRC := tui/main.c tui/bench_cmd.c tui/tune_cmd.c tui/report_cmd.c tui/serve_cmd.c tui/doctor_cmd.c tui/doctor_checks.c tui/screen.c tui/keys.c
 TEST_SRC := $(wildcard tests/unit/test-*.c) tests/unit/runner.c
 BENCH_SRC := bench/roundtrip.c bench/overhead.c bench/replay.c
 
@@ -85,8 +85,10 @@ fuzz-smoke: build-fuzz/fuzz-proto
 fuzz: build-fuzz/fuzz-proto
 	@scripts/fuzz.sh long
 
+# one end-to-end suite by name: make e2e SUITE=faults (e2e, models, replay, faults, doctor, ...)
+SUITE ?= e2e
 e2e: $(BIN) models
-	@ACCEL_TOP=$(abspath $(BIN)) ACCEL_TOP_DATA=$(CURDIR) tests/e2e/run.sh
+	@ACCEL_TOP=$(abspath $(BIN)) ACCEL_TOP_DATA=$(CURDIR) /usr/bin/python3 tests/e2e/test_$(SUITE).py
 
 test: deps
 	@$(MAKE) --no-print-directory $(BIN) models $(BUILD)/unit-tests build-fuzz/fuzz-proto
@@ -97,6 +99,8 @@ bench: $(BUILD)/bench-roundtrip $(BUILD)/bench-overhead $(BUILD)/bench-replay mo
 	ACCEL_TOP_DATA=$(CURDIR) ./$(BUILD)/bench-overhead
 	ACCEL_TOP_DATA=$(CURDIR) ./$(BUILD)/bench-replay
 	bench/tui-cost.sh
+	ACCEL_TOP=$(abspath $(BIN)) ACCEL_TOP_DATA=$(CURDIR) /usr/bin/python3 bench/faults.py
+	bench/tune.sh
 
 # accel-top, its page, runtime and models, and Firefox in parts of <= 61 MB for the GPU machine
 # (bench/README.md). GPU_BUNDLE_BASE=REV also packs the page as committed at REV, for a before/after;

@@ -14,6 +14,7 @@
 
 #define RX_CHUNK (256 * 1024)
 #define PENDING_MAX 64
+#define LOST_KEEP_FACTOR 10 /* a lost connection is closed after this many heartbeat timeouts */
 #define MAX_MOUNTS 12
 
 typedef struct txmsg {
@@ -48,8 +49,11 @@ typedef struct conn {
 	txmsg *tx_head, *tx_tail;
 	/* our requests waiting for a reply */
 	struct { pend_kind kind; uint32_t id; uint64_t sent_ns; } pend[PENDING_MAX];
-	uint32_t next_id;
 	uint16_t peer_close_code;
+	/* declared lost after a silence but left open: if it speaks again, what it sends is late
+	 * (the pool discards and counts it) and it is told to reconnect */
+	bool lost, told_to_reconnect;
+	uint64_t lost_ms;
 } conn;
 
 struct bridge {
@@ -67,6 +71,9 @@ struct bridge {
 	struct lws_http_mount mounts[MAX_MOUNTS];
 	char mount_points[MAX_MOUNTS][24];
 	bool stopping;
+	/* request ids are unique over all connections, so that a late reply on a browser's new
+	 * connection cannot be taken for the answer to a newer request */
+	uint32_t next_id;
 };
 
 static const struct lws_protocol_vhost_options mime_wasm = { NULL, NULL, ".wasm", "application/wasm" };
@@ -151,14 +158,14 @@ static int write_one(conn *c)
 static conn *find_conn(const bridge *b, int browser)
 {
 	for (conn *c = b->conns; c; c = c->next)
-		if (browser && c->browser == browser && c->hello_done)
+		if (browser && c->browser == browser && c->hello_done && !c->lost)
 			return c;
 	return NULL;
 }
 
 static uint32_t remember(conn *c, pend_kind kind)
 {
-	uint32_t id = ++c->next_id;
+	uint32_t id = ++c->br->next_id;
 	int slot = (int)(id % PENDING_MAX); /* the oldest outstanding request in a slot is forgotten */
 	c->pend[slot].kind = kind;
 	c->pend[slot].id = id;
@@ -221,7 +228,7 @@ static void conn_release(conn *c)
 			snprintf(why, sizeof why, "the browser closed the socket (code %u)", c->peer_close_code);
 		else
 			snprintf(why, sizeof why, "the socket closed without a close frame");
-		if (!b->stopping)
+		if (!b->stopping && !c->lost) /* a lost one was reported when it fell silent */
 			emit(b, EV_BROWSER_LOST, c->browser, why, NULL, NULL);
 	}
 }
@@ -234,8 +241,11 @@ static void on_hello(conn *c, proto_msg *m)
 	const cJSON *inst = cJSON_GetObjectItemCaseSensitive(m->root, "instance");
 	bool has_req = cJSON_IsNumber(inst);
 	int id = b->sink.resolve_id(b->sink.ctx, has_req, has_req ? (uint32_t)inst->valuedouble : 0);
-	conn *old = find_conn(b, id);
-	if (old && old != c) { /* the browser reconnected before we noticed the old socket die */
+	for (conn *old = b->conns; old; old = old->next) {
+		if (old == c || !id || old->browser != id || !old->hello_done)
+			continue;
+		/* the browser reconnected before we noticed the old socket die, or after it was
+		 * declared lost: the old socket goes, without a second "lost" */
 		old->browser = 0;
 		ac_strlcpy(old->close_reason, "replaced by a newer connection", sizeof old->close_reason);
 		lws_close_reason(old->wsi, LWS_CLOSE_STATUS_NORMAL, (unsigned char *)"replaced", 8);
@@ -267,8 +277,9 @@ static void on_hello(conn *c, proto_msg *m)
 	emit(b, EV_BROWSER_HELLO, id, NULL, m->root, NULL);
 }
 
-/* A reply of ours completed: a pong, or an echo with all its frames. */
-static void on_reply(conn *c, pm_type type, uint32_t id, size_t bytes)
+/* A reply of ours completed: a pong, or an echo with all its frames. page_mem: the bytes a pong
+ * reported from measureUserAgentSpecificMemory(), 0 = none. */
+static void on_reply(conn *c, pm_type type, uint32_t id, size_t bytes, int64_t page_mem)
 {
 	bridge *b = c->br;
 	pend_kind kind;
@@ -281,7 +292,7 @@ static void on_reply(conn *c, pm_type type, uint32_t id, size_t bytes)
 	}
 	if (kind == PEND_HEARTBEAT) {
 		ac_event ev = { .kind = EV_BROWSER_RTT, .t_us = ac_now_us(), .browser = c->browser,
-				.num = (int64_t)(rtt / 1000) };
+				.num = (int64_t)(rtt / 1000), .num2 = page_mem };
 		ac_err err;
 		b->sink.on_event(b->sink.ctx, &ev, &err);
 	}
@@ -289,12 +300,27 @@ static void on_reply(conn *c, pm_type type, uint32_t id, size_t bytes)
 		b->sink.on_reply(b->sink.ctx, c->browser, type, id, rtt, bytes);
 }
 
+/* The optional "ua_memory" of a pong: bytes, a positive integer below 2^53. Anything else is
+ * answered with an error and not used. */
+static int64_t pong_page_memory(conn *c, const proto_msg *m)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(m->root, "ua_memory");
+	if (!v || cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsNumber(v) || !(v->valuedouble > 0 && v->valuedouble < 9007199254740992.0) ||
+	    v->valuedouble != (double)(int64_t)v->valuedouble) {
+		send_error(c, true, m->id, PE_BAD_MESSAGE, "pong: field 'ua_memory' must be a positive integer (bytes)");
+		return 0;
+	}
+	return (int64_t)v->valuedouble;
+}
+
 /* A message and all its frames are in. */
 static void complete(conn *c, proto_msg *m)
 {
 	bridge *b = c->br;
 	if (m->type == PM_ECHO) {
-		on_reply(c, PM_ECHO, m->id, c->frames_bytes);
+		on_reply(c, PM_ECHO, m->id, c->frames_bytes, 0);
 	} else if (b->sink.on_response) {
 		proto_frame frames[PROTO_MAX_TENSORS];
 		char err[160];
@@ -325,6 +351,12 @@ static void on_text(conn *c)
 		proto_msg_free(&c->pending_msg);
 		c->frames_left = 0;
 	}
+	if (c->lost && !c->told_to_reconnect) {
+		/* it was silent past the timeout and speaks again (a frozen process resumed): its work
+		 * has gone elsewhere, so whatever it sends now is late; a fresh connection resumes it */
+		c->told_to_reconnect = true;
+		enqueue_text(c, proto_simple_json(PM_RECONNECT, false, 0));
+	}
 	if (!c->hello_done && m.type != PM_HELLO && m.type != PM_ERROR) {
 		snprintf(err, sizeof err, "expected 'hello' first, got '%s'", pm_type_name(m.type));
 		send_error(c, m.has_id, m.id, PE_OUT_OF_ORDER, err);
@@ -342,10 +374,11 @@ static void on_text(conn *c)
 		enqueue_text(c, proto_simple_json(PM_PONG, true, m.id));
 		break;
 	case PM_PONG:
-		on_reply(c, PM_PONG, m.id, 0);
+		on_reply(c, PM_PONG, m.id, 0, pong_page_memory(c, &m));
 		break;
 	case PM_ECHO:
 	case PM_RESULT:
+	case PM_LOGMEL_RESULT:
 		if (m.tensors == 0) {
 			complete(c, &m);
 			break;
@@ -394,7 +427,7 @@ static void on_binary(conn *c)
 		send_error(c, true, f.req_id, PE_OUT_OF_ORDER, err);
 		return;
 	}
-	if (c->pending_msg.type == PM_RESULT) { /* keep the frame: take the receive buffer */
+	if (c->pending_msg.type != PM_ECHO) { /* keep the frame: take the receive buffer */
 		c->fbuf[f.index] = c->rx;
 		c->flen[f.index] = c->rx_len;
 		c->rx = NULL;
@@ -551,11 +584,19 @@ static void on_heartbeat(uv_timer_t *t)
 	conn *c = b->conns;
 	while (c) {
 		conn *next = c->next; /* close_now() frees c */
-		if (now - c->last_rx_ms > b->cfg.timeout_ms) {
+		uint64_t silent = now - c->last_rx_ms;
+		if (c->lost) {
+			/* kept open so that a resumed page can be told to reconnect; not for ever */
+			if (silent > (uint64_t)b->cfg.timeout_ms * LOST_KEEP_FACTOR)
+				close_now(c, LWS_CLOSE_STATUS_GOINGAWAY, "lost, and silent since");
+		} else if (silent > b->cfg.timeout_ms && c->hello_done && c->browser) {
 			char why[128];
-			snprintf(why, sizeof why, "%s for %u ms (heartbeat timeout)",
-				 c->hello_done ? "silent" : "no hello", b->cfg.timeout_ms);
-			close_now(c, LWS_CLOSE_STATUS_GOINGAWAY, why);
+			snprintf(why, sizeof why, "silent for %u ms (heartbeat timeout)", b->cfg.timeout_ms);
+			c->lost = true;
+			c->lost_ms = now;
+			emit(b, EV_BROWSER_LOST, c->browser, why, NULL, NULL);
+		} else if (silent > b->cfg.timeout_ms) {
+			close_now(c, LWS_CLOSE_STATUS_GOINGAWAY, "no hello within the heartbeat timeout");
 		} else if (c->hello_done) {
 			send_ping(c, PEND_HEARTBEAT, NULL);
 		}
@@ -702,7 +743,7 @@ int bridge_request(bridge *b, int browser, cJSON *msg, const bridge_blob *frames
 	conn *c = find_conn(b, browser);
 	if (!c)
 		return AC_ENOENT;
-	uint32_t id = ++c->next_id;
+	uint32_t id = ++b->next_id;
 	cJSON_DeleteItemFromObjectCaseSensitive(msg, "id");
 	cJSON_AddNumberToObject(msg, "id", id);
 	char *s = cJSON_PrintUnformatted(msg);

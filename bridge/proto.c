@@ -10,18 +10,20 @@ static const char *const type_names[PM__COUNT] = {
 	[PM_HELLO] = "hello", [PM_WELCOME] = "welcome", [PM_PING] = "ping", [PM_PONG] = "pong",
 	[PM_ECHO] = "echo", [PM_RECONNECT] = "reconnect", [PM_ERROR] = "error",
 	[PM_LOAD] = "load", [PM_LOADED] = "loaded", [PM_RUN] = "run", [PM_RESULT] = "result",
-	[PM_UNLOAD] = "unload", [PM_UNLOADED] = "unloaded",
+	[PM_UNLOAD] = "unload", [PM_UNLOADED] = "unloaded", [PM_LOGMEL] = "logmel", [PM_LOGMEL_RESULT] = "logmel_result",
 };
 
 /* Which types must carry an id (requests and replies); reconnect is a notice, error may lack one. */
 static const bool needs_id[PM__COUNT] = {
 	[PM_HELLO] = true, [PM_WELCOME] = true, [PM_PING] = true, [PM_PONG] = true, [PM_ECHO] = true,
 	[PM_LOAD] = true, [PM_LOADED] = true, [PM_RUN] = true, [PM_RESULT] = true, [PM_UNLOAD] = true,
-	[PM_UNLOADED] = true,
+	[PM_UNLOADED] = true, [PM_LOGMEL] = true, [PM_LOGMEL_RESULT] = true,
 };
 
 /* Which types carry binary frames ("tensors") and a "session" key. */
-static const bool has_tensors[PM__COUNT] = { [PM_ECHO] = true, [PM_RUN] = true, [PM_RESULT] = true };
+static const bool has_tensors[PM__COUNT] = {
+	[PM_ECHO] = true, [PM_RUN] = true, [PM_RESULT] = true, [PM_LOGMEL] = true, [PM_LOGMEL_RESULT] = true,
+};
 static const bool has_session[PM__COUNT] = {
 	[PM_LOAD] = true, [PM_LOADED] = true, [PM_RUN] = true, [PM_RESULT] = true, [PM_UNLOAD] = true,
 	[PM_UNLOADED] = true,
@@ -150,6 +152,21 @@ int proto_decode_text(const char *buf, size_t len, proto_msg *m, char *err, size
 		const cJSON *n = cJSON_GetObjectItemCaseSensitive(root, key);
 		if (!cJSON_IsNumber(n) || !(n->valuedouble >= 0)) {
 			rc = fail(err, errlen, PE_BAD_MESSAGE, "'%s' needs a number '%s' >= 0", type_names[t], key);
+			goto out;
+		}
+	}
+	if (t == PM_LOGMEL_RESULT) {
+		const cJSON *w = cJSON_GetObjectItemCaseSensitive(root, "wall_ms");
+		const cJSON *g = cJSON_GetObjectItemCaseSensitive(root, "gpu_ms");
+		const cJSON *tm = cJSON_GetObjectItemCaseSensitive(root, "timing");
+		bool ok = cJSON_IsArray(w) && cJSON_IsArray(g) && cJSON_IsString(tm);
+		for (const cJSON *e = ok ? w->child : NULL; e; e = e->next)
+			ok = ok && cJSON_IsNumber(e) && e->valuedouble >= 0;
+		for (const cJSON *e = ok ? g->child : NULL; e; e = e->next)
+			ok = ok && cJSON_IsNumber(e) && e->valuedouble >= 0;
+		if (!ok) {
+			rc = fail(err, errlen, PE_BAD_MESSAGE,
+				  "'logmel_result' needs 'wall_ms' and 'gpu_ms' (arrays of numbers >= 0) and a string 'timing'");
 			goto out;
 		}
 	}

@@ -18,7 +18,9 @@
 
 typedef enum {
 	PM_HELLO, PM_WELCOME, PM_PING, PM_PONG, PM_ECHO, PM_RECONNECT, PM_ERROR,
-	PM_LOAD, PM_LOADED, PM_RUN, PM_RESULT, PM_UNLOAD, PM_UNLOADED, PM__COUNT
+	PM_LOAD, PM_LOADED, PM_RUN, PM_RESULT, PM_UNLOAD, PM_UNLOADED,
+	PM_LOGMEL, PM_LOGMEL_RESULT, /* the audio front end on the page's GPU (accel-top tune) */
+	PM__COUNT
 } pm_type;
 
 /* Protocol error codes, as sent in `error` messages. */
@@ -37,7 +39,7 @@ typedef struct {
 	pm_type type;
 	bool has_id;
 	uint32_t id;
-	uint32_t tensors;  /* binary frames that follow (echo, run, result) */
+	uint32_t tensors;  /* binary frames that follow (echo, run, result, logmel, logmel_result) */
 	uint32_t session;  /* load, loaded, run, result, unload, unloaded */
 	cJSON *root;       /* the whole message; owned, freed by proto_msg_free */
 } proto_msg;

@@ -3,7 +3,8 @@
 // connection alive, answers pings and echoes, loads and runs models on request
 // (ort-runner.js), and shows its own state on the page.
 
-import { parseHeader } from './tensor.js';
+import { parseHeader, decodeTensor, encodeTensor } from './tensor.js';
+import { logMel } from './logmel-wgsl.js';
 import { PLATFORMS, WEBNN_DEVICES, SessionTable, rows as sessionRows, tableVersion } from './ort-runner.js';
 
 const PROTOCOL = 1;
@@ -17,6 +18,8 @@ const UA_TIMEOUT_MS = 1000;
 const WELCOME_TIMEOUT_MS = 10000; // no welcome this long after connecting: start over
 const MIN_HEARTBEAT_MS = 10;
 const RENDER_EVERY_MS = 250;
+const UA_MEMORY_EVERY_MS = 10000; // pause between two measureUserAgentSpecificMemory() calls
+const UA_MEMORY_FRESH_MS = 60000; // an older figure is not sent: the server shows n/a
 const LIMIT_KEYS = [
   'maxBufferSize',
   'maxStorageBufferBindingSize',
@@ -69,6 +72,10 @@ const st = {
   serverError: null, // text: the last error the server sent
   serverErrors: 0,
   sentErrors: 0,
+  uaMemory: null, // bytes from the latest measureUserAgentSpecificMemory(), sent with every pong
+  uaMemoryAt: 0, // performance.now() when it was measured
+  uaMemoryNote: 'not measured yet',
+  uaMemorySince: null, // performance.now() when the pending measurement started
 };
 
 let conn = null; // the live connection's state, or null
@@ -424,7 +431,7 @@ function onText(c, text) {
   switch (m.type) {
     case 'ping':
       if (id === null) badField(c, null, 'ping', 'id', 'an integer 0..4294967295');
-      else sendText(c, `{"type":"pong","id":${id}}`);
+      else sendText(c, `{"type":"pong","id":${id}${freshMemory() ? `,"ua_memory":${st.uaMemory}` : ''}}`);
       return;
     case 'echo':
       onEcho(c, m, id);
@@ -437,6 +444,9 @@ function onText(c, text) {
       return;
     case 'unload':
       onUnload(c, m, id);
+      return;
+    case 'logmel':
+      onLogMel(c, m, id);
       return;
     case 'pong':
       onPong(c, m, id);
@@ -486,6 +496,7 @@ function onWelcome(c, m, id) {
     rememberInstance();
   }
   render();
+  flushOutbox(c);
   c.pingTimer = setInterval(() => sendPing(c), Math.max(hb, MIN_HEARTBEAT_MS));
   const check = Math.max(MIN_HEARTBEAT_MS, Math.min(to / 4, 1000));
   c.watchTimer = setInterval(() => {
@@ -584,7 +595,11 @@ function onBinary(c, buf) {
     c.pending = null;
     if (e.failed) return;
     if (e.kind === 'run') {
-      startRun(c, e.id, e.session, e.outputs, e.frames, e.headers, e.t0);
+      startRun(c, e.id, e.session, e.outputs, e.frames, e.headers, e.t0, e.alm);
+      return;
+    }
+    if (e.kind === 'logmel') {
+      startLogMel(c, e.id, e.m, e.frames[0]);
       return;
     }
     const ws = c.ws;
@@ -604,9 +619,35 @@ function onBinary(c, buf) {
 // ---------------------------------------------------------------------------
 // Models (ort-runner.js does the onnxruntime-web part)
 
+// Replies whose connection closed before they were ready (a frozen or throttled page, a dropped
+// socket) are kept and sent after the next welcome: the server, not the page, decides that they are
+// late (it discards and counts them; it never delivers a request twice).
+const OUTBOX_MAX = 32;
+const outbox = [];
+
+function keepLate(text, frames) {
+  if (outbox.length >= OUTBOX_MAX) outbox.shift();
+  outbox.push({ text, frames: frames || [] });
+}
+
+function flushOutbox(c) {
+  while (outbox.length && c.ws.readyState === 1) {
+    const { text, frames } = outbox.shift();
+    c.ws.send(text);
+    for (const f of frames) c.ws.send(f);
+    st.msgsOut += 1 + frames.length;
+    st.lateSent = (st.lateSent || 0) + 1;
+  }
+}
+
 function sendFailure(c, id, e) {
-  if (conn !== c) return; // the connection is gone: nobody to tell
-  sendError(c, id, typeof e?.code === 'string' ? e.code : 'run_failed', typeof e?.message === 'string' ? e.message : String(e));
+  const code = typeof e?.code === 'string' ? e.code : 'run_failed';
+  const message = typeof e?.message === 'string' ? e.message : String(e);
+  if (conn !== c || c.ws.readyState !== 1) {
+    keepLate(JSON.stringify({ type: 'error', id, code, message }));
+    return;
+  }
+  sendError(c, id, code, message);
 }
 
 function onLoad(c, m, id) {
@@ -640,7 +681,7 @@ function onRun(c, m, id) {
   if (!isU32(k)) return badField(c, id, 'run', 'tensors', 'an integer >= 0');
   // From here on the K frames belong to this request, whatever else is wrong with it.
   const t0 = performance.now(); // the request reached the page: page_ms counts from here
-  collect(c, 'run', id, k, { session: m.session, outputs: m.outputs, t0 });
+  collect(c, 'run', id, k, { session: m.session, outputs: m.outputs, t0, alm: m.audio_logmel });
   let field = null;
   if (!isU32(m.session)) field = ['session', 'an integer 0..4294967295'];
   else if (m.outputs !== 'all' && m.outputs !== 'none') field = ['outputs', '"all" or "none"'];
@@ -649,18 +690,39 @@ function onRun(c, m, id) {
     badField(c, id, 'run', field[0], field[1]);
     return;
   }
-  if (k === 0) startRun(c, id, m.session, m.outputs, [], [], t0);
+  if (k === 0) startRun(c, id, m.session, m.outputs, [], [], t0, m.audio_logmel);
 }
 
-function startRun(c, id, key, outputs, frames, headers, t0) {
-  c.sessions.run(key, frames, headers, outputs === 'all', id).then(
+// --optimize-audio: the request carries the raw clip at audio_logmel.index; its log-mel is
+// computed here on the GPU (logmel-wgsl.js) and takes the clip's place as the model's input.
+async function gpuLogMel(frames, headers, alm) {
+  const i = alm.index;
+  if (!Number.isInteger(i) || i < 0 || i >= frames.length || !Array.isArray(alm.dims)) {
+    throw Object.assign(new Error('run: audio_logmel needs an index of one of its frames and the dims'), { code: 'bad_message' });
+  }
+  const audio = decodeTensor(frames[i]);
+  if (audio.dtype !== 1) throw Object.assign(new Error('run: the audio for audio_logmel must be float32'), { code: 'bad_frame' });
+  const r = await logMel(audio.data, alm.frames, { workgroup: alm.workgroup, items: alm.items, repeat: 1 });
+  const f = encodeTensor({ dtype: 1, dims: alm.dims, data: r.logmel, name: headers[i].name, requestId: headers[i].requestId, index: i });
+  frames[i] = f;
+  headers[i] = parseHeader(f);
+  return { ms: r.timing === 'timestamp-query' ? r.gpuMs[0] : r.wallMs[0], timing: r.timing };
+}
+
+function startRun(c, id, key, outputs, frames, headers, t0, alm) {
+  let lm = null;
+  const front = alm ? gpuLogMel(frames, headers, alm).then((x) => { lm = x; }) : Promise.resolve();
+  front.then(() => c.sessions.run(key, frames, headers, outputs === 'all', id)).then(
     (r) => {
-      if (conn !== c) return;
       const ws = c.ws;
-      if (ws.readyState !== 1) return;
       const n = r.frames.length;
       const pageMs = performance.now() - t0; // arrival of the request to sending the result
-      const text = `{"type":"result","id":${id},"session":${key},"compute_ms":${r.compute_ms},"queue_ms":${r.queue_ms},"page_ms":${pageMs},"tensors":${n}}`;
+      const gpu = lm ? `,"logmel_ms":${lm.ms},"logmel_timing":${JSON.stringify(lm.timing)}` : '';
+      const text = `{"type":"result","id":${id},"session":${key},"compute_ms":${r.compute_ms},"queue_ms":${r.queue_ms},"page_ms":${pageMs}${gpu},"tensors":${n}}`;
+      if (conn !== c || ws.readyState !== 1) {
+        keepLate(text, r.frames);
+        return;
+      }
       ws.send(text);
       let bytes = text.length;
       for (const f of r.frames) {
@@ -670,6 +732,44 @@ function startRun(c, id, key, outputs, frames, headers, t0) {
       st.msgsOut += 1 + n;
       st.bytesOut += bytes;
       st.results++;
+    },
+    (e) => sendFailure(c, id, e),
+  );
+}
+
+// logmel: the audio front end on this page's GPU (logmel-wgsl.js), with one workgroup shape.
+function onLogMel(c, m, id) {
+  if (id === null) return badField(c, null, 'logmel', 'id', 'an integer 0..4294967295');
+  const k = m.tensors;
+  if (!isU32(k)) return badField(c, id, 'logmel', 'tensors', 'an integer >= 0');
+  collect(c, 'logmel', id, k, { m }); // the K frames belong to this request, right or wrong
+  if (k !== 1) {
+    if (c.pending) c.pending.failed = true; // its frames are swallowed
+    badField(c, id, 'logmel', 'tensors', '1 (the audio)');
+  }
+}
+
+function startLogMel(c, id, m, frame) {
+  let audio;
+  try {
+    audio = decodeTensor(frame);
+    if (audio.dtype !== 1) throw new Error('the audio frame must be float32');
+  } catch (e) {
+    sendError(c, id, 'bad_frame', `logmel ${id}: ${e.message}`);
+    return;
+  }
+  logMel(audio.data, m.frames, { workgroup: m.workgroup, items: m.items, repeat: m.repeat ?? 1 }).then(
+    (r) => {
+      if (conn !== c || c.ws.readyState !== 1) return;
+      const text = JSON.stringify({
+        type: 'logmel_result', id, tensors: 1, timing: r.timing, gpu_ms: r.gpuMs, wall_ms: r.wallMs,
+        compile_ms: r.compileMs, adapter: r.adapter,
+      });
+      const out = encodeTensor({ dtype: 1, dims: [80, m.frames], data: r.logmel, name: 'logmel', requestId: id, index: 0 });
+      c.ws.send(text);
+      c.ws.send(out);
+      st.msgsOut += 2;
+      st.bytesOut += text.length + out.byteLength;
     },
     (e) => sendFailure(c, id, e),
   );
@@ -752,6 +852,11 @@ function render() {
   show('instance', instance === null ? 'none yet' : String(instance));
   show('heartbeat', st.heartbeatMs === null ? '—' : `ping every ${st.heartbeatMs} ms, timeout ${st.timeoutMs} ms`);
   show('rtt', st.rttMs === null ? '—' : `${st.rttMs.toFixed(1)} ms`);
+  let note = st.uaMemoryNote;
+  if (st.uaMemorySince !== null && performance.now() - st.uaMemorySince > 2 * UA_MEMORY_EVERY_MS) {
+    note += `; the next measurement has waited ${((performance.now() - st.uaMemorySince) / 1000).toFixed(0)} s for the browser`;
+  }
+  show('ua-memory', st.uaMemory ? `${fmtBytes(st.uaMemory)} (${note}${freshMemory() ? '' : '; too old to send'})` : note);
   show('connects', `${st.connects} attempts, ${st.welcomes} welcomed`);
   show('close', fmtClose(st.lastClose));
   show('msgs-in', `${st.msgsIn} (${fmtBytes(st.bytesIn)})`);
@@ -852,6 +957,47 @@ addEventListener('unhandledrejection', (ev) => {
 });
 
 // ---------------------------------------------------------------------------
+// Page memory
+
+// performance.measureUserAgentSpecificMemory() exists only in cross-origin isolated pages of
+// browsers that have it (Chromium; not Firefox). The browser may answer only at its next garbage
+// collection, so one measurement runs at a time and the next starts UA_MEMORY_EVERY_MS after it
+// ended. The latest value rides on every pong while it is fresh (accel-top-protocol(7)): a
+// measurement can wait long (Chromium 156 here took over a minute to answer while a threaded wasm
+// model ran), and a stale figure must not pass for a current one.
+function freshMemory() {
+  return st.uaMemory !== null && performance.now() - st.uaMemoryAt < UA_MEMORY_FRESH_MS;
+}
+
+async function measureMemory() {
+  if (typeof performance.measureUserAgentSpecificMemory !== 'function') {
+    st.uaMemoryNote = 'n/a: no performance.measureUserAgentSpecificMemory in this browser';
+    return;
+  }
+  if (globalThis.crossOriginIsolated !== true) {
+    st.uaMemoryNote = 'n/a: the page is not cross-origin isolated';
+    return;
+  }
+  for (;;) {
+    const t0 = performance.now();
+    if (st.uaMemory === null) st.uaMemoryNote = 'measuring…';
+    st.uaMemorySince = t0;
+    try {
+      const r = await performance.measureUserAgentSpecificMemory();
+      if (Number.isSafeInteger(r.bytes) && r.bytes > 0) {
+        st.uaMemory = r.bytes;
+        st.uaMemoryAt = performance.now();
+        st.uaMemoryNote = `measured in ${((performance.now() - t0) / 1000).toFixed(1)} s`;
+      }
+    } catch (e) {
+      st.uaMemoryNote = `measureUserAgentSpecificMemory failed: ${String(e)}`;
+    }
+    st.uaMemorySince = null;
+    await new Promise((resolve) => setTimeout(resolve, UA_MEMORY_EVERY_MS));
+  }
+}
+
+// ---------------------------------------------------------------------------
 // Start
 
 setInterval(render, RENDER_EVERY_MS);
@@ -880,6 +1026,7 @@ const capsReady = probeAll()
   return caps;
 });
 capsReady.then(connect);
+capsReady.then(measureMemory); // after the probes, so its garbage collection does not slow them
 
 // For someone poking at the page from the devtools console.
 globalThis.accelTop = { state: st, capabilities: capsReady };

@@ -125,6 +125,18 @@ void audio_noise(audio_clip *clip, size_t n, uint64_t seed)
 	ac_strlcpy(clip->source, "noise", sizeof clip->source);
 }
 
+void audio_sweep(audio_clip *clip, size_t n, double f0, double f1)
+{
+	clip->samples = malloc((n + 1) * sizeof *clip->samples);
+	clip->n = n;
+	double T = (double)n / AUDIO_RATE, k = log(f1 / f0);
+	for (size_t i = 0; i < n; i++) { /* phase of an exponential chirp: 2 pi f0 T / k (e^(k t/T) - 1) */
+		double t = (double)i / AUDIO_RATE;
+		clip->samples[i] = (float)(0.5 * sin(2 * M_PI * f0 * T / k * (exp(k * t / T) - 1)));
+	}
+	ac_strlcpy(clip->source, "sweep", sizeof clip->source);
+}
+
 void audio_free(audio_clip *clip)
 {
 	free(clip->samples);

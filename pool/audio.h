@@ -20,6 +20,8 @@ typedef struct {
 int audio_load_wav(const char *path, audio_clip *clip, ac_err *err);
 void audio_silence(audio_clip *clip, size_t n);
 void audio_noise(audio_clip *clip, size_t n, uint64_t seed);
+/* A logarithmic sine sweep from f0 to f1 Hz over n samples, amplitude 0.5 ("sweep"). */
+void audio_sweep(audio_clip *clip, size_t n, double f0, double f1);
 void audio_free(audio_clip *clip);
 
 /* Resamples n samples at rate `from` to AUDIO_RATE (windowed sinc); *out_n samples, malloc'd. */

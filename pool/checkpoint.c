@@ -8,7 +8,8 @@
  *   of zero bytes).
  * The body: i32 last_id, i32 bridge_port, i64 started_us, u64 events, u64 errors, the bridge URL
  * (char[256]), then u64 count + the array for browsers, models (followed by their row_stats),
- * sessions and requests, and u64 count + the kept log entries, oldest first. All integers are in
+ * sessions, requests and breakers, the request totals, and u64 count + the kept log entries,
+ * oldest first. All integers are in
  * the machine's byte order: a checkpoint is only read by the same build on the same kind of
  * machine (the layout words check it), the events around it are portable. */
 #include "journal.h"
@@ -19,14 +20,15 @@
 
 #define CK_MAGIC "ACCTPOOL"
 
-static void layout(uint32_t w[12])
+#define N_LAYOUT 14
+static void layout(uint32_t w[N_LAYOUT])
 {
-	uint32_t v[12] = { sizeof(pool_browser), sizeof(pool_model), sizeof(row_stats), sizeof(pool_session),
-			   sizeof(pool_request), sizeof(pool_log_entry), POOL_LOG_MAX, STATS_LAT_MAX, STATS_DONE_MAX,
-			   sizeof(ac_caps), sizeof(((pool *)0)->bridge_url), 0x01020304u /* byte order */ };
+	uint32_t v[N_LAYOUT] = { sizeof(pool_browser), sizeof(pool_model), sizeof(row_stats), sizeof(pool_session),
+				 sizeof(pool_request), sizeof(pool_log_entry), POOL_LOG_MAX, STATS_LAT_MAX, STATS_DONE_MAX,
+				 sizeof(ac_caps), sizeof(((pool *)0)->bridge_url), 0x01020304u /* byte order */,
+				 sizeof(pool_breaker), sizeof(pool_request_totals) };
 	memcpy(w, v, sizeof v);
 }
-#define N_LAYOUT 12
 
 typedef struct {
 	uint8_t *b;
@@ -140,6 +142,9 @@ int pool_save(const pool *p, uint8_t **buf, size_t *len)
 	put(&body, p->sessions, p->n_sessions * sizeof *p->sessions);
 	put_u64(&body, p->n_requests);
 	put(&body, p->requests, p->n_requests * sizeof *p->requests);
+	put_u64(&body, p->n_breakers);
+	put(&body, p->breakers, p->n_breakers * sizeof *p->breakers);
+	put(&body, &p->totals, sizeof p->totals);
 	put_u64(&body, p->log_len);
 	for (size_t i = 0; i < p->log_len; i++) {
 		/* only the text up to its end: what follows the NUL is an older entry's leftovers */
@@ -216,6 +221,7 @@ void pool_clear(pool *p)
 	free(p->stats);
 	free(p->sessions);
 	free(p->requests);
+	free(p->breakers);
 	pool saved = *p;
 	memset(p, 0, sizeof *p);
 	memcpy(p->listeners, saved.listeners, sizeof p->listeners);
@@ -288,6 +294,10 @@ int pool_load(pool *p, const uint8_t *buf, size_t len, ac_err *err)
 	}
 	ok = ok && take_array(&c, sizeof *np.sessions, (void **)&np.sessions, &np.n_sessions);
 	ok = ok && take_array(&c, sizeof *np.requests, (void **)&np.requests, &np.n_requests);
+	ok = ok && take_array(&c, sizeof *np.breakers, (void **)&np.breakers, &np.n_breakers);
+	ok = ok && (s = take(&c, sizeof np.totals));
+	if (ok)
+		memcpy(&np.totals, s, sizeof np.totals);
 	ok = ok && take_u64(&c, &log_len) && log_len <= POOL_LOG_MAX;
 	for (size_t i = 0; ok && i < log_len; i++) {
 		ok = (s = take(&c, sizeof *np.log)) != NULL;
@@ -304,12 +314,14 @@ int pool_load(pool *p, const uint8_t *buf, size_t len, ac_err *err)
 		free(np.stats);
 		free(np.sessions);
 		free(np.requests);
+		free(np.breakers);
 		return ac_errf(err, AC_EINVAL, "checkpoint: malformed body");
 	}
 	np.cap = np.n;
 	np.cap_models = np.n_models;
 	np.cap_sessions = np.n_sessions;
 	np.cap_requests = np.n_requests;
+	np.cap_breakers = np.n_breakers;
 	np.log_len = (size_t)log_len;
 	np.log_head = (size_t)log_len % POOL_LOG_MAX;
 	memcpy(np.listeners, p->listeners, sizeof np.listeners);
@@ -320,6 +332,7 @@ int pool_load(pool *p, const uint8_t *buf, size_t len, ac_err *err)
 	free(p->stats);
 	free(p->sessions);
 	free(p->requests);
+	free(p->breakers);
 	*p = np;
 	return 0;
 }

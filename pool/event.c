@@ -26,6 +26,13 @@ static const char *const kind_names[EV__COUNT] = {
 	[EV_REQUEST_FAILED] = "request_failed",
 	[EV_REQUEST_REQUEUED] = "request_requeued",
 	[EV_VERIFIED] = "verified",
+	[EV_REQUEST_DISCARDED] = "request_discarded",
+	[EV_BREAKER] = "breaker",
+	[EV_BROWSER_RESTARTING] = "browser_restarting",
+	[EV_BROWSER_HELD] = "browser_held",
+	[EV_SCALED] = "scaled",
+	[EV_BROWSER_USAGE] = "browser_usage",
+	[EV_AUDIO_FRONTEND] = "audio_frontend",
 };
 
 const char *ev_kind_name(ev_kind k)

@@ -20,7 +20,9 @@ typedef enum {
 	EV_BROWSER_VERSION,  /* browser; text = version printed by `EXE --version` */
 	EV_BROWSER_CONNECTED,/* browser; family = kind guessed by the page (attached browsers) */
 	EV_BROWSER_HELLO,    /* browser; data = the hello message as received */
-	EV_BROWSER_RTT,      /* browser; num = heartbeat round trip in microseconds */
+	EV_BROWSER_RTT,      /* browser; num = heartbeat round trip in microseconds; num2 = the page's
+	                        latest performance.measureUserAgentSpecificMemory() bytes, sent while
+	                        fresh (0 = none: n/a) */
 	EV_BROWSER_LOST,     /* browser; text = why (socket closed, heartbeat timeout, replaced) */
 	EV_BROWSER_EXITED,   /* browser; num = exit status; num2 = signal; text = description */
 	EV_BROWSER_FAILED,   /* browser; text = why it could not be launched */
@@ -45,6 +47,21 @@ typedef enum {
 	EV_REQUEST_REQUEUED, /* model, request, browser it was on; text = why (browser lost) */
 	EV_VERIFIED,         /* model, browser; precision, platform; x[0] max abs err, x[1] normalised
 	                        err, x[2] tolerance; num = 1 within tolerance; text = against what */
+	/* faults and supervision */
+	EV_REQUEST_DISCARDED,/* model, request, browser, session: a reply that came after the request had
+	                        been taken from that browser (lost, timed out); never delivered; text = why */
+	EV_BREAKER,          /* browser, model; name = closed, open, half-open; num = consecutive failures;
+	                        x[0] = seconds until the next probe (open); text = why */
+	EV_BROWSER_RESTARTING,/* browser; x[0] = delay in seconds before the restart; num = restarts in the
+	                        last minute; text = why */
+	EV_BROWSER_HELD,     /* browser; text = why it is not restarted any more (operator: press r) */
+	EV_SCALED,           /* family = kind; num = +1 launched / -1 stopped; browser; text = the reason */
+	EV_BROWSER_USAGE,    /* browser (managed); num = RSS bytes of its process tree; num2 = processes;
+	                        x[0] = CPU % of one core since the previous sample (< 0 = n/a: first
+	                        sample); see pool/procstat.h */
+	EV_AUDIO_FRONTEND,   /* browser; name = workgroup shape "WxHx1/ITEMS" of its GPU log-mel; num = 1
+	                        tuned (measured), 0 the default; x[0] = measured speed-up over the default
+	                        (0 = n/a); text = why the default */
 	EV__COUNT
 } ev_kind;
 

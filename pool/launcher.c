@@ -316,14 +316,22 @@ static void child_exit(uv_process_t *proc, int64_t status, int sig)
 	}
 }
 
-int launcher_restart(launcher *l, int id)
+int launcher_restart(launcher *l, int id, int sig)
 {
 	for (child *c = l->children; c; c = c->next)
 		if (c->id == id && c->running) {
 			c->restart = true;
-			return kill(-c->pgid, SIGTERM) == 0 ? 0 : -errno;
+			return kill(-c->pgid, sig) == 0 ? 0 : -errno;
 		}
 	return AC_ENOENT;
+}
+
+bool launcher_is_running(const launcher *l, int id)
+{
+	for (const child *c = l->children; c; c = c->next)
+		if (c->id == id && c->running)
+			return true;
+	return false;
 }
 
 int launcher_start(launcher *l, const browser_family *fam, int id, const char *page_url, bool visible, ac_err *err)

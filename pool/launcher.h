@@ -25,9 +25,12 @@ int launcher_start(launcher *l, const browser_family *fam, int id, const char *p
 /* Sends sig to the browser's whole process group; AC_ENOENT when it is not running. */
 int launcher_signal(launcher *l, int id, int sig);
 
-/* Stops the browser (SIGTERM to its group) and starts it again with the same id and a fresh
- * profile once it has exited. */
-int launcher_restart(launcher *l, int id);
+/* Stops the browser (sig to its group: SIGTERM, or SIGKILL for one that hangs or is stopped) and
+ * starts it again with the same id and a fresh profile once it has exited. */
+int launcher_restart(launcher *l, int id, int sig);
+
+/* Whether a browser process with this id is running. */
+bool launcher_is_running(const launcher *l, int id);
 
 /* Number of browser processes still running. */
 int launcher_running(const launcher *l);

@@ -29,6 +29,7 @@ void pool_free(pool *p)
 	free(p->stats);
 	free(p->sessions);
 	free(p->requests);
+	free(p->breakers);
 	free(p);
 }
 
@@ -108,6 +109,73 @@ static int need_browser(pool *p, const ac_event *ev, pool_browser **out, ac_err 
 	return 0;
 }
 
+const char *breaker_state_name(breaker_state s)
+{
+	switch (s) {
+	case BRK_CLOSED: return "closed";
+	case BRK_OPEN: return "open";
+	case BRK_HALF_OPEN: return "half-open";
+	}
+	return "?";
+}
+
+int breaker_state_from_name(const char *name)
+{
+	for (int i = BRK_CLOSED; name && i <= BRK_HALF_OPEN; i++)
+		if (!strcmp(name, breaker_state_name((breaker_state)i)))
+			return i;
+	return AC_EINVAL;
+}
+
+size_t pool_breaker_count(const pool *p) { return p->n_breakers; }
+const pool_breaker *pool_breaker_at(const pool *p, size_t i) { return i < p->n_breakers ? &p->breakers[i] : NULL; }
+
+const pool_breaker *pool_breaker_find(const pool *p, int browser, int model)
+{
+	for (size_t i = 0; i < p->n_breakers; i++)
+		if (p->breakers[i].browser == browser && p->breakers[i].model == model)
+			return &p->breakers[i];
+	return NULL;
+}
+
+void pool_request_totals_get(const pool *p, pool_request_totals *out)
+{
+	*out = p->totals;
+	out->pending = p->n_requests;
+}
+
+static int apply_breaker(pool *p, const ac_event *ev, ac_err *err)
+{
+	int st = breaker_state_from_name(ev->name);
+	if (st < 0 || !ev->browser || !ev->model)
+		return ac_errf(err, AC_EINVAL, "breaker event needs a browser, a model and a state (closed, open, half-open)");
+	pool_breaker *k = (pool_breaker *)pool_breaker_find(p, ev->browser, ev->model);
+	if (!k) {
+		if (ac_reserve((void **)&p->breakers, &p->cap_breakers, p->n_breakers + 1, sizeof *p->breakers))
+			return ac_errf(err, AC_ENOMEM, "out of memory");
+		k = &p->breakers[p->n_breakers++];
+		memset(k, 0, sizeof *k);
+		k->browser = ev->browser;
+		k->model = ev->model;
+	}
+	k->state = (breaker_state)st;
+	k->failures = (int)ev->num;
+	k->probe_at_us = st == BRK_OPEN ? ev->t_us + (int64_t)(ev->x[0] * 1e6) : 0;
+	k->changed_us = ev->t_us;
+	ac_strlcpy(k->reason, ev->text ? ev->text : "", sizeof k->reason);
+	for (size_t i = 0; i < p->n_models; i++) {
+		pool_model *m = &p->models[i];
+		if (m->id != ev->model)
+			continue;
+		m->breakers_open = 0;
+		for (size_t j = 0; j < p->n_breakers; j++)
+			m->breakers_open += p->breakers[j].model == m->id && p->breakers[j].state != BRK_CLOSED;
+		snprintf(m->breaker_note, sizeof m->breaker_note, "browser %d %s (%d consecutive errors)%s%.120s", k->browser,
+			 breaker_state_name(k->state), k->failures, k->reason[0] ? ": " : "", k->reason);
+	}
+	return 0;
+}
+
 static int apply(pool *p, const ac_event *ev, ac_err *err)
 {
 	pool_browser *b = NULL;
@@ -130,8 +198,12 @@ static int apply(pool *p, const ac_event *ev, ac_err *err)
 		ac_strlcpy(b->kind, ev->family, sizeof b->kind);
 		b->managed = true;
 		b->state = BS_LAUNCHING;
+		b->rss_valid = b->cpu_valid = b->page_mem_valid = false;
 		b->pid = (int)ev->num;
 		b->launched_us = ev->t_us;
+		b->restart_at_us = 0;
+		b->held = false;
+		b->note[0] = '\0';
 		break;
 	case EV_BROWSER_VERSION:
 		if ((rc = need_browser(p, ev, &b, err)))
@@ -149,9 +221,12 @@ static int apply(pool *p, const ac_event *ev, ac_err *err)
 			return ac_errf(err, AC_EINVAL, "browser %d connected after its process exited", b->id);
 		pool_browser_gone(p, b->id); /* a new connection: the page starts without sessions */
 		b->state = BS_CONNECTED;
+		b->page_mem_valid = false; /* a new page: its own measurement comes with its pongs */
 		b->connected_us = ev->t_us;
 		b->connects++;
 		b->reason[0] = '\0';
+		b->restart_at_us = 0;
+		b->note[0] = '\0';
 		break;
 	case EV_BROWSER_HELLO: {
 		if ((rc = need_browser(p, ev, &b, err)))
@@ -170,6 +245,22 @@ static int apply(pool *p, const ac_event *ev, ac_err *err)
 		if ((rc = need_browser(p, ev, &b, err)))
 			return rc;
 		b->rtt_us = ev->num;
+		/* the page sends its figure with every pong while it is fresh: none means n/a now */
+		b->page_mem_valid = ev->num2 > 0;
+		b->page_mem_bytes = ev->num2 > 0 ? ev->num2 : 0;
+		return 0;
+	case EV_BROWSER_USAGE:
+		if ((rc = need_browser(p, ev, &b, err)))
+			return rc;
+		if (ev->num < 0 || ev->num2 < 0)
+			return ac_errf(err, AC_EINVAL, "browser_usage of browser %d: negative RSS or process count", b->id);
+		if (b->state == BS_EXITED)
+			return 0; /* sampled just before the exit was seen: the process is gone */
+		b->rss_bytes = ev->num;
+		b->nproc = (int)ev->num2;
+		b->rss_valid = true;
+		b->cpu_valid = ev->x[0] >= 0 && ev->x[0] < 1e6; /* NaN and nonsense: n/a */
+		b->cpu_pct = b->cpu_valid ? ev->x[0] : 0;
 		return 0;
 	case EV_BROWSER_LOST:
 		if ((rc = need_browser(p, ev, &b, err)))
@@ -177,6 +268,7 @@ static int apply(pool *p, const ac_event *ev, ac_err *err)
 		if (b->state == BS_EXITED)
 			return 0; /* the socket closing after the process died adds nothing */
 		b->state = BS_LOST;
+		b->page_mem_valid = false;
 		ac_strlcpy(b->reason, ev->text, sizeof b->reason);
 		pool_browser_gone(p, b->id);
 		break;
@@ -185,6 +277,7 @@ static int apply(pool *p, const ac_event *ev, ac_err *err)
 		if ((rc = need_browser(p, ev, &b, err)))
 			return rc;
 		b->state = BS_EXITED;
+		b->rss_valid = b->cpu_valid = b->page_mem_valid = false;
 		b->exit_status = (int)ev->num;
 		b->exit_signal = (int)ev->num2;
 		ac_strlcpy(b->reason, ev->text, sizeof b->reason);
@@ -192,10 +285,46 @@ static int apply(pool *p, const ac_event *ev, ac_err *err)
 		break;
 	case EV_ERROR:
 		return 0;
+	case EV_BROWSER_RESTARTING:
+		if ((rc = need_browser(p, ev, &b, err)))
+			return rc;
+		b->restart_at_us = ev->t_us + (int64_t)(ev->x[0] * 1e6);
+		b->restarts_recent = (int)ev->num;
+		ac_strlcpy(b->note, ev->text ? ev->text : "", sizeof b->note);
+		break;
+	case EV_BROWSER_HELD:
+		if ((rc = need_browser(p, ev, &b, err)))
+			return rc;
+		b->held = true;
+		b->restart_at_us = 0;
+		ac_strlcpy(b->note, ev->text ? ev->text : "", sizeof b->note);
+		break;
+	case EV_AUDIO_FRONTEND:
+		if ((rc = need_browser(p, ev, &b, err)))
+			return rc;
+		if (ev->num == 1 && ev->x[0] > 0)
+			snprintf(b->audio_frontend, sizeof b->audio_frontend, "GPU log-mel %s, tuned: %.2fx the default",
+				 ev->name ? ev->name : "?", ev->x[0]);
+		else
+			snprintf(b->audio_frontend, sizeof b->audio_frontend, "GPU log-mel %s (%s)%s%.100s",
+				 ev->name ? ev->name : "?", ev->num == 1 ? "tuned" : "default", ev->text && ev->text[0] ? ": " : "",
+				 ev->text ? ev->text : "");
+		return 0;
+	case EV_SCALED:
+		if (!ev->family || (ev->num != 1 && ev->num != -1))
+			return ac_errf(err, AC_EINVAL, "scaled event needs a family and num +1 or -1");
+		return 0;
+	case EV_BREAKER:
+		return apply_breaker(p, ev, err);
+	case EV_REQUEST_SENT: case EV_REQUEST_DONE: case EV_REQUEST_FAILED:
+		if ((rc = pool_apply_work(p, ev, err)))
+			return rc;
+		if (ev->browser && (b = pool_find_browser(p, ev->browser)))
+			b->last_work_us = ev->t_us;
+		return 0;
 	case EV_WORKLOAD_STARTED: case EV_WORKLOAD_STOPPED: case EV_PRECISION_CHANGED:
 	case EV_SESSION_LOADING: case EV_SESSION_READY: case EV_SESSION_FAILED: case EV_SESSION_UNLOADED:
-	case EV_REQUEST_QUEUED: case EV_REQUEST_SENT: case EV_REQUEST_DONE: case EV_REQUEST_FAILED:
-	case EV_REQUEST_REQUEUED: case EV_VERIFIED:
+	case EV_REQUEST_QUEUED: case EV_REQUEST_REQUEUED: case EV_REQUEST_DISCARDED: case EV_VERIFIED:
 		return pool_apply_work(p, ev, err);
 	default:
 		return ac_errf(err, AC_EINVAL, "unknown event kind %d", (int)ev->kind);
@@ -272,6 +401,29 @@ static void log_event(pool *p, const ac_event *ev)
 	case EV_REQUEST_REQUEUED:
 		snprintf(text, sizeof text, "model %d: request %lld put back: %s", ev->model, (long long)ev->request,
 			 ev->text ? ev->text : "");
+		break;
+	case EV_REQUEST_DISCARDED:
+		snprintf(text, sizeof text, "%s: late reply for request %lld discarded: %s", b ? b->kind : "browser",
+			 (long long)ev->request, ev->text ? ev->text : "");
+		break;
+	case EV_BREAKER:
+		if (ev->name && !strcmp(ev->name, "open"))
+			snprintf(text, sizeof text, "%s: model %d breaker open after %lld errors, probe in %.0f s: %s",
+				 b ? b->kind : "browser", ev->model, (long long)ev->num, ev->x[0], ev->text ? ev->text : "");
+		else
+			snprintf(text, sizeof text, "%s: model %d breaker %s%s%s", b ? b->kind : "browser", ev->model,
+				 ev->name ? ev->name : "?", ev->text && ev->text[0] ? ": " : "", ev->text ? ev->text : "");
+		break;
+	case EV_BROWSER_RESTARTING:
+	case EV_BROWSER_HELD:
+		snprintf(text, sizeof text, "%s %d: %s", b ? b->kind : "browser", ev->browser, ev->text ? ev->text : "");
+		break;
+	case EV_AUDIO_FRONTEND:
+		snprintf(text, sizeof text, "%s: %s", b ? b->kind : "browser", b ? b->audio_frontend : "");
+		break;
+	case EV_SCALED:
+		snprintf(text, sizeof text, "scale %s: %s %d: %s", ev->num > 0 ? "up" : "down", ev->family ? ev->family : "?",
+			 ev->browser, ev->text ? ev->text : "");
 		break;
 	case EV_VERIFIED:
 		snprintf(text, sizeof text, "%s: model %d %s/%s %s (error %.2g, tolerance %.2g)", b ? b->kind : "browser",

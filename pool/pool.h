@@ -30,6 +30,23 @@ typedef struct {
 	int exit_status, exit_signal;
 	char reason[256];     /* why lost / exited / failed; "" otherwise */
 	ac_caps caps;         /* valid once hello arrived */
+	/* supervision (managed browsers) */
+	int64_t restart_at_us;  /* a restart is planned for then; 0 = none */
+	int restarts_recent;    /* restarts in the minute before the last plan */
+	bool held;              /* restarted too often: not restarted again until the operator asks */
+	char note[160];         /* the supervisor's last word on it: "restart in 2 s", "held down: ..." */
+	int64_t last_work_us;   /* last request sent to it or ended there; 0 = never */
+	char audio_frontend[160]; /* --optimize-audio: the GPU log-mel shape in use and its measured gain */
+	/* Resource use (nvtop style: a figure counts only while its flag is set; the screen says
+	 * n/a, the JSON null). rss_bytes and nproc: the managed browser's process tree, from
+	 * EV_BROWSER_USAGE; cpu_pct: % of one core over the last sampling interval (above 100 with
+	 * several cores busy); page_mem_bytes: the page's measureUserAgentSpecificMemory(), from
+	 * EV_BROWSER_RTT, where the browser has it. */
+	bool rss_valid, cpu_valid, page_mem_valid;
+	int nproc;
+	int64_t rss_bytes;
+	double cpu_pct;
+	int64_t page_mem_bytes;
 } pool_browser;
 
 /* A model row: one (model, precision, platform) with its queue and measured latency. Filled by the
@@ -74,7 +91,26 @@ typedef struct {
 	bool fallback;        /* some result ran on wasm instead of the requested platform */
 	char stop_reason[128];
 	char last_error[200];  /* why the latest request failed */
+	uint64_t requeued;     /* requests put back after their browser was lost */
+	uint64_t discarded;    /* late replies thrown away (the request had been taken back) */
+	uint64_t timed_out;    /* requests ended by --request-timeout (counted in errors too) */
+	int breakers_open;     /* breakers of this row that are open or half-open */
+	char breaker_note[200];/* the latest breaker change: "browser 1 open after 3 errors: ..." */
 } pool_model;
+
+/* A circuit breaker per (browser, model row): after repeated errors the scheduler stops sending
+ * there, and probes with one request once the cool-down has passed. */
+typedef enum { BRK_CLOSED, BRK_OPEN, BRK_HALF_OPEN } breaker_state;
+const char *breaker_state_name(breaker_state s);
+int breaker_state_from_name(const char *name); /* negative if unknown */
+typedef struct {
+	int browser, model;
+	breaker_state state;
+	int failures;          /* consecutive */
+	int64_t probe_at_us;   /* open: when the next probe may go; 0 = n/a */
+	int64_t changed_us;
+	char reason[160];
+} pool_breaker;
 
 typedef enum { SS_LOADING, SS_READY, SS_FAILED, SS_RETIRED } session_state;
 
@@ -152,6 +188,10 @@ size_t pool_model_count(const pool *p);
 const pool_model *pool_model_at(const pool *p, size_t i);
 const pool_model *pool_model_find(const pool *p, int id);
 
+/* No request of the row is in flight, and every session of it that produced results has its
+ * verification (a bench or doctor run over a row is complete then). */
+bool pool_model_settled(const pool *p, int model);
+
 /* Completions per second over the last 5 seconds up to now_us. */
 double pool_model_rps(const pool *p, int model, int64_t now_us);
 
@@ -164,6 +204,18 @@ const pool_request *pool_request_at(const pool *p, size_t i);
 const pool_request *pool_request_find(const pool *p, int64_t id);
 /* The next request a row should dispatch: put-back ones first, then the oldest. */
 const pool_request *pool_next_queued(const pool *p, int model);
+
+size_t pool_breaker_count(const pool *p);
+const pool_breaker *pool_breaker_at(const pool *p, size_t i);
+/* NULL when the pair never had a breaker event (closed). */
+const pool_breaker *pool_breaker_find(const pool *p, int browser, int model);
+
+/* Requests over the pool's life, for exactly-once accounting: every submitted request ends once,
+ * done or failed; requeued and discarded count events on the way. */
+typedef struct {
+	uint64_t submitted, done, failed, timed_out, requeued, discarded, pending;
+} pool_request_totals;
+void pool_request_totals_get(const pool *p, pool_request_totals *out);
 
 size_t pool_log_count(const pool *p);
 /* i = 0 is the oldest kept entry. */

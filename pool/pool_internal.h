@@ -34,6 +34,9 @@ struct pool {
 	size_t n_sessions, cap_sessions;
 	pool_request *requests;       /* queued and in flight */
 	size_t n_requests, cap_requests;
+	pool_breaker *breakers;
+	size_t n_breakers, cap_breakers;
+	pool_request_totals totals;
 	pool_log_entry log[POOL_LOG_MAX];
 	size_t log_head, log_len;
 	pool_listener listeners[POOL_MAX_LISTENERS];

@@ -40,7 +40,43 @@ typedef struct {
 	int64_t request;
 	uint64_t sent_ns;
 	bool want_outputs;
+	bool custom;          /* a submitted request with inputs of its own: not used for verification */
 } pending;
+
+/* A run taken back from a browser (lost, reconnected, timed out): a reply that still comes for it
+ * is late, and is discarded and counted, never delivered. */
+typedef struct {
+	int browser, row, session;
+	uint32_t id;
+	int64_t request;
+	char why[64];
+} ghost;
+#define GHOST_MAX 1024
+
+/* A request submitted through sched_submit(): its own inputs (or the row's), whether its outputs
+ * go back to the submitter. Kept until the request ends, since a put-back request is sent again. */
+typedef struct {
+	int64_t request;
+	int row;
+	unsigned char *frames[CAT_MAX_IO];
+	size_t lens[CAT_MAX_IO];
+	int n;                /* 0 = the row's inputs */
+	bool want_outputs;
+} submitted;
+
+/* Circuit breaker per (browser, row); the pool holds the state shown, this the timing. */
+#define BRK_THRESHOLD 3        /* consecutive errors that open it */
+#define BRK_COOLDOWN_S 5.0     /* first wait before a probe; doubles on a failed probe */
+#define BRK_COOLDOWN_MAX_S 60.0
+typedef struct {
+	int browser, row;
+	breaker_state state;
+	int fails;
+	double cooldown_s;
+	uint64_t probe_at_ms;  /* loop time */
+	bool probing;          /* half-open: the one probe request is out */
+	char last_error[120];
+} breaker;
 
 /* What the scheduler keeps about a session beyond the pool's view. */
 typedef struct {
@@ -79,6 +115,13 @@ struct sched {
 	int next_row, next_session;
 	int64_t next_request;
 	bool closing;
+	ghost ghosts[GHOST_MAX];   /* ring */
+	size_t ghost_head, n_ghosts;
+	submitted *subs;
+	size_t n_subs, cap_subs;
+	breaker *brks;
+	size_t n_brks, cap_brks;
+	uv_timer_t tick;           /* request timeouts, breaker probes */
 };
 
 static void emit(sched *s, ac_event *ev)
@@ -171,27 +214,162 @@ bool sched_variant_runs(const pool_browser *b, ac_precision p, const char *platf
 
 /* ---------------------------------------------------------------- sending */
 
-static int send_msg(sched *s, int browser, cJSON *msg, work *w, pend_kind kind, int session, int64_t request,
-		bool want_outputs)
+/* Sends msg with n frames (runs) and remembers what the reply will answer. */
+static int send_frames(sched *s, int browser, cJSON *msg, int row, pend_kind kind, int session, int64_t request,
+		       bool want_outputs, bool custom, unsigned char *const *fr, const size_t *lens, int n)
 {
 	uint32_t id;
 	const void *frames[CAT_MAX_IO];
-	int n = 0;
-	if ((kind == PK_RUN || kind == PK_REFRUN) && w) {
-		for (int i = 0; i < w->n_in; i++)
-			frames[i] = w->frames[i];
-		n = w->n_in;
+	for (int i = 0; i < n; i++)
+		frames[i] = fr[i];
+	if (ac_reserve((void **)&s->pend, &s->cap_pend, s->n_pend + 1, sizeof *s->pend)) {
+		cJSON_Delete(msg);
+		return AC_ENOMEM;
 	}
-	int rc = s->io.request(s->io.ctx, browser, msg, frames, w ? w->lens : NULL, n, &id);
+	int rc = s->io.request(s->io.ctx, browser, msg, frames, lens, n, &id);
 	cJSON_Delete(msg);
 	if (rc)
 		return rc;
-	if (ac_reserve((void **)&s->pend, &s->cap_pend, s->n_pend + 1, sizeof *s->pend))
-		return AC_ENOMEM;
-	s->pend[s->n_pend++] = (pending){ .browser = browser, .id = id, .kind = kind, .row = w ? w->row : 0,
+	s->pend[s->n_pend++] = (pending){ .browser = browser, .id = id, .kind = kind, .row = row,
 					   .session = session, .request = request, .sent_ns = uv_hrtime(),
-					   .want_outputs = want_outputs };
+					   .want_outputs = want_outputs, .custom = custom };
 	return 0;
+}
+
+static int send_msg(sched *s, int browser, cJSON *msg, work *w, pend_kind kind, int session, int64_t request,
+		    bool want_outputs)
+{
+	bool run = (kind == PK_RUN || kind == PK_REFRUN) && w;
+	return send_frames(s, browser, msg, w ? w->row : 0, kind, session, request, want_outputs, false,
+			   run ? w->frames : NULL, run ? w->lens : NULL, run ? w->n_in : 0);
+}
+
+/* ---------------------------------------------------------------- late replies */
+
+static void ghost_add(sched *s, const pending *pd, const char *why)
+{
+	ghost *g = &s->ghosts[s->ghost_head];
+	*g = (ghost){ .browser = pd->browser, .row = pd->row, .session = pd->session, .id = pd->id,
+		      .request = pd->request };
+	ac_strlcpy(g->why, why, sizeof g->why);
+	s->ghost_head = (s->ghost_head + 1) % GHOST_MAX;
+	if (s->n_ghosts < GHOST_MAX)
+		s->n_ghosts++;
+}
+
+static bool ghost_take(sched *s, int browser, uint32_t id, ghost *out)
+{
+	for (size_t k = 0; k < s->n_ghosts; k++) {
+		ghost *g = &s->ghosts[(s->ghost_head + GHOST_MAX - 1 - k) % GHOST_MAX];
+		if (g->browser == browser && g->id == id && g->request) {
+			*out = *g;
+			g->request = 0; /* a second late reply to one id is not expected; count it once */
+			return true;
+		}
+	}
+	return false;
+}
+
+/* ---------------------------------------------------------------- submitted requests */
+
+static submitted *sub_find(sched *s, int64_t request)
+{
+	for (size_t i = 0; i < s->n_subs; i++)
+		if (s->subs[i].request == request)
+			return &s->subs[i];
+	return NULL;
+}
+
+static void sub_drop(sched *s, int64_t request)
+{
+	submitted *u = sub_find(s, request);
+	if (!u)
+		return;
+	for (int i = 0; i < u->n; i++)
+		free(u->frames[i]);
+	*u = s->subs[--s->n_subs];
+}
+
+/* ---------------------------------------------------------------- circuit breakers */
+
+static breaker *brk_find(sched *s, int browser, int row, bool create)
+{
+	for (size_t i = 0; i < s->n_brks; i++)
+		if (s->brks[i].browser == browser && s->brks[i].row == row)
+			return &s->brks[i];
+	if (!create || ac_reserve((void **)&s->brks, &s->cap_brks, s->n_brks + 1, sizeof *s->brks))
+		return NULL;
+	breaker *k = &s->brks[s->n_brks++];
+	memset(k, 0, sizeof *k);
+	k->browser = browser;
+	k->row = row;
+	k->cooldown_s = BRK_COOLDOWN_S;
+	return k;
+}
+
+static void brk_emit(sched *s, breaker *k, const char *why)
+{
+	ac_event ev = { .kind = EV_BREAKER, .browser = k->browser, .model = k->row, .name = breaker_state_name(k->state),
+			.num = k->fails, .x = { k->state == BRK_OPEN ? k->cooldown_s : 0 }, .text = why };
+	emit(s, &ev);
+}
+
+/* Whether the breaker lets a request go to this browser for this row now. */
+static bool brk_allows(sched *s, int browser, int row)
+{
+	breaker *k = brk_find(s, browser, row, false);
+	return !k || k->state == BRK_CLOSED || (k->state == BRK_HALF_OPEN && !k->probing);
+}
+
+static void brk_sent(sched *s, int browser, int row)
+{
+	breaker *k = brk_find(s, browser, row, false);
+	if (k && k->state == BRK_HALF_OPEN)
+		k->probing = true;
+}
+
+static void brk_result(sched *s, int browser, int row, bool ok, const char *why)
+{
+	breaker *k = brk_find(s, browser, row, !ok);
+	if (!k)
+		return;
+	k->probing = false;
+	if (ok) {
+		bool was = k->state != BRK_CLOSED;
+		k->fails = 0;
+		k->cooldown_s = BRK_COOLDOWN_S;
+		if (was) {
+			k->state = BRK_CLOSED;
+			brk_emit(s, k, "a probe request succeeded");
+		}
+		return;
+	}
+	k->fails++;
+	ac_strlcpy(k->last_error, why, sizeof k->last_error);
+	if (k->state == BRK_HALF_OPEN)
+		k->cooldown_s = fmin(k->cooldown_s * 2, BRK_COOLDOWN_MAX_S);
+	else if (k->state == BRK_OPEN || k->fails < BRK_THRESHOLD)
+		return;
+	k->state = BRK_OPEN;
+	k->probe_at_ms = uv_now(s->loop) + (uint64_t)(k->cooldown_s * 1000);
+	brk_emit(s, k, k->last_error);
+}
+
+/* A browser with a new page starts with closed breakers: what failed was in the old page. */
+static void brk_reset(sched *s, int browser, const char *why)
+{
+	for (size_t i = 0; i < s->n_brks; i++) {
+		breaker *k = &s->brks[i];
+		if (k->browser != browser)
+			continue;
+		bool was = k->state != BRK_CLOSED;
+		k->state = BRK_CLOSED;
+		k->fails = 0;
+		k->probing = false;
+		k->cooldown_s = BRK_COOLDOWN_S;
+		if (was)
+			brk_emit(s, k, why);
+	}
 }
 
 static int load(sched *s, work *w, int browser, ac_precision prec, const char *platform, bool reference, bool fallback)
@@ -284,6 +462,15 @@ static void place(sched *s, work *w)
 	}
 }
 
+/* 0 for a hardware adapter, 1 software, 2 anything else (unknown, unavailable). */
+static int class_rank(const pool_browser *b, const char *platform)
+{
+	int pi = plat_index(platform);
+	if (pi < 0)
+		return 2;
+	ac_class c = b->caps.verdict[pi].status;
+	return c == CL_HARDWARE ? 0 : c == CL_SOFTWARE ? 1 : 2;
+}
 
 /* Requests in flight per session: --inflight, or more where the page runs the session in several
  * runtimes at once (lanes, browser-js/ort-lanes.js: where Firefox's WebGPU completion floor is
@@ -292,6 +479,7 @@ static int window_of(const sched *s, const pool_session *ps)
 {
 	return ps->lanes > s->cfg.window ? ps->lanes : s->cfg.window;
 }
+
 static sess_x *pick(sched *s, work *w)
 {
 	sess_x *best = NULL;
@@ -302,9 +490,13 @@ static sess_x *pick(sched *s, work *w)
 			continue;
 		const pool_session *ps = pool_session_find(s->p, x->browser, x->session);
 		const pool_browser *b = pool_browser_find(s->p, x->browser);
-		if (!ps || ps->state != SS_READY || ps->inflight >= window_of(s, ps) || !browser_ready(b))
+		if (!ps || ps->state != SS_READY || ps->inflight >= window_of(s, ps) || !browser_ready(b) ||
+		    !brk_allows(s, x->browser, w->row))
 			continue;
-		double score = ps->ewma_ms >= 0 ? ps->ewma_ms * (ps->inflight + 1) : preference(w->m, b) * 1e-3 + ps->inflight;
+		/* measured: latency times load; not yet: the kind suited to the model, hardware before
+		 * software, the least loaded */
+		double score = ps->ewma_ms >= 0 ? ps->ewma_ms * (ps->inflight + 1)
+						: preference(w->m, b) * 1e-3 + class_rank(b, ps->platform_used) * 1e-4 + ps->inflight;
 		if (ps->ewma_ms < 0)
 			score -= 1e6; /* unmeasured sessions get a request first, to be measured */
 		if (!best || score < best_score) {
@@ -321,15 +513,23 @@ static void dispatch(sched *s, work *w)
 	sess_x *x;
 	while ((r = pool_next_queued(s->p, w->row)) && (x = pick(s, w))) {
 		int64_t req = r->id;
-		bool want = !x->verify_sent;
+		const submitted *u = sub_find(s, req);
+		bool custom = u && u->n > 0;
+		/* the session's first run with the row's own inputs is compared with the reference */
+		bool verify = !x->verify_sent && !custom;
+		bool want = verify || (u && u->want_outputs);
+		int n = custom ? u->n : w->n_in;
 		cJSON *msg = cJSON_CreateObject();
 		cJSON_AddStringToObject(msg, "type", "run");
 		cJSON_AddNumberToObject(msg, "session", x->session);
-		cJSON_AddNumberToObject(msg, "tensors", w->n_in);
+		cJSON_AddNumberToObject(msg, "tensors", n);
 		cJSON_AddStringToObject(msg, "outputs", want ? "all" : "none");
-		if (send_msg(s, x->browser, msg, w, PK_RUN, x->session, req, want))
+		if (send_frames(s, x->browser, msg, w->row, PK_RUN, x->session, req, want, !verify,
+				custom ? u->frames : w->frames, custom ? u->lens : w->lens, n))
 			break;
-		x->verify_sent = true;
+		if (verify)
+			x->verify_sent = true;
+		brk_sent(s, x->browser, w->row);
 		ac_event ev = { .kind = EV_REQUEST_SENT, .model = w->row, .request = req, .browser = x->browser,
 				.session = x->session };
 		emit(s, &ev);
@@ -686,13 +886,18 @@ static void on_result(sched *s, const pending *pd, const proto_msg *m, const pro
 		return;
 	}
 	double total = (double)(uv_hrtime() - pd->sent_ns) / 1e6;
+	const submitted *u = sub_find(s, pd->request);
+	bool to_submitter = u != NULL;
 	ac_event ev = { .kind = EV_REQUEST_DONE, .model = pd->row, .request = pd->request, .browser = pd->browser,
 			.session = pd->session,
 			.x = { total, num(m->root, "compute_ms"), num(m->root, "queue_ms"), num(m->root, "page_ms") } };
 	emit(s, &ev);
+	brk_result(s, pd->browser, pd->row, true, NULL);
+	if (to_submitter && s->cfg.on_done)
+		s->cfg.on_done(s->cfg.on_done_ctx, pd->row, pd->request, pd->browser, pd->session, frames, n);
 	x = sx_find(s, pd->browser, pd->session);
 	w = work_find(s, pd->row);
-	if (x && pd->want_outputs && n > 0)
+	if (x && pd->want_outputs && !pd->custom && n > 0)
 		got_output(s, x, &frames[0]);
 	if (!w)
 		return;
@@ -718,6 +923,8 @@ static void on_run_failed(sched *s, const pending *pd, const char *why)
 	ac_event ev = { .kind = EV_REQUEST_FAILED, .model = pd->row, .request = pd->request, .browser = pd->browser,
 			.session = pd->session, .text = why };
 	emit(s, &ev);
+	brk_result(s, pd->browser, pd->row, false, why);
+	w = work_find(s, pd->row);
 	if (!w)
 		return;
 	fill(s, w);
@@ -728,11 +935,23 @@ static void on_run_failed(sched *s, const pending *pd, const char *why)
 
 void sched_on_response(sched *s, int browser, const proto_msg *m, const proto_frame *frames, int n)
 {
+	if (s->closing)
+		return;
 	pending pd;
 	char why[400];
 	if (!pend_take(s, browser, m->id, &pd)) {
-		if (m->type == PM_ERROR)
+		ghost g;
+		if (ghost_take(s, browser, m->id, &g)) {
+			char text[200];
+			snprintf(text, sizeof text, "%s arrived after the request was taken back (%s)",
+				 m->type == PM_ERROR ? "an error" : "a result", g.why);
+			ac_event ev = { .kind = EV_REQUEST_DISCARDED, .model = g.row, .request = g.request,
+					.browser = browser, .session = g.session, .text = text };
+			if (pool_model_find(s->p, g.row))
+				emit(s, &ev);
+		} else if (m->type == PM_ERROR) {
 			emit_error(s, browser, "browser %d: %s", browser, error_text(m, why, sizeof why));
+		}
 		return;
 	}
 	bool is_error = m->type == PM_ERROR;
@@ -772,6 +991,7 @@ static void browser_gone(sched *s, int browser, const char *why)
 		pending copy = *pd;
 		s->pend[i] = s->pend[--s->n_pend];
 		if (copy.kind == PK_RUN) {
+			ghost_add(s, &copy, why);
 			ac_event ev = { .kind = EV_REQUEST_REQUEUED, .model = copy.row, .request = copy.request,
 					.browser = browser, .text = why };
 			emit(s, &ev);
@@ -805,10 +1025,15 @@ void sched_on_event(void *ctx, const ac_event *ev)
 	switch (ev->kind) {
 	case EV_BROWSER_CONNECTED: /* a new connection: the page dropped its old sessions */
 		browser_gone(s, ev->browser, "the browser reconnected");
+		brk_reset(s, ev->browser, "the browser has a new page");
 		break;
 	case EV_BROWSER_LOST:
 	case EV_BROWSER_EXITED:
 		browser_gone(s, ev->browser, ev->kind == EV_BROWSER_LOST ? "the browser was lost" : "the browser exited");
+		break;
+	case EV_REQUEST_DONE:
+	case EV_REQUEST_FAILED:
+		sub_drop(s, ev->request);
 		break;
 	case EV_BROWSER_HELLO:
 		for (work *w = s->works; w; w = w->next)
@@ -820,6 +1045,104 @@ void sched_on_event(void *ctx, const ac_event *ev)
 	default:
 		break;
 	}
+}
+
+/* ---------------------------------------------------------------- the tick: timeouts, probes */
+
+/* Why a queued request of this row is still waiting, for its timeout message. */
+static void waiting_reason(sched *s, work *w, char *out, size_t cap)
+{
+	int ready = 0, blocked = 0, loading = 0;
+	for (size_t i = 0; i < s->n_sx; i++) {
+		sess_x *x = &s->sx[i];
+		if (x->row != w->row || x->reference || x->retiring || x->prec != w->prec)
+			continue;
+		const pool_session *ps = pool_session_find(s->p, x->browser, x->session);
+		if (ps && ps->state == SS_LOADING)
+			loading++;
+		if (!ps || ps->state != SS_READY)
+			continue;
+		if (brk_allows(s, x->browser, w->row))
+			ready++;
+		else
+			blocked++;
+	}
+	if (!ready && !blocked && !loading)
+		snprintf(out, cap, "no connected browser has %s loaded", w->m->name);
+	else if (!ready && !blocked)
+		snprintf(out, cap, "%s was still loading", w->m->name);
+	else if (!ready)
+		snprintf(out, cap, "the circuit breaker is open on every browser serving it");
+	else
+		snprintf(out, cap, "the browsers serving it were busy with earlier requests");
+}
+
+static void expire_requests(sched *s)
+{
+	if (s->cfg.request_timeout_s <= 0)
+		return;
+	int64_t now = ac_now_us(), limit = (int64_t)(s->cfg.request_timeout_s * 1e6);
+	/* bounded: each pass ends one request, unless the pool refused the event */
+	for (size_t pass = pool_request_count(s->p); pass > 0; pass--) {
+		const pool_request *r = NULL;
+		for (size_t i = 0; i < pool_request_count(s->p); i++) {
+			const pool_request *c = pool_request_at(s->p, i);
+			if (now - c->queued_us > limit) {
+				r = c;
+				break;
+			}
+		}
+		if (!r)
+			return;
+		int64_t req = r->id;
+		int row = r->model, browser = r->browser;
+		work *w = work_find(s, row);
+		char text[300];
+		if (r->inflight) {
+			const pool_browser *b = pool_browser_find(s->p, browser);
+			snprintf(text, sizeof text, "no result within %g s (--request-timeout) from browser %d (%s)",
+				 s->cfg.request_timeout_s, browser, b ? b->kind : "?");
+			for (size_t i = 0; i < s->n_pend; i++)
+				if (s->pend[i].kind == PK_RUN && s->pend[i].request == req) {
+					pending pd = s->pend[i];
+					s->pend[i] = s->pend[--s->n_pend];
+					ghost_add(s, &pd, "it had timed out");
+					break;
+				}
+		} else {
+			char why[160] = "the workload is gone";
+			if (w)
+				waiting_reason(s, w, why, sizeof why);
+			snprintf(text, sizeof text, "no browser served it within %g s (--request-timeout): %s",
+				 s->cfg.request_timeout_s, why);
+		}
+		ac_event ev = { .kind = EV_REQUEST_FAILED, .model = row, .request = req, .browser = browser,
+				.session = r->inflight ? r->session : 0, .num = 1, .text = text };
+		emit(s, &ev);
+		if (browser)
+			brk_result(s, browser, row, false, "timed out");
+		if ((w = work_find(s, row))) {
+			fill(s, w);
+			check_finished(s, w);
+		}
+	}
+}
+
+static void on_tick(uv_timer_t *t)
+{
+	sched *s = t->data;
+	uint64_t now = uv_now(s->loop);
+	for (size_t i = 0; i < s->n_brks; i++) {
+		breaker *k = &s->brks[i];
+		if (k->state == BRK_OPEN && now >= k->probe_at_ms) {
+			k->state = BRK_HALF_OPEN;
+			k->probing = false;
+			brk_emit(s, k, "cool-down over: one probe request may go");
+		}
+	}
+	expire_requests(s);
+	for (work *w = s->works; w; w = w->next)
+		dispatch(s, w);
 }
 
 /* ---------------------------------------------------------------- workloads */
@@ -874,7 +1197,7 @@ int sched_start(sched *s, const workload_spec *spec, int *row_out, ac_err *err)
 			       prec_name((ac_precision)prec), m->dir, prec_file((ac_precision)prec));
 	if (plat_index(spec->platform) < 0)
 		return ac_errf(err, AC_EINVAL, "unknown platform '%s' (webgpu, webnn, wasm)", spec->platform);
-	if (spec->concurrency < 1 && spec->rps <= 0)
+	if (spec->concurrency < 1 && spec->rps <= 0 && !spec->on_demand)
 		return ac_errf(err, AC_EINVAL, "a workload needs a concurrency of 1 or more, or a rate");
 	work *w = calloc(1, sizeof *w);
 	if (!w)
@@ -973,6 +1296,63 @@ int sched_change_precision(sched *s, int row, int direction, ac_err *err)
 	return 0;
 }
 
+int sched_submit(sched *s, int row, const ac_tensor *inputs, int n, bool want_outputs, int64_t *request,
+		 ac_err *err)
+{
+	work *w = s->closing ? NULL : work_find(s, row);
+	if (!w)
+		return ac_errf(err, AC_ENOENT, "model %d does not exist", row);
+	if (!w->running)
+		return ac_errf(err, AC_EINVAL, "model %d is stopped: %s", row, pool_model_find(s->p, row)->stop_reason);
+	if (n < 0 || n > CAT_MAX_IO || (n && n != w->n_in))
+		return ac_errf(err, AC_EINVAL, "model %s takes %d inputs, %d given", w->m->name, w->n_in, n);
+	if (ac_reserve((void **)&s->subs, &s->cap_subs, s->n_subs + 1, sizeof *s->subs))
+		return ac_errf(err, AC_ENOMEM, "out of memory");
+	submitted u = { .request = s->next_request + 1, .row = row, .n = n, .want_outputs = want_outputs };
+	for (int i = 0; i < n; i++) {
+		const ac_tensor *t = &inputs[i];
+		proto_frame f = { .dtype = t->dtype, .rank = t->rank };
+		memcpy(f.dims, t->dims, sizeof f.dims);
+		ac_strlcpy(f.name, t->name, sizeof f.name);
+		uint8_t hdr[256];
+		size_t hl = proto_encode_frame_header(&f, hdr, sizeof hdr);
+		u.frames[i] = hl && f.data_len == t->bytes ? malloc(hl + t->bytes) : NULL;
+		if (!u.frames[i]) {
+			for (int k = 0; k < i; k++)
+				free(u.frames[k]);
+			return ac_errf(err, AC_EINVAL, "input %s of %s cannot be framed", t->name, w->m->name);
+		}
+		memcpy(u.frames[i], hdr, hl);
+		memcpy(u.frames[i] + hl, t->data, t->bytes);
+		u.lens[i] = hl + t->bytes;
+	}
+	s->subs[s->n_subs++] = u;
+	*request = u.request;
+	enqueue(s, w);
+	if ((w = work_find(s, row)))
+		dispatch(s, w);
+	return 0;
+}
+
+const cat_model *sched_row_model(const sched *s, int row)
+{
+	for (const work *w = s->works; w; w = w->next)
+		if (w->row == row)
+			return w->m;
+	return NULL;
+}
+
+int sched_kind_preference(const char *model_type, const char *kind)
+{
+	cat_model m;
+	pool_browser b;
+	memset(&m, 0, sizeof m);
+	memset(&b, 0, sizeof b);
+	ac_strlcpy(m.type, model_type, sizeof m.type);
+	ac_strlcpy(b.kind, kind, sizeof b.kind);
+	return preference(&m, &b);
+}
+
 const ac_tensor *sched_first_output(const sched *s, int row, int browser)
 {
 	for (size_t i = 0; i < s->n_sx; i++)
@@ -993,6 +1373,9 @@ int sched_new(uv_loop_t *loop, pool *p, const catalog *cat, const sched_config *
 	if (s->cfg.window < 1)
 		s->cfg.window = 2;
 	s->io = *io;
+	uv_timer_init(loop, &s->tick);
+	s->tick.data = s;
+	uv_timer_start(&s->tick, on_tick, 500, 500);
 	*out = s;
 	return 0;
 }
@@ -1019,8 +1402,23 @@ void sched_close(sched *s)
 		tensor_free(&s->sx[i].out0);
 	for (size_t i = 0; i < s->n_refs; i++)
 		tensor_free(&s->refs[i].out0);
+	while (s->n_subs)
+		sub_drop(s, s->subs[0].request);
+	free(s->subs);
+	free(s->brks);
 	free(s->sx);
 	free(s->refs);
 	free(s->pend);
+	s->sx = NULL;
+	s->refs = NULL;
+	s->pend = NULL;
+	s->subs = NULL;
+	s->brks = NULL;
+	s->n_sx = s->n_refs = s->n_pend = s->n_brks = 0;
+	uv_close((uv_handle_t *)&s->tick, NULL);
+}
+
+void sched_free(sched *s)
+{
 	free(s);
 }

@@ -30,6 +30,7 @@ typedef struct {
 	double duration_s;   /* 0 = until stopped or count reached */
 	int64_t count;       /* requests to run, warm-up included (0 = until stopped) */
 	int warmup;          /* first completions left out of the figures */
+	bool on_demand;      /* no requests of its own: only what sched_submit() brings */
 } workload_spec;
 
 typedef struct {
@@ -45,6 +46,12 @@ typedef struct {
 	uint64_t seed;        /* inputs */
 	int window;           /* requests in flight per session */
 	const audio_clip *audio; /* for audio models */
+	double request_timeout_s; /* a request not ended this long after it was queued fails; 0 = never */
+	/* A request from sched_submit() got its result (after EV_REQUEST_DONE was applied): its output
+	 * frames (none unless asked for). Failures are EV_REQUEST_FAILED events. */
+	void (*on_done)(void *ctx, int row, int64_t request, int browser, int session, const proto_frame *frames,
+			int n);
+	void *on_done_ctx;
 } sched_config;
 
 typedef struct sched sched;
@@ -62,6 +69,16 @@ int sched_stop(sched *s, int row, const char *why, ac_err *err);
  * run. On success err->msg may hold a note (err->code 0) naming variants skipped and why. */
 int sched_change_precision(sched *s, int row, int direction, ac_err *err);
 
+/* Queues one request on a running row (an on_demand one, typically) with its own inputs (n = 0:
+ * the row's seeded inputs). want_outputs: the page sends the outputs back, for cfg.on_done.
+ * *request is its id; it ends with EV_REQUEST_DONE or EV_REQUEST_FAILED, exactly once. */
+int sched_submit(sched *s, int row, const ac_tensor *inputs, int n, bool want_outputs, int64_t *request,
+		 ac_err *err);
+/* The catalog model a row runs; NULL if no such row. */
+const cat_model *sched_row_model(const sched *s, int row);
+/* Lower is better: how well a browser kind suits a model type before anything is measured. */
+int sched_kind_preference(const char *model_type, const char *kind);
+
 /* Whether browser b can be trusted with this variant on this platform; why not, if not.
  * (onnxruntime-web's WebGPU float16 kernels return zeros, with no error, on an adapter without
  * shader-f16, such as SwiftShader.) */
@@ -71,7 +88,9 @@ bool sched_variant_runs(const pool_browser *b, ac_precision p, const char *platf
  * and the bench's summaries. */
 const ac_tensor *sched_first_output(const sched *s, int row, int browser);
 
-/* Closes the scheduler's timers; frees it once they are closed. */
+/* Stops the scheduler and closes its timers; what it holds is freed. */
 void sched_close(sched *s);
+/* After the loop has ended (the pool may call its listener until then). */
+void sched_free(sched *s);
 
 #endif

@@ -31,6 +31,17 @@ static const char schema_v1[] =
 	" output_head TEXT);"
 	"CREATE INDEX results_run ON results(run_id);";
 
+/* Version 2: what `accel-top tune` measured, one row per candidate, and which one it chose. */
+static const char schema_v2[] =
+	"CREATE TABLE tuning("
+	" id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id), measured_at REAL NOT NULL,"
+	" browser_kind TEXT, browser_version TEXT, adapter TEXT, classification TEXT, kernel TEXT NOT NULL,"
+	" workload TEXT, wx INTEGER, wy INTEGER, items INTEGER, is_default INTEGER, chosen INTEGER,"
+	" status TEXT NOT NULL, reason TEXT, timing TEXT, samples INTEGER,"
+	" median_ms REAL, min_ms REAL, mean_ms REAL, compile_ms REAL,"
+	" verify_max_abs REAL, verify_tolerance REAL, verify_ok INTEGER);"
+	"CREATE INDEX tuning_key ON tuning(browser_kind, browser_version, adapter, kernel);";
+
 static int db_err(store *s, ac_err *err, const char *what)
 {
 	return ac_errf(err, AC_EIO, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
@@ -88,10 +99,16 @@ int store_open(const char *path, store **out, ac_err *err)
 			rc = ac_errf(err, AC_EINVAL, "%s is an sqlite database, but not accel-top's: give another --db", path);
 			goto fail;
 		}
-		/* migrations go here, one step per version, inside one transaction */
-		if ((rc = exec(s, "BEGIN", err)) || (rc = exec(s, schema_v1, err)) ||
-		    (rc = exec(s, "PRAGMA user_version = 1", err)) || (rc = exec(s, "COMMIT", err)))
+	}
+	/* migrations, one step per version, all inside one transaction: a file from an older
+	 * accel-top keeps its rows and gains the new tables */
+	if (version < STORE_SCHEMA_VERSION) {
+		if ((rc = exec(s, "BEGIN", err)) || (version < 1 && (rc = exec(s, schema_v1, err))) ||
+		    (version < 2 && (rc = exec(s, schema_v2, err))) ||
+		    (rc = exec(s, "PRAGMA user_version = 2", err)) || (rc = exec(s, "COMMIT", err))) {
+			exec(s, "ROLLBACK", &(ac_err){ 0 });
 			goto fail;
+		}
 	}
 	if ((rc = exec(s, "PRAGMA journal_mode = WAL", err)))
 		goto fail;
@@ -246,6 +263,122 @@ int store_add_result(store *s, int64_t run_id, const store_result *r, ac_err *er
 	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(s, err, "cannot add a result");
 	sqlite3_finalize(st);
 	return rc;
+}
+
+/* ---------------------------------------------------------------- tuning */
+
+int store_add_tuning(store *s, int64_t run_id, const store_tuning *t, ac_err *err)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db,
+			       "INSERT INTO tuning(run_id, measured_at, browser_kind, browser_version, adapter, classification,"
+			       " kernel, workload, wx, wy, items, is_default, chosen, status, reason, timing, samples,"
+			       " median_ms, min_ms, mean_ms, compile_ms, verify_max_abs, verify_tolerance, verify_ok)"
+			       " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_err(s, err, "cannot add a tuning result");
+	int i = 1;
+	sqlite3_bind_int64(st, i++, run_id);
+	sqlite3_bind_double(st, i++, t->measured_at);
+	bind_text(st, i++, t->browser_kind);
+	bind_text(st, i++, t->browser_version);
+	bind_text(st, i++, t->adapter);
+	bind_text(st, i++, t->classification);
+	bind_text(st, i++, t->kernel);
+	bind_text(st, i++, t->workload);
+	sqlite3_bind_int(st, i++, t->wx);
+	sqlite3_bind_int(st, i++, t->wy);
+	sqlite3_bind_int(st, i++, t->items);
+	sqlite3_bind_int(st, i++, t->is_default);
+	sqlite3_bind_int(st, i++, t->chosen);
+	bind_text(st, i++, t->status);
+	bind_text(st, i++, t->reason);
+	bind_text(st, i++, t->timing);
+	sqlite3_bind_int(st, i++, t->samples);
+	bind_real(st, i++, t->median_ms, t->have_figures);
+	bind_real(st, i++, t->min_ms, t->have_figures);
+	bind_real(st, i++, t->mean_ms, t->have_figures);
+	bind_real(st, i++, t->compile_ms, t->have_figures);
+	bind_real(st, i++, t->verify_max_abs, t->have_verify);
+	bind_real(st, i++, t->verify_tolerance, t->have_verify);
+	if (t->have_verify)
+		sqlite3_bind_int(st, i++, t->verify_ok);
+	else
+		sqlite3_bind_null(st, i++);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(s, err, "cannot add a tuning result");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static void col_text(sqlite3_stmt *st, int col, char *dst, size_t cap)
+{
+	const char *v = (const char *)sqlite3_column_text(st, col);
+	ac_strlcpy(dst, v ? v : "", cap);
+}
+
+int store_find_tuning(store *s, const char *kind, const char *version, const char *adapter, const char *kernel,
+		      store_tuning **rows, int *n, ac_err *err)
+{
+	*rows = NULL;
+	*n = 0;
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT run_id, measured_at, browser_kind, browser_version, adapter, classification, kernel,"
+			       " workload, wx, wy, items, is_default, chosen, status, reason, timing, samples, median_ms,"
+			       " min_ms, mean_ms, compile_ms, verify_max_abs, verify_tolerance, verify_ok FROM tuning"
+			       " WHERE run_id = (SELECT max(run_id) FROM tuning WHERE browser_kind = ?1 AND"
+			       " browser_version = ?2 AND adapter = ?3 AND kernel = ?4 AND chosen = 1)"
+			       " AND browser_kind = ?1 AND browser_version = ?2 AND adapter = ?3 AND kernel = ?4 ORDER BY id",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_err(s, err, "cannot read tuning results");
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, version, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, adapter, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, kernel, -1, SQLITE_TRANSIENT);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		store_tuning *grown = realloc(*rows, (size_t)(*n + 1) * sizeof **rows);
+		if (!grown)
+			break;
+		*rows = grown;
+		store_tuning *t = &grown[(*n)++];
+		memset(t, 0, sizeof *t);
+		int c = 0;
+		t->run_id = sqlite3_column_int64(st, c++);
+		t->measured_at = sqlite3_column_double(st, c++);
+		col_text(st, c++, t->browser_kind, sizeof t->browser_kind);
+		col_text(st, c++, t->browser_version, sizeof t->browser_version);
+		col_text(st, c++, t->adapter, sizeof t->adapter);
+		col_text(st, c++, t->classification, sizeof t->classification);
+		col_text(st, c++, t->kernel, sizeof t->kernel);
+		col_text(st, c++, t->workload, sizeof t->workload);
+		t->wx = sqlite3_column_int(st, c++);
+		t->wy = sqlite3_column_int(st, c++);
+		t->items = sqlite3_column_int(st, c++);
+		t->is_default = sqlite3_column_int(st, c++);
+		t->chosen = sqlite3_column_int(st, c++);
+		col_text(st, c++, t->status, sizeof t->status);
+		col_text(st, c++, t->reason, sizeof t->reason);
+		col_text(st, c++, t->timing, sizeof t->timing);
+		t->samples = sqlite3_column_int(st, c++);
+		t->have_figures = sqlite3_column_type(st, c) != SQLITE_NULL;
+		t->median_ms = sqlite3_column_double(st, c++);
+		t->min_ms = sqlite3_column_double(st, c++);
+		t->mean_ms = sqlite3_column_double(st, c++);
+		t->compile_ms = sqlite3_column_double(st, c++);
+		t->have_verify = sqlite3_column_type(st, c) != SQLITE_NULL;
+		t->verify_max_abs = sqlite3_column_double(st, c++);
+		t->verify_tolerance = sqlite3_column_double(st, c++);
+		t->verify_ok = sqlite3_column_int(st, c++);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		free(*rows);
+		*rows = NULL;
+		*n = 0;
+		return db_err(s, err, "cannot read tuning results");
+	}
+	return 0;
 }
 
 /* ---------------------------------------------------------------- report */

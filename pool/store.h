@@ -11,7 +11,7 @@
 #include "ac.h"
 #include "pool.h"
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2 /* 2: the tuning table */
 
 typedef struct store store;
 
@@ -47,6 +47,33 @@ int store_begin_run(store *s, const char *command, int64_t *run_id, ac_err *err)
 int store_add_browser(store *s, int64_t run_id, const pool_browser *b, ac_err *err);
 int store_add_result(store *s, int64_t run_id, const store_result *r, ac_err *err);
 int store_end_run(store *s, int64_t run_id, ac_err *err);
+
+/* One candidate kernel configuration measured by `accel-top tune` on one browser + adapter. */
+typedef struct {
+	int64_t run_id;
+	double measured_at;       /* unix seconds */
+	char browser_kind[32], browser_version[64];
+	char adapter[300];        /* vendor / architecture / device / description, as the page reported */
+	char classification[16];  /* of that adapter: hardware, software */
+	char kernel[16];          /* "logmel" */
+	char workload[96];        /* what was timed: clip, seconds, frames */
+	int wx, wy, items;        /* workgroup wx x wy x 1, items per thread */
+	bool is_default, chosen;
+	char status[12];          /* ok, failed */
+	char reason[300];
+	char timing[48];          /* timestamp-query, or wall */
+	int samples;
+	bool have_figures;
+	double median_ms, min_ms, mean_ms, compile_ms;
+	bool have_verify, verify_ok;
+	double verify_max_abs, verify_tolerance;
+} store_tuning;
+
+int store_add_tuning(store *s, int64_t run_id, const store_tuning *t, ac_err *err);
+/* The rows of the latest tuning of `kernel` for this browser kind, version and adapter (the run
+ * that chose one); *rows is malloc'd, *n = 0 when there is none. */
+int store_find_tuning(store *s, const char *kind, const char *version, const char *adapter, const char *kernel,
+		      store_tuning **rows, int *n, ac_err *err);
 
 typedef enum { REPORT_MD, REPORT_JSON, REPORT_CSV } report_format;
 

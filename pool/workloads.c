@@ -374,6 +374,11 @@ int pool_apply_work(pool *p, const ac_event *ev, ac_err *err)
 		r->queued_us = ev->t_us;
 		m->submitted++;
 		m->queue++;
+		p->totals.submitted++;
+		return 0;
+	case EV_REQUEST_DISCARDED: /* the request may have ended, elsewhere, already */
+		m->discarded++;
+		p->totals.discarded++;
 		return 0;
 	default:
 		break;
@@ -432,6 +437,7 @@ int pool_apply_work(pool *p, const ac_event *ev, ac_err *err)
 		}
 		request_remove(p, r);
 		update_figures(m, st, ev->t_us);
+		p->totals.done++;
 		break;
 	}
 	case EV_REQUEST_FAILED:
@@ -443,8 +449,15 @@ int pool_apply_work(pool *p, const ac_event *ev, ac_err *err)
 		m->errors++;
 		ac_strlcpy(m->last_error, ev->text, sizeof m->last_error);
 		request_remove(p, r);
+		p->totals.failed++;
+		if (ev->num == 1) { /* ended by --request-timeout */
+			m->timed_out++;
+			p->totals.timed_out++;
+		}
 		break;
 	case EV_REQUEST_REQUEUED:
+		m->requeued++;
+		p->totals.requeued++;
 		if (s)
 			s->inflight--;
 		r->inflight = false;
@@ -456,4 +469,17 @@ int pool_apply_work(pool *p, const ac_event *ev, ac_err *err)
 	}
 	recount(p, m);
 	return 0;
+}
+
+bool pool_model_settled(const pool *p, int model)
+{
+	const pool_model *m = pool_model_find(p, model);
+	if (m && m->inflight)
+		return false;
+	for (size_t i = 0; i < p->n_sessions; i++) {
+		const pool_session *s = &p->sessions[i];
+		if (s->model == model && !s->reference && s->completed && !s->verified)
+			return false;
+	}
+	return true;
 }

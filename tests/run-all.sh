@@ -35,6 +35,9 @@ suite fuzz-smoke scripts/fuzz.sh smoke
 suite e2e /usr/bin/python3 tests/e2e/test_e2e.py
 suite models /usr/bin/python3 tests/e2e/test_models.py
 suite replay /usr/bin/python3 tests/e2e/test_replay.py
+suite faults /usr/bin/python3 tests/e2e/test_faults.py
+suite tune /usr/bin/python3 tests/e2e/test_tune.py
+suite doctor /usr/bin/python3 tests/e2e/test_doctor.py
 suite tmux /usr/bin/python3 tests/tmux/test_screen.py
 
 [ ${#broken[@]} -gt 0 ] && echo "failing suites: ${broken[*]}"

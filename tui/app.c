@@ -10,8 +10,10 @@
 #include <unistd.h>
 
 #include "../pool/journal.h"
+#include "optaudio.h"
 #include "replay.h"
 #include "snapshot.h"
+#include "usage.h"
 
 /* ---- event sinks ---- */
 
@@ -28,14 +30,27 @@ static int request(void *ctx, int browser, cJSON *msg, const void *const *frames
 	bridge_blob blobs[CAT_MAX_IO];
 	for (int i = 0; i < n && i < CAT_MAX_IO; i++)
 		blobs[i] = (bridge_blob){ frames[i], lens[i] };
+	if (a->oa)
+		optaudio_rewrite(a->oa, browser, msg, blobs, n);
 	return bridge_request(a->br, browser, msg, blobs, n, id);
 }
 
 static void on_response(void *ctx, int browser, const proto_msg *m, const proto_frame *frames, int n)
 {
 	app *a = ctx;
+	if (a->on_response && a->on_response(a, browser, m, frames, n))
+		return;
+	if (a->oa && optaudio_on_response(a->oa, browser, m, frames, n))
+		return;
 	if (a->sch)
 		sched_on_response(a->sch, browser, m, frames, n);
+}
+
+int app_request(app *a, int browser, cJSON *msg, const bridge_blob *frames, int n, uint32_t *id)
+{
+	if (a->replay || !a->br)
+		return AC_ENOENT;
+	return bridge_request(a->br, browser, msg, frames, n, id);
 }
 
 static int resolve_id(void *ctx, bool has_requested, uint32_t requested)
@@ -45,6 +60,59 @@ static int resolve_id(void *ctx, bool has_requested, uint32_t requested)
 	    pool_browser_find(a->pool, (int)requested))
 		return (int)requested;
 	return pool_next_id(a->pool);
+}
+
+/* ---- the supervisor's hands ---- */
+
+static int sup_launch(void *ctx, const char *family, int id, ac_err *err)
+{
+	app *a = ctx;
+	const browser_family *f = family_find(family);
+	if (!a->ln || !f)
+		return ac_errf(err, AC_EINVAL, "cannot launch %s now", family);
+	return launcher_start(a->ln, f, id, bridge_page_url(a->br), a->opt->visible, err);
+}
+
+static int sup_restart(void *ctx, int browser, ac_err *err)
+{
+	app *a = ctx;
+	const pool_browser *b = pool_browser_find(a->pool, browser);
+	if (!a->ln || !b)
+		return ac_errf(err, AC_EINVAL, "browser %d cannot be restarted now", browser);
+	if (launcher_is_running(a->ln, browser)) /* SIGKILL: a hung or stopped process ignores SIGTERM */
+		return launcher_restart(a->ln, browser, SIGKILL) ? ac_errf(err, AC_EIO, "cannot signal browser %d", browser) : 0;
+	const browser_family *f = family_find(b->kind);
+	if (!f)
+		return ac_errf(err, AC_EINVAL, "browser %d: unknown kind %s", browser, b->kind);
+	return launcher_start(a->ln, f, browser, bridge_page_url(a->br), a->opt->visible, err);
+}
+
+static int sup_stop(void *ctx, int browser, ac_err *err)
+{
+	app *a = ctx;
+	if (!a->ln || launcher_signal(a->ln, browser, SIGTERM) != 0)
+		return ac_errf(err, AC_ENOENT, "browser %d is not running", browser);
+	return 0;
+}
+
+static int start_supervisor(app *a, ac_err *err)
+{
+	const options *o = a->opt;
+	sup_config c = {
+		.idle_timeout_s = o->idle_timeout_s, .scale_wait_s = o->scale_wait_s, .scale_depth = (int)o->scale_depth,
+		.scale_sustain_s = 3, .backoff_base_s = 1, .backoff_max_s = 30, .max_restarts = (int)o->max_restarts,
+		.lost_grace_s = 2,
+	};
+	for (int i = 0; o->scaling && i < o->n_launch && c.n_limits < SUP_MAX_KINDS; i++) {
+		sup_limit *l = &c.limits[c.n_limits++];
+		ac_strlcpy(l->family, o->launch[i].family, sizeof l->family);
+		l->min = o->launch[i].min;
+		l->max = o->launch[i].max;
+	}
+	sup_io io = { .emit = apply_event, .launch = sup_launch, .restart = sup_restart, .stop = sup_stop, .ctx = a };
+	if (sup_new(a->loop, a->pool, &c, &io, &a->sup))
+		return ac_errf(err, AC_ENOMEM, "out of memory");
+	return pool_add_listener(a->pool, sup_on_event, a->sup) ? ac_errf(err, AC_ENOMEM, "too many pool listeners") : 0;
 }
 
 /* ---- shutdown ---- */
@@ -72,8 +140,8 @@ static void on_launcher_done(void *ctx)
 {
 	app *a = ctx;
 	a->ln = NULL;
-	sched_close(a->sch);
-	a->sch = NULL;
+	sched_close(a->sch); /* freed in app_free(): the pool calls its listener until the end */
+	optaudio_close(a->oa);
 	bridge_stop(a->br);
 	/* after the browsers stopped (their exits are in the recording) and the bridge closed */
 	stop_recording(a);
@@ -94,10 +162,13 @@ void app_quit(app *a, int code)
 		return;
 	a->quitting = true;
 	a->exit_code = code;
+	sup_close(a->sup); /* browsers stopping now are not restarted */
 	if (a->tick.loop)
 		uv_timer_stop(&a->tick);
 	if (a->settle.loop)
 		uv_timer_stop(&a->settle);
+	usage_close(a->usage);
+	a->usage = NULL;
 	if (a->ln)
 		launcher_shutdown(a->ln, 3000, on_launcher_done, a);
 	else
@@ -407,12 +478,15 @@ int app_start(app *a, uv_loop_t *loop, const options *o, ac_err *err)
 	if ((rc = bridge_start(loop, &bc, &sink, &a->br, err)))
 		return rc;
 	sched_config sc = { .allow_fallback = o->allow_fallback, .seed = o->seed, .window = (int)o->inflight,
-			    .audio = a->have_clip ? &a->clip : NULL };
+			    .audio = a->have_clip ? &a->clip : NULL, .request_timeout_s = o->request_timeout_s,
+			    .on_done = a->on_done, .on_done_ctx = a->user };
 	sched_io io = { .emit = apply_event, .request = request, .ctx = a };
 	if ((rc = sched_new(loop, a->pool, a->cat, &sc, &io, &a->sch)))
 		return ac_errf(err, rc, "out of memory");
 	pool_add_listener(a->pool, sched_on_event, a->sch);
 	pool_add_listener(a->pool, watch_for_runs, a);
+	if (o->optimize_audio && !(a->oa = optaudio_new(a, o->tune_db)))
+		return ac_errf(err, AC_ENOMEM, "out of memory");
 	for (int i = 0; i < o->n_runs; i++) { /* a malformed spec is a usage error, before anything starts */
 		launch_form f;
 		if ((rc = app_parse_run(o->runs[i], &f, err)))
@@ -420,7 +494,9 @@ int app_start(app *a, uv_loop_t *loop, const options *o, ac_err *err)
 	}
 	if ((rc = launcher_new(loop, apply_event, a, &a->ln, err)))
 		return rc;
-	return 0;
+	if ((rc = usage_start(loop, a->pool, "/proc", USAGE_INTERVAL_MS, apply_event, a, &a->usage, err)))
+		return rc;
+	return start_supervisor(a, err);
 }
 
 /* The browsers to launch: --browsers, or one of each installed default family. */
@@ -487,9 +563,9 @@ int app_reconnect_browser(app *a, int id, ac_err *err)
 	if (!b)
 		return err->code;
 	if (b->managed) { /* ours: start it again, same id; its work comes back to it */
-		if (!a->ln || launcher_restart(a->ln, id) != 0)
-			return ac_errf(err, AC_ENOENT, "browser %d (%s) is not running: nothing to restart", id, b->kind);
-		return 0;
+		if (!a->sup || a->quitting)
+			return ac_errf(err, AC_EINVAL, "accel-top is shutting down");
+		return sup_restart_now(a->sup, id, err);
 	}
 	if (!bridge_is_connected(a->br, id))
 		return ac_errf(err, AC_ENOENT, "browser %d (%s) is %s: nothing to reconnect", id, b->kind,
@@ -506,6 +582,8 @@ int app_stop_browser(app *a, int id, ac_err *err)
 		return err->code;
 	if (!b->managed)
 		return ac_errf(err, AC_EINVAL, "browser %d was attached by someone else: close it there", id);
+	if (a->sup)
+		sup_forget(a->sup, id); /* stopped on purpose: not restarted */
 	if (!a->ln || launcher_signal(a->ln, id, SIGTERM) != 0)
 		return ac_errf(err, AC_ENOENT, "browser %d is not running", id);
 	return 0;
@@ -539,7 +617,7 @@ int app_stop_model(app *a, int model_id, ac_err *err)
 {
 	if (a->replay)
 		return not_in_replay(a, err);
-	if (!a->sch)
+	if (!a->sch || a->quitting)
 		return ac_errf(err, AC_EINVAL, "accel-top is shutting down");
 	return sched_stop(a->sch, model_id, "stopped by the operator", err);
 }
@@ -548,7 +626,7 @@ int app_change_precision(app *a, int model_id, int direction, ac_err *err)
 {
 	if (a->replay)
 		return not_in_replay(a, err);
-	if (!a->sch)
+	if (!a->sch || a->quitting)
 		return ac_errf(err, AC_EINVAL, "accel-top is shutting down");
 	return sched_change_precision(a->sch, model_id, direction, err);
 }
@@ -566,10 +644,16 @@ void app_free(app *a)
 	}
 	replay_free(a->rp);
 	a->rp = NULL;
+	sup_free(a->sup);
+	a->sup = NULL;
+	sched_free(a->sch);
+	a->sch = NULL;
 	bridge_free(a->br);
 	pool_free(a->pool);
 	free(a->cat);
 	audio_free(&a->clip);
+	optaudio_free(a->oa);
+	a->oa = NULL;
 	a->br = NULL;
 	a->pool = NULL;
 	a->cat = NULL;

@@ -10,10 +10,12 @@
 #include "../pool/launcher.h"
 #include "../pool/pool.h"
 #include "../pool/sched.h"
+#include "../pool/supervisor.h"
 #include "options.h"
 
 struct journal_writer;
 struct replay;
+struct usage_sampler;
 
 typedef struct app {
 	uv_loop_t *loop;
@@ -23,6 +25,8 @@ typedef struct app {
 	launcher *ln;
 	catalog *cat;
 	sched *sch;
+	supervisor *sup;
+	struct optaudio *oa;       /* --optimize-audio (tui/optaudio.h) */
 	audio_clip clip;
 	bool have_clip;
 	char audio_error[300];
@@ -40,9 +44,16 @@ typedef struct app {
 	/* --replay: no bridge, launcher or scheduler; the replay driver feeds the pool */
 	bool replay;
 	struct replay *rp;
+	/* live: RSS and CPU of each managed browser's processes, sampled from /proc (tui/usage.h) */
+	struct usage_sampler *usage;
 	/* set by the front end before app_start() */
 	void (*on_reply)(void *ctx, int browser, pm_type type, uint32_t id, uint64_t rtt_ns, size_t bytes);
 	void (*on_stopped)(struct app *a);
+	/* results of sched_submit() requests (serve --stdio), with a->user as ctx */
+	void (*on_done)(void *ctx, int row, int64_t request, int browser, int session, const proto_frame *frames, int n);
+	/* Optional: sees every reply to a request first; returns true when it was its own
+	 * (app_request()), which then goes no further. */
+	bool (*on_response)(struct app *a, int browser, const proto_msg *m, const proto_frame *frames, int n);
 	void *user;
 } app;
 
@@ -79,6 +90,10 @@ int app_stop_model(app *a, int model_id, ac_err *err);
 int app_change_precision(app *a, int model_id, int direction, ac_err *err);
 /* Models the launch form offers (catalog names), NULL past the end. */
 const char *app_model_name(app *a, size_t i);
+
+/* A request of the front end's own (e.g. logmel for `tune`): msg gets its id; the reply comes
+ * to a->on_response. AC_ENOENT when the browser has no open connection. */
+int app_request(app *a, int browser, cJSON *msg, const bridge_blob *frames, int n, uint32_t *id);
 
 /* Stops browsers (SIGTERM, then SIGKILL), removes profiles, stops the bridge and closes the
  * app's handles; uv_run() returns once all is closed. */

@@ -58,7 +58,8 @@ static void usage(FILE *f)
 	      "  --db PATH (default ./accel-top.db)  --db-only  --json FILE  --markdown FILE\n"
 	      "  --visible  --allow-fallback  --require-hardware (exit 2 if a result ran on software or fell back)\n"
 	      "  --timeout SECS per combination (default 600)  --models DIR  --seed N  --audio SRC  --port N\n"
-	      "  --record FILE                record every event of the run (replay: accel-top --replay FILE)\n", f);
+	      "  --record FILE                record every event of the run (replay: accel-top --replay FILE)\n"
+	      "  --optimize-audio             audio models: log-mel on the page's GPU, shape from accel-top tune (--db)\n", f);
 }
 
 /* ---------------------------------------------------------------- options */
@@ -78,7 +79,7 @@ static int parse(bench *b, int argc, char **argv, ac_err *err)
 {
 	enum { B_BROWSER = 300, B_PLATFORM, B_MODEL, B_PRECISION, B_MIXED, B_ITER, B_WARMUP, B_CONC, B_COMPREHENSIVE,
 	       B_DB, B_DB_ONLY, B_JSON, B_MD, B_VISIBLE, B_FALLBACK, B_REQHW, B_TIMEOUT, B_MODELS, B_SEED, B_AUDIO,
-	       B_PORT, B_RECORD, B_HELP };
+	       B_PORT, B_RECORD, B_OPTAUDIO, B_HELP };
 	static const struct option longs[] = {
 		{ "browser", required_argument, 0, B_BROWSER }, { "platform", required_argument, 0, B_PLATFORM },
 		{ "model", required_argument, 0, B_MODEL }, { "precision", required_argument, 0, B_PRECISION },
@@ -91,7 +92,7 @@ static int parse(bench *b, int argc, char **argv, ac_err *err)
 		{ "timeout", required_argument, 0, B_TIMEOUT }, { "models", required_argument, 0, B_MODELS },
 		{ "seed", required_argument, 0, B_SEED }, { "audio", required_argument, 0, B_AUDIO },
 		{ "port", required_argument, 0, B_PORT }, { "record", required_argument, 0, B_RECORD },
-		{ "help", no_argument, 0, B_HELP }, { 0, 0, 0, 0 },
+		{ "optimize-audio", no_argument, 0, B_OPTAUDIO }, { "help", no_argument, 0, B_HELP }, { 0, 0, 0, 0 },
 	};
 	ac_strlcpy(b->browsers_arg, "all", sizeof b->browsers_arg);
 	ac_strlcpy(b->platforms_arg, "all", sizeof b->platforms_arg);
@@ -154,6 +155,7 @@ static int parse(bench *b, int argc, char **argv, ac_err *err)
 				return ac_errf(err, AC_EINVAL, "--record: name the file to write");
 			b->o.record = optarg;
 			break;
+		case B_OPTAUDIO: b->o.optimize_audio = true; break;
 		case B_HELP: case 'h': usage(stdout); exit(0);
 		case ':': return ac_errf(err, AC_EINVAL, "option %s needs a value (see accel-top bench --help)", argv[optind - 1]);
 		default: return ac_errf(err, AC_EINVAL, "unknown option '%s' (see accel-top bench --help)", argv[optind - 1]);
@@ -161,6 +163,7 @@ static int parse(bench *b, int argc, char **argv, ac_err *err)
 	}
 	if (optind < argc)
 		return ac_errf(err, AC_EINVAL, "unexpected argument '%s' (see accel-top bench --help)", argv[optind]);
+	b->o.tune_db = b->db_path; /* --optimize-audio reads the choices tune stored there */
 	/* --concurrency N means N requests in flight: the per-session window must not hold them back */
 	if (b->o.inflight < b->concurrency)
 		b->o.inflight = b->concurrency < 64 ? b->concurrency : 64;
@@ -315,18 +318,8 @@ static void next_combo(bench *b);
 
 static bool row_settled(bench *b)
 {
-	if (!b->row_stopped)
-		return false;
-	const pool_model *m = pool_model_find(b->a.pool, b->row);
-	if (m && m->inflight)
-		return false;
-	/* wait for the verification of the sessions that produced results */
-	for (size_t i = 0; i < pool_session_count(b->a.pool); i++) {
-		const pool_session *s = pool_session_at(b->a.pool, i);
-		if (s->model == b->row && !s->reference && s->completed && !s->verified)
-			return false;
-	}
-	return true;
+	/* stopped, and the verification of the sessions that produced results is in */
+	return b->row_stopped && pool_model_settled(b->a.pool, b->row);
 }
 
 static void on_step(uv_timer_t *t)
@@ -618,6 +611,7 @@ int cmd_bench(int argc, char **argv)
 	options_defaults(&b.o);
 	b.o.batch = true;
 	b.o.port = 0;
+	b.o.request_timeout_s = 0; /* --timeout per combination governs (SwiftShader runs take minutes) */
 	if (parse(&b, argc, argv, &err)) {
 		fprintf(stderr, "accel-top bench: %s\n", err.msg);
 		return 2;

@@ -278,6 +278,33 @@ void fmt_count(char *out, size_t cap, uint64_t n)
 		snprintf(out, cap, "%.1fG", (double)n / 1e9);
 }
 
+void fmt_bytes(char *out, size_t cap, int64_t bytes, bool valid)
+{
+	double k = (double)bytes / 1024, m = k / 1024, g = m / 1024;
+	if (!valid || bytes < 0)
+		snprintf(out, cap, "n/a");
+	else if (k < 999.5)
+		snprintf(out, cap, "%.0fK", k);
+	else if (m < 999.5)
+		snprintf(out, cap, "%.0fM", m);
+	else if (g < 9.95)
+		snprintf(out, cap, "%.1fG", g);
+	else if (g < 999.5)
+		snprintf(out, cap, "%.0fG", g);
+	else
+		snprintf(out, cap, "%.1fT", g / 1024);
+}
+
+void fmt_pct(char *out, size_t cap, double pct, bool valid)
+{
+	if (!valid || !(pct >= 0) || pct > 1e6)
+		snprintf(out, cap, "n/a");
+	else if (pct < 99.95)
+		snprintf(out, cap, "%.1f", pct);
+	else
+		snprintf(out, cap, "%.0f", pct);
+}
+
 void fmt_rate(char *out, size_t cap, double r)
 {
 	if (!(r >= 0))
@@ -430,7 +457,14 @@ void fmt_browser_cell(char *out, size_t cap, const pool_browser *b, const browse
 	case BC_KIND: snprintf(out, cap, "%s", b->kind[0] ? b->kind : "?"); break;
 	case BC_VERSION: snprintf(out, cap, "%s", b->version[0] ? b->version : "n/a"); break;
 	case BC_MODE: snprintf(out, cap, "%s", b->managed ? "managed" : "attached"); break;
-	case BC_STATE: snprintf(out, cap, "%s", browser_state_name(b->state)); break;
+	case BC_STATE: /* the supervisor's plan says more than "exited" */
+		if (b->held)
+			snprintf(out, cap, "held");
+		else if (b->restart_at_us > 0 && b->state != BS_CONNECTED)
+			snprintf(out, cap, "restart");
+		else
+			snprintf(out, cap, "%s", browser_state_name(b->state));
+		break;
 	case BC_WEBGPU: snprintf(out, cap, "%s", fmt_status_word(&b->caps, PLAT_WEBGPU)); break;
 	case BC_ADAPTER: adapter_text(out, cap, &b->caps); break;
 	case BC_WEBNN: snprintf(out, cap, "%s", fmt_status_word(&b->caps, PLAT_WEBNN)); break;
@@ -439,6 +473,8 @@ void fmt_browser_cell(char *out, size_t cap, const pool_browser *b, const browse
 	case BC_RTT: /* the last round trip of a browser no longer connected says nothing now */
 		fmt_ms(out, cap, (double)b->rtt_us / 1000.0, b->rtt_us >= 0 && b->state == BS_CONNECTED);
 		break;
+	case BC_RSS: fmt_bytes(out, cap, b->rss_bytes, b->rss_valid); break;
+	case BC_CPU: fmt_pct(out, cap, b->cpu_pct, b->cpu_valid); break;
 	default: snprintf(out, cap, "?"); break;
 	}
 }
@@ -451,7 +487,7 @@ void fmt_model_cell(char *out, size_t cap, const pool_model *m, int col, int wid
 	case MC_TYPE: snprintf(out, cap, "%s", m->type[0] ? m->type : "n/a"); break;
 	case MC_PREC: snprintf(out, cap, "%s", m->precision[0] ? m->precision : "n/a"); break;
 	case MC_PLAT: snprintf(out, cap, "%s%s", m->platform[0] ? m->platform : "n/a", m->fallback ? "*" : ""); break;
-	case MC_STATE: snprintf(out, cap, "%s", m->running ? "running" : "stopped"); break;
+	case MC_STATE: snprintf(out, cap, "%s", !m->running ? "stopped" : m->breakers_open ? "breaker" : "running"); break;
 	case MC_BROWSERS: fmt_id_list(out, cap, m->browsers, m->n_browsers < POOL_MODEL_BROWSERS ? m->n_browsers : POOL_MODEL_BROWSERS); break;
 	case MC_QUEUE: snprintf(out, cap, "%d", m->queue); break;
 	case MC_INFL: snprintf(out, cap, "%d", m->inflight); break;
@@ -649,6 +685,21 @@ static void limit_text(char *out, size_t cap, const char *name, int64_t v)
 		ac_strlcatf(out, cap, "%s=n/a ", name);
 }
 
+/* Memory and CPU: of the process tree for a managed browser, of the page where it measures. */
+static void browser_usage_line(fmt_lines *l, const pool_browser *b)
+{
+	char rss[16], cpu[16], page[16];
+	fmt_bytes(rss, sizeof rss, b->rss_bytes, b->rss_valid);
+	fmt_pct(cpu, sizeof cpu, b->cpu_pct, b->cpu_valid);
+	fmt_bytes(page, sizeof page, b->page_mem_bytes, b->page_mem_valid);
+	if (!b->managed)
+		fmt_lines_add(l, "  RSS and CPU n/a (attached: not our process), page memory %s", page);
+	else if (b->rss_valid)
+		fmt_lines_add(l, "  RSS %s in %d processes, CPU %s%%, page memory %s", rss, b->nproc, cpu, page);
+	else
+		fmt_lines_add(l, "  RSS n/a, CPU n/a, page memory %s", page);
+}
+
 void fmt_browser_detail(fmt_lines *l, const pool_browser *b, const browser_load *ld, int width, int64_t now_us)
 {
 	char t1[32], t2[32], dur[32], rtt[16];
@@ -667,8 +718,17 @@ void fmt_browser_detail(fmt_lines *l, const pool_browser *b, const browser_load 
 		fmt_lines_add(l, "  exit status %d, signal %d", b->exit_status, b->exit_signal);
 	if (b->reason[0])
 		fmt_lines_wrap(l, "  reason", b->reason, width);
+	if (b->note[0])
+		fmt_lines_wrap(l, b->held ? "  HELD DOWN" : "  supervisor", b->note, width);
+	if (b->audio_frontend[0])
+		fmt_lines_wrap(l, "  audio front end", b->audio_frontend, width);
+	if (b->last_work_us > 0) {
+		fmt_duration(dur, sizeof dur, now_us - b->last_work_us);
+		fmt_lines_add(l, "  last request %s ago", dur);
+	}
 	if (ld)
 		fmt_lines_add(l, "  models loaded %d, requests in flight %d", ld->models, ld->inflight);
+	browser_usage_line(l, b);
 	const ac_caps *c = &b->caps;
 	if (!c->valid) {
 		fmt_lines_add(l, "WebGPU n/a, WebNN n/a, WASM n/a: no hello received yet");
@@ -795,6 +855,14 @@ void fmt_model_detail(fmt_lines *l, const pool_model *m, const pool_browser *bro
 	fmt_rate(r, sizeof r, m->rps);
 	fmt_lines_add(l, "  completed %s, errors %s, queue %d, in flight %d, %s req/s", done, errs, m->queue,
 		      m->inflight, r);
+	if (m->requeued || m->discarded || m->timed_out)
+		fmt_lines_add(l, "  put back %llu (browser lost), late replies discarded %llu, timed out %llu",
+			      (unsigned long long)m->requeued, (unsigned long long)m->discarded,
+			      (unsigned long long)m->timed_out);
+	if (m->breaker_note[0])
+		fmt_lines_wrap(l, m->breakers_open ? "  BREAKER" : "  breaker", m->breaker_note, width);
+	if (m->last_error[0])
+		fmt_lines_wrap(l, "  last error", m->last_error, width);
 	fmt_ms(a, sizeof a, m->p50_ms, m->lat_valid);
 	fmt_ms(b, sizeof b, m->p95_ms, m->lat_valid);
 	fmt_ms(c, sizeof c, m->p99_ms, m->lat_valid);

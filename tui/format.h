@@ -43,6 +43,11 @@ void fmt_clock(char *out, size_t cap, int64_t t_us);
 void fmt_ms(char *out, size_t cap, double ms, bool valid);
 /* Counts that fit 6 columns: "999", "12.3k", "4.56M". */
 void fmt_count(char *out, size_t cap, uint64_t n);
+/* Memory like htop: "512K", "123M", "1.2G", "12G", "1.0T" (4 columns at most); "n/a" when not
+ * valid. */
+void fmt_bytes(char *out, size_t cap, int64_t bytes, bool valid);
+/* CPU % of one core: "3.4", "99.9", "123", "1600"; "n/a" when not valid. */
+void fmt_pct(char *out, size_t cap, double pct, bool valid);
 /* Rates: "0.0", "12.5", "1234". */
 void fmt_rate(char *out, size_t cap, double per_s);
 
@@ -87,7 +92,7 @@ void fmt_browser_load(const pool_model *models, size_t n_models, const pool_sess
 		      int browser_id, browser_load *out);
 
 enum { BC_ID, BC_KIND, BC_VERSION, BC_MODE, BC_STATE, BC_WEBGPU, BC_ADAPTER, BC_WEBNN, BC_MODELS,
-       BC_INFL, BC_RTT, BC__COUNT };
+       BC_INFL, BC_RTT, BC_RSS, BC_CPU, BC__COUNT };
 enum { MC_ID, MC_MODEL, MC_TYPE, MC_PREC, MC_PLAT, MC_STATE, MC_BROWSERS, MC_QUEUE, MC_INFL,
        MC_P50, MC_P95, MC_P99, MC_RPS, MC_ERR, MC_VERIFY, MC_SPARK, MC__COUNT };
 

@@ -93,6 +93,8 @@ static const col_spec browser_cols[BC__COUNT] = {
 	[BC_MODELS]  = { "MODELS", 6, 6, 0, 50, true, false, false },
 	[BC_INFL]    = { "INFL", 5, 5, 0, 45, true, false, false },
 	[BC_RTT]     = { "RTT ms", 7, 7, 0, 60, true, false, false },
+	[BC_RSS]     = { "RSS", 4, 5, 0, 44, true, false, false },
+	[BC_CPU]     = { "CPU%", 4, 5, 0, 43, true, false, false },
 };
 
 static const col_spec model_cols[MC__COUNT] = {

@@ -20,11 +20,17 @@ void options_defaults(options *o)
 	o->heartbeat_timeout_s = 10.0;
 	o->seed = 1;
 	o->audio = "speech";
+	o->tune_db = "accel-top.db";
 	o->inflight = 2;
 	o->warn_ms = 100;
 	o->crit_ms = 500;
 	o->warn_queue = 8;
 	o->crit_queue = 32;
+	o->idle_timeout_s = 60;
+	o->scale_wait_s = 1.0;
+	o->scale_depth = 16;
+	o->request_timeout_s = 120;
+	o->max_restarts = 5;
 }
 
 void options_usage(FILE *f)
@@ -38,7 +44,8 @@ void options_usage(FILE *f)
 	      "      --json                  batch: one JSON object per line\n"
 	      "      --settle SECS           batch: the first snapshot waits up to SECS for launched\n"
 	      "                              browsers to say hello (default 30)\n"
-	      "      --browsers LIST         browsers to launch: chromium,firefox or chromium:2,firefox:1\n"
+	      "      --browsers LIST         browsers to launch: chromium,firefox or chromium:2,firefox:1;\n"
+      "                              a range chromium:1-4 starts 1 and scales up to 4\n"
 	      "                              (default: one of each installed chromium, firefox)\n"
 	      "      --no-launch             launch none; wait for browsers that open the page URL\n"
 	      "      --visible               headed browsers when a display exists\n"
@@ -46,7 +53,14 @@ void options_usage(FILE *f)
 	      "      --port N                port (default 8765; 0 picks a free one)\n"
 	      "      --token TOKEN           token for the page URL (default: random per start)\n"
 	      "      --max-message SIZE      largest WebSocket message accepted (default 64M)\n"
-	      "      --heartbeat SECS        ping interval (default 2)\n"
+	      "      --min-browsers N|KIND:N,...  fewest managed browsers of each kind kept running\n"
+      "      --max-browsers N|KIND:N,...  most launched when queues wait (scaling)\n"
+      "      --idle-timeout SECS     stop a browser above the minimum idle this long (default 60)\n"
+      "      --scale-wait SECS       queue wait that counts as pressure (default 1)\n"
+      "      --scale-depth N         queue depth that counts as pressure (default 16)\n"
+      "      --request-timeout SECS  fail a request not ended this long after queued (default 120, 0 = never)\n"
+      "      --max-restarts N        restarts of a browser per minute before it is held down (default 5)\n"
+      "      --heartbeat SECS        ping interval (default 2)\n"
 	      "      --heartbeat-timeout SECS  silence after which a browser is lost (default 10)\n"
 	      "      --readonly              screen: refuse keys that change something\n"
 	      "      --no-color              screen: monochrome (also when NO_COLOR is set)\n"
@@ -58,6 +72,9 @@ void options_usage(FILE *f)
 	      "      --seed N                seed of the generated model inputs (default 1)\n"
 	      "      --audio SRC             audio input: speech (espeak-ng), silence, noise, FILE.wav\n"
 	      "      --inflight N            requests in flight per browser session (default 2)\n"
+	      "      --optimize-audio        audio models: log-mel computed on the page's GPU with the workgroup\n"
+	      "                              shape accel-top tune stored (see --tune-db), else tuned on first use\n"
+	      "      --tune-db PATH          the database tune wrote (default ./accel-top.db)\n"
 	      "      --run MODEL[:PREC[:PLATFORM[:BROWSER[:CONCURRENCY]]]]  start a workload once the\n"
 	      "                              browsers are up (e.g. bert-tiny:int8:wasm:auto:2)\n"
 	      "      --record FILE           write every event to FILE (a recording; see accel-top(1))\n"
@@ -122,12 +139,15 @@ int options_parse_browsers(options *o, const char *list, ac_err *err)
 	char *save = NULL;
 	for (char *item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
 		char *colon = strchr(item, ':');
-		long count = 1;
+		long count = 1, max = -1;
 		if (colon) {
 			*colon = '\0';
-			if (parse_long(colon + 1, 0, 16, &count))
-				return ac_errf(err, AC_EINVAL, "--browsers: count '%s' for %s must be 0 to 16",
-					       colon + 1, item);
+			char *dash = strchr(colon + 1, '-');
+			if (dash)
+				*dash = '\0';
+			if (parse_long(colon + 1, 0, 16, &count) || (dash && (parse_long(dash + 1, 0, 16, &max) || max < count)))
+				return ac_errf(err, AC_EINVAL, "--browsers: '%s%s%s' for %s is not a count (0 to 16) or a range "
+					       "MIN-MAX with MIN <= MAX", colon + 1, dash ? "-" : "", dash ? dash + 1 : "", item);
 		}
 		const browser_family *f = family_find(item);
 		if (!f)
@@ -137,6 +157,8 @@ int options_parse_browsers(options *o, const char *list, ac_err *err)
 			return ac_errf(err, AC_EINVAL, "--browsers: too many entries (at most %d)", OPT_MAX_LAUNCH);
 		o->launch[o->n_launch].family = f->name; /* static storage, unlike buf */
 		o->launch[o->n_launch].count = (int)count;
+		o->launch[o->n_launch].min = (int)count;
+		o->launch[o->n_launch].max = max < 0 ? (int)count : (int)max;
 		o->n_launch++;
 	}
 	if (o->n_launch == 0)
@@ -147,7 +169,90 @@ int options_parse_browsers(options *o, const char *list, ac_err *err)
 enum { O_JSON = 256, O_SETTLE, O_BROWSERS, O_NO_LAUNCH, O_VISIBLE, O_LISTEN, O_PORT, O_TOKEN,
        O_MAX_MESSAGE, O_HEARTBEAT, O_HEARTBEAT_TIMEOUT, O_MODELS, O_ALLOW_FALLBACK, O_SEED, O_AUDIO,
        O_INFLIGHT, O_RUN, O_READONLY, O_NO_COLOR, O_SHOW_TOKEN,
-       O_WARN_MS, O_CRIT_MS, O_WARN_QUEUE, O_CRIT_QUEUE, O_RECORD, O_REPLAY, O_BEGIN, O_END };
+       O_WARN_MS, O_CRIT_MS, O_WARN_QUEUE, O_CRIT_QUEUE, O_RECORD, O_REPLAY, O_BEGIN, O_END,
+       O_MIN_BROWSERS, O_MAX_BROWSERS, O_IDLE_TIMEOUT, O_SCALE_WAIT, O_SCALE_DEPTH, O_REQUEST_TIMEOUT,
+       O_MAX_RESTARTS, O_OPTIMIZE_AUDIO, O_TUNE_DB };
+
+static launch_req *launch_entry(options *o, const char *family)
+{
+	for (int i = 0; i < o->n_launch; i++)
+		if (!strcmp(o->launch[i].family, family))
+			return &o->launch[i];
+	if (o->n_launch == OPT_MAX_LAUNCH)
+		return NULL;
+	launch_req *r = &o->launch[o->n_launch++];
+	*r = (launch_req){ .family = family };
+	return r;
+}
+
+/* --min-browsers / --max-browsers: "N" for every kind, or "KIND:N,...". */
+static int apply_limit(options *o, const char *flag, const char *spec, bool is_max, ac_err *err)
+{
+	char buf[256];
+	ac_strlcpy(buf, spec, sizeof buf);
+	char *save = NULL;
+	int n = 0;
+	for (char *item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save), n++) {
+		char *colon = strchr(item, ':');
+		long v;
+		if (colon)
+			*colon = '\0';
+		if (parse_long(colon ? colon + 1 : item, 0, 16, &v))
+			return ac_errf(err, AC_EINVAL, "%s: '%s' is not a count from 0 to 16 (N, or KIND:N,...)", flag,
+				       colon ? colon + 1 : item);
+		if (!colon) {
+			for (int i = 0; i < o->n_launch; i++)
+				*(is_max ? &o->launch[i].max : &o->launch[i].min) = (int)v;
+			continue;
+		}
+		const browser_family *f = family_find(item);
+		if (!f)
+			return ac_errf(err, AC_EINVAL, "%s: unknown browser '%s' (known: chromium, chrome, edge, firefox)",
+				       flag, item);
+		launch_req *r = launch_entry(o, f->name);
+		if (!r)
+			return ac_errf(err, AC_EINVAL, "%s: too many kinds (at most %d)", flag, OPT_MAX_LAUNCH);
+		*(is_max ? &r->max : &r->min) = (int)v;
+	}
+	if (!n)
+		return ac_errf(err, AC_EINVAL, "%s: empty (N, or KIND:N,...)", flag);
+	return 0;
+}
+
+/* Scaling limits: the --browsers list (or the default kinds), its ranges, then the limit flags. */
+static int resolve_limits(options *o, ac_err *err)
+{
+	if (!o->min_browsers && !o->max_browsers) {
+		for (int i = 0; i < o->n_launch; i++)
+			o->scaling |= o->launch[i].max != o->launch[i].min;
+		return 0;
+	}
+	if (o->no_launch)
+		return ac_errf(err, AC_EINVAL, "--min-browsers/--max-browsers and --no-launch contradict each other");
+	if (!o->browsers_given) { /* the default kinds, one each */
+		o->n_launch = 0;
+		static const char *const dflt[] = { "chromium", "firefox" };
+		for (int i = 0; i < 2; i++)
+			o->launch[o->n_launch++] = (launch_req){ .family = family_find(dflt[i])->name, .count = 1, .min = 1, .max = 1 };
+	}
+	if (o->min_browsers && apply_limit(o, "--min-browsers", o->min_browsers, false, err))
+		return AC_EINVAL;
+	if (o->max_browsers && apply_limit(o, "--max-browsers", o->max_browsers, true, err))
+		return AC_EINVAL;
+	for (int i = 0; i < o->n_launch; i++) {
+		launch_req *r = &o->launch[i];
+		if (o->max_browsers && !o->min_browsers && r->min > r->max)
+			r->min = r->max;
+		if (o->min_browsers && !o->max_browsers && r->max < r->min)
+			r->max = r->min;
+		if (r->min > r->max)
+			return ac_errf(err, AC_EINVAL, "%s: minimum %d is above maximum %d", r->family, r->min, r->max);
+		r->count = r->min;
+		o->scaling |= r->max != r->min;
+	}
+	o->browsers_given = true; /* the list is explicit now */
+	return 0;
+}
 
 int options_parse(options *o, int argc, char **argv, ac_err *err)
 {
@@ -169,6 +274,14 @@ int options_parse(options *o, int argc, char **argv, ac_err *err)
 		{ "inflight", required_argument, 0, O_INFLIGHT }, { "run", required_argument, 0, O_RUN },
 		{ "record", required_argument, 0, O_RECORD }, { "replay", required_argument, 0, O_REPLAY },
 		{ "begin", required_argument, 0, O_BEGIN }, { "end", required_argument, 0, O_END },
+		{ "min-browsers", required_argument, 0, O_MIN_BROWSERS },
+		{ "max-browsers", required_argument, 0, O_MAX_BROWSERS },
+		{ "idle-timeout", required_argument, 0, O_IDLE_TIMEOUT },
+		{ "scale-wait", required_argument, 0, O_SCALE_WAIT },
+		{ "scale-depth", required_argument, 0, O_SCALE_DEPTH },
+		{ "request-timeout", required_argument, 0, O_REQUEST_TIMEOUT },
+		{ "max-restarts", required_argument, 0, O_MAX_RESTARTS },
+		{ "optimize-audio", no_argument, 0, O_OPTIMIZE_AUDIO }, { "tune-db", required_argument, 0, O_TUNE_DB },
 		{ "help", no_argument, 0, 'h' }, { "version", no_argument, 0, 'V' }, { 0, 0, 0, 0 },
 	};
 	optind = 0; /* 0, not 1: glibc then also forgets where it was inside "-xyz" */
@@ -251,6 +364,8 @@ int options_parse(options *o, int argc, char **argv, ac_err *err)
 			o->seed = (unsigned long long)l;
 			break;
 		case O_AUDIO: o->audio = optarg; break;
+		case O_OPTIMIZE_AUDIO: o->optimize_audio = true; break;
+		case O_TUNE_DB: o->tune_db = optarg; break;
 		case O_INFLIGHT:
 			if (parse_long(optarg, 1, 64, &o->inflight))
 				return ac_errf(err, AC_EINVAL, "--inflight: '%s' is not a count from 1 to 64", optarg);
@@ -272,6 +387,29 @@ int options_parse(options *o, int argc, char **argv, ac_err *err)
 			if (!optarg[0])
 				return ac_errf(err, AC_EINVAL, "--replay: name the recording to read");
 			o->replay = optarg;
+			break;
+		case O_MIN_BROWSERS: o->min_browsers = optarg; break;
+		case O_MAX_BROWSERS: o->max_browsers = optarg; break;
+		case O_IDLE_TIMEOUT:
+			if (parse_double(optarg, 1, 86400, &o->idle_timeout_s))
+				return ac_errf(err, AC_EINVAL, "--idle-timeout: '%s' is not a number of seconds from 1 to 86400", optarg);
+			break;
+		case O_SCALE_WAIT:
+			if (parse_double(optarg, 0.01, 3600, &o->scale_wait_s))
+				return ac_errf(err, AC_EINVAL, "--scale-wait: '%s' is not a number of seconds from 0.01 to 3600", optarg);
+			break;
+		case O_SCALE_DEPTH:
+			if (parse_long(optarg, 1, 1000000, &o->scale_depth))
+				return ac_errf(err, AC_EINVAL, "--scale-depth: '%s' is not a count from 1 to 1000000", optarg);
+			break;
+		case O_REQUEST_TIMEOUT:
+			if (parse_double(optarg, 0, 86400, &o->request_timeout_s))
+				return ac_errf(err, AC_EINVAL, "--request-timeout: '%s' is not a number of seconds from 0 "
+					       "(never) to 86400", optarg);
+			break;
+		case O_MAX_RESTARTS:
+			if (parse_long(optarg, 0, 1000, &o->max_restarts))
+				return ac_errf(err, AC_EINVAL, "--max-restarts: '%s' is not a count from 0 to 1000", optarg);
 			break;
 		case O_BEGIN: o->begin = optarg; break;
 		case O_END: o->end = optarg; break;
@@ -298,6 +436,8 @@ int options_parse(options *o, int argc, char **argv, ac_err *err)
 			       o->heartbeat_timeout_s, o->heartbeat_s);
 	if (o->no_launch && o->browsers_given)
 		return ac_errf(err, AC_EINVAL, "--no-launch and --browsers contradict each other: use one");
+	if (resolve_limits(o, err))
+		return AC_EINVAL;
 	if (o->warn_ms > o->crit_ms)
 		return ac_errf(err, AC_EINVAL, "--warn-ms (%g) must not be above --crit-ms (%g)", o->warn_ms, o->crit_ms);
 	if (o->warn_queue > o->crit_queue)

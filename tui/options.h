@@ -12,7 +12,8 @@
 
 typedef struct {
 	const char *family; /* chromium, chrome, edge, firefox */
-	int count;
+	int count;          /* launched at start: the minimum when a range is given */
+	int min, max;       /* scaling limits; min = max = count without a range */
 } launch_req;
 
 typedef struct {
@@ -28,6 +29,14 @@ typedef struct {
 	launch_req launch[OPT_MAX_LAUNCH];
 	int n_launch;
 	bool browsers_given;      /* --browsers was used */
+	/* supervision and scaling */
+	const char *min_browsers, *max_browsers; /* --min-browsers / --max-browsers as typed */
+	bool scaling;             /* some kind may have between min and max browsers */
+	double idle_timeout_s;    /* a browser above the minimum idle this long is stopped */
+	double scale_wait_s;      /* queue wait above which a model is under pressure */
+	long scale_depth;         /* queue depth above which a model is under pressure */
+	double request_timeout_s; /* a request not ended this long after it was queued fails; 0 = never */
+	long max_restarts;        /* restarts of one browser per minute before it is held down */
 	/* running models */
 	const char *model_dirs[6];  /* --models, besides the built-in demo models */
 	int n_model_dirs;
@@ -35,6 +44,8 @@ typedef struct {
 	unsigned long long seed;  /* inputs */
 	const char *audio;        /* speech, silence, noise or a WAV file */
 	long inflight;            /* requests in flight per session */
+	bool optimize_audio;      /* --optimize-audio: audio models' log-mel on the page's GPU */
+	const char *tune_db;      /* --tune-db: where `accel-top tune` stored its choices */
 	const char *runs[8];      /* --run MODEL[:PRECISION[:PLATFORM[:BROWSER[:CONCURRENCY]]]] */
 	int n_runs;
 	/* interactive screen */
@@ -58,7 +69,7 @@ void options_defaults(options *o);
  * what is accepted. Does not check whether browsers are installed (the launcher does). */
 int options_parse(options *o, int argc, char **argv, ac_err *err);
 
-/* "chromium,firefox", "chromium:2,firefox:1" */
+/* "chromium,firefox", "chromium:2,firefox:1", "chromium:1-4,firefox:0-2" (min-max: scaling) */
 int options_parse_browsers(options *o, const char *list, ac_err *err);
 
 /* "67108864", "64M", "1G", "512K" */

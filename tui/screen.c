@@ -335,7 +335,7 @@ static bool view_refresh(screen *s)
 
 /* ---- sorting and filtering ---- */
 
-static const char *const browser_sorts[] = { "id", "kind", "state", "webgpu", "webnn", "rtt", "version" };
+static const char *const browser_sorts[] = { "id", "kind", "state", "webgpu", "webnn", "rtt", "version", "rss", "cpu" };
 static const char *const model_sorts[] = { "id", "model", "precision", "platform", "p50", "p95", "p99",
 					   "req/s", "errors", "queue" };
 #define N_BSORT (int)(sizeof browser_sorts / sizeof browser_sorts[0])
@@ -370,6 +370,8 @@ static int cmp_browsers(const void *x, const void *y, void *ctx)
 	case 4: c = strcmp(fmt_status_word(&a->caps, PLAT_WEBNN), fmt_status_word(&b->caps, PLAT_WEBNN)); break;
 	case 5: c = cmp_num((double)a->rtt_us, (double)b->rtt_us); break;
 	case 6: c = strcmp(a->version, b->version); break;
+	case 7: c = cmp_num(a->rss_valid ? (double)a->rss_bytes : -1, b->rss_valid ? (double)b->rss_bytes : -1); break;
+	case 8: c = cmp_num(a->cpu_valid ? a->cpu_pct : -1, b->cpu_valid ? b->cpu_pct : -1); break;
 	default: break;
 	}
 	if (!c)
@@ -599,6 +601,10 @@ static role browser_cell_role(const screen *s, const pool_browser *b, int col)
 	case BC_WEBGPU: return status_role(fmt_status_word(&b->caps, PLAT_WEBGPU));
 	case BC_WEBNN: return status_role(fmt_status_word(&b->caps, PLAT_WEBNN));
 	case BC_STATE:
+		if (b->held)
+			return R_CRIT;
+		if (b->restart_at_us > 0 && b->state != BS_CONNECTED)
+			return R_WARN;
 		switch (b->state) {
 		case BS_CONNECTED: return R_GOOD;
 		case BS_LOST: return R_WARN;
@@ -607,6 +613,8 @@ static role browser_cell_role(const screen *s, const pool_browser *b, int col)
 		}
 	case BC_RTT: return ms_role(s, (double)b->rtt_us / 1000.0, b->rtt_us >= 0 && b->state == BS_CONNECTED);
 	case BC_VERSION: return b->version[0] ? R_NORMAL : R_NA;
+	case BC_RSS: return b->rss_valid ? R_NORMAL : R_NA;
+	case BC_CPU: return b->cpu_valid ? R_NORMAL : R_NA;
 	default: return R_NORMAL;
 	}
 }
@@ -620,7 +628,7 @@ static role model_cell_role(const screen *s, const pool_model *m, int col)
 	case MC_QUEUE: return queue_role(s, m->queue);
 	case MC_ERR: return m->errors ? R_CRIT : R_NORMAL;
 	case MC_VERIFY: return !m->err_valid ? R_NA : m->verify_ok ? R_GOOD : R_CRIT;
-	case MC_STATE: return m->running ? R_GOOD : R_DIM;
+	case MC_STATE: return !m->running ? R_DIM : m->breakers_open ? R_WARN : R_GOOD;
 	case MC_SPARK: return R_HEADER;
 	default: return R_NORMAL;
 	}
@@ -651,7 +659,7 @@ static void draw_col_heads(screen *s, lrect r, const col_spec *cs, int n, const 
 /* Which column a sort key shows under (for the ^/v mark). */
 static int browser_sort_column(int sort)
 {
-	static const int map[] = { BC_ID, BC_KIND, BC_STATE, BC_WEBGPU, BC_WEBNN, BC_RTT, BC_VERSION };
+	static const int map[] = { BC_ID, BC_KIND, BC_STATE, BC_WEBGPU, BC_WEBNN, BC_RTT, BC_VERSION, BC_RSS, BC_CPU };
 	return sort >= 0 && sort < (int)(sizeof map / sizeof map[0]) ? map[sort] : -1;
 }
 

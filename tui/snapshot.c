@@ -3,6 +3,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "format.h"
+
 /* Strings: "" (not reported) becomes null, so readers tell unknown from empty-but-reported
  * only where the browser really reported an empty string (WebGPU adapter info does). */
 static void add_str_or_null(cJSON *o, const char *k, const char *v)
@@ -123,7 +125,16 @@ static cJSON *browser_json(const pool_browser *b)
 	add_str_or_null(o, "reason", b->reason);
 	cJSON_AddNumberToObject(o, "reconnects", b->connects > 1 ? b->connects - 1 : 0);
 	cJSON_AddNumberToObject(o, "restarts", b->restarts);
+	cJSON_AddBoolToObject(o, "held", b->held);
+	add_num_or_null(o, "restart_at", (double)b->restart_at_us / 1e6, b->restart_at_us > 0);
+	add_str_or_null(o, "supervisor", b->note);
+	add_num_or_null(o, "last_work", (double)b->last_work_us / 1e6, b->last_work_us > 0);
+	add_str_or_null(o, "audio_frontend", b->audio_frontend);
 	add_num_or_null(o, "rtt_ms", (double)b->rtt_us / 1000.0, b->rtt_us >= 0);
+	add_num_or_null(o, "rss_bytes", (double)b->rss_bytes, b->rss_valid);
+	add_num_or_null(o, "nproc", b->nproc, b->rss_valid);
+	add_num_or_null(o, "cpu_pct", b->cpu_pct, b->cpu_valid);
+	add_num_or_null(o, "page_memory_bytes", (double)b->page_mem_bytes, b->page_mem_valid);
 	add_str_or_null(o, "user_agent", b->caps.valid ? b->caps.user_agent : NULL);
 	if (b->caps.valid)
 		add_tri(o, "cross_origin_isolated", b->caps.cross_origin_isolated);
@@ -173,6 +184,8 @@ static cJSON *sessions_json(const pool *p, const pool_model *m)
 		cJSON_AddNumberToObject(o, "completed", (double)s->completed);
 		cJSON_AddNumberToObject(o, "inflight", s->inflight);
 		add_num_or_null(o, "ewma_ms", s->ewma_ms, s->ewma_ms >= 0);
+		const pool_breaker *k = pool_breaker_find(p, s->browser, m->id);
+		cJSON_AddStringToObject(o, "breaker", breaker_state_name(k ? k->state : BRK_CLOSED));
 		if (s->verified) {
 			cJSON *v = cJSON_AddObjectToObject(o, "verification");
 			cJSON_AddNumberToObject(v, "max_abs_err", s->verify_abs);
@@ -220,7 +233,24 @@ static cJSON *model_json(const pool *p, const pool_model *m, int64_t now_us)
 	add_num_or_null(o, "wire_ms", m->wire_ms, m->lat_valid);
 	add_num_or_null(o, "page_ms", m->page_ms, m->lat_valid);
 	add_num_or_null(o, "compute_ms", m->compute_ms, m->lat_valid);
+	cJSON_AddNumberToObject(o, "requeued", (double)m->requeued);
+	cJSON_AddNumberToObject(o, "discarded", (double)m->discarded);
+	cJSON_AddNumberToObject(o, "timed_out", (double)m->timed_out);
+	add_str_or_null(o, "last_error", m->last_error);
 	cJSON_AddItemToObject(o, "sessions", sessions_json(p, m));
+	cJSON *brk = cJSON_AddArrayToObject(o, "breakers");
+	for (size_t i = 0; i < pool_breaker_count(p); i++) {
+		const pool_breaker *k = pool_breaker_at(p, i);
+		if (k->model != m->id)
+			continue;
+		cJSON *x = cJSON_CreateObject();
+		cJSON_AddNumberToObject(x, "browser", k->browser);
+		cJSON_AddStringToObject(x, "state", breaker_state_name(k->state));
+		cJSON_AddNumberToObject(x, "failures", k->failures);
+		add_num_or_null(x, "probe_at", (double)k->probe_at_us / 1e6, k->probe_at_us > 0);
+		add_str_or_null(x, "reason", k->reason);
+		cJSON_AddItemToArray(brk, x);
+	}
 	return o;
 }
 
@@ -237,7 +267,23 @@ cJSON *snapshot_json(const pool *p, int64_t now_us)
 	cJSON *models = cJSON_AddArrayToObject(o, "models");
 	for (size_t i = 0; i < pool_model_count(p); i++)
 		cJSON_AddItemToArray(models, model_json(p, pool_model_at(p, i), now_us));
+	cJSON_AddItemToObject(o, "requests", snapshot_requests_json(p));
 	return o;
+}
+
+cJSON *snapshot_requests_json(const pool *p)
+{
+	pool_request_totals t;
+	pool_request_totals_get(p, &t);
+	cJSON *rq = cJSON_CreateObject();
+	cJSON_AddNumberToObject(rq, "submitted", (double)t.submitted);
+	cJSON_AddNumberToObject(rq, "done", (double)t.done);
+	cJSON_AddNumberToObject(rq, "failed", (double)t.failed);
+	cJSON_AddNumberToObject(rq, "pending", (double)t.pending);
+	cJSON_AddNumberToObject(rq, "timed_out", (double)t.timed_out);
+	cJSON_AddNumberToObject(rq, "requeued", (double)t.requeued);
+	cJSON_AddNumberToObject(rq, "discarded", (double)t.discarded);
+	return rq;
 }
 
 static const char *status_text(const ac_caps *c, ac_platform p)
@@ -257,19 +303,26 @@ void snapshot_text(FILE *f, const pool *p, int64_t now_us)
 		connected += pool_browser_at(p, i)->state == BS_CONNECTED;
 	fprintf(f, "accel-top %s  %s  %s  browsers %zu/%zu connected\n", AC_VERSION, when,
 		pool_bridge_url(p)[0] ? pool_bridge_url(p) : "(bridge not listening)", connected, n);
-	fprintf(f, "%4s %-9s %-16s %-8s %-10s %8s %-11s %-11s %-11s\n", "ID", "KIND", "VERSION", "MANAGED",
-		"STATE", "RTT_MS", "WEBGPU", "WEBNN", "WASM");
+	fprintf(f, "%4s %-9s %-16s %-8s %-10s %8s %-11s %-11s %-11s %6s %6s %5s %8s\n", "ID", "KIND", "VERSION",
+		"MANAGED", "STATE", "RTT_MS", "WEBGPU", "WEBNN", "WASM", "RSS", "CPU%", "PROCS", "PAGE_MEM");
 	for (size_t i = 0; i < n; i++) {
 		const pool_browser *b = pool_browser_at(p, i);
-		char rtt[16] = "n/a";
+		char rtt[16] = "n/a", rss[16], cpu[16], procs[16] = "n/a", page[16];
 		if (b->rtt_us >= 0)
 			snprintf(rtt, sizeof rtt, "%.2f", b->rtt_us / 1000.0);
-		fprintf(f, "%4d %-9.9s %-16.16s %-8s %-10s %8s %-11s %-11s %-11s\n", b->id, b->kind,
+		fmt_bytes(rss, sizeof rss, b->rss_bytes, b->rss_valid);
+		fmt_pct(cpu, sizeof cpu, b->cpu_pct, b->cpu_valid);
+		if (b->rss_valid)
+			snprintf(procs, sizeof procs, "%d", b->nproc);
+		fmt_bytes(page, sizeof page, b->page_mem_bytes, b->page_mem_valid);
+		fprintf(f, "%4d %-9.9s %-16.16s %-8s %-10s %8s %-11s %-11s %-11s %6s %6s %5s %8s\n", b->id, b->kind,
 			b->version[0] ? b->version : "n/a", b->managed ? "managed" : "attached",
 			browser_state_name(b->state), rtt, status_text(&b->caps, PLAT_WEBGPU),
-			status_text(&b->caps, PLAT_WEBNN), status_text(&b->caps, PLAT_WASM));
+			status_text(&b->caps, PLAT_WEBNN), status_text(&b->caps, PLAT_WASM), rss, cpu, procs, page);
 		if (b->reason[0])
 			fprintf(f, "     reason: %s\n", b->reason);
+		if (b->note[0])
+			fprintf(f, "     supervisor: %s\n", b->note);
 		if (b->caps.valid)
 			for (int pl = 0; pl < PLAT__COUNT; pl++)
 				fprintf(f, "     %-7s %s\n", plat_name((ac_platform)pl), b->caps.verdict[pl].evidence);
@@ -295,5 +348,12 @@ void snapshot_text(FILE *f, const pool *p, int64_t now_us)
 				m->fallback ? " FALLBACK" : "");
 		}
 	}
+	pool_request_totals rt;
+	pool_request_totals_get(p, &rt);
+	if (rt.submitted)
+		fprintf(f, "requests: %llu submitted, %llu done, %llu failed (%llu timed out), %llu pending; %llu put back, "
+			"%llu late replies discarded\n", (unsigned long long)rt.submitted, (unsigned long long)rt.done,
+			(unsigned long long)rt.failed, (unsigned long long)rt.timed_out, (unsigned long long)rt.pending,
+			(unsigned long long)rt.requeued, (unsigned long long)rt.discarded);
 	fputc('\n', f);
 }

@@ -9,6 +9,8 @@
 #include "../pool/pool.h"
 
 cJSON *snapshot_json(const pool *p, int64_t now_us);
+/* The request totals (exactly-once accounting) as the "requests" object of snapshot_json(). */
+cJSON *snapshot_requests_json(const pool *p);
 void snapshot_text(FILE *f, const pool *p, int64_t now_us);
 
 #endif

@@ -176,3 +176,85 @@ def run_tests(suite, namespace, argv, cleanup=None):
             cleanup()
     print(f"{suite}: {passed} passed, {failed} failed")
     return 1 if failed else 0
+
+
+class Serve:
+    """`accel-top serve --stdio ARGS`: requests written as JSON lines, answers read as JSON lines."""
+
+    def __init__(self, *args, env=None):
+        e = dict(os.environ)
+        e.update(env or {})
+        self.p = subprocess.Popen([ACCEL_TOP, "serve", "--stdio", *args], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=e)
+        self.sel = selectors.DefaultSelector()
+        self.sel.register(self.p.stdout, selectors.EVENT_READ, "out")
+        self.sel.register(self.p.stderr, selectors.EVENT_READ, "err")
+        self.buf = b""
+        self.err = b""
+        self.answers = []   # every line, parsed, in order
+        self.url = None
+
+    def send(self, obj):
+        self.p.stdin.write((json.dumps(obj) + "\n").encode())
+        self.p.stdin.flush()
+
+    def close_input(self):
+        self.p.stdin.close()
+
+    def pump(self, timeout=0.1):
+        for key, _ in self.sel.select(timeout):
+            data = os.read(key.fileobj.fileno(), 65536)
+            if not data:
+                self.sel.unregister(key.fileobj)
+                continue
+            if key.data == "out":
+                self.buf += data
+                while b"\n" in self.buf:
+                    line, self.buf = self.buf.split(b"\n", 1)
+                    self.answers.append(json.loads(line))
+            else:
+                self.err += data
+                m = re.search(rb"serving (http://\S+)", self.err)
+                if m and not self.url:
+                    self.url = m.group(1).decode()
+
+    def wait(self, pred, timeout=60, what="answer"):
+        """Pumps until pred(answers) is true."""
+        end = time.time() + timeout
+        while time.time() < end:
+            if pred(self.answers):
+                return self.answers
+            if self.p.poll() is not None and not self.sel.get_map():
+                break
+            self.pump(0.2)
+        if pred(self.answers):
+            return self.answers
+        raise Fail(f"timed out waiting for {what}; last answers: {json.dumps(self.answers[-3:])[:1500]}; "
+                   f"stderr: {self.err.decode()[-1500:]!r}")
+
+    def ask(self, cmd, timeout=30, **kw):
+        """A {"cmd": ...} line; returns its answer."""
+        tag = f"{cmd}-{time.time()}"
+        self.send({"cmd": cmd, "id": tag, **kw})
+        self.wait(lambda a: any(x.get("id") == tag and x.get("event") == cmd for x in a), timeout, cmd)
+        return next(x for x in self.answers if x.get("id") == tag and x.get("event") == cmd)
+
+    def snapshot(self):
+        return self.ask("snapshot")["pool"]
+
+    def results(self):
+        return [a for a in self.answers if "ok" in a and "event" not in a]
+
+    def finish(self, timeout=60):
+        end = time.time() + timeout
+        while self.p.poll() is None or self.sel.get_map():
+            if time.time() > end:
+                self.p.kill()
+                raise Fail("accel-top serve did not exit in time")
+            self.pump(0.1)
+        return self.p.returncode
+
+    def kill(self):
+        if self.p.poll() is None:
+            self.p.kill()
+            self.p.wait()

@@ -17,7 +17,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import AccelTop, Fail, by_kind, check, leftovers, run_tests  # noqa: E402
+from harness import AccelTop, Fail, by_kind, check, leftovers, process_table, run_tests  # noqa: E402
 
 import websockets  # Debian python3-websockets  # noqa: E402
 
@@ -169,6 +169,42 @@ def test_refusals_and_malformed_messages():
         at.kill()
 
 
+def test_pong_carries_page_memory():
+    """A pong's ua_memory becomes the browser's page_memory_bytes; a bad value is refused."""
+    at = AccelTop("-b", "--json", "--no-launch", "--port", "0", "-d", "0.3", "--heartbeat", "0.2")
+    try:
+        at.wait_url()
+
+        async def next_ping(ws):
+            while True:
+                m = json.loads(await asyncio.wait_for(ws.recv(), 5))
+                if m["type"] == "ping":
+                    return m["id"]
+
+        async def run():
+            ws = await ws_open(at)
+            await ws.send(json.dumps(HELLO))
+            await expect(ws, "welcome")
+            await ws.send(json.dumps({"type": "pong", "id": await next_ping(ws), "ua_memory": 12345678}))
+            s = await asyncio.to_thread(at.wait_for, lambda s: s["browsers"] and
+                                        s["browsers"][0]["page_memory_bytes"] == 12345678, 10, "page memory")
+            b = s["browsers"][0]
+            check(b["rss_bytes"] is None and b["cpu_pct"] is None, f"attached: RSS/CPU must be null: {b}")
+            for bad in ("lots", -5, 1.5, 2 ** 60):
+                await ws.send(json.dumps({"type": "pong", "id": await next_ping(ws), "ua_memory": bad}))
+                m = await expect(ws, "error", "bad_message")
+                check("ua_memory" in m["message"], f"{bad!r}: {m}")
+            # pongs without a (usable) figure: n/a, never the old figure passed off as current
+            await asyncio.to_thread(at.wait_for, lambda s: s["browsers"][0]["page_memory_bytes"] is None, 10,
+                                    "page memory n/a after pongs without it")
+            await ws.close()
+
+        asyncio.run(run())
+    finally:
+        at.stop()
+        at.kill()
+
+
 def test_http_serves_page_and_onnxruntime():
     at = AccelTop("-b", "--no-launch", "--port", "0", "-d", "5")
     try:
@@ -279,6 +315,8 @@ def test_attached_browser_gets_an_id():
                         and s["browsers"][0]["webgpu"]["status"] is not None, 30, "attached browser")
         b = s["browsers"][0]
         check(b["managed"] is False and b["kind"] == "chromium" and b["id"] >= 1 and b["pid"] is None, f"{b}")
+        check(b["rss_bytes"] is None and b["nproc"] is None and b["cpu_pct"] is None,
+              f"an attached browser is not our process: RSS/CPU must be null: {b}")
         check(b["webgpu"]["status"] == "software", b["webgpu"]["evidence"])
         os.killpg(ch.pid, signal.SIGKILL)
         ch.wait()
@@ -289,6 +327,100 @@ def test_attached_browser_gets_an_id():
             os.killpg(ch.pid, signal.SIGKILL)
         subprocess.run(["rm", "-rf", prof])
         at.kill()
+
+
+def tree_rss(leader):
+    """RSS of a managed browser's processes counted here, independently of accel-top: every live
+    process in the browser's session (the launcher makes the browser a session leader), VmRSS
+    from /proc/PID/status."""
+    total = n = 0
+    for pid, (state, sid, _) in process_table().items():
+        if sid != leader or state == "Z":
+            continue
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                kb = next((int(line.split()[1]) for line in f if line.startswith("VmRSS:")), 0)
+        except (OSError, ValueError):
+            continue
+        total += kb * 1024
+        n += 1
+    return total, n
+
+
+def test_browser_usage():
+    """RSS, processes and CPU of each managed browser's process tree, compared with /proc read
+    here; CPU n/a on the first sample only; page memory from Chromium's
+    measureUserAgentSpecificMemory(), none from Firefox (it lacks the API); all recorded."""
+    work = tempfile.mkdtemp(prefix="accel-top-e2e-usage-")
+    rec = os.path.join(work, "usage.acc")
+    # -d 3 > the 2 s sampling interval: a sample falls between any two snapshots
+    at = AccelTop("-b", "--json", "-n", "40", "-d", "3", "--browsers", "chromium,firefox", "--port", "0",
+                  "--record", rec)
+    ratios = {"chromium": [], "firefox": []}
+    seen_valid = set()
+    chromium_page = None
+    try:
+        end = time.time() + 90
+        while time.time() < end:
+            s = at.next_json(30)
+            ours = {b["pid"]: tree_rss(b["pid"]) for b in s["browsers"] if b["pid"]}  # right away
+            for b in s["browsers"]:
+                k, what = b["kind"], f"{b['kind']} {b['id']}"
+                check(b["managed"] and b["pid"], f"{what}: not managed: {b}")
+                if b["rss_bytes"] is None:
+                    check(b["id"] not in seen_valid, f"{what}: RSS went back to n/a while running")
+                    check(b["nproc"] is None and b["cpu_pct"] is None, f"{what}: n/a RSS with figures: {b}")
+                    continue
+                check(b["rss_bytes"] > 10e6, f"{what}: RSS {b['rss_bytes']} bytes")
+                check(b["nproc"] >= 2, f"{what}: {b['nproc']} processes")
+                if b["id"] in seen_valid:  # a sample came before this one: CPU is a figure now
+                    check(b["cpu_pct"] is not None, f"{what}: CPU n/a after the second sample")
+                seen_valid.add(b["id"])
+                if b["cpu_pct"] is not None:
+                    check(0 <= b["cpu_pct"] <= 120 * os.cpu_count(), f"{what}: CPU {b['cpu_pct']}%")
+                mine, n = ours.get(b["pid"], (0, 0))
+                check(n >= 1, f"{what}: no process of session {b['pid']} found here")
+                ratios[k].append(b["rss_bytes"] / mine)
+                if k == "firefox":
+                    check(b["page_memory_bytes"] is None, f"firefox reported page memory {b['page_memory_bytes']}")
+                elif b["page_memory_bytes"] is not None:
+                    chromium_page = b["page_memory_bytes"]
+            if all(len(r) >= 4 for r in ratios.values()) and chromium_page is not None:
+                break
+        rc = at.stop()
+    finally:
+        at.kill()
+    check(rc in (0, 128 + signal.SIGTERM), f"exit {rc}; stderr {at.err.decode()[-800:]}")
+    for k, r in ratios.items():
+        check(len(r) >= 4, f"{k}: only {len(r)} snapshots with RSS")
+        # the sample is up to 2 s older than the reading here, and browsers grow while starting
+        med = sorted(r)[len(r) // 2]
+        check(0.8 <= med <= 1.25, f"{k}: RSS accel-top / here = {med:.2f} (all {[round(x, 2) for x in r]})")
+    check(chromium_page is not None and 1e5 < chromium_page < 4e9,
+          f"chromium page memory {chromium_page} (measureUserAgentSpecificMemory)")
+    print(f"     RSS ratios accel-top/here: " + ", ".join(f"{k} {sorted(r)[len(r) // 2]:.3f}" for k, r in ratios.items())
+          + f"; chromium page memory {chromium_page} bytes", flush=True)
+
+    # replayed finely: the first sample of each browser has RSS and no CPU figure (n/a, never 0)
+    p = subprocess.run([os.environ.get("ACCEL_TOP", "accel-top"), "--replay", rec, "-b", "--json", "-d", "0.1"],
+                       capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    check(p.returncode == 0, f"replay exit {p.returncode}: {p.stderr[-800:]!r}")
+    first = {}
+    later = set()
+    for line in p.stdout.splitlines():
+        for b in json.loads(line)["browsers"]:
+            if b["rss_bytes"] is None:
+                continue
+            if b["id"] not in first:
+                first[b["id"]] = b
+            elif b["cpu_pct"] is not None:
+                later.add(b["id"])
+    check(len(first) == 2, f"replay: browsers with usage {sorted(first)}")
+    for i, b in first.items():
+        check(b["cpu_pct"] is None and b["nproc"] >= 1, f"replay: first sample of browser {i}: {b}")
+        check(i in later, f"replay: browser {i} never got a CPU figure")
+    subprocess.run(["rm", "-rf", work])
+    check(not leftovers(at), f"left behind: {leftovers(at)}")
 
 
 def run_cli(*args, timeout=30):

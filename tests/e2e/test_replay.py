@@ -48,7 +48,7 @@ def sanitizer_clean(err, what):
 def browser_view(b):
     """What must be the same about a browser, live and replayed."""
     return {k: b[k] for k in ("id", "kind", "version", "managed", "state", "pid", "reason", "reconnects",
-                              "restarts", "user_agent")} | {
+                              "restarts", "user_agent", "rss_bytes", "nproc", "cpu_pct", "page_memory_bytes")} | {
         "classes": tuple(b[p]["status"] for p in ("webgpu", "webnn", "wasm")),
         "evidence": tuple(b[p].get("evidence") for p in ("webgpu", "webnn", "wasm"))}
 

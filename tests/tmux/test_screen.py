@@ -792,8 +792,117 @@ def test_replay():
     return results
 
 
+def test_supervision():
+    """What the supervisor does, on screen: a kill -9 shows the planned restart and the browser back
+    under its id; a second crash within a minute (--max-restarts 1) shows it held down; r (with y)
+    releases it."""
+    p = Pane("supervision", ["--browsers", "chromium", "--port", "0", "--max-restarts", "1"], 120, 40)
+    results = []
+    try:
+        def pid_of(scr, seen):
+            pids = [int(x) for x in re.findall(r"launched \(pid (\d+)\)", scr)]
+            new = [x for x in pids if x not in seen]
+            check(new, f"no new 'launched (pid N)' in the event log:\n{scr}")
+            return new[-1]
+
+        state = {"seen": set()}
+
+        def crash_restart():
+            scr = p.wait(lambda s: any(re.search(r"\bconnected\b", line) for _, line in browser_rows(s).values()),
+                         45, "chromium connected")
+            pid = pid_of(scr, state["seen"])
+            state["seen"].add(pid)
+            state["id"] = next(iter(browser_rows(scr)))
+            os.kill(pid, signal.SIGKILL)
+            p.wait(lambda s: re.search(r"restart in \d+\.\d s", s), 20, "'restart in' in the event log")
+            scr = p.wait(lambda s: re.search(rf"#{state['id']}\s+chromium reconnected", s), 40,
+                         "the browser back under its id")
+            state["pid2"] = pid_of(p.screen(), state["seen"])
+            state["seen"].add(state["pid2"])
+        quick_steps(results, "supervision_restart_after_kill", crash_restart)
+
+        def held():
+            os.kill(state["pid2"], signal.SIGKILL)
+            scr = p.wait(lambda s: "held down" in s and re.search(rf"^\s*{state['id']} chromium .*\bheld\b", s, re.M),
+                         20, "the row state 'held' and 'held down' in the event log")
+        quick_steps(results, "supervision_held_down", held)
+
+        def release():
+            p.keys("Home", "r")
+            p.wait_status(rf"Reconnect browser {state['id']} \(chromium.*\? \[y/N\]")
+            p.keys("y")
+            p.wait(lambda s: len(re.findall(rf"#{state['id']}\s+chromium reconnected", s)) >= 2 and
+                   re.search(rf"^\s*{state['id']} chromium .*\bconnected\b", s, re.M), 40, "released and back")
+        quick_steps(results, "supervision_r_releases", release)
+        def quit_clean():
+            p.keys("q")
+            status = p.wait_exit(20)
+            check(status == 0, f"exit status {status}")
+            check(not leftovers(p), f"left: {leftovers(p)}")
+        quick_steps(results, "supervision_quit_clean", quit_clean)
+    finally:
+        p.close()
+    return results
+
+
+USAGE_CELLS = re.compile(r"\s(\d+(?:\.\d)?[KMGT]|n/a)\s+(\d+(?:\.\d)?|n/a)\s*$")
+
+
+def test_usage_columns():
+    """The browsers panel's RSS and CPU% columns: n/a until sampled, then a size and a percentage
+    for each managed browser; the detail pane's process count; hidden at 80 columns."""
+    p = Pane("usage", ["--browsers", "chromium,firefox", "--port", "0"], 120, 40)
+    results = []
+    try:
+        def columns():
+            p.wait(both_software, 45, "both rows with SOFTWARE")
+            head = next((line for line in p.lines() if "KIND" in line and "STATE" in line), "")
+            check(re.search(r"RTT ms\s+RSS\s+CPU%\s*$", head), f"column heads: {head!r}")
+
+            def sampled(scr):
+                rows = browser_rows(scr)
+                cells = [USAGE_CELLS.search(line) for _, line in rows.values()]
+                return len(rows) == 2 and all(c and c.group(1) != "n/a" and c.group(2) != "n/a" for c in cells)
+            scr = p.wait(sampled, 20, "RSS and CPU% figures in both rows")
+            for kind, line in browser_rows(scr).values():
+                rss = USAGE_CELLS.search(line).group(1)
+                mult = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}[rss[-1]]
+                check(float(rss[:-1]) * mult > 10e6, f"{kind}: RSS {rss}: {line!r}")
+        quick_steps(results, "usage_columns", columns)
+
+        def detail():
+            p.keys("Home", "Enter")
+            scr = p.wait(lambda s: re.search(r"RSS \d+(\.\d)?[KMGT] in \d+ processes, CPU [\d.]+%", s), 8,
+                         "the usage line in the detail pane")
+            n = int(re.search(r"in (\d+) processes", scr).group(1))
+            check(n >= 2, f"{n} processes")
+            p.keys("Escape")
+        quick_steps(results, "usage_detail", detail)
+
+        def narrow():
+            p.resize(80, 24)
+            head = next((line for line in p.lines() if "KIND" in line and "STATE" in line), "")
+            check("RSS" not in head and "CPU%" not in head and "RTT" in head, f"80 columns: {head!r}")
+            p.resize(120, 40)
+        quick_steps(results, "usage_hidden_at_80", narrow)
+
+        def quit_():
+            p.screen()
+            p.keys("q")
+            check(p.wait_exit(20) == 0, "exit status")
+            err = p.stderr()
+            check(not err.strip(), f"accel-top wrote to stderr: {err[-1500:]!r}")
+            left = leftovers(p)
+            check(not left, f"left behind: {left}")
+        quick_steps(results, "usage_quit", quit_)
+    finally:
+        p.close()
+    return results
+
+
 TESTS = {"interactive": test_interactive, "no_color_readonly": test_no_color_readonly, "terminals": test_terminals,
-         "not_a_tty": test_not_a_tty, "replay": test_replay}
+         "not_a_tty": test_not_a_tty, "replay": test_replay, "supervision": test_supervision,
+         "usage_columns": test_usage_columns}
 
 
 def pane_wrapper(pidfile, statusfile, errfile, argv):

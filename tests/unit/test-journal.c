@@ -253,6 +253,20 @@ static int run_session(live *l, const char *path)
 				b = 0;
 				l->t += 100;
 				EMIT(.kind = EV_REQUEST_SENT, .model = 1, .request = req, .browser = 1, .session = session[0]);
+				/* the supervisor's plan, a breaker, a late reply and a scaling decision */
+				EMIT(.kind = EV_BROWSER_RESTARTING, .browser = 2, .x = { 2 }, .num = 1,
+				     .text = "lost; restart in 2.0 s unless it comes back (1 in the last minute)");
+				EMIT(.kind = EV_BREAKER, .browser = 1, .model = 1, .name = "open", .num = 3, .x = { 5 },
+				     .text = "run_failed: bad input");
+				EMIT(.kind = EV_REQUEST_DISCARDED, .model = 1, .request = req, .browser = 2,
+				     .text = "a result arrived after the request was taken back (the browser was lost)");
+				EMIT(.kind = EV_SCALED, .browser = 3, .family = "chromium", .num = 1,
+				     .text = "model 1 (bert-tiny): queue of 9 waiting 1.2 s for 3 s; chromium 1 -> 2 of at most 2");
+				l->t += 5000000;
+				EMIT(.kind = EV_BREAKER, .browser = 1, .model = 1, .name = "half-open", .num = 3,
+				     .text = "cool-down over: one probe request may go");
+				EMIT(.kind = EV_BREAKER, .browser = 1, .model = 1, .name = "closed", .num = 0,
+				     .text = "a probe request succeeded");
 			}
 			CHECK_OK(mark(l));
 		}

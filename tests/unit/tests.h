@@ -115,6 +115,24 @@
 	X(journal_foreign_checkpoints) \
 	X(journal_crc32) \
 	X(journal_no_token) \
+	/* test-faults.c */ \
+	X(faults_request_accounting) \
+	X(faults_breakers) \
+	X(faults_supervision_events) \
+	X(faults_scaling_options) \
+	/* test-usage.c */ \
+	X(procstat_parse) \
+	X(procstat_trees) \
+	X(procstat_real_proc) \
+	X(pool_usage) \
+	X(usage_sampler) \
+	X(format_usage) \
+	/* test-tune.c */ \
+	X(tune_parse_shapes) \
+	X(tune_adapter_key) \
+	X(tune_max_abs_diff) \
+	X(tune_proto_logmel) \
+	X(tune_reference_clips) \
 	/* end */
 
 #define X(name) int test_##name(void);

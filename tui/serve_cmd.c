@@ -1,0 +1,656 @@
+/* accel-top serve --stdio: the parallel API for scripts.
+ *
+ * Another program writes one JSON request per line on our standard input and reads one JSON line
+ * per answer on our standard output, in the order the answers come (not the order asked): many
+ * models, browsers and requests at once. Every request is answered exactly once, with a result
+ * and where it ran, or with an error that says why (also when accel-top is stopped before it ran).
+ * The format is in accel-top(1), SERVE. Diagnostics go to standard error. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "commands.h"
+#include "snapshot.h"
+#include "../pool/inputs.h"
+
+#define MAX_ROWS 64
+
+typedef struct {
+	int64_t request;
+	cJSON *id;            /* the client's id, echoed */
+	char outputs[8];      /* none, summary, all */
+	int row;
+	int64_t t0_us;
+	/* from EV_REQUEST_DONE, before the outputs come */
+	double total_ms, compute_ms;
+} sreq;
+
+typedef struct {
+	char key[160];        /* model|precision|platform|browser */
+	int row;
+} srow;
+
+typedef struct {
+	app a;
+	options o;
+	uv_pipe_t in_pipe;
+	uv_tty_t in_tty;
+	uv_stream_t *in;
+	uv_fs_t in_fs;
+	char fs_buf[65536];
+	int64_t fs_off;
+	char *line;
+	size_t len, cap;
+	bool eof, ready_sent, overlong;
+	sreq *reqs;
+	size_t n_reqs, cap_reqs;
+	srow rows[MAX_ROWS];
+	int n_rows;
+	uint64_t answered, ok, failed, asked;
+} serve;
+
+/* ---------------------------------------------------------------- output */
+
+static void put_line(cJSON *o)
+{
+	char *s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (s) {
+		fputs(s, stdout);
+		fputc('\n', stdout);
+		fflush(stdout);
+		free(s);
+	}
+}
+
+static void add_id(cJSON *o, const cJSON *id)
+{
+	cJSON_AddItemToObject(o, "id", id ? cJSON_Duplicate(id, 1) : cJSON_CreateNull());
+}
+
+static void answer_error(serve *v, const cJSON *id, int64_t request, const char *why)
+{
+	cJSON *o = cJSON_CreateObject();
+	add_id(o, id);
+	cJSON_AddBoolToObject(o, "ok", false);
+	if (request)
+		cJSON_AddNumberToObject(o, "request", (double)request);
+	else
+		cJSON_AddNullToObject(o, "request");
+	cJSON_AddStringToObject(o, "error", why);
+	put_line(o);
+	v->answered++;
+	v->failed++;
+}
+
+static sreq *req_find(serve *v, int64_t request)
+{
+	for (size_t i = 0; i < v->n_reqs; i++)
+		if (v->reqs[i].request == request)
+			return &v->reqs[i];
+	return NULL;
+}
+
+static void req_drop(serve *v, sreq *r)
+{
+	cJSON_Delete(r->id);
+	*r = v->reqs[--v->n_reqs];
+}
+
+static void maybe_finish(serve *v)
+{
+	if (!v->eof || v->n_reqs || v->a.quitting)
+		return;
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "event", "summary");
+	cJSON_AddNumberToObject(o, "asked", (double)v->asked);
+	cJSON_AddNumberToObject(o, "answered", (double)v->answered);
+	cJSON_AddNumberToObject(o, "ok", (double)v->ok);
+	cJSON_AddNumberToObject(o, "failed", (double)v->failed);
+	cJSON_AddItemToObject(o, "pool", snapshot_requests_json(v->a.pool));
+	put_line(o);
+	app_quit(&v->a, 0);
+}
+
+static cJSON *tensor_json(const proto_frame *f, const char *mode)
+{
+	ac_tensor t = { .dtype = f->dtype, .rank = f->rank, .data = (void *)f->data, .bytes = f->data_len };
+	memcpy(t.dims, f->dims, sizeof t.dims);
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "dtype", dtype_name(f->dtype));
+	cJSON *d = cJSON_AddArrayToObject(o, "dims");
+	for (int i = 0; i < f->rank; i++)
+		cJSON_AddItemToArray(d, cJSON_CreateNumber((double)f->dims[i]));
+	uint64_t n = tensor_count(&t);
+	cJSON_AddNumberToObject(o, "count", (double)n);
+	if (!strcmp(mode, "all")) {
+		cJSON *a = cJSON_AddArrayToObject(o, "data");
+		for (uint64_t i = 0; i < n; i++)
+			cJSON_AddItemToArray(a, cJSON_CreateNumber(tensor_get(&t, i)));
+		return o;
+	}
+	double mn = 0, mx = 0, sum = 0;
+	cJSON *first = cJSON_AddArrayToObject(o, "first");
+	for (uint64_t i = 0; i < n; i++) {
+		double x = tensor_get(&t, i);
+		mn = i ? (x < mn ? x : mn) : x;
+		mx = i ? (x > mx ? x : mx) : x;
+		sum += x;
+		if (i < 8)
+			cJSON_AddItemToArray(first, cJSON_CreateNumber(x));
+	}
+	if (n) {
+		cJSON_AddNumberToObject(o, "min", mn);
+		cJSON_AddNumberToObject(o, "max", mx);
+		cJSON_AddNumberToObject(o, "mean", sum / (double)n);
+	}
+	return o;
+}
+
+/* Where it ran: browser, execution provider, adapter and its classification with evidence. */
+static cJSON *provenance(const pool *p, int browser, int session)
+{
+	cJSON *o = cJSON_CreateObject();
+	const pool_browser *b = pool_browser_find(p, browser);
+	const pool_session *s = pool_session_find(p, browser, session);
+	cJSON_AddNumberToObject(o, "browser", browser);
+	cJSON_AddStringToObject(o, "kind", b ? b->kind : "?");
+	cJSON_AddStringToObject(o, "version", b && b->version[0] ? b->version : "n/a");
+	cJSON_AddBoolToObject(o, "managed", b && b->managed);
+	if (b && b->pid)
+		cJSON_AddNumberToObject(o, "pid", b->pid);
+	else
+		cJSON_AddNullToObject(o, "pid");
+	const char *used = s && s->platform_used[0] ? s->platform_used : s ? s->platform : "?";
+	cJSON_AddStringToObject(o, "platform_requested", s ? s->platform : "?");
+	cJSON_AddStringToObject(o, "platform_used", used);
+	cJSON_AddStringToObject(o, "precision", s ? s->precision : "?");
+	cJSON_AddStringToObject(o, "file", s ? s->file : "?");
+	int pi = -1;
+	for (int k = 0; k < PLAT__COUNT; k++)
+		if (!strcmp(plat_name((ac_platform)k), used))
+			pi = k;
+	if (b && b->caps.valid && pi >= 0) {
+		cJSON_AddStringToObject(o, "classification", class_name(b->caps.verdict[pi].status));
+		cJSON_AddStringToObject(o, "evidence", b->caps.verdict[pi].evidence);
+	} else {
+		cJSON_AddNullToObject(o, "classification");
+		cJSON_AddNullToObject(o, "evidence");
+	}
+	if (b && pi == PLAT_WEBGPU && b->caps.webgpu.adapter) {
+		char adapter[600];
+		snprintf(adapter, sizeof adapter, "%s%s%s%s%s", b->caps.webgpu.vendor, b->caps.webgpu.architecture[0] ? " " : "",
+			 b->caps.webgpu.architecture, b->caps.webgpu.description[0] ? " " : "", b->caps.webgpu.description);
+		cJSON_AddStringToObject(o, "adapter", adapter[0] ? adapter : "(the browser names no vendor)");
+	} else {
+		cJSON_AddNullToObject(o, "adapter");
+	}
+	if (s && s->verified)
+		cJSON_AddBoolToObject(o, "verified", s->verify_ok);
+	else
+		cJSON_AddNullToObject(o, "verified");
+	return o;
+}
+
+/* sched's on_done: the result of one of ours, after EV_REQUEST_DONE. */
+static void on_done(void *ctx, int row, int64_t request, int browser, int session, const proto_frame *frames, int n)
+{
+	serve *v = ctx;
+	(void)row;
+	sreq *r = req_find(v, request);
+	if (!r)
+		return;
+	cJSON *o = cJSON_CreateObject();
+	add_id(o, r->id);
+	cJSON_AddBoolToObject(o, "ok", true);
+	cJSON_AddNumberToObject(o, "request", (double)request);
+	const pool_model *m = pool_model_find(v->a.pool, r->row);
+	cJSON_AddStringToObject(o, "model", m ? m->name : "?");
+	cJSON_AddItemToObject(o, "ran", provenance(v->a.pool, browser, session));
+	cJSON_AddNumberToObject(o, "latency_ms", (double)(ac_now_us() - r->t0_us) / 1000.0);
+	cJSON_AddNumberToObject(o, "roundtrip_ms", r->total_ms);
+	cJSON_AddNumberToObject(o, "compute_ms", r->compute_ms);
+	if (strcmp(r->outputs, "none")) {
+		cJSON *outs = cJSON_AddObjectToObject(o, "outputs");
+		for (int i = 0; i < n; i++)
+			cJSON_AddItemToObject(outs, frames[i].name[0] ? frames[i].name : "output", tensor_json(&frames[i], r->outputs));
+	}
+	put_line(o);
+	v->answered++;
+	v->ok++;
+	req_drop(v, r);
+	maybe_finish(v);
+}
+
+static void on_pool_event(void *ctx, const ac_event *ev)
+{
+	serve *v = ctx;
+	if (!v->ready_sent && pool_settled(v->a.pool)) {
+		v->ready_sent = true;
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "event", "ready");
+		cJSON_AddStringToObject(o, "url", pool_bridge_url(v->a.pool));
+		cJSON *bs = cJSON_AddArrayToObject(o, "browsers");
+		for (size_t i = 0; i < pool_browser_count(v->a.pool); i++) {
+			const pool_browser *b = pool_browser_at(v->a.pool, i);
+			cJSON *x = cJSON_CreateObject();
+			cJSON_AddNumberToObject(x, "id", b->id);
+			cJSON_AddStringToObject(x, "kind", b->kind);
+			cJSON_AddStringToObject(x, "state", browser_state_name(b->state));
+			if (b->pid)
+				cJSON_AddNumberToObject(x, "pid", b->pid);
+			for (int k = 0; k < PLAT__COUNT; k++)
+				cJSON_AddStringToObject(x, plat_name((ac_platform)k),
+							b->caps.valid ? class_name(b->caps.verdict[k].status) : "n/a");
+			cJSON_AddItemToArray(bs, x);
+		}
+		put_line(o);
+	}
+	if (ev && ev->kind == EV_REQUEST_DONE) {
+		sreq *r = req_find(v, ev->request);
+		if (r) {
+			r->total_ms = ev->x[0];
+			r->compute_ms = ev->x[1];
+		}
+	} else if (ev && ev->kind == EV_REQUEST_FAILED) {
+		sreq *r = req_find(v, ev->request);
+		if (r) {
+			answer_error(v, r->id, r->request, ev->text ? ev->text : "failed");
+			req_drop(v, r);
+			maybe_finish(v);
+		}
+	}
+}
+
+/* ---------------------------------------------------------------- requests */
+
+static int row_for(serve *v, const launch_form *f, int *row, ac_err *err)
+{
+	char key[160];
+	snprintf(key, sizeof key, "%s|%s|%s|%s", f->model, f->precision, f->platform, f->browser);
+	for (int i = 0; i < v->n_rows; i++) {
+		if (strcmp(v->rows[i].key, key))
+			continue;
+		const pool_model *m = pool_model_find(v->a.pool, v->rows[i].row);
+		if (m && m->running) {
+			*row = v->rows[i].row;
+			return 0;
+		}
+		v->rows[i] = v->rows[--v->n_rows]; /* stopped (no browser could run it): try afresh */
+		break;
+	}
+	if (v->n_rows == MAX_ROWS)
+		return ac_errf(err, AC_EINVAL, "at most %d model variants at once", MAX_ROWS);
+	launch_form g = *f;
+	g.on_demand = true;
+	g.concurrency = 0;
+	int rc = app_launch_model(&v->a, &g, row, err);
+	if (rc)
+		return rc;
+	ac_strlcpy(v->rows[v->n_rows].key, key, sizeof v->rows[v->n_rows].key);
+	v->rows[v->n_rows++].row = *row;
+	return 0;
+}
+
+static const char *str_field(const cJSON *o, const char *k, const char *dflt)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsString(v) ? v->valuestring : dflt;
+}
+
+/* Fills t for model input ci from {"dims": [...], "data": [...]} or a flat array of numbers. */
+static int input_from_json(const cat_input *ci, const cJSON *j, ac_tensor *t, ac_err *err)
+{
+	const cJSON *data = cJSON_IsArray(j) ? j : cJSON_GetObjectItemCaseSensitive(j, "data");
+	const cJSON *dims = cJSON_IsObject(j) ? cJSON_GetObjectItemCaseSensitive(j, "dims") : NULL;
+	if (!cJSON_IsArray(data))
+		return ac_errf(err, AC_EINVAL, "input %s: give an array of numbers, or {\"dims\": [...], \"data\": [...]}", ci->name);
+	int dt = dtype_from_name(ci->dtype);
+	if (dt < 0 || dtype_size((uint8_t)dt) == 0)
+		return ac_errf(err, AC_EINVAL, "input %s: type %s cannot be given as JSON", ci->name, ci->dtype);
+	memset(t, 0, sizeof *t);
+	ac_strlcpy(t->name, ci->name, sizeof t->name);
+	t->dtype = (uint8_t)dt;
+	uint64_t want = 1;
+	if (dims) {
+		int r = cJSON_GetArraySize(dims);
+		if (!cJSON_IsArray(dims) || r > TENSOR_MAX_RANK)
+			return ac_errf(err, AC_EINVAL, "input %s: dims must be an array of at most %d sizes", ci->name, TENSOR_MAX_RANK);
+		t->rank = (uint8_t)r;
+		for (int i = 0; i < r; i++) {
+			const cJSON *d = cJSON_GetArrayItem(dims, i);
+			if (!cJSON_IsNumber(d) || d->valuedouble < 1 || d->valuedouble > 1e9)
+				return ac_errf(err, AC_EINVAL, "input %s: dims[%d] is not a size", ci->name, i);
+			t->dims[i] = (uint64_t)d->valuedouble;
+			want *= t->dims[i];
+		}
+	} else {
+		t->rank = (uint8_t)ci->rank;
+		for (int i = 0; i < ci->rank; i++) {
+			t->dims[i] = (uint64_t)ci->dims[i];
+			want *= t->dims[i];
+		}
+	}
+	uint64_t n = (uint64_t)cJSON_GetArraySize(data);
+	if (n != want)
+		return ac_errf(err, AC_EINVAL, "input %s: %llu values for a shape of %llu", ci->name, (unsigned long long)n,
+			       (unsigned long long)want);
+	size_t es = dtype_size(t->dtype);
+	t->bytes = (size_t)n * es;
+	if (!(t->data = calloc(n ? n : 1, es)))
+		return ac_errf(err, AC_ENOMEM, "out of memory");
+	uint64_t i = 0;
+	for (const cJSON *x = data->child; x; x = x->next, i++) {
+		if (!cJSON_IsNumber(x) && !cJSON_IsBool(x)) {
+			tensor_free(t);
+			return ac_errf(err, AC_EINVAL, "input %s: element %llu is not a number", ci->name, (unsigned long long)i);
+		}
+		double d = cJSON_IsBool(x) ? cJSON_IsTrue(x) : x->valuedouble;
+		unsigned char *p = (unsigned char *)t->data + i * es;
+		switch (t->dtype) {
+		case DT_FLOAT32: { float f = (float)d; memcpy(p, &f, 4); break; }
+		case DT_FLOAT64: memcpy(p, &d, 8); break;
+		case DT_INT64: { int64_t k = (int64_t)d; memcpy(p, &k, 8); break; }
+		case DT_INT32: { int32_t k = (int32_t)d; memcpy(p, &k, 4); break; }
+		case DT_INT8: { int8_t k = (int8_t)d; memcpy(p, &k, 1); break; }
+		case DT_UINT8: case DT_BOOL: { uint8_t k = (uint8_t)d; memcpy(p, &k, 1); break; }
+		default:
+			tensor_free(t);
+			return ac_errf(err, AC_EINVAL, "input %s: type %s cannot be given as JSON", ci->name, ci->dtype);
+		}
+	}
+	return 0;
+}
+
+/* {"cmd": "snapshot"}: the pool as -b --json prints it; {"cmd": "reconnect", "browser": N}: what
+ * the r key does. Answered with {"event": CMD, ...}. */
+static void handle_cmd(serve *v, const char *cmd, const cJSON *j, const cJSON *id)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "event", cmd);
+	add_id(o, id);
+	if (!strcmp(cmd, "snapshot")) {
+		cJSON_AddItemToObject(o, "pool", snapshot_json(v->a.pool, ac_now_us()));
+	} else if (!strcmp(cmd, "reconnect")) {
+		const cJSON *b = cJSON_GetObjectItemCaseSensitive(j, "browser");
+		ac_err err = { 0 };
+		int rc = cJSON_IsNumber(b) ? app_reconnect_browser(&v->a, (int)b->valuedouble, &err)
+					   : ac_errf(&err, AC_EINVAL, "reconnect: name the browser (\"browser\": ID)");
+		cJSON_AddBoolToObject(o, "ok", rc == 0);
+		if (rc)
+			cJSON_AddStringToObject(o, "error", err.msg);
+	} else {
+		cJSON_AddBoolToObject(o, "ok", false);
+		cJSON_AddStringToObject(o, "error", "unknown cmd (known: snapshot, reconnect)");
+	}
+	put_line(o);
+}
+
+static void handle_line(serve *v, const char *text)
+{
+	ac_err err = { 0 };
+	cJSON *j = cJSON_Parse(text);
+	v->asked++;
+	if (!cJSON_IsObject(j)) {
+		answer_error(v, NULL, 0, "not a JSON object: each line is one request, e.g. {\"id\": 1, \"model\": \"bert-tiny\"}");
+		cJSON_Delete(j);
+		return;
+	}
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(j, "id");
+	const char *cmd = str_field(j, "cmd", NULL);
+	if (cmd) { /* not a request: a question or an operator action */
+		v->asked--;
+		handle_cmd(v, cmd, j, id);
+		goto done;
+	}
+	launch_form f;
+	memset(&f, 0, sizeof f);
+	const char *model = str_field(j, "model", NULL);
+	const char *outputs = str_field(j, "outputs", "summary");
+	if (!model) {
+		answer_error(v, id, 0, "the request names no model (\"model\": NAME)");
+		goto done;
+	}
+	if (strcmp(outputs, "none") && strcmp(outputs, "summary") && strcmp(outputs, "all")) {
+		answer_error(v, id, 0, "\"outputs\" must be none, summary or all");
+		goto done;
+	}
+	ac_strlcpy(f.model, model, sizeof f.model);
+	ac_strlcpy(f.precision, str_field(j, "precision", "fp32"), sizeof f.precision);
+	ac_strlcpy(f.platform, str_field(j, "platform", "wasm"), sizeof f.platform);
+	ac_strlcpy(f.browser, str_field(j, "browser", "auto"), sizeof f.browser);
+	int row;
+	if (row_for(v, &f, &row, &err)) {
+		answer_error(v, id, 0, err.msg);
+		goto done;
+	}
+	const cJSON *ins = cJSON_GetObjectItemCaseSensitive(j, "inputs");
+	ac_tensor tin[CAT_MAX_IO];
+	int n = 0;
+	memset(tin, 0, sizeof tin);
+	if (ins) {
+		const cat_model *cm = sched_row_model(v->a.sch, row);
+		if (!cJSON_IsObject(ins) || !cm) {
+			answer_error(v, id, 0, "\"inputs\" must be an object: {\"NAME\": [numbers] or {\"dims\": [...], \"data\": [...]}}");
+			goto done;
+		}
+		for (int i = 0; i < cm->n_inputs; i++) {
+			const cJSON *x = cJSON_GetObjectItemCaseSensitive(ins, cm->inputs[i].name);
+			if (!x) {
+				ac_errf(&err, AC_EINVAL, "inputs: %s is missing (the model takes %d inputs)", cm->inputs[i].name,
+					cm->n_inputs);
+				break;
+			}
+			if (input_from_json(&cm->inputs[i], x, &tin[i], &err))
+				break;
+			n++;
+		}
+		if (n != cm->n_inputs) {
+			inputs_free(tin, CAT_MAX_IO);
+			answer_error(v, id, 0, err.msg);
+			goto done;
+		}
+	}
+	if (ac_reserve((void **)&v->reqs, &v->cap_reqs, v->n_reqs + 1, sizeof *v->reqs)) {
+		inputs_free(tin, CAT_MAX_IO);
+		answer_error(v, id, 0, "out of memory");
+		goto done;
+	}
+	/* entered before submitting: the answer can come from inside sched_submit */
+	sreq *r = &v->reqs[v->n_reqs++];
+	memset(r, 0, sizeof *r);
+	r->id = id ? cJSON_Duplicate(id, 1) : NULL;
+	ac_strlcpy(r->outputs, outputs, sizeof r->outputs);
+	r->row = row;
+	r->t0_us = ac_now_us();
+	r->request = -1;
+	int64_t req = 0;
+	int rc = sched_submit(v->a.sch, row, n ? tin : NULL, n, strcmp(outputs, "none") != 0, &req, &err);
+	inputs_free(tin, CAT_MAX_IO);
+	r = req_find(v, -1);
+	if (rc) {
+		if (r)
+			req_drop(v, r);
+		answer_error(v, id, 0, err.msg);
+	} else if (r) {
+		r->request = req;
+	}
+done:
+	cJSON_Delete(j);
+}
+
+/* ---------------------------------------------------------------- standard input */
+
+static void take_bytes(serve *v, const char *buf, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (buf[i] != '\n') {
+			if (v->overlong)
+				continue;
+			if (ac_reserve((void **)&v->line, &v->cap, v->len + 2, 1) || v->len >= v->o.max_message) {
+				v->overlong = true;
+				continue;
+			}
+			v->line[v->len++] = buf[i];
+			continue;
+		}
+		if (v->overlong) {
+			v->asked++;
+			char why[160];
+			snprintf(why, sizeof why, "request line longer than --max-message (%zu bytes)", v->o.max_message);
+			answer_error(v, NULL, 0, why);
+		} else if (v->len) {
+			v->line[v->len] = '\0';
+			handle_line(v, v->line);
+		}
+		v->len = 0;
+		v->overlong = false;
+	}
+}
+
+static void on_eof(serve *v)
+{
+	if (v->len) { /* a last line without its newline */
+		take_bytes(v, "\n", 1);
+	}
+	v->eof = true;
+	maybe_finish(v);
+}
+
+static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	serve *v = h->data;
+	(void)suggested;
+	buf->base = v->fs_buf;
+	buf->len = sizeof v->fs_buf;
+}
+
+static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+	serve *v = s->data;
+	if (n > 0)
+		take_bytes(v, buf->base, (size_t)n);
+	else if (n < 0) {
+		uv_read_stop(s);
+		uv_close((uv_handle_t *)s, NULL);
+		v->in = NULL;
+		on_eof(v);
+	}
+}
+
+static void fs_read_cb(uv_fs_t *req)
+{
+	serve *v = req->data;
+	ssize_t n = req->result;
+	uv_fs_req_cleanup(req);
+	if (n <= 0 || v->a.quitting) {
+		on_eof(v);
+		return;
+	}
+	take_bytes(v, v->fs_buf, (size_t)n);
+	v->fs_off += n;
+	uv_buf_t b = uv_buf_init(v->fs_buf, sizeof v->fs_buf);
+	uv_fs_read(v->a.loop, &v->in_fs, 0, &b, 1, v->fs_off, fs_read_cb);
+}
+
+static int open_stdin(serve *v, ac_err *err)
+{
+	uv_handle_type t = uv_guess_handle(0);
+	int rc = 0;
+	if (t == UV_NAMED_PIPE || t == UV_TCP) {
+		if (!(rc = uv_pipe_init(v->a.loop, &v->in_pipe, 0)) && !(rc = uv_pipe_open(&v->in_pipe, 0)))
+			v->in = (uv_stream_t *)&v->in_pipe;
+	} else if (t == UV_TTY) {
+		if (!(rc = uv_tty_init(v->a.loop, &v->in_tty, 0, 1)))
+			v->in = (uv_stream_t *)&v->in_tty;
+	} else if (t == UV_FILE) {
+		v->in_fs.data = v;
+		uv_buf_t b = uv_buf_init(v->fs_buf, sizeof v->fs_buf);
+		rc = uv_fs_read(v->a.loop, &v->in_fs, 0, &b, 1, 0, fs_read_cb);
+		return rc ? ac_errf(err, AC_EIO, "cannot read standard input: %s", uv_strerror(rc)) : 0;
+	} else {
+		return ac_errf(err, AC_EINVAL, "standard input is not a pipe, a terminal or a file");
+	}
+	if (rc)
+		return ac_errf(err, AC_EIO, "cannot read standard input: %s", uv_strerror(rc));
+	v->in->data = v;
+	if ((rc = uv_read_start(v->in, alloc_cb, read_cb)))
+		return ac_errf(err, AC_EIO, "cannot read standard input: %s", uv_strerror(rc));
+	return 0;
+}
+
+/* Before the loop ends: whatever is still open is answered, once. */
+static void on_stopped(app *a)
+{
+	serve *v = a->user;
+	while (v->n_reqs) {
+		sreq *r = &v->reqs[0];
+		answer_error(v, r->id, r->request > 0 ? r->request : 0, "accel-top stopped before the request ended");
+		req_drop(v, r);
+	}
+	if (v->in && !uv_is_closing((uv_handle_t *)v->in)) {
+		uv_read_stop(v->in);
+		uv_close((uv_handle_t *)v->in, NULL);
+		v->in = NULL;
+	}
+}
+
+int cmd_serve(int argc, char **argv)
+{
+	static serve v; /* the loop's handles point into it */
+	ac_err err = { 0 };
+	char *args[256];
+	int n = 0;
+	bool stdio = false;
+	for (int i = 0; i < argc && n < 255; i++) {
+		if (i > 0 && !strcmp(argv[i], "--stdio"))
+			stdio = true;
+		else
+			args[n++] = argv[i];
+	}
+	args[n] = NULL;
+	options_defaults(&v.o);
+	if (options_parse(&v.o, n, args, &err)) {
+		fprintf(stderr, "accel-top serve: %s\n", err.msg);
+		return 2;
+	}
+	if (v.o.help) {
+		printf("usage: accel-top serve --stdio [accel-top options]\n"
+		       "One JSON request per line on standard input, one JSON answer per line on standard output.\n"
+		       "See accel-top(1), SERVE.\n");
+		return 0;
+	}
+	if (!stdio) {
+		fprintf(stderr, "accel-top serve: say how to serve: --stdio (JSON lines on standard input and output)\n");
+		return 2;
+	}
+	if (v.o.batch || v.o.json || v.o.replay || v.o.n_runs) {
+		fprintf(stderr, "accel-top serve: -b, --json, --replay and --run do not apply to serve\n");
+		return 2;
+	}
+	uv_loop_t *loop = uv_default_loop();
+	v.a.user = &v;
+	v.a.on_done = on_done;
+	v.a.on_stopped = on_stopped;
+	int rc = app_start(&v.a, loop, &v.o, &err);
+	if (!rc) {
+		pool_add_listener(v.a.pool, on_pool_event, &v);
+		fprintf(stderr, "accel-top: serving %s (open it in a browser to attach it)\n", bridge_page_url(v.a.br));
+		rc = app_launch_browsers(&v.a, &err);
+	}
+	if (!rc)
+		rc = open_stdin(&v, &err);
+	if (rc) {
+		fprintf(stderr, "accel-top serve: %s\n", err.msg);
+		app_quit(&v.a, 1);
+	}
+	uv_run(loop, UV_RUN_DEFAULT);
+	app_free(&v.a);
+	uv_loop_close(loop);
+	free(v.line);
+	free(v.reqs);
+	return v.a.exit_code;
+}
