@@ -30,7 +30,7 @@ MAIN_OBJ := $(MAIN_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 BENCH_OBJ := $(BENCH_SRC:%.c=$(BUILD)/%.o)
 
-.PHONY: all deps run test unit e2e fuzz fuzz-smoke bench clean check-deps models
+.PHONY: all deps run test unit e2e fuzz fuzz-smoke bench clean check-deps models gpu-bundle
 
 all: $(BIN) models
 
@@ -102,6 +102,12 @@ bench: $(BUILD)/bench-roundtrip $(BUILD)/bench-overhead $(BUILD)/bench-replay mo
 	ACCEL_TOP=$(abspath $(BIN)) ACCEL_TOP_DATA=$(CURDIR) /usr/bin/python3 bench/faults.py
 	ACCEL_TOP=$(abspath $(BIN)) ACCEL_TOP_DATA=$(CURDIR) bench/shard.sh
 	bench/tune.sh
+
+# accel-top, its page, runtime and models, and Firefox in parts of <= 61 MB for the GPU machine
+# (bench/README.md). GPU_BUNDLE_BASE=REV also packs the page as committed at REV, for a before/after;
+# GPU_BUNDLE_LANES="1 8 16" copies of the page with fixed lane counts; GPU_BUNDLE_NO_BROWSER=1 keeps the Firefox parts.
+gpu-bundle: all
+	bench/gpu-bundle.sh $(or $(GPU_BUNDLE_OUT),build/gpu-bundle) $(GPU_BUNDLE_BASE)
 
 clean:
 	rm -rf build build-san build-fuzz accel-top

@@ -136,6 +136,7 @@ typedef struct {
 	char io[320];             /* inputs -> outputs as ORT reported them: "input_ids int64 [1,32]; ..." */
 	session_state state;
 	double load_ms;           /* < 0 = n/a */
+	int lanes;                /* runtimes in the page that hold it (loaded's "lanes"; 1 if not said) */
 	char error[256];
 	int inflight;
 	uint64_t completed, failed;

@@ -528,6 +528,14 @@ static int class_rank(const pool_browser *b, const char *platform)
 	return c == CL_HARDWARE ? 0 : c == CL_SOFTWARE ? 1 : 2;
 }
 
+/* Requests in flight per session: --inflight, or more where the page runs the session in several
+ * runtimes at once (lanes, browser-js/ort-lanes.js: where Firefox's WebGPU completion floor is
+ * measured), so that each lane has one. */
+static int window_of(const sched *s, const pool_session *ps)
+{
+	return ps->lanes > s->cfg.window ? ps->lanes : s->cfg.window;
+}
+
 /* stage: the shard to run (1-based) on a sharded row; 0 = the whole model */
 static sess_x *pick(sched *s, work *w, int stage)
 {
@@ -539,7 +547,7 @@ static sess_x *pick(sched *s, work *w, int stage)
 			continue;
 		const pool_session *ps = pool_session_find(s->p, x->browser, x->session);
 		const pool_browser *b = pool_browser_find(s->p, x->browser);
-		if (!ps || ps->state != SS_READY || ps->inflight >= s->cfg.window || !browser_ready(b) ||
+		if (!ps || ps->state != SS_READY || ps->inflight >= window_of(s, ps) || !browser_ready(b) ||
 		    !brk_allows(s, x->browser, w->row))
 			continue;
 		/* measured: latency times load; not yet: the kind suited to the model, hardware before

@@ -161,6 +161,14 @@ static void update_figures(pool_model *m, row_stats *st, int64_t now_us)
 }
 
 /* "name type [dims]; ... -> name type [dims]" from the page's loaded reply (ORT's metadata). */
+/* How many runtimes of the page hold a session (browser-js/ort-lanes.js): runs of one session
+ * overlap only across them. */
+static int lanes_of(const cJSON *loaded)
+{
+	const cJSON *l = loaded ? cJSON_GetObjectItemCaseSensitive(loaded, "lanes") : NULL;
+	return cJSON_IsNumber(l) && l->valuedouble >= 1 && l->valuedouble <= 64 ? (int)l->valuedouble : 1;
+}
+
 static void describe_io(const cJSON *loaded, char *out, size_t cap)
 {
 	out[0] = '\0';
@@ -306,6 +314,7 @@ int pool_apply_work(pool *p, const ac_event *ev, ac_err *err)
 		ac_strlcpy(s->file, ev->text, sizeof s->file);
 		s->state = SS_LOADING;
 		s->load_ms = -1;
+		s->lanes = 1;
 		s->ewma_ms = -1;
 		return 0;
 	case EV_SESSION_READY:
@@ -317,6 +326,7 @@ int pool_apply_work(pool *p, const ac_event *ev, ac_err *err)
 		if (ev->kind == EV_SESSION_READY) {
 			s->state = SS_READY;
 			s->load_ms = ev->x[0];
+			s->lanes = lanes_of(ev->data);
 			describe_io(ev->data, s->io, sizeof s->io);
 			ac_strlcpy(s->platform_used, ev->platform ? ev->platform : s->platform, sizeof s->platform_used);
 		} else if (ev->kind == EV_SESSION_FAILED) {

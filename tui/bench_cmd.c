@@ -196,6 +196,9 @@ static int parse(bench *b, int argc, char **argv, ac_err *err)
 		ac_strlcpy(b->browsers_arg, b->shard_arg, sizeof b->browsers_arg);
 	}
 	b->o.tune_db = b->db_path; /* --optimize-audio reads the choices tune stored there */
+	/* --concurrency N means N requests in flight: the per-session window must not hold them back */
+	if (b->o.inflight < b->concurrency)
+		b->o.inflight = b->concurrency < 64 ? b->concurrency : 64;
 	if (b->comprehensive) {
 		ac_strlcpy(b->browsers_arg, "all", sizeof b->browsers_arg);
 		ac_strlcpy(b->platforms_arg, "all", sizeof b->platforms_arg);

@@ -179,6 +179,7 @@ static cJSON *sessions_json(const pool *p, const pool_model *m)
 			cJSON_AddNullToObject(o, "evidence");
 		}
 		add_num_or_null(o, "load_ms", s->load_ms, s->load_ms >= 0);
+		cJSON_AddNumberToObject(o, "lanes", s->lanes);
 		add_str_or_null(o, "error", s->error);
 		cJSON_AddNumberToObject(o, "completed", (double)s->completed);
 		cJSON_AddNumberToObject(o, "inflight", s->inflight);

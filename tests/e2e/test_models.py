@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -167,6 +168,44 @@ def test_require_hardware_fails_on_software_adapters():
                                    "--iterations", "2", "--require-hardware")
     check(results and results[0]["status"] == "ok" and results[0]["classification"] == "software", f"{results}")
     check(rc == 2 and "--require-hardware" in err, f"{rc} {err[-500:]}")
+
+
+FIREFOX_PREFS = 'user_pref("dom.webgpu.enabled", true);\nuser_pref("gfx.webgpu.ignore-blocklist", true);\n'
+
+
+def test_lanes_in_an_attached_firefox():
+    """A page opened with lanes=2 holds a webgpu session in two runtimes (its own and a worker's,
+    browser-js/ort-lanes.js): the snapshot says so, the first run (the verified one) runs in the
+    worker and matches fp32 on wasm, and the runs spread over both come back without errors. (Lanes are on by default only where the WebGPU completion floor is measured and the
+    machine has 4+ cores; bench/README.md has the figures from a GPU machine.)"""
+    at = AccelTop("-b", "--json", "-d", "0.5", "--no-launch", "--port", "0", "--run", "bert-tiny:fp32:webgpu:auto:4")
+    prof = tempfile.mkdtemp(prefix="accel-top-lanes-")
+    ff = None
+    try:
+        at.wait_url()
+        with open(f"{prof}/user.js", "w") as f:
+            f.write(FIREFOX_PREFS)
+        ff = subprocess.Popen(["firefox-esr", "--headless", "--no-remote", "--profile", prof, at.url + "&lanes=2"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+        def session(s):
+            rows = [x for m in s.get("models", []) for x in m.get("sessions", [])
+                    if x.get("platform") == "webgpu" or x.get("platform_used") == "webgpu"]
+            return rows[0] if rows else None
+
+        s = at.wait_for(lambda s: (x := session(s)) is not None and x.get("completed", 0) >= 12, 240,
+                        "12 webgpu runs in the attached Firefox")
+        x = session(s)
+        check(x["lanes"] == 2, f"lanes {x.get('lanes')}: {x}")
+        m = [m for m in s["models"] if m["name"] == "bert-tiny"][0]
+        check(m.get("errors", 0) == 0 and x.get("error") is None, f"{m} {x}")
+        check(x["verification"]["ok"] is True, f"{x['verification']}")
+        at.stop()
+    finally:
+        if ff and ff.poll() is None:
+            os.killpg(ff.pid, signal.SIGKILL)
+        subprocess.run(["rm", "-rf", prof])
+        at.kill()
 
 
 def main(argv):

@@ -132,6 +132,54 @@ int test_caps_firefox_nvidia_hardware(void)
 	return 0;
 }
 
+/* Recorded on the GPU machine (H100, bench/README.md): the same Firefox as on ours, whose adapter is
+ * hardware there and software here (test_caps_firefox_fallback); the adapter strings are empty in
+ * both, so only isFallbackAdapter tells them apart, and the evidence says the strings are hidden. */
+int test_caps_firefox_nvidia_h100(void)
+{
+	ac_caps c;
+	CHECK_OK(caps_of_fixture("hello-firefox-nvidia-h100.json", &c));
+	const caps_webgpu *g = &c.webgpu;
+	CHECK_STR(g->vendor, "");
+	CHECK_STR(g->architecture, "");
+	CHECK_EQ_INT(g->fallback, 0);
+	CHECK_CONTAINS(g->features, "shader-f16");
+	CHECK_CONTAINS(g->features, "timestamp-query");
+	CHECK_EQ_INT(g->max_buffer_size, 1073741824);
+	CHECK_EQ_INT(g->max_storage_binding, 1073741824);
+	CHECK_EQ_INT(c.hardware_concurrency, 16);
+	CHECK_EQ_INT(c.verdict[PLAT_WEBGPU].status, CL_HARDWARE);
+	CHECK_STR(c.verdict[PLAT_WEBGPU].evidence,
+		  "isFallbackAdapter=false; adapter strings empty (the browser hides them); shader-f16 supported");
+	CHECK_EQ_INT(c.verdict[PLAT_WEBNN].status, CL_UNAVAILABLE);
+	CHECK_EQ_INT(c.verdict[PLAT_WASM].status, CL_SOFTWARE);
+	ac_caps sw;
+	CHECK_OK(caps_of_fixture("hello-firefox-fallback.json", &sw));
+	CHECK_STR(sw.version, c.version);
+	CHECK_EQ_INT(sw.verdict[PLAT_WEBGPU].status, CL_SOFTWARE);
+	return 0;
+}
+
+/* Recorded on the GPU machine (H200) with Chromium under Xvfb and Vulkan (bench/README.md): the
+ * adapter names its vendor, and lacks shader-f16; the same Chromium here is SwiftShader. */
+int test_caps_chromium_nvidia_h200(void)
+{
+	ac_caps c;
+	CHECK_OK(caps_of_fixture("hello-chromium-nvidia-h200.json", &c));
+	CHECK_STR(c.webgpu.vendor, "nvidia");
+	CHECK_EQ_INT(c.webgpu.fallback, 0);
+	CHECK(strstr(c.webgpu.features, "shader-f16") == NULL);
+	CHECK_EQ_INT(c.verdict[PLAT_WEBGPU].status, CL_HARDWARE);
+	CHECK_STR(c.verdict[PLAT_WEBGPU].evidence,
+		  "isFallbackAdapter=false; vendor=\"nvidia\" architecture=\"\"; shader-f16 not supported");
+	CHECK_EQ_INT(c.verdict[PLAT_WEBNN].status, CL_UNAVAILABLE);
+	ac_caps sw;
+	CHECK_OK(caps_of_fixture("hello-chromium-swiftshader.json", &sw));
+	CHECK_STR(sw.version, c.version);
+	CHECK_EQ_INT(sw.verdict[PLAT_WEBGPU].status, CL_SOFTWARE);
+	return 0;
+}
+
 /* ---- WebGPU edge cases ---- */
 
 int test_caps_webgpu_missing(void)

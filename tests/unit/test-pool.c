@@ -580,3 +580,44 @@ int test_pool_state_names(void)
 	CHECK_STR(browser_state_name((browser_state)7), "?");
 	return 0;
 }
+
+/* loaded's "lanes" (runtimes of the page holding the session) is kept; absent or odd, it is 1. */
+int test_pool_session_lanes(void)
+{
+	pool *p = new_pool();
+	CHECK(p != NULL);
+	ac_event e = ev(EV_BROWSER_CONNECTED, 1, 0);
+	CHECK_OK(apply_ok(p, &e));
+	e = ev(EV_WORKLOAD_STARTED, 0, 0);
+	e.model = 1;
+	e.name = "bert-tiny";
+	e.precision = "fp32";
+	e.platform = "webgpu";
+	e.family = "auto";
+	e.x[0] = 5;
+	e.x[1] = 3;
+	e.text = "text";
+	CHECK_OK(apply_ok(p, &e));
+	const char *replies[] = { "{\"lanes\":8}", "{\"load_ms\":3}", "{\"lanes\":\"8\"}", "{\"lanes\":1000}" };
+	const int want[] = { 8, 1, 1, 1 };
+	for (int i = 0; i < 4; i++) {
+		e = ev(EV_SESSION_LOADING, 1, 0);
+		e.session = i + 1;
+		e.model = 1;
+		e.precision = "fp32";
+		e.platform = "webgpu";
+		e.text = "model.onnx";
+		CHECK_OK(apply_ok(p, &e));
+		e = ev(EV_SESSION_READY, 1, 0);
+		e.session = i + 1;
+		e.x[0] = 12;
+		e.platform = "webgpu";
+		e.data = DEFER_JSON(cJSON_Parse(replies[i]));
+		CHECK(e.data != NULL);
+		CHECK_OK(apply_ok(p, &e));
+		const pool_session *s = pool_session_find(p, 1, i + 1);
+		CHECK(s != NULL);
+		CHECK_EQ_INT(s->lanes, want[i]);
+	}
+	return 0;
+}

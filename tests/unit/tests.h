@@ -39,6 +39,8 @@
 	X(caps_chromium_swiftshader) \
 	X(caps_firefox_fallback) \
 	X(caps_firefox_nvidia_hardware) \
+	X(caps_firefox_nvidia_h100) \
+	X(caps_chromium_nvidia_h200) \
 	X(caps_webgpu_missing) \
 	X(caps_webgpu_no_adapter) \
 	X(caps_webgpu_software_names) \
@@ -62,6 +64,7 @@
 	X(pool_bridge_listening) \
 	X(pool_snapshot_json) \
 	X(pool_snapshot_nulls) \
+	X(pool_session_lanes) \
 	X(pool_state_names) \
 	/* test-event.c */ \
 	X(event_roundtrip) \
