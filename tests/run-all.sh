@@ -37,6 +37,7 @@ suite models /usr/bin/python3 tests/e2e/test_models.py
 suite replay /usr/bin/python3 tests/e2e/test_replay.py
 suite faults /usr/bin/python3 tests/e2e/test_faults.py
 suite tune /usr/bin/python3 tests/e2e/test_tune.py
+suite shard /usr/bin/python3 tests/e2e/test_shard.py
 suite doctor /usr/bin/python3 tests/e2e/test_doctor.py
 suite tmux /usr/bin/python3 tests/tmux/test_screen.py
 
