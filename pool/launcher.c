@@ -55,6 +55,9 @@ struct launcher {
 	bool timer_open;
 	void (*done)(void *);
 	void *done_ctx;
+	/* --browser-arg: operator flags per family, put before the page URL */
+	struct { const char *family, *arg; } extra[LAUNCHER_MAX_EXTRA];
+	int n_extra;
 };
 
 static void emit(launcher *l, ev_kind kind, int id, int64_t num, int64_t num2, const char *family, const char *text)
@@ -365,8 +368,15 @@ int launcher_start(launcher *l, const browser_family *fam, int id, const char *p
 	char url[1024];
 	snprintf(url, sizeof url, "%s&id=%d", page_url, id);
 	launch_spec ls = { .exe = c->exe, .profile = c->profile, .url = url, .visible = visible };
-	const char *argv[FAMILY_MAX_ARGS + 1];
-	fam->build_argv(&ls, argv, FAMILY_MAX_ARGS);
+	const char *argv[FAMILY_MAX_ARGS + LAUNCHER_MAX_EXTRA + 1];
+	int argc = fam->build_argv(&ls, argv, FAMILY_MAX_ARGS);
+	/* the operator's flags go before the URL, which build_argv puts last */
+	for (int i = 0; i < l->n_extra && argc > 1; i++)
+		if (!strcmp(l->extra[i].family, fam->name)) {
+			argv[argc] = argv[argc - 1];
+			argv[argc - 1] = l->extra[i].arg;
+			argv[++argc] = NULL;
+		}
 
 	uv_pipe_init(l->loop, &c->err_pipe, 0);
 	c->err_pipe.data = c;
@@ -380,7 +390,7 @@ int launcher_start(launcher *l, const browser_family *fam, int id, const char *p
 	 * we can signal as a whole */
 	/* util-linux's setpriv execs the browser with a parent-death signal, so the browser dies
 	 * with us even when we are killed with SIGKILL or crash (no cleanup of ours runs then). */
-	const char *args[FAMILY_MAX_ARGS + 8];
+	const char *args[FAMILY_MAX_ARGS + LAUNCHER_MAX_EXTRA + 8];
 	int na = 0;
 	if (access(SETPRIV, X_OK) == 0) {
 		args[na++] = SETPRIV;
@@ -388,7 +398,7 @@ int launcher_start(launcher *l, const browser_family *fam, int id, const char *p
 		args[na++] = "KILL";
 		args[na++] = "--";
 	}
-	for (int i = 0; argv[i] && na < FAMILY_MAX_ARGS + 7; i++)
+	for (int i = 0; argv[i] && na < FAMILY_MAX_ARGS + LAUNCHER_MAX_EXTRA + 7; i++)
 		args[na++] = argv[i];
 	args[na] = NULL;
 	uv_process_options_t o = { .exit_cb = child_exit, .file = args[0], .args = (char **)args,
@@ -414,6 +424,16 @@ int launcher_start(launcher *l, const browser_family *fam, int id, const char *p
 	probe *p = probe_for(l, fam, c->exe);
 	if (p && p->version[0])
 		emit(l, EV_BROWSER_VERSION, id, 0, 0, NULL, p->version);
+	return 0;
+}
+
+int launcher_add_arg(launcher *l, const char *family, const char *arg)
+{
+	if (l->n_extra == LAUNCHER_MAX_EXTRA)
+		return AC_EINVAL;
+	l->extra[l->n_extra].family = family;
+	l->extra[l->n_extra].arg = arg;
+	l->n_extra++;
 	return 0;
 }
 

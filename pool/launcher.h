@@ -22,6 +22,11 @@ int launcher_new(uv_loop_t *loop, launcher_emit emit, void *ctx, launcher **out,
 int launcher_start(launcher *l, const browser_family *fam, int id, const char *page_url, bool visible,
 		   ac_err *err);
 
+/* One more command-line flag for every browser of `family` launched from now on (before the page
+ * URL). Both strings must outlive the launcher. AC_EINVAL past LAUNCHER_MAX_EXTRA. */
+#define LAUNCHER_MAX_EXTRA 16
+int launcher_add_arg(launcher *l, const char *family, const char *arg);
+
 /* Sends sig to the browser's whole process group; AC_ENOENT when it is not running. */
 int launcher_signal(launcher *l, int id, int sig);
 

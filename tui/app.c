@@ -498,6 +498,8 @@ int app_start(app *a, uv_loop_t *loop, const options *o, ac_err *err)
 	}
 	if ((rc = launcher_new(loop, apply_event, a, &a->ln, err)))
 		return rc;
+	for (int i = 0; i < o->n_browser_args; i++)
+		launcher_add_arg(a->ln, o->browser_args[i].family, o->browser_args[i].arg);
 	if ((rc = usage_start(loop, a->pool, "/proc", USAGE_INTERVAL_MS, apply_event, a, &a->usage, err)))
 		return rc;
 	return start_supervisor(a, err);

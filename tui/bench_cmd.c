@@ -62,6 +62,7 @@ static void usage(FILE *f)
 	      "  --comprehensive              every installed browser x platform x model x precision\n"
 	      "  --db PATH (default ./accel-top.db)  --db-only  --json FILE  --markdown FILE\n"
 	      "  --visible  --allow-fallback  --require-hardware (exit 2 if a result ran on software or fell back)\n"
+	      "  --browser-arg KIND=FLAG      one more flag for every browser of KIND (repeatable)\n"
 	      "  --timeout SECS per combination (default 600)  --models DIR  --seed N  --audio SRC  --port N\n"
 	      "  --record FILE                record every event of the run (replay: accel-top --replay FILE)\n"
 	      "  --shard KIND,KIND            run each model that has shards as a pipeline, shard k on the k-th\n"
@@ -87,7 +88,7 @@ static int parse(bench *b, int argc, char **argv, ac_err *err)
 {
 	enum { B_BROWSER = 300, B_PLATFORM, B_MODEL, B_PRECISION, B_MIXED, B_ITER, B_WARMUP, B_CONC, B_COMPREHENSIVE,
 	       B_DB, B_DB_ONLY, B_JSON, B_MD, B_VISIBLE, B_FALLBACK, B_REQHW, B_TIMEOUT, B_MODELS, B_SEED, B_AUDIO,
-	       B_PORT, B_RECORD, B_SHARD, B_OPTAUDIO, B_HELP };
+	       B_PORT, B_RECORD, B_SHARD, B_OPTAUDIO, B_BROWSER_ARG, B_HELP };
 	static const struct option longs[] = {
 		{ "browser", required_argument, 0, B_BROWSER }, { "platform", required_argument, 0, B_PLATFORM },
 		{ "model", required_argument, 0, B_MODEL }, { "precision", required_argument, 0, B_PRECISION },
@@ -96,6 +97,7 @@ static int parse(bench *b, int argc, char **argv, ac_err *err)
 		{ "comprehensive", no_argument, 0, B_COMPREHENSIVE }, { "db", required_argument, 0, B_DB },
 		{ "db-only", no_argument, 0, B_DB_ONLY }, { "json", required_argument, 0, B_JSON },
 		{ "markdown", required_argument, 0, B_MD }, { "visible", no_argument, 0, B_VISIBLE },
+		{ "browser-arg", required_argument, 0, B_BROWSER_ARG },
 		{ "allow-fallback", no_argument, 0, B_FALLBACK }, { "require-hardware", no_argument, 0, B_REQHW },
 		{ "timeout", required_argument, 0, B_TIMEOUT }, { "models", required_argument, 0, B_MODELS },
 		{ "seed", required_argument, 0, B_SEED }, { "audio", required_argument, 0, B_AUDIO },
@@ -138,6 +140,20 @@ static int parse(bench *b, int argc, char **argv, ac_err *err)
 		case B_JSON: b->json_path = optarg; break;
 		case B_MD: b->md_path = optarg; break;
 		case B_VISIBLE: b->o.visible = true; break;
+		case B_BROWSER_ARG: { /* the same rule as accel-top's own option */
+			char *one[] = { "accel-top", "--browser-arg", optarg, NULL };
+			options tmp;
+			int saved = optind;
+			options_defaults(&tmp);
+			int rc = options_parse(&tmp, 3, one, err);
+			optind = saved;
+			if (rc)
+				return rc;
+			if (b->o.n_browser_args == 16)
+				return ac_errf(err, AC_EINVAL, "--browser-arg: at most 16");
+			b->o.browser_args[b->o.n_browser_args++] = tmp.browser_args[0];
+			break;
+		}
 		case B_FALLBACK: b->o.allow_fallback = true; break;
 		case B_REQHW: b->require_hardware = true; break;
 		case B_TIMEOUT:

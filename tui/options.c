@@ -60,6 +60,7 @@ void options_usage(FILE *f)
       "      --scale-depth N         queue depth that counts as pressure (default 16)\n"
       "      --request-timeout SECS  fail a request not ended this long after queued (default 120, 0 = never)\n"
       "      --max-restarts N        restarts of a browser per minute before it is held down (default 5)\n"
+      "      --browser-arg KIND=FLAG one more flag for every browser of KIND we launch (repeatable)\n"
       "      --heartbeat SECS        ping interval (default 2)\n"
 	      "      --heartbeat-timeout SECS  silence after which a browser is lost (default 10)\n"
 	      "      --readonly              screen: refuse keys that change something\n"
@@ -172,7 +173,7 @@ enum { O_JSON = 256, O_SETTLE, O_BROWSERS, O_NO_LAUNCH, O_VISIBLE, O_LISTEN, O_P
        O_INFLIGHT, O_RUN, O_READONLY, O_NO_COLOR, O_SHOW_TOKEN,
        O_WARN_MS, O_CRIT_MS, O_WARN_QUEUE, O_CRIT_QUEUE, O_RECORD, O_REPLAY, O_BEGIN, O_END,
        O_MIN_BROWSERS, O_MAX_BROWSERS, O_IDLE_TIMEOUT, O_SCALE_WAIT, O_SCALE_DEPTH, O_REQUEST_TIMEOUT,
-       O_MAX_RESTARTS, O_OPTIMIZE_AUDIO, O_TUNE_DB };
+       O_MAX_RESTARTS, O_OPTIMIZE_AUDIO, O_TUNE_DB, O_BROWSER_ARG };
 
 static launch_req *launch_entry(options *o, const char *family)
 {
@@ -282,6 +283,7 @@ int options_parse(options *o, int argc, char **argv, ac_err *err)
 		{ "scale-depth", required_argument, 0, O_SCALE_DEPTH },
 		{ "request-timeout", required_argument, 0, O_REQUEST_TIMEOUT },
 		{ "max-restarts", required_argument, 0, O_MAX_RESTARTS },
+		{ "browser-arg", required_argument, 0, O_BROWSER_ARG },
 		{ "optimize-audio", no_argument, 0, O_OPTIMIZE_AUDIO }, { "tune-db", required_argument, 0, O_TUNE_DB },
 		{ "help", no_argument, 0, 'h' }, { "version", no_argument, 0, 'V' }, { 0, 0, 0, 0 },
 	};
@@ -412,6 +414,21 @@ int options_parse(options *o, int argc, char **argv, ac_err *err)
 			if (parse_long(optarg, 0, 1000, &o->max_restarts))
 				return ac_errf(err, AC_EINVAL, "--max-restarts: '%s' is not a count from 0 to 1000", optarg);
 			break;
+		case O_BROWSER_ARG: {
+			const char *eq = strchr(optarg, '=');
+			char kind[32] = "";
+			if (eq && (size_t)(eq - optarg) < sizeof kind)
+				memcpy(kind, optarg, (size_t)(eq - optarg));
+			const browser_family *f = kind[0] ? family_find(kind) : NULL;
+			if (!f || !eq[1] || eq[1] != '-')
+				return ac_errf(err, AC_EINVAL, "--browser-arg '%s': give KIND=FLAG, e.g. chromium=--use-angle=vulkan "
+					       "(KIND: chromium, chrome, edge, firefox; the flag starts with -)", optarg);
+			if (o->n_browser_args == 16)
+				return ac_errf(err, AC_EINVAL, "--browser-arg: at most 16");
+			o->browser_args[o->n_browser_args].family = f->name;
+			o->browser_args[o->n_browser_args++].arg = eq + 1;
+			break;
+		}
 		case O_BEGIN: o->begin = optarg; break;
 		case O_END: o->end = optarg; break;
 		case 'h': o->help = true; break;

@@ -37,6 +37,8 @@ typedef struct {
 	long scale_depth;         /* queue depth above which a model is under pressure */
 	double request_timeout_s; /* a request not ended this long after it was queued fails; 0 = never */
 	long max_restarts;        /* restarts of one browser per minute before it is held down */
+	struct { const char *family, *arg; } browser_args[16]; /* --browser-arg KIND=FLAG */
+	int n_browser_args;
 	/* running models */
 	const char *model_dirs[6];  /* --models, besides the built-in demo models */
 	int n_model_dirs;

@@ -423,6 +423,27 @@ def test_browser_usage():
     check(not leftovers(at), f"left behind: {leftovers(at)}")
 
 
+def test_browser_arg_reaches_the_browser():
+    """--browser-arg KIND=FLAG: the flag is on the launched browser's command line, only for that
+    kind (Debian's chromium wrapper reorders the arguments, so the order is not checked); a
+    malformed one is a usage error."""
+    at = AccelTop("-b", "--json", "-d", "0.5", "--port", "0", "--browsers", "chromium,firefox",
+                  "--browser-arg", "chromium=--force-device-scale-factor=2")
+    try:
+        s = at.wait_for(lambda s: len(s["browsers"]) == 2 and all(b["state"] == "connected" for b in s["browsers"]),
+                        60, "both browsers")
+        for b in s["browsers"]:
+            with open(f"/proc/{b['pid']}/cmdline", "rb") as f:
+                args = f.read().decode().split("\0")
+            has = "--force-device-scale-factor=2" in args
+            check(has == (b["kind"] == "chromium"), f"{b['kind']}: {args}")
+        at.stop()
+    finally:
+        at.kill()
+    rc, _, err = run_cli("-b", "--browser-arg", "safari=--x")
+    check(rc == 2 and "give KIND=FLAG" in err, f"{rc} {err!r}")
+
+
 def run_cli(*args, timeout=30):
     p = subprocess.run([os.environ.get("ACCEL_TOP", "accel-top"), *args], capture_output=True, text=True,
                        timeout=timeout, stdin=subprocess.DEVNULL)

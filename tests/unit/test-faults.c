@@ -161,6 +161,13 @@ int test_faults_scaling_options(void)
 	CHECK_EQ_INT(parse(&o, "--no-launch", "--max-browsers", "2", NULL, &err), AC_EINVAL);
 	CHECK_EQ_INT(parse(&o, "--request-timeout", "0", "--idle-timeout", "5", &err), 0);
 	CHECK(o.request_timeout_s == 0 && o.idle_timeout_s == 5);
+	CHECK_EQ_INT(parse(&o, "--browser-arg", "chromium=--use-angle=vulkan", "--browser-arg", "firefox=-safe-mode", &err), 0);
+	CHECK(o.n_browser_args == 2 && !strcmp(o.browser_args[0].family, "chromium") &&
+	      !strcmp(o.browser_args[0].arg, "--use-angle=vulkan") && !strcmp(o.browser_args[1].arg, "-safe-mode"));
+	CHECK_EQ_INT(parse(&o, "--browser-arg", "chromium", NULL, NULL, &err), AC_EINVAL);
+	CHECK_EQ_INT(parse(&o, "--browser-arg", "chromium=", NULL, NULL, &err), AC_EINVAL);
+	CHECK_EQ_INT(parse(&o, "--browser-arg", "=--x", NULL, NULL, &err), AC_EINVAL);
+	CHECK(strstr(err.msg, "give KIND=FLAG"));
 	CHECK_EQ_INT(parse(&o, "--request-timeout", "-1", NULL, NULL, &err), AC_EINVAL);
 	CHECK(strstr(err.msg, "--request-timeout"));
 	return 0;
