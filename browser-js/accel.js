@@ -718,7 +718,7 @@ function startRun(c, id, key, outputs, frames, headers, t0, alm) {
       const n = r.frames.length;
       const pageMs = performance.now() - t0; // arrival of the request to sending the result
       const gpu = lm ? `,"logmel_ms":${lm.ms},"logmel_timing":${JSON.stringify(lm.timing)}` : '';
-      const text = `{"type":"result","id":${id},"session":${key},"compute_ms":${r.compute_ms},"queue_ms":${r.queue_ms},"page_ms":${pageMs}${gpu},"tensors":${n}}`;
+      const text = `{"type":"result","id":${id},"session":${key},"compute_ms":${r.compute_ms},"queue_ms":${r.queue_ms},"page_ms":${pageMs}${gpu},"lane":${r.lane ?? 0},"tensors":${n}}`;
       if (conn !== c || ws.readyState !== 1) {
         keepLate(text, r.frames);
         return;

@@ -335,7 +335,8 @@ export class SessionTable {
       s.runs++;
       s.lastComputeMs = r.compute_ms;
       touched();
-      const result = { queue_ms: start - ready + r.queue_ms, compute_ms: r.compute_ms, frames: [] };
+      // lane: which runtime ran it (0 the page's own), so the server can verify each one
+      const result = { queue_ms: start - ready + r.queue_ms, compute_ms: r.compute_ms, frames: [], lane: 1 + s.lanes.indexOf(l) };
       if (wantOutputs) {
         r.outputs.forEach((o, i) => {
           const code = DTYPE_CODES[o.type];
@@ -385,7 +386,7 @@ export class SessionTable {
       s.runs++;
       s.lastComputeMs = computeMs;
       touched();
-      const result = { queue_ms: r.start - ready, compute_ms: computeMs, frames: [] };
+      const result = { queue_ms: r.start - ready, compute_ms: computeMs, frames: [], lane: 0 };
       if (wantOutputs) {
         const names = s.session?.outputNames ?? Object.keys(out);
         for (let i = 0; i < names.length; i++) {

@@ -137,6 +137,7 @@ typedef struct {
 	session_state state;
 	double load_ms;           /* < 0 = n/a */
 	int lanes;                /* runtimes in the page that hold it (loaded's "lanes"; 1 if not said) */
+	int verifications;        /* outputs compared with the reference: one per lane that ran it */
 	char error[256];
 	int inflight;
 	uint64_t completed, failed;

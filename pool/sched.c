@@ -105,6 +105,7 @@ typedef struct {
 	bool reference, fallback, verify_sent, retiring, unload_sent;
 	bool have_out, verified;
 	ac_tensor out0;
+	uint32_t lanes_done;  /* lanes (page runtimes, see ort-lanes.js) whose output was compared */
 } sess_x;
 
 typedef enum { REF_NONE, REF_LOADING, REF_RUNNING, REF_DONE, REF_FAILED } ref_state;
@@ -600,6 +601,25 @@ static unsigned char *frame_tensor(const char *name, uint8_t dtype, int rank, co
 	return out;
 }
 
+static int popcount32(uint32_t v)
+{
+	int n = 0;
+	for (; v; v &= v - 1)
+		n++;
+	return n;
+}
+
+/* Lanes of x's session whose output has not been compared yet, when it can be now. */
+static bool lanes_left(sched *s, const sess_x *x)
+{
+	const pool_session *ps = pool_session_find(s->p, x->browser, x->session);
+	if (!ps || ps->lanes <= 1 || !x->verified)
+		return false;
+	const refout *r = ref_find(s, x->browser, x->model, false);
+	int lanes = ps->lanes < 32 ? ps->lanes : 32;
+	return r && r->state == REF_DONE && popcount32(x->lanes_done) < lanes;
+}
+
 /* Sends one stage of a request (stage 0: the whole model). Returns 0 when sent. */
 static int send_stage(sched *s, work *w, sess_x *x, int64_t req, int stage, bool *verified_out)
 {
@@ -608,8 +628,9 @@ static int send_stage(sched *s, work *w, sess_x *x, int64_t req, int stage, bool
 	unsigned char *const *in_frames = custom ? u->frames : w->frames;
 	const size_t *in_lens = custom ? u->lens : w->lens;
 	bool last = !w->n_shards || stage == w->n_shards;
-	/* the last stage's first run with the row's own inputs is compared with the reference */
-	bool verify = last && !x->verify_sent && !custom;
+	/* the last stage's first run with the row's own inputs is compared with the reference, and
+	 * so is one run of every other lane of the page (ort-lanes.js) once the reference is known */
+	bool verify = last && !custom && (!x->verify_sent || lanes_left(s, x));
 	bool want = !last || verify || (u && u->want_outputs);
 	unsigned char *fr[CAT_MAX_IO];
 	size_t lens[CAT_MAX_IO];
@@ -819,7 +840,8 @@ static void on_duration(uv_timer_t *t)
 
 /* ---------------------------------------------------------------- verification */
 
-static void compare(sched *s, sess_x *x, const ac_tensor *ref, const char *note)
+/* Compares out (an output of x) with ref and emits EV_VERIFIED. */
+static void compare_out(sched *s, sess_x *x, const ac_tensor *out, const ac_tensor *ref, const char *note)
 {
 	const cat_model *m = catalog_find(s->cat, x->model);
 	const pool_session *ps = pool_session_find(s->p, x->browser, x->session);
@@ -827,7 +849,7 @@ static void compare(sched *s, sess_x *x, const ac_tensor *ref, const char *note)
 	ac_event ev = { .kind = EV_VERIFIED, .model = x->row, .browser = x->browser, .session = x->session,
 			.precision = prec_name(x->prec), .platform = ps ? ps->platform_used : NULL };
 	char text[160];
-	uint64_t n = tensor_count(&x->out0);
+	uint64_t n = tensor_count(out);
 	if (n != tensor_count(ref) || n == 0) {
 		snprintf(text, sizeof text, "output has %llu elements, the reference %llu", (unsigned long long)n,
 			 (unsigned long long)tensor_count(ref));
@@ -836,7 +858,7 @@ static void compare(sched *s, sess_x *x, const ac_tensor *ref, const char *note)
 		double maxd = 0, maxr = 0;
 		bool finite = true;
 		for (uint64_t i = 0; i < n; i++) {
-			double o = tensor_get(&x->out0, i), r = tensor_get(ref, i);
+			double o = tensor_get(out, i), r = tensor_get(ref, i);
 			finite &= isfinite(o) && isfinite(r);
 			maxd = fmax(maxd, fabs(o - r));
 			maxr = fmax(maxr, fabs(r));
@@ -852,6 +874,11 @@ static void compare(sched *s, sess_x *x, const ac_tensor *ref, const char *note)
 	ev.text = text;
 	x->verified = true;
 	emit(s, &ev);
+}
+
+static void compare(sched *s, sess_x *x, const ac_tensor *ref, const char *note)
+{
+	compare_out(s, x, &x->out0, ref, note);
 }
 
 static const char *ref_note(const sess_x *x)
@@ -943,6 +970,28 @@ static void got_output(sched *s, sess_x *x, const proto_frame *f)
 		start_reference(s, x);
 	else if (r->state == REF_FAILED)
 		verify_waiting(s, x->browser, x->model);
+}
+
+/* An output of x to verify: the session's first, or the first of another lane of its page. */
+static void verify_output(sched *s, sess_x *x, const proto_frame *f, int lane)
+{
+	uint32_t bit = lane >= 0 && lane < 32 ? 1u << lane : 0;
+	if (!x->have_out) {
+		x->lanes_done |= bit;
+		got_output(s, x, f);
+		return;
+	}
+	refout *r = ref_find(s, x->browser, x->model, false);
+	if (!bit || (x->lanes_done & bit) || !r || r->state != REF_DONE)
+		return; /* that lane again, or the reference not there yet: a later run of it is asked */
+	x->lanes_done |= bit;
+	ac_tensor t;
+	memset(&t, 0, sizeof t);
+	keep_output(&t, f);
+	char note[160];
+	snprintf(note, sizeof note, "lane %d: %s", lane, ref_note(x));
+	compare_out(s, x, &t, &r->out0, note);
+	tensor_free(&t);
 }
 
 /* ---------------------------------------------------------------- replies */
@@ -1138,7 +1187,7 @@ static void on_result(sched *s, const pending *pd, const proto_msg *m, const pro
 	x = sx_find(s, pd->browser, pd->session);
 	w = work_find(s, pd->row);
 	if (x && pd->want_outputs && !pd->custom && n > 0)
-		got_output(s, x, &frames[0]);
+		verify_output(s, x, &frames[0], (int)num(m->root, "lane"));
 	if (!w)
 		return;
 	fill(s, w);

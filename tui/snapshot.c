@@ -193,6 +193,7 @@ static cJSON *sessions_json(const pool *p, const pool_model *m)
 			cJSON_AddNumberToObject(v, "tolerance", s->verify_tol);
 			cJSON_AddBoolToObject(v, "ok", s->verify_ok);
 			cJSON_AddStringToObject(v, "against", s->verify_note);
+			cJSON_AddNumberToObject(v, "outputs_compared", s->verifications);
 		} else {
 			cJSON_AddNullToObject(o, "verification");
 		}
