@@ -210,6 +210,9 @@ static void on_done(void *ctx, int row, int64_t request, int browser, int sessio
 	const pool_model *m = pool_model_find(v->a.pool, r->row);
 	cJSON_AddStringToObject(o, "model", m ? m->name : "?");
 	cJSON_AddItemToObject(o, "ran", provenance(v->a.pool, browser, session));
+	/* a sharded row: "ran" is the last shard's browser; the earlier shards ran on these kinds */
+	if (m && strchr(m->pin, ','))
+		cJSON_AddStringToObject(o, "sharded_on", m->pin);
 	cJSON_AddNumberToObject(o, "latency_ms", (double)(ac_now_us() - r->t0_us) / 1000.0);
 	cJSON_AddNumberToObject(o, "roundtrip_ms", r->total_ms);
 	cJSON_AddNumberToObject(o, "compute_ms", r->compute_ms);
@@ -421,7 +424,11 @@ static void handle_line(serve *v, const char *text)
 	ac_strlcpy(f.model, model, sizeof f.model);
 	ac_strlcpy(f.precision, str_field(j, "precision", "fp32"), sizeof f.precision);
 	ac_strlcpy(f.platform, str_field(j, "platform", "wasm"), sizeof f.platform);
-	ac_strlcpy(f.browser, str_field(j, "browser", "auto"), sizeof f.browser);
+	const char *browser = str_field(j, "browser", "auto");
+	if (strchr(browser, ',')) /* KIND,KIND: the model's shards, one per browser (as --run) */
+		ac_strlcpy(f.shard, browser, sizeof f.shard);
+	else
+		ac_strlcpy(f.browser, browser, sizeof f.browser);
 	int row;
 	if (row_for(v, &f, &row, &err)) {
 		answer_error(v, id, 0, err.msg);

@@ -15,7 +15,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import AccelTop, check, leftovers, run_tests  # noqa: E402
+from harness import AccelTop, Serve, check, leftovers, run_tests  # noqa: E402
 
 ACCEL_TOP = os.environ.get("ACCEL_TOP", os.path.abspath("accel-top"))
 TMP = tempfile.mkdtemp(prefix="accel-top-shard-")
@@ -147,6 +147,28 @@ def test_batch_json_sharded_row():
     check(("chromium", "shard 1/2 model.onnx") in files and ("firefox", "shard 2/2 model.onnx") in files, files)
     whole = [s for s in snap["models"] if s["sharded_on"] is None]
     check(not whole, whole)
+
+
+def test_serve_sharded_request_equals_the_whole_model():
+    """serve --stdio with "browser": "chromium,firefox" runs the model's shards across both browsers;
+    its outputs equal the whole model's on the same inputs, and the answer says how it ran."""
+    sv = Serve("--port", "0", "--browsers", "chromium,firefox")
+    try:
+        sv.send({"id": "sharded", "model": "bert-tiny", "browser": "chromium,firefox", "outputs": "all"})
+        sv.send({"id": "whole", "model": "bert-tiny", "browser": "firefox", "outputs": "all"})
+        sv.close_input()
+        check(sv.finish(180) == 0, f"serve: {sv.err.decode()[-800:]}")
+        res = {r["id"]: r for r in sv.results()}
+        check(res.keys() == {"sharded", "whole"} and all(r["ok"] for r in res.values()), f"{res}")
+        a, b = res["sharded"], res["whole"]
+        check(a["sharded_on"] == "chromium,firefox" and a["ran"]["kind"] == "firefox"
+              and a["ran"]["file"].startswith("shard 2/2"), f"{a['ran']} {a.get('sharded_on')}")
+        check("sharded_on" not in b, f"{b}")
+        x, y = a["outputs"]["last_hidden_state"]["data"], b["outputs"]["last_hidden_state"]["data"]
+        diff = max(abs(p - q) for p, q in zip(x, y))
+        check(len(x) == len(y) == 4096 and diff <= 1e-4, f"{len(x)} {len(y)} max difference {diff}")
+    finally:
+        sv.kill()
 
 
 def test_bad_shard_input_is_a_clear_error():
