@@ -90,3 +90,12 @@ int ac_rmtree(const char *path)
 		return errno == ENOENT ? 0 : -errno;
 	return 0;
 }
+
+bool ac_list_has(const char *list, const char *item)
+{
+	size_t n = strlen(item);
+	for (const char *p = list; n && (p = strstr(p, item)); p += n)
+		if ((p == list || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+			return true;
+	return false;
+}

@@ -6,6 +6,7 @@
 #define AC_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
@@ -40,6 +41,9 @@ void ac_strlcatf(char *dst, size_t cap, const char *fmt, ...) __attribute__((for
 
 /* Case-insensitive substring test. */
 int ac_contains_ci(const char *haystack, const char *needle);
+
+/* Whether item is one of the entries of the comma-separated list ("a,b,c"). */
+bool ac_list_has(const char *list, const char *item);
 
 /* Makes room in a growing array of `size`-byte elements for at least `need` of them (doubling,
  * 16 at first). 0, or AC_ENOMEM with the array unchanged. */

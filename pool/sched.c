@@ -1447,20 +1447,9 @@ static int build_inputs(sched *s, work *w, ac_err *err)
 		return rc;
 	w->n_in = w->m->n_inputs;
 	for (int i = 0; i < w->n_in; i++) {
-		ac_tensor *t = &w->inputs[i];
-		proto_frame f = { .dtype = t->dtype, .rank = t->rank };
-		memcpy(f.dims, t->dims, sizeof f.dims);
-		ac_strlcpy(f.name, t->name, sizeof f.name);
-		uint8_t hdr[256];
-		size_t hl = proto_encode_frame_header(&f, hdr, sizeof hdr);
-		if (!hl || f.data_len != t->bytes)
+		const ac_tensor *t = &w->inputs[i];
+		if (!(w->frames[i] = frame_tensor(t->name, t->dtype, t->rank, t->dims, t->data, t->bytes, &w->lens[i])))
 			return ac_errf(err, AC_EINVAL, "model %s input %s cannot be framed", w->m->name, t->name);
-		w->frames[i] = malloc(hl + t->bytes);
-		if (!w->frames[i])
-			return ac_errf(err, AC_ENOMEM, "out of memory");
-		memcpy(w->frames[i], hdr, hl);
-		memcpy(w->frames[i] + hl, t->data, t->bytes);
-		w->lens[i] = hl + t->bytes;
 	}
 	return 0;
 }
@@ -1635,20 +1624,11 @@ int sched_submit(sched *s, int row, const ac_tensor *inputs, int n, bool want_ou
 	submitted u = { .request = s->next_request + 1, .row = row, .n = n, .want_outputs = want_outputs };
 	for (int i = 0; i < n; i++) {
 		const ac_tensor *t = &inputs[i];
-		proto_frame f = { .dtype = t->dtype, .rank = t->rank };
-		memcpy(f.dims, t->dims, sizeof f.dims);
-		ac_strlcpy(f.name, t->name, sizeof f.name);
-		uint8_t hdr[256];
-		size_t hl = proto_encode_frame_header(&f, hdr, sizeof hdr);
-		u.frames[i] = hl && f.data_len == t->bytes ? malloc(hl + t->bytes) : NULL;
-		if (!u.frames[i]) {
+		if (!(u.frames[i] = frame_tensor(t->name, t->dtype, t->rank, t->dims, t->data, t->bytes, &u.lens[i]))) {
 			for (int k = 0; k < i; k++)
 				free(u.frames[k]);
 			return ac_errf(err, AC_EINVAL, "input %s of %s cannot be framed", t->name, w->m->name);
 		}
-		memcpy(u.frames[i], hdr, hl);
-		memcpy(u.frames[i] + hl, t->data, t->bytes);
-		u.lens[i] = hl + t->bytes;
 	}
 	s->subs[s->n_subs++] = u;
 	*request = u.request;

@@ -542,15 +542,6 @@ static void on_stopped(app *a)
 
 /* ---------------------------------------------------------------- options and main */
 
-static bool in_list(const char *list, const char *item)
-{
-	size_t n = strlen(item);
-	for (const char *p = list; (p = strstr(p, item)); p += n)
-		if ((p == list || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
-			return true;
-	return false;
-}
-
 static int parse(doctor *d, int argc, char **argv, const char **browsers, ac_err *err)
 {
 	enum { D_BROWSER = 300, D_PLATFORM, D_FIX, D_JSON, D_TIMEOUT, D_PORT, D_HELP };
@@ -627,11 +618,11 @@ static int parse(doctor *d, int argc, char **argv, const char **browsers, ac_err
  * a missing one is reported) and Chrome and Edge where installed. */
 static void plan(doctor *d, const char *browsers)
 {
-	bool all = in_list(browsers, "all");
+	bool all = ac_list_has(browsers, "all");
 	for (int i = 0; family_all[i] && d->nb < DOC_MAX_BROWSERS; i++) {
 		const browser_family *f = family_all[i];
 		bool optional = strcmp(f->name, "chromium") && strcmp(f->name, "firefox");
-		if (!in_list(browsers, f->name)) {
+		if (!ac_list_has(browsers, f->name)) {
 			char path[4096];
 			ac_err miss;
 			if (!all || (optional && family_locate(f, path, sizeof path, &miss)))

@@ -60,15 +60,10 @@ static void usage(FILE *f)
 	      "  --visible  --port N\n", f);
 }
 
+/* "all", or item among the list's entries */
 static bool in_list(const char *list, const char *item)
 {
-	if (!strcmp(list, "all"))
-		return true;
-	size_t n = strlen(item);
-	for (const char *p = list; (p = strstr(p, item)); p += n)
-		if ((p == list || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
-			return true;
-	return false;
+	return !strcmp(list, "all") || ac_list_has(list, item);
 }
 
 static int parse(tune *t, int argc, char **argv, ac_err *err)
