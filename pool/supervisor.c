@@ -87,8 +87,9 @@ static void plan_restart(supervisor *s, sbrowser *b, bool lost, const char *why)
 	if (n >= s->cfg.max_restarts) {
 		b->held = true;
 		b->planned = false;
-		snprintf(text, sizeof text, "restarted %d times in the last minute; held down (press r to restart it). "
-			 "Last: %.90s", n, why);
+		/* what the operator must know first: the log line is cut to the screen's width */
+		snprintf(text, sizeof text, "held down: restarted %d times in the last minute (press r to restart it); "
+			 "last: %.90s", n, why);
 		ac_event ev = { .kind = EV_BROWSER_HELD, .browser = b->id, .text = text };
 		emit(s, &ev);
 		return;
@@ -99,8 +100,8 @@ static void plan_restart(supervisor *s, sbrowser *b, bool lost, const char *why)
 	b->planned = true;
 	b->lost_wait = lost;
 	b->restart_at_ms = uv_now(s->loop) + (uint64_t)(delay * 1000);
-	snprintf(text, sizeof text, "%.100s; restart in %.1f s%s (%d in the last minute)", why, delay,
-		 lost ? " unless it comes back" : "", n);
+	snprintf(text, sizeof text, "restart in %.1f s%s (%d in the last minute): %.100s", delay,
+		 lost ? " unless it comes back" : "", n, why);
 	ac_event ev = { .kind = EV_BROWSER_RESTARTING, .browser = b->id, .x = { delay }, .num = n, .text = text };
 	emit(s, &ev);
 }

@@ -255,7 +255,7 @@ static int run_session(live *l, const char *path)
 				EMIT(.kind = EV_REQUEST_SENT, .model = 1, .request = req, .browser = 1, .session = session[0]);
 				/* the supervisor's plan, a breaker, a late reply and a scaling decision */
 				EMIT(.kind = EV_BROWSER_RESTARTING, .browser = 2, .x = { 2 }, .num = 1,
-				     .text = "lost; restart in 2.0 s unless it comes back (1 in the last minute)");
+				     .text = "restart in 2.0 s unless it comes back (1 in the last minute): lost");
 				EMIT(.kind = EV_BREAKER, .browser = 1, .model = 1, .name = "open", .num = 3, .x = { 5 },
 				     .text = "run_failed: bad input");
 				EMIT(.kind = EV_REQUEST_DISCARDED, .model = 1, .request = req, .browser = 2,
