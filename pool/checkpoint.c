@@ -216,12 +216,7 @@ static bool take_array(cursor *c, size_t size, void **out, size_t *count)
 
 void pool_clear(pool *p)
 {
-	free(p->browsers);
-	free(p->models);
-	free(p->stats);
-	free(p->sessions);
-	free(p->requests);
-	free(p->breakers);
+	pool_free_tables(p);
 	pool saved = *p;
 	memset(p, 0, sizeof *p);
 	memcpy(p->listeners, saved.listeners, sizeof p->listeners);
@@ -327,12 +322,7 @@ int pool_load(pool *p, const uint8_t *buf, size_t len, ac_err *err)
 	memcpy(np.listeners, p->listeners, sizeof np.listeners);
 	memcpy(np.listener_ctx, p->listener_ctx, sizeof np.listener_ctx);
 	np.n_listeners = p->n_listeners;
-	free(p->browsers);
-	free(p->models);
-	free(p->stats);
-	free(p->sessions);
-	free(p->requests);
-	free(p->breakers);
+	pool_free_tables(p);
 	*p = np;
 	return 0;
 }

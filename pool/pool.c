@@ -20,16 +20,21 @@ int pool_new(pool **out)
 	return 0;
 }
 
-void pool_free(pool *p)
+void pool_free_tables(pool *p)
 {
-	if (!p)
-		return;
 	free(p->browsers);
 	free(p->models);
 	free(p->stats);
 	free(p->sessions);
 	free(p->requests);
 	free(p->breakers);
+}
+
+void pool_free(pool *p)
+{
+	if (!p)
+		return;
+	pool_free_tables(p);
 	free(p);
 }
 

@@ -48,5 +48,7 @@ pool_browser *pool_find_browser(pool *p, int id);
 int pool_apply_work(pool *p, const ac_event *ev, ac_err *err);
 /* A browser went away: its sessions are gone with its page's connection. */
 void pool_browser_gone(pool *p, int browser);
+/* Frees every table the pool holds (not the pool): one place to list them. */
+void pool_free_tables(pool *p);
 
 #endif
