@@ -201,10 +201,6 @@ int app_parse_run(const char *spec, launch_form *f, ac_err *err)
 	ac_strlcpy(f->precision, parts[1] && *parts[1] ? parts[1] : "fp32", sizeof f->precision);
 	ac_strlcpy(f->platform, parts[2] && *parts[2] ? parts[2] : "wasm", sizeof f->platform);
 	ac_strlcpy(f->browser, parts[3] && *parts[3] ? parts[3] : "auto", sizeof f->browser);
-	if (parts[3] && strchr(parts[3], ',')) { /* KIND,KIND: the model's shards, one per browser */
-		ac_strlcpy(f->shard, parts[3], sizeof f->shard);
-		ac_strlcpy(f->browser, "auto", sizeof f->browser);
-	}
 	f->concurrency = parts[4] && *parts[4] ? atoi(parts[4]) : 1;
 	if (f->concurrency < 1 || f->concurrency > 1024)
 		return ac_errf(err, AC_EINVAL, "--run '%s': concurrency must be 1 to 1024", spec);
@@ -616,7 +612,12 @@ int app_launch_model(app *a, const launch_form *f, int *model_id, ac_err *err)
 	const cat_model *m = catalog_find(a->cat, f->model);
 	if (m && !strcmp(m->type, "audio") && !a->have_clip)
 		return ac_errf(err, AC_ENOENT, "%s needs audio input: %s", m->name, a->audio_error);
-	return sched_start(a->sch, f, model_id, err);
+	launch_form g = *f;
+	if (!g.shard[0] && strchr(g.browser, ',')) { /* KIND,KIND (--run, serve): the shards, one per browser */
+		ac_strlcpy(g.shard, g.browser, sizeof g.shard);
+		ac_strlcpy(g.browser, "auto", sizeof g.browser);
+	}
+	return sched_start(a->sch, &g, model_id, err);
 }
 
 int app_stop_model(app *a, int model_id, ac_err *err)

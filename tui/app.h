@@ -80,7 +80,8 @@ int app_start_browser(app *a, const char *family, ac_err *err);
 /* What the launch form, the bench and scripts ask for: see pool/sched.h. */
 typedef workload_spec launch_form;
 
-/* "MODEL[:PRECISION[:PLATFORM[:BROWSER[:CONCURRENCY]]]]" (defaults fp32, wasm, auto, 1). */
+/* "MODEL[:PRECISION[:PLATFORM[:BROWSER[:CONCURRENCY]]]]" (defaults fp32, wasm, auto, 1); BROWSER may be
+ * KIND,KIND: the model's shards, one per browser (app_launch_model() reads it so). */
 int app_parse_run(const char *spec, launch_form *f, ac_err *err);
 
 /* Loads the model where needed and starts a workload; *model_id names its row. */

@@ -163,13 +163,10 @@ static int parse(bench *b, int argc, char **argv, ac_err *err)
 			break;
 		case B_SEED: b->o.seed = strtoull(optarg, NULL, 10); break;
 		case B_AUDIO: b->o.audio = optarg; break;
-		case B_PORT: {
-			long v = strtol(optarg, &end, 10);
-			if (*end || v < 0 || v > 65535)
-				return ac_errf(err, AC_EINVAL, "--port: '%s' is not a port from 0 to 65535", optarg);
-			b->o.port = (int)v;
+		case B_PORT:
+			if (options_parse_port(optarg, &b->o.port, err))
+				return AC_EINVAL;
 			break;
-		}
 		case B_SHARD:
 			if (strlen(optarg) >= sizeof b->shard_arg)
 				return ac_errf(err, AC_EINVAL, "--shard: '%s' is too long", optarg);

@@ -573,13 +573,10 @@ static int parse(doctor *d, int argc, char **argv, const char **browsers, ac_err
 			if (*end || end == optarg || !(d->timeout_s >= 1 && d->timeout_s <= 86400))
 				return ac_errf(err, AC_EINVAL, "--timeout: '%s' is not a number of seconds from 1 to 86400", optarg);
 			break;
-		case D_PORT: {
-			long v = strtol(optarg, &end, 10);
-			if (*end || end == optarg || v < 0 || v > 65535)
-				return ac_errf(err, AC_EINVAL, "--port: '%s' is not a port from 0 to 65535", optarg);
-			d->o.port = (int)v;
+		case D_PORT:
+			if (options_parse_port(optarg, &d->o.port, err))
+				return AC_EINVAL;
 			break;
-		}
 		case D_HELP: case 'h': usage(stdout); exit(0);
 		case ':': return ac_errf(err, AC_EINVAL, "option %s needs a value (see accel-top doctor --help)", argv[optind - 1]);
 		default: return ac_errf(err, AC_EINVAL, "unknown option '%s' (see accel-top doctor --help)", argv[optind - 1]);

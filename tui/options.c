@@ -132,6 +132,15 @@ static int parse_long(const char *s, long lo, long hi, long *out)
 	return 0;
 }
 
+int options_parse_port(const char *s, int *port, ac_err *err)
+{
+	long v;
+	if (parse_long(s, 0, 65535, &v))
+		return ac_errf(err, AC_EINVAL, "--port: '%s' is not a port from 0 to 65535", s);
+	*port = (int)v;
+	return 0;
+}
+
 int options_parse_browsers(options *o, const char *list, ac_err *err)
 {
 	o->n_launch = 0;
@@ -317,9 +326,8 @@ int options_parse(options *o, int argc, char **argv, ac_err *err)
 		case O_VISIBLE: o->visible = true; break;
 		case O_LISTEN: o->listen = optarg; break;
 		case O_PORT:
-			if (parse_long(optarg, 0, 65535, &l))
-				return ac_errf(err, AC_EINVAL, "--port: '%s' is not a port from 0 to 65535", optarg);
-			o->port = (int)l;
+			if (options_parse_port(optarg, &o->port, err))
+				return AC_EINVAL;
 			break;
 		case O_TOKEN:
 			if (strlen(optarg) < 8 || strlen(optarg) > 128 || strspn(optarg,

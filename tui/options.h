@@ -74,6 +74,9 @@ int options_parse(options *o, int argc, char **argv, ac_err *err);
 /* "chromium,firefox", "chromium:2,firefox:1", "chromium:1-4,firefox:0-2" (min-max: scaling) */
 int options_parse_browsers(options *o, const char *list, ac_err *err);
 
+/* --port N (0 to 65535; 0 picks a free one), for accel-top and its subcommands. */
+int options_parse_port(const char *s, int *port, ac_err *err);
+
 /* "67108864", "64M", "1G", "512K" */
 int options_parse_size(const char *s, size_t *out);
 

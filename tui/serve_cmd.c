@@ -424,11 +424,7 @@ static void handle_line(serve *v, const char *text)
 	ac_strlcpy(f.model, model, sizeof f.model);
 	ac_strlcpy(f.precision, str_field(j, "precision", "fp32"), sizeof f.precision);
 	ac_strlcpy(f.platform, str_field(j, "platform", "wasm"), sizeof f.platform);
-	const char *browser = str_field(j, "browser", "auto");
-	if (strchr(browser, ',')) /* KIND,KIND: the model's shards, one per browser (as --run) */
-		ac_strlcpy(f.shard, browser, sizeof f.shard);
-	else
-		ac_strlcpy(f.browser, browser, sizeof f.browser);
+	ac_strlcpy(f.browser, str_field(j, "browser", "auto"), sizeof f.browser); /* KIND,KIND: shards */
 	int row;
 	if (row_for(v, &f, &row, &err)) {
 		answer_error(v, id, 0, err.msg);

@@ -120,13 +120,10 @@ static int parse(tune *t, int argc, char **argv, ac_err *err)
 				return ac_errf(err, AC_EINVAL, "--timeout: '%s' is not a number of seconds >= 1", optarg);
 			break;
 		case T_VISIBLE: t->o.visible = true; break;
-		case T_PORT: {
-			long v = strtol(optarg, &end, 10);
-			if (*end || v < 0 || v > 65535)
-				return ac_errf(err, AC_EINVAL, "--port: '%s' is not a port from 0 to 65535", optarg);
-			t->o.port = (int)v;
+		case T_PORT:
+			if (options_parse_port(optarg, &t->o.port, err))
+				return AC_EINVAL;
 			break;
-		}
 		case T_HELP: case 'h': usage(stdout); exit(0);
 		case ':': return ac_errf(err, AC_EINVAL, "option %s needs a value (see accel-top tune --help)", argv[optind - 1]);
 		default: return ac_errf(err, AC_EINVAL, "unknown option '%s' (see accel-top tune --help)", argv[optind - 1]);
