@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "../pool/pool.h"
+#include "columns.h"
 
 /* The status words and the longest of them ("UNAVAILABLE"): a status column is never narrower. */
 #define FMT_STATUS_MAX 11
@@ -81,22 +82,12 @@ void fmt_header_counts(char *out, size_t cap, int width, const header_counts *c)
 
 /* ---- rows of the two panels ---- */
 
-/* What the browsers panel shows besides the browser itself: model rows listing the browser, and
- * requests in flight in its sessions. */
-typedef struct {
-	int models;
-	int inflight;
-} browser_load;
-
+/* browser_load (tui/columns.h) for browser_id. */
 void fmt_browser_load(const pool_model *models, size_t n_models, const pool_session *sessions, size_t n_sessions,
 		      int browser_id, browser_load *out);
 
-enum { BC_ID, BC_KIND, BC_VERSION, BC_MODE, BC_STATE, BC_WEBGPU, BC_ADAPTER, BC_WEBNN, BC_MODELS,
-       BC_INFL, BC_RTT, BC_RSS, BC_CPU, BC__COUNT };
-enum { MC_ID, MC_MODEL, MC_TYPE, MC_PREC, MC_PLAT, MC_STATE, MC_BROWSERS, MC_QUEUE, MC_INFL,
-       MC_P50, MC_P95, MC_P99, MC_RPS, MC_ERR, MC_VERIFY, MC_SPARK, MC__COUNT };
-
-/* The text of one cell (unpadded). Sparkline cells need the width they will get. */
+/* The text of one cell (unpadded), from the column's entry in tui/columns_*.c. Sparkline cells
+ * need the width they will get. */
 void fmt_browser_cell(char *out, size_t cap, const pool_browser *b, const browser_load *ld, int col);
 void fmt_model_cell(char *out, size_t cap, const pool_model *m, int col, int width, bool utf8);
 
@@ -104,7 +95,7 @@ void fmt_model_cell(char *out, size_t cap, const pool_model *m, int col, int wid
 void fmt_browser_row(char *out, size_t cap, const pool_browser *b, const browser_load *ld, const int *widths);
 void fmt_model_row(char *out, size_t cap, const pool_model *m, const int *widths, bool utf8);
 
-/* ---- detail pane text ---- */
+/* ---- lines of text (the detail pane) ---- */
 
 #define FMT_LINE_MAX 400
 typedef struct {
@@ -118,6 +109,8 @@ void fmt_lines_add(fmt_lines *l, const char *fmt, ...) __attribute__((format(pri
 void fmt_lines_rewrap(const fmt_lines *in, fmt_lines *out, int width);
 /* "label: a b c ..." wrapped at width columns, continuation lines indented. */
 void fmt_lines_wrap(fmt_lines *l, const char *label, const char *words, int width);
+
+/* ---- detail pane (tui/format_detail.c) ---- */
 
 /* Everything a browser reported: adapter, features, limits, WebNN per device with the error
  * text, WebAssembly, user agent, evidence. */

@@ -81,51 +81,16 @@ int layout_data_rows(const layout *l, layout_part p)
 
 /* ---- columns ---- */
 
-static const col_spec browser_cols[BC__COUNT] = {
-	[BC_ID]      = { "ID", 3, 3, 0, 100, true, false, false },
-	[BC_KIND]    = { "KIND", 8, 9, 0, 90, false, false, false },
-	[BC_VERSION] = { "VERSION", 8, 15, 0, 30, false, false, false },
-	[BC_MODE]    = { "MODE", 8, 8, 0, 40, false, false, false },
-	[BC_STATE]   = { "STATE", 9, 9, 0, 80, false, false, false },
-	[BC_WEBGPU]  = { "WEBGPU", FMT_STATUS_MAX, FMT_STATUS_MAX, 0, 95, false, true, false },
-	[BC_ADAPTER] = { "ADAPTER", 10, 24, 40, 55, false, false, true },
-	[BC_WEBNN]   = { "WEBNN", FMT_STATUS_MAX, FMT_STATUS_MAX, 0, 94, false, true, false },
-	[BC_MODELS]  = { "MODELS", 6, 6, 0, 50, true, false, false },
-	[BC_INFL]    = { "INFL", 5, 5, 0, 45, true, false, false },
-	[BC_RTT]     = { "RTT ms", 7, 7, 0, 60, true, false, false },
-	[BC_RSS]     = { "RSS", 4, 5, 0, 44, true, false, false },
-	[BC_CPU]     = { "CPU%", 4, 5, 0, 43, true, false, false },
-};
-
-static const col_spec model_cols[MC__COUNT] = {
-	[MC_ID]       = { "ID", 3, 3, 0, 100, true, false, false },
-	[MC_MODEL]    = { "MODEL", 10, 16, 0, 98, false, false, false },
-	[MC_TYPE]     = { "TYPE", 5, 10, 0, 30, false, false, false },
-	[MC_PREC]     = { "PREC", 5, 5, 0, 97, false, false, false },
-	[MC_PLAT]     = { "PLAT", 7, 7, 0, 96, false, false, false },
-	[MC_STATE]    = { "STATE", 7, 7, 0, 40, false, false, false },
-	[MC_BROWSERS] = { "BROWSERS", 8, 12, 0, 50, false, false, false },
-	[MC_QUEUE]    = { "QUEUE", 5, 5, 0, 80, true, false, false },
-	[MC_INFL]     = { "INFL", 4, 5, 0, 79, true, false, false },
-	[MC_P50]      = { "P50 ms", 7, 7, 0, 90, true, false, false },
-	[MC_P95]      = { "P95 ms", 7, 7, 0, 85, true, false, false },
-	[MC_P99]      = { "P99 ms", 7, 7, 0, 60, true, false, false },
-	[MC_RPS]      = { "REQ/s", 6, 6, 0, 88, true, false, false },
-	[MC_ERR]      = { "ERR", 5, 5, 0, 70, true, false, false },
-	[MC_VERIFY]   = { "VERIFY", 7, 8, 0, 35, true, false, false },
-	[MC_SPARK]    = { "LATENCY", 8, 8, POOL_LAT_HISTORY, 65, false, false, true },
-};
-
 const col_spec *layout_browser_cols(int *n)
 {
 	*n = BC__COUNT;
-	return browser_cols;
+	return browser_columns;
 }
 
 const col_spec *layout_model_cols(int *n)
 {
 	*n = MC__COUNT;
-	return model_cols;
+	return model_columns;
 }
 
 #define MAX_COLS 32
@@ -147,7 +112,7 @@ int layout_columns(const col_spec *c, int n, int width, int *w)
 	if (n > MAX_COLS)
 		n = MAX_COLS;
 	for (int i = 0; i < n; i++)
-		shown[i] = true;
+		shown[i] = c[i].title != NULL;
 	int need = needed(c, n, shown);
 	while (need > width) {
 		int victim = -1;

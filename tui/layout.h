@@ -5,6 +5,8 @@
 
 #include <stdbool.h>
 
+#include "columns.h"
+
 #define LAYOUT_MIN_COLS 80
 #define LAYOUT_MIN_ROWS 24
 #define LAYOUT_TOO_SMALL "terminal too small (need 80x24)"
@@ -41,21 +43,13 @@ int layout_data_rows(const layout *l, layout_part p);
 
 /* ---- columns ---- */
 
-typedef struct {
-	const char *title;
-	int min, pref;   /* widths; the title never exceeds min */
-	int max;         /* flex columns grow up to this (0: no limit) */
-	int prio;        /* columns of lowest priority are hidden first */
-	bool right;      /* right-aligned (numbers) */
-	bool status;     /* holds a status word: min >= FMT_STATUS_MAX, never hidden */
-	bool flex;       /* takes the columns left over */
-} col_spec;
-
+/* The descriptors (tui/columns.h): widths, priority, alignment, and what fills the cells. */
 const col_spec *layout_browser_cols(int *n);
 const col_spec *layout_model_cols(int *n);
 
-/* Chooses widths for a panel `width` columns wide: widths[i] is 0 for a hidden column. Cells
- * are separated by one space. Returns the columns the row uses (<= width). */
+/* Chooses widths for a panel `width` columns wide: widths[i] is 0 for a hidden column (and for
+ * a column with no screen title: the batch table's own). Cells are separated by one space.
+ * Returns the columns the row uses (<= width). */
 int layout_columns(const col_spec *c, int n, int width, int *widths);
 
 #endif

@@ -127,12 +127,7 @@ static void install_restore_paths(void)
 
 /* ---- colours ---- */
 
-typedef enum {
-	R_NORMAL, R_HEADER, R_TITLE, R_TITLE_FOCUS, R_COLHEAD, R_SELECTED, R_SELECTED_DIM,
-	R_HW, R_SW, R_UNAVAIL, R_UNKNOWN, R_NA, R_GOOD, R_WARN, R_CRIT, R_FKEY, R_FLABEL,
-	R_STATUS_ERR, R_POPUP, R_POPUP_SEL, R_DIM, R__COUNT
-} role;
-
+/* the roles (tui/columns.h) as curses attributes */
 typedef struct {
 	short fg8, bg8, fg256, bg256;
 	attr_t extra; /* added in colour */
@@ -189,39 +184,6 @@ static attr_t attr(const screen *s, role r)
 	return (r ? COLOR_PAIR(r) : 0) | styles[r].extra;
 }
 
-static role status_role(const char *word)
-{
-	if (!strcmp(word, "HARDWARE"))
-		return R_HW;
-	if (!strcmp(word, "SOFTWARE"))
-		return R_SW;
-	if (!strcmp(word, "UNAVAILABLE"))
-		return R_UNAVAIL;
-	if (!strcmp(word, "UNKNOWN"))
-		return R_UNKNOWN;
-	return R_NA;
-}
-
-static role ms_role(const screen *s, double ms, bool valid)
-{
-	if (!valid)
-		return R_NA;
-	if (ms >= s->o->crit_ms)
-		return R_CRIT;
-	if (ms >= s->o->warn_ms)
-		return R_WARN;
-	return R_NORMAL;
-}
-
-static role queue_role(const screen *s, long q)
-{
-	if (q >= s->o->crit_queue && s->o->crit_queue > 0)
-		return R_CRIT;
-	if (q >= s->o->warn_queue && s->o->warn_queue > 0)
-		return R_WARN;
-	return R_NORMAL;
-}
-
 /* ---- drawing primitives ---- */
 
 /* Text fitted (and padded) to w columns at y,x. */
@@ -256,7 +218,7 @@ static void tint_status_words(const screen *s, int y, int x, int w, const char *
 			int col = fmt_width(prefix);
 			if (col + (int)wl > w)
 				continue;
-			attrset(attr(s, status_role(*wd)));
+			attrset(attr(s, col_status_role(*wd)));
 			mvaddnstr(y, x + col, p, (int)wl);
 			attrset(A_NORMAL);
 		}
@@ -331,190 +293,6 @@ static bool view_refresh(screen *s)
 			v->log[v->nlog++] = *e;
 	}
 	return true;
-}
-
-/* ---- sorting and filtering ---- */
-
-static const char *const browser_sorts[] = { "id", "kind", "state", "webgpu", "webnn", "rtt", "version", "rss", "cpu" };
-static const char *const model_sorts[] = { "id", "model", "precision", "platform", "p50", "p95", "p99",
-					   "req/s", "errors", "queue" };
-#define N_BSORT (int)(sizeof browser_sorts / sizeof browser_sorts[0])
-#define N_MSORT (int)(sizeof model_sorts / sizeof model_sorts[0])
-
-int screen_sort_count(panel_id p)
-{
-	return p == PANEL_MODELS ? N_MSORT : N_BSORT;
-}
-
-const char *screen_sort_name(panel_id p, int col)
-{
-	if (p == PANEL_MODELS)
-		return col >= 0 && col < N_MSORT ? model_sorts[col] : "?";
-	return col >= 0 && col < N_BSORT ? browser_sorts[col] : "?";
-}
-
-static int cmp_num(double a, double b)
-{
-	return a < b ? -1 : a > b;
-}
-
-static int cmp_browsers(const void *x, const void *y, void *ctx)
-{
-	const screen *s = ctx;
-	const pool_browser *a = &s->v.b[*(const size_t *)x], *b = &s->v.b[*(const size_t *)y];
-	int c = 0;
-	switch (s->sort_col[PANEL_BROWSERS]) {
-	case 1: c = strcmp(a->kind, b->kind); break;
-	case 2: c = cmp_num(a->state, b->state); break;
-	case 3: c = strcmp(fmt_status_word(&a->caps, PLAT_WEBGPU), fmt_status_word(&b->caps, PLAT_WEBGPU)); break;
-	case 4: c = strcmp(fmt_status_word(&a->caps, PLAT_WEBNN), fmt_status_word(&b->caps, PLAT_WEBNN)); break;
-	case 5: c = cmp_num((double)a->rtt_us, (double)b->rtt_us); break;
-	case 6: c = strcmp(a->version, b->version); break;
-	case 7: c = cmp_num(a->rss_valid ? (double)a->rss_bytes : -1, b->rss_valid ? (double)b->rss_bytes : -1); break;
-	case 8: c = cmp_num(a->cpu_valid ? a->cpu_pct : -1, b->cpu_valid ? b->cpu_pct : -1); break;
-	default: break;
-	}
-	if (!c)
-		c = cmp_num(a->id, b->id);
-	return s->sort_desc[PANEL_BROWSERS] ? -c : c;
-}
-
-static int cmp_models(const void *x, const void *y, void *ctx)
-{
-	const screen *s = ctx;
-	const pool_model *a = &s->v.m[*(const size_t *)x], *b = &s->v.m[*(const size_t *)y];
-	int c = 0;
-	switch (s->sort_col[PANEL_MODELS]) {
-	case 1: c = strcmp(a->name, b->name); break;
-	case 2: c = strcmp(a->precision, b->precision); break;
-	case 3: c = strcmp(a->platform, b->platform); break;
-	case 4: c = cmp_num(a->lat_valid ? a->p50_ms : -1, b->lat_valid ? b->p50_ms : -1); break;
-	case 5: c = cmp_num(a->lat_valid ? a->p95_ms : -1, b->lat_valid ? b->p95_ms : -1); break;
-	case 6: c = cmp_num(a->lat_valid ? a->p99_ms : -1, b->lat_valid ? b->p99_ms : -1); break;
-	case 7: c = cmp_num(a->rps, b->rps); break;
-	case 8: c = cmp_num((double)a->errors, (double)b->errors); break;
-	case 9: c = cmp_num(a->queue, b->queue); break;
-	default: break;
-	}
-	if (!c)
-		c = cmp_num(a->id, b->id);
-	return s->sort_desc[PANEL_MODELS] ? -c : c;
-}
-
-static bool matches(const screen *s, const char *const *fields, int n)
-{
-	if (!s->filter[0])
-		return true;
-	for (int i = 0; i < n; i++)
-		if (fields[i] && ac_contains_ci(fields[i], s->filter))
-			return true;
-	return false;
-}
-
-static bool browser_matches(const screen *s, const pool_browser *b)
-{
-	char id[16], adapter[256];
-	snprintf(id, sizeof id, "%d", b->id);
-	fmt_browser_cell(adapter, sizeof adapter, b, NULL, BC_ADAPTER);
-	const char *f[] = { id, b->kind, b->version, browser_state_name(b->state), b->managed ? "managed" : "attached",
-			    fmt_status_word(&b->caps, PLAT_WEBGPU), fmt_status_word(&b->caps, PLAT_WEBNN), adapter };
-	return matches(s, f, (int)(sizeof f / sizeof f[0]));
-}
-
-static bool model_matches(const screen *s, const pool_model *m)
-{
-	char id[16];
-	snprintf(id, sizeof id, "%d", m->id);
-	const char *f[] = { id, m->name, m->type, m->precision, m->platform, m->running ? "running" : "stopped" };
-	return matches(s, f, (int)(sizeof f / sizeof f[0]));
-}
-
-static bool grow_order(screen *s, int p, size_t n)
-{
-	if (n <= s->order_cap[p])
-		return true;
-	size_t *o = realloc(s->order[p], n * sizeof *o);
-	if (!o)
-		return false;
-	s->order[p] = o;
-	s->order_cap[p] = n;
-	return true;
-}
-
-static int row_id(const screen *s, int p, size_t idx)
-{
-	size_t k = s->order[p][idx];
-	return p == PANEL_MODELS ? s->v.m[k].id : s->v.b[k].id;
-}
-
-/* Keeps the selection on the same id where it still exists, else on the same position. */
-static void keep_selection(screen *s, int p)
-{
-	size_t n = s->norder[p];
-	if (!n) {
-		s->sel_idx[p] = 0;
-		return;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (row_id(s, p, i) == s->sel_id[p]) {
-			s->sel_idx[p] = i;
-			return;
-		}
-	if (s->sel_idx[p] >= n)
-		s->sel_idx[p] = n - 1;
-	s->sel_id[p] = row_id(s, p, s->sel_idx[p]);
-}
-
-void screen_rebuild(screen *s)
-{
-	if (!grow_order(s, PANEL_BROWSERS, s->v.nb) || !grow_order(s, PANEL_MODELS, s->v.nm)) {
-		screen_say(s, true, "out of memory");
-		return;
-	}
-	s->norder[PANEL_BROWSERS] = 0;
-	for (size_t i = 0; i < s->v.nb; i++)
-		if (browser_matches(s, &s->v.b[i]))
-			s->order[PANEL_BROWSERS][s->norder[PANEL_BROWSERS]++] = i;
-	s->norder[PANEL_MODELS] = 0;
-	for (size_t i = 0; i < s->v.nm; i++)
-		if (model_matches(s, &s->v.m[i]))
-			s->order[PANEL_MODELS][s->norder[PANEL_MODELS]++] = i;
-	if (s->norder[PANEL_BROWSERS] > 1)
-		qsort_r(s->order[PANEL_BROWSERS], s->norder[PANEL_BROWSERS], sizeof(size_t), cmp_browsers, s);
-	if (s->norder[PANEL_MODELS] > 1)
-		qsort_r(s->order[PANEL_MODELS], s->norder[PANEL_MODELS], sizeof(size_t), cmp_models, s);
-	keep_selection(s, PANEL_BROWSERS);
-	keep_selection(s, PANEL_MODELS);
-}
-
-const pool_browser *screen_sel_browser(const screen *s)
-{
-	if (!s->norder[PANEL_BROWSERS])
-		return NULL;
-	return &s->v.b[s->order[PANEL_BROWSERS][s->sel_idx[PANEL_BROWSERS]]];
-}
-
-const pool_model *screen_sel_model(const screen *s)
-{
-	if (!s->norder[PANEL_MODELS])
-		return NULL;
-	return &s->v.m[s->order[PANEL_MODELS][s->sel_idx[PANEL_MODELS]]];
-}
-
-void screen_move(screen *s, panel_id p, long delta)
-{
-	if (p != PANEL_BROWSERS && p != PANEL_MODELS)
-		return;
-	size_t n = s->norder[p];
-	if (!n)
-		return;
-	long i = (long)s->sel_idx[p] + delta;
-	if (i < 0)
-		i = 0;
-	if (i >= (long)n)
-		i = (long)n - 1;
-	s->sel_idx[p] = (size_t)i;
-	s->sel_id[p] = row_id(s, p, (size_t)i);
 }
 
 void screen_say(screen *s, bool error, const char *fmt, ...)
@@ -595,43 +373,11 @@ static void draw_header(screen *s, lrect r)
 		put(s, r.y + 1, r.x + r.w - fw, fw, flags, R_WARN, false);
 }
 
-static role browser_cell_role(const screen *s, const pool_browser *b, int col)
+/* A cell's colour: its column's role function with the thresholds of the options. */
+static role cell_role(const screen *s, const col_spec *c, const col_row *r)
 {
-	switch (col) {
-	case BC_WEBGPU: return status_role(fmt_status_word(&b->caps, PLAT_WEBGPU));
-	case BC_WEBNN: return status_role(fmt_status_word(&b->caps, PLAT_WEBNN));
-	case BC_STATE:
-		if (b->held)
-			return R_CRIT;
-		if (b->restart_at_us > 0 && b->state != BS_CONNECTED)
-			return R_WARN;
-		switch (b->state) {
-		case BS_CONNECTED: return R_GOOD;
-		case BS_LOST: return R_WARN;
-		case BS_EXITED: return R_CRIT;
-		default: return R_DIM;
-		}
-	case BC_RTT: return ms_role(s, (double)b->rtt_us / 1000.0, b->rtt_us >= 0 && b->state == BS_CONNECTED);
-	case BC_VERSION: return b->version[0] ? R_NORMAL : R_NA;
-	case BC_RSS: return b->rss_valid ? R_NORMAL : R_NA;
-	case BC_CPU: return b->cpu_valid ? R_NORMAL : R_NA;
-	default: return R_NORMAL;
-	}
-}
-
-static role model_cell_role(const screen *s, const pool_model *m, int col)
-{
-	switch (col) {
-	case MC_P50: return ms_role(s, m->p50_ms, m->lat_valid);
-	case MC_P95: return ms_role(s, m->p95_ms, m->lat_valid);
-	case MC_P99: return ms_role(s, m->p99_ms, m->lat_valid);
-	case MC_QUEUE: return queue_role(s, m->queue);
-	case MC_ERR: return m->errors ? R_CRIT : R_NORMAL;
-	case MC_VERIFY: return !m->err_valid ? R_NA : m->verify_ok ? R_GOOD : R_CRIT;
-	case MC_STATE: return !m->running ? R_DIM : m->breakers_open ? R_WARN : R_GOOD;
-	case MC_SPARK: return R_HEADER;
-	default: return R_NORMAL;
-	}
+	col_limits lim = { s->o->warn_ms, s->o->crit_ms, s->o->warn_queue, s->o->crit_queue };
+	return c->role ? c->role(r, &lim) : R_NORMAL;
 }
 
 static void draw_panel_title(screen *s, lrect r, panel_id p, const char *text)
@@ -654,19 +400,6 @@ static void draw_col_heads(screen *s, lrect r, const col_spec *cs, int n, const 
 		put(s, r.y + 1, x, w[c], t, R_COLHEAD, cs[c].right);
 		x += w[c] + 1;
 	}
-}
-
-/* Which column a sort key shows under (for the ^/v mark). */
-static int browser_sort_column(int sort)
-{
-	static const int map[] = { BC_ID, BC_KIND, BC_STATE, BC_WEBGPU, BC_WEBNN, BC_RTT, BC_VERSION, BC_RSS, BC_CPU };
-	return sort >= 0 && sort < (int)(sizeof map / sizeof map[0]) ? map[sort] : -1;
-}
-
-static int model_sort_column(int sort)
-{
-	static const int map[] = { MC_ID, MC_MODEL, MC_PREC, MC_PLAT, MC_P50, MC_P95, MC_P99, MC_RPS, MC_ERR, MC_QUEUE };
-	return sort >= 0 && sort < (int)(sizeof map / sizeof map[0]) ? map[sort] : -1;
 }
 
 static void scroll_into_view(screen *s, int p, int rows)
@@ -697,13 +430,13 @@ static void title_text(const screen *s, char *out, size_t cap, const char *name,
 
 static void draw_browsers(screen *s, lrect r)
 {
-	int n, w[BC__COUNT];
-	const col_spec *cs = layout_browser_cols(&n);
+	int n = BC__COUNT, w[BC__COUNT];
+	const col_spec *cs = browser_columns;
 	layout_columns(cs, n, r.w, w);
 	char title[256];
 	title_text(s, title, sizeof title, "Browsers", PANEL_BROWSERS, s->norder[PANEL_BROWSERS], s->v.nb);
 	draw_panel_title(s, r, PANEL_BROWSERS, title);
-	draw_col_heads(s, r, cs, n, w, browser_sort_column(s->sort_col[PANEL_BROWSERS]), s->sort_desc[PANEL_BROWSERS]);
+	draw_col_heads(s, r, cs, n, w, col_sort_column(cs, n, s->sort_col[PANEL_BROWSERS]), s->sort_desc[PANEL_BROWSERS]);
 	int rows = r.h - LAYOUT_PANEL_CHROME;
 	s->page[PANEL_BROWSERS] = rows;
 	if (!s->norder[PANEL_BROWSERS]) {
@@ -730,8 +463,9 @@ static void draw_browsers(screen *s, lrect r)
 			if (!w[c])
 				continue;
 			char text[512];
-			fmt_browser_cell(text, sizeof text, b, &ld, c);
-			put(s, y, x, w[c], text, sel ? rowr : browser_cell_role(s, b, c), cs[c].right);
+			col_row cr = { .b = b, .ld = &ld };
+			cs[c].cell(text, sizeof text, &cr);
+			put(s, y, x, w[c], text, sel ? rowr : cell_role(s, &cs[c], &cr), cs[c].right);
 			x += w[c] + 1;
 		}
 	}
@@ -739,13 +473,13 @@ static void draw_browsers(screen *s, lrect r)
 
 static void draw_models(screen *s, lrect r)
 {
-	int n, w[MC__COUNT];
-	const col_spec *cs = layout_model_cols(&n);
+	int n = MC__COUNT, w[MC__COUNT];
+	const col_spec *cs = model_columns;
 	layout_columns(cs, n, r.w, w);
 	char title[256];
 	title_text(s, title, sizeof title, "Models", PANEL_MODELS, s->norder[PANEL_MODELS], s->v.nm);
 	draw_panel_title(s, r, PANEL_MODELS, title);
-	draw_col_heads(s, r, cs, n, w, model_sort_column(s->sort_col[PANEL_MODELS]), s->sort_desc[PANEL_MODELS]);
+	draw_col_heads(s, r, cs, n, w, col_sort_column(cs, n, s->sort_col[PANEL_MODELS]), s->sort_desc[PANEL_MODELS]);
 	int rows = r.h - LAYOUT_PANEL_CHROME;
 	s->page[PANEL_MODELS] = rows;
 	if (!s->norder[PANEL_MODELS]) {
@@ -769,8 +503,9 @@ static void draw_models(screen *s, lrect r)
 			if (!w[c])
 				continue;
 			char text[1024];
-			fmt_model_cell(text, sizeof text, m, c, w[c], s->utf8);
-			put(s, y, x, w[c], text, sel ? rowr : model_cell_role(s, m, c), cs[c].right);
+			col_row cr = { .m = m, .width = w[c], .utf8 = s->utf8 };
+			cs[c].cell(text, sizeof text, &cr);
+			put(s, y, x, w[c], text, sel ? rowr : cell_role(s, &cs[c], &cr), cs[c].right);
 			x += w[c] + 1;
 		}
 	}
