@@ -1,6 +1,6 @@
 /* Screen formatting (tui/format.c): status words, fitting text without cutting a status word,
  * sanitising what browsers send, durations, numbers, sparklines, rows at every width, header
- * lines and the detail pane text. */
+ * lines, the detail pane text, the column tables and one validity rule for every printer. */
 #include <ctype.h>
 #include <locale.h>
 #include <stdio.h>
@@ -9,6 +9,7 @@
 
 #include "../../tui/format.h"
 #include "../../tui/layout.h"
+#include "../../tui/snapshot.h"
 #include "check.h"
 #include "tests.h"
 
@@ -494,5 +495,103 @@ int test_format_model_detail(void)
 	CHECK(joined_contains(&l, "9: gone"));
 	CHECK(joined_contains(&l, "(ran on wasm)"));
 	CHECK(joined_contains(&l, "load 120 ms"));
+	return 0;
+}
+
+/* The column tables (tui/columns_*.c): every column has a cell; screen columns are wide enough
+ * for their titles; the sort and batch places are 1..k without gaps or repeats; JSON keys are
+ * unique; and the -b table's heads are what they always were. */
+static int check_table(const col_spec *t, int n)
+{
+	int sorts = 0, batch = 0;
+	for (int c = 0; c < n; c++) {
+		CHECK(t[c].cell != NULL);
+		if (t[c].title)
+			CHECK((int)strlen(t[c].title) <= t[c].min);
+		if (t[c].status)
+			CHECK(t[c].title && t[c].min >= FMT_STATUS_MAX);
+		if (t[c].sort) {
+			sorts++;
+			CHECK(t[c].sort_name && t[c].cmp);
+		}
+		if (t[c].batch) {
+			batch++;
+			CHECK(t[c].batch_title && t[c].batch_width);
+		}
+		CHECK(!t[c].json == !t[c].json_value);
+		for (int d = 0; d < c; d++) {
+			CHECK(!t[c].sort || t[c].sort != t[d].sort);
+			CHECK(!t[c].batch || t[c].batch != t[d].batch);
+			CHECK(!t[c].json || !t[d].json || strcmp(t[c].json, t[d].json));
+		}
+	}
+	for (int k = 0; k < sorts; k++)
+		CHECK(col_sort_column(t, n, k) >= 0);
+	CHECK_EQ_INT(col_sort_count(t, n), sorts);
+	CHECK(col_sort_column(t, n, 0) >= 0 && t[col_sort_column(t, n, 0)].sort_name && !strcmp(t[col_sort_column(t, n, 0)].sort_name, "id"));
+	int places = 0;
+	for (int p = 1; p <= batch; p++)
+		for (int c = 0; c < n; c++)
+			places += t[c].batch == p;
+	CHECK_EQ_INT(places, batch);
+	return 0;
+}
+
+int test_format_column_tables(void)
+{
+	CHECK_OK(check_table(browser_columns, BC__COUNT));
+	CHECK_OK(check_table(model_columns, MC__COUNT));
+	char head[512];
+	col_batch_head(head, sizeof head, browser_columns, BC__COUNT);
+	CHECK_STR(head, "  ID KIND      VERSION          MANAGED  STATE        RTT_MS WEBGPU      WEBNN       WASM       "
+			"    RSS   CPU% PROCS PAGE_MEM");
+	col_batch_head(head, sizeof head, model_columns, MC__COUNT);
+	CHECK_STR(head, "  ID MODEL                 PREC   PLATFRM BROWSERS QUEUE  INFL   P50_MS   P95_MS   P99_MS   REQ/S "
+			"ERRORS    VERIFY");
+	/* the batch table's own columns are not on the screen */
+	int w[32];
+	layout_columns(browser_columns, BC__COUNT, 300, w);
+	CHECK(w[BC_RTT] > 0 && w[BC_WASM] == 0 && w[BC_PROCS] == 0 && w[BC_PAGE_MEM] == 0);
+	return 0;
+}
+
+static void free_pool(void *p) { pool_free(p); }
+
+/* A browser's last round trip says nothing once it is no longer connected: every printer (the
+ * column, the detail pane, the -b table, the JSON) says n/a / null, from browser_rtt_valid(). */
+int test_format_stale_rtt(void)
+{
+	pool *p = NULL;
+	CHECK_EQ_INT(pool_new(&p), 0);
+	check_defer(free_pool, p);
+	ac_err err = { 0, "" };
+	int64_t t = 1795685261000000;
+	ac_event evs[] = {
+		{ .kind = EV_BROWSER_LAUNCHED, .t_us = t + 1, .browser = 1, .num = 4242, .family = "chromium" },
+		{ .kind = EV_BROWSER_CONNECTED, .t_us = t + 2, .browser = 1, .family = "chromium" },
+		{ .kind = EV_BROWSER_RTT, .t_us = t + 3, .browser = 1, .num = 1584 },
+	};
+	for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
+		CHECK_EQ_INT(pool_apply(p, &evs[i], &err), 0);
+	for (int lost = 0; lost < 2; lost++) {
+		if (lost)
+			CHECK_EQ_INT(pool_apply(p, &(ac_event){ .kind = EV_BROWSER_LOST, .t_us = t + 4, .browser = 1,
+								.text = "socket closed" }, &err), 0);
+		const pool_browser *b = pool_browser_find(p, 1);
+		const char *want = lost ? "n/a" : "1.58";
+		char cell[64];
+		fmt_browser_cell(cell, sizeof cell, b, NULL, BC_RTT);
+		CHECK_STR(cell, want);
+		static char lines[64][FMT_LINE_MAX];
+		fmt_lines l = { .line = lines, .cap = 64 };
+		fmt_browser_detail(&l, b, NULL, 100, t + 5);
+		CHECK_CONTAINS(lines[1], lost ? "rtt n/a ms" : "rtt 1.58 ms");
+		char row[512];
+		col_batch_row(row, sizeof row, browser_columns, BC__COUNT, &(col_row){ .b = b });
+		CHECK_CONTAINS(row, lost ? "     n/a " : "    1.58 ");
+		cJSON *j = DEFER_JSON(snapshot_json(p, t + 5));
+		cJSON *rtt = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "browsers"), 0), "rtt_ms");
+		CHECK(rtt && (lost ? cJSON_IsNull(rtt) : cJSON_IsNumber(rtt) && rtt->valuedouble == 1.584));
+	}
 	return 0;
 }

@@ -103,6 +103,8 @@
 	X(format_header) \
 	X(format_browser_detail) \
 	X(format_model_detail) \
+	X(format_column_tables) \
+	X(format_stale_rtt) \
 	/* test-journal.c */ \
 	X(journal_events_roundtrip) \
 	X(journal_restore_matches_live) \
