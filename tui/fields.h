@@ -37,4 +37,27 @@ static inline bool session_ewma_valid(const pool_session *s)
 	return s->ewma_ms >= 0;
 }
 
+/* What the hello reported: a WebGPU limit (-1 = not reported), the core count and the device
+ * memory (both only from a hello, -1 = not reported). */
+static inline bool caps_limit_valid(int64_t v)
+{
+	return v >= 0;
+}
+
+static inline bool caps_cores_valid(const ac_caps *c)
+{
+	return c->valid && c->hardware_concurrency >= 0;
+}
+
+static inline bool caps_memory_valid(const ac_caps *c)
+{
+	return c->valid && c->device_memory_gb >= 0;
+}
+
+/* A shard's means: once one of its stages ended. */
+static inline bool model_shard_valid(const pool_model *m, int k)
+{
+	return m->shard[k].n > 0;
+}
+
 #endif

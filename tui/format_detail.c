@@ -13,7 +13,7 @@ static const char *tri_text(int t)
 
 static void limit_text(char *out, size_t cap, const char *name, int64_t v)
 {
-	if (v >= 0)
+	if (caps_limit_valid(v))
 		ac_strlcatf(out, cap, "%s=%lld ", name, (long long)v);
 	else
 		ac_strlcatf(out, cap, "%s=n/a ", name);
@@ -118,9 +118,9 @@ void fmt_browser_detail(fmt_lines *l, const pool_browser *b, const browser_load 
 	/* system */
 	fmt_lines_add(l, "%s", "");
 	char cores[16] = "n/a", mem[24] = "n/a";
-	if (c->hardware_concurrency >= 0)
+	if (caps_cores_valid(c))
 		snprintf(cores, sizeof cores, "%d", c->hardware_concurrency);
-	if (c->device_memory_gb >= 0)
+	if (caps_memory_valid(c))
 		snprintf(mem, sizeof mem, "%g GB", c->device_memory_gb);
 	fmt_lines_add(l, "cores %s, device memory %s, cross-origin isolated %s", cores, mem,
 		      tri_text(c->cross_origin_isolated));

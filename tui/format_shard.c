@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include "fields.h"
+
 static const char *kind_of(const pool_browser *browsers, size_t nb, int id)
 {
 	for (size_t i = 0; i < nb; i++)
@@ -26,9 +28,9 @@ void fmt_shard_detail(fmt_lines *l, const pool_model *m, const pool_model *model
 	for (int k = 0; k < m->n_shards && k < POOL_MAX_SHARDS; k++) {
 		const __typeof__(m->shard[0]) *f = &m->shard[k];
 		char c[16], t[16], o[16];
-		fmt_ms(c, sizeof c, f->compute_ms, f->n > 0);
-		fmt_ms(t, sizeof t, f->transfer_ms, f->n > 0);
-		fmt_ms(o, sizeof o, f->total_ms, f->n > 0);
+		fmt_ms(c, sizeof c, f->compute_ms, model_shard_valid(m, k));
+		fmt_ms(t, sizeof t, f->transfer_ms, model_shard_valid(m, k));
+		fmt_ms(o, sizeof o, f->total_ms, model_shard_valid(m, k));
 		sum += f->total_ms;
 		fmt_lines_add(l, "  shard %d on %s #%d: compute %s ms, transfer %s ms, total %s ms, %.1f KB out (%llu runs)",
 			      k + 1, kind_of(browsers, n_browsers, f->browser), f->browser, c, t, o, f->bytes / 1024,

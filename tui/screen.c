@@ -428,86 +428,62 @@ static void title_text(const screen *s, char *out, size_t cap, const char *name,
 		ac_strlcatf(out, cap, "   filter: %s", s->filter);
 }
 
-static void draw_browsers(screen *s, lrect r)
+/* One row's cells, each padded to its width, in its column's colour (or the selection's). */
+static void draw_row(screen *s, int y, int x, const col_spec *cs, int n, const int *w, col_row *cr, const role *rowr)
 {
-	int n = BC__COUNT, w[BC__COUNT];
-	const col_spec *cs = browser_columns;
-	layout_columns(cs, n, r.w, w);
-	char title[256];
-	title_text(s, title, sizeof title, "Browsers", PANEL_BROWSERS, s->norder[PANEL_BROWSERS], s->v.nb);
-	draw_panel_title(s, r, PANEL_BROWSERS, title);
-	draw_col_heads(s, r, cs, n, w, col_sort_column(cs, n, s->sort_col[PANEL_BROWSERS]), s->sort_desc[PANEL_BROWSERS]);
-	int rows = r.h - LAYOUT_PANEL_CHROME;
-	s->page[PANEL_BROWSERS] = rows;
-	if (!s->norder[PANEL_BROWSERS]) {
-		put(s, r.y + 2, r.x, r.w, s->v.nb ? "  no browser matches the filter (/ changes it, Esc in / clears it)"
-					: "  no browsers yet: they are starting, or open the URL above in one",
-		    R_DIM, false);
-		return;
-	}
-	scroll_into_view(s, PANEL_BROWSERS, rows);
-	for (int i = 0; i < rows; i++) {
-		size_t idx = (size_t)(s->top[PANEL_BROWSERS] + i);
-		if (idx >= s->norder[PANEL_BROWSERS])
-			break;
-		const pool_browser *b = &s->v.b[s->order[PANEL_BROWSERS][idx]];
-		browser_load ld;
-		fmt_browser_load(s->v.m, s->v.nm, s->v.ses, s->v.ns, b->id, &ld);
-		bool sel = idx == s->sel_idx[PANEL_BROWSERS];
-		role rowr = sel ? (s->focus == PANEL_BROWSERS || (s->focus == PANEL_DETAIL && s->detail_of == PANEL_BROWSERS)
-				   ? R_SELECTED : R_SELECTED_DIM) : R_NORMAL;
-		int y = r.y + 2 + i, x = r.x;
-		if (sel)
-			hline_fill(s, y, r.x, r.w, rowr);
-		for (int c = 0; c < n; c++) {
-			if (!w[c])
-				continue;
-			char text[512];
-			col_row cr = { .b = b, .ld = &ld };
-			cs[c].cell(text, sizeof text, &cr);
-			put(s, y, x, w[c], text, sel ? rowr : cell_role(s, &cs[c], &cr), cs[c].right);
-			x += w[c] + 1;
-		}
+	for (int c = 0; c < n; c++) {
+		if (!w[c])
+			continue;
+		char text[1024];
+		cr->width = w[c];
+		cs[c].cell(text, sizeof text, cr);
+		put(s, y, x, w[c], text, rowr ? *rowr : cell_role(s, &cs[c], cr), cs[c].right);
+		x += w[c] + 1;
 	}
 }
 
-static void draw_models(screen *s, lrect r)
+/* A list panel (browsers or models): title, column heads, and the rows in the sorted order. */
+static void draw_list(screen *s, lrect r, panel_id p)
 {
-	int n = MC__COUNT, w[MC__COUNT];
-	const col_spec *cs = model_columns;
+	bool models = p == PANEL_MODELS;
+	int n = models ? MC__COUNT : BC__COUNT, w[(int)BC__COUNT + (int)MC__COUNT]; /* either panel's */
+	const col_spec *cs = models ? model_columns : browser_columns;
+	size_t total = models ? s->v.nm : s->v.nb;
 	layout_columns(cs, n, r.w, w);
 	char title[256];
-	title_text(s, title, sizeof title, "Models", PANEL_MODELS, s->norder[PANEL_MODELS], s->v.nm);
-	draw_panel_title(s, r, PANEL_MODELS, title);
-	draw_col_heads(s, r, cs, n, w, col_sort_column(cs, n, s->sort_col[PANEL_MODELS]), s->sort_desc[PANEL_MODELS]);
+	title_text(s, title, sizeof title, models ? "Models" : "Browsers", p, s->norder[p], total);
+	draw_panel_title(s, r, p, title);
+	draw_col_heads(s, r, cs, n, w, col_sort_column(cs, n, s->sort_col[p]), s->sort_desc[p]);
 	int rows = r.h - LAYOUT_PANEL_CHROME;
-	s->page[PANEL_MODELS] = rows;
-	if (!s->norder[PANEL_MODELS]) {
-		put(s, r.y + 2, r.x, r.w, s->v.nm ? "  no model matches the filter (/ changes it, Esc in / clears it)"
-					: "  no models running: press l to launch one", R_DIM, false);
+	s->page[p] = rows;
+	if (!s->norder[p]) {
+		const char *none = models ? "  no models running: press l to launch one"
+					  : "  no browsers yet: they are starting, or open the URL above in one";
+		const char *filtered = models ? "  no model matches the filter (/ changes it, Esc in / clears it)"
+					      : "  no browser matches the filter (/ changes it, Esc in / clears it)";
+		put(s, r.y + 2, r.x, r.w, total ? filtered : none, R_DIM, false);
 		return;
 	}
-	scroll_into_view(s, PANEL_MODELS, rows);
+	scroll_into_view(s, p, rows);
 	for (int i = 0; i < rows; i++) {
-		size_t idx = (size_t)(s->top[PANEL_MODELS] + i);
-		if (idx >= s->norder[PANEL_MODELS])
+		size_t idx = (size_t)(s->top[p] + i);
+		if (idx >= s->norder[p])
 			break;
-		const pool_model *m = &s->v.m[s->order[PANEL_MODELS][idx]];
-		bool sel = idx == s->sel_idx[PANEL_MODELS];
-		role rowr = sel ? (s->focus == PANEL_MODELS || (s->focus == PANEL_DETAIL && s->detail_of == PANEL_MODELS)
-				   ? R_SELECTED : R_SELECTED_DIM) : R_NORMAL;
-		int y = r.y + 2 + i, x = r.x;
+		browser_load ld;
+		col_row cr = { .utf8 = s->utf8 };
+		if (models) {
+			cr.m = &s->v.m[s->order[p][idx]];
+		} else {
+			cr.b = &s->v.b[s->order[p][idx]];
+			fmt_browser_load(s->v.m, s->v.nm, s->v.ses, s->v.ns, cr.b->id, &ld);
+			cr.ld = &ld;
+		}
+		bool sel = idx == s->sel_idx[p];
+		role rowr = s->focus == p || (s->focus == PANEL_DETAIL && s->detail_of == p) ? R_SELECTED : R_SELECTED_DIM;
+		int y = r.y + 2 + i;
 		if (sel)
 			hline_fill(s, y, r.x, r.w, rowr);
-		for (int c = 0; c < n; c++) {
-			if (!w[c])
-				continue;
-			char text[1024];
-			col_row cr = { .m = m, .width = w[c], .utf8 = s->utf8 };
-			cs[c].cell(text, sizeof text, &cr);
-			put(s, y, x, w[c], text, sel ? rowr : cell_role(s, &cs[c], &cr), cs[c].right);
-			x += w[c] + 1;
-		}
+		draw_row(s, y, r.x, cs, n, w, &cr, sel ? &rowr : NULL);
 	}
 }
 
@@ -890,8 +866,8 @@ static void draw(screen *s)
 	}
 	const layout *l = &s->lay;
 	draw_header(s, l->r[LP_HEADER]);
-	draw_browsers(s, l->r[LP_BROWSERS]);
-	draw_models(s, l->r[LP_MODELS]);
+	draw_list(s, l->r[LP_BROWSERS], PANEL_BROWSERS);
+	draw_list(s, l->r[LP_MODELS], PANEL_MODELS);
 	if (l->r[LP_DETAIL].h)
 		draw_detail(s, l->r[LP_DETAIL], l->detail_side);
 	draw_log(s, l->r[LP_LOG]);

@@ -56,11 +56,11 @@ static cJSON *webgpu_json(const ac_caps *c)
 	for (char *t = strtok_r(buf, " ", &save); t; t = strtok_r(NULL, " ", &save))
 		cJSON_AddItemToArray(feats, cJSON_CreateString(t));
 	cJSON *lim = cJSON_AddObjectToObject(o, "limits");
-	col_json_num_or_null(lim, "maxBufferSize", (double)g->max_buffer_size, g->max_buffer_size >= 0);
-	col_json_num_or_null(lim, "maxStorageBufferBindingSize", (double)g->max_storage_binding, g->max_storage_binding >= 0);
-	col_json_num_or_null(lim, "maxComputeWorkgroupSizeX", (double)g->max_wg_size_x, g->max_wg_size_x >= 0);
-	col_json_num_or_null(lim, "maxComputeInvocationsPerWorkgroup", (double)g->max_invocations, g->max_invocations >= 0);
-	col_json_num_or_null(lim, "maxComputeWorkgroupStorageSize", (double)g->max_wg_storage, g->max_wg_storage >= 0);
+	col_json_num_or_null(lim, "maxBufferSize", (double)g->max_buffer_size, caps_limit_valid(g->max_buffer_size));
+	col_json_num_or_null(lim, "maxStorageBufferBindingSize", (double)g->max_storage_binding, caps_limit_valid(g->max_storage_binding));
+	col_json_num_or_null(lim, "maxComputeWorkgroupSizeX", (double)g->max_wg_size_x, caps_limit_valid(g->max_wg_size_x));
+	col_json_num_or_null(lim, "maxComputeInvocationsPerWorkgroup", (double)g->max_invocations, caps_limit_valid(g->max_invocations));
+	col_json_num_or_null(lim, "maxComputeWorkgroupStorageSize", (double)g->max_wg_storage, caps_limit_valid(g->max_wg_storage));
 	return o;
 }
 
@@ -128,8 +128,8 @@ static cJSON *browser_json(const pool_browser *b)
 		add_tri(o, "cross_origin_isolated", b->caps.cross_origin_isolated);
 	else
 		cJSON_AddNullToObject(o, "cross_origin_isolated");
-	col_json_num_or_null(o, "hardware_concurrency", b->caps.hardware_concurrency, b->caps.valid && b->caps.hardware_concurrency >= 0);
-	col_json_num_or_null(o, "device_memory_gb", b->caps.device_memory_gb, b->caps.valid && b->caps.device_memory_gb >= 0);
+	col_json_num_or_null(o, "hardware_concurrency", b->caps.hardware_concurrency, caps_cores_valid(&b->caps));
+	col_json_num_or_null(o, "device_memory_gb", b->caps.device_memory_gb, caps_memory_valid(&b->caps));
 	cJSON_AddItemToObject(o, "webgpu", webgpu_json(&b->caps));
 	cJSON_AddItemToObject(o, "webnn", webnn_json(&b->caps));
 	cJSON_AddItemToObject(o, "wasm", wasm_json(&b->caps));
@@ -225,10 +225,10 @@ static void shards_json(cJSON *o, const pool_model *m)
 		cJSON_AddNumberToObject(x, "shard", k + 1);
 		cJSON_AddNumberToObject(x, "browser", f->browser);
 		cJSON_AddNumberToObject(x, "runs", (double)f->n);
-		col_json_num_or_null(x, "compute_ms", f->compute_ms, f->n > 0);
-		col_json_num_or_null(x, "transfer_ms", f->transfer_ms, f->n > 0);
-		col_json_num_or_null(x, "total_ms", f->total_ms, f->n > 0);
-		col_json_num_or_null(x, "bytes", f->bytes, f->n > 0);
+		col_json_num_or_null(x, "compute_ms", f->compute_ms, model_shard_valid(m, k));
+		col_json_num_or_null(x, "transfer_ms", f->transfer_ms, model_shard_valid(m, k));
+		col_json_num_or_null(x, "total_ms", f->total_ms, model_shard_valid(m, k));
+		col_json_num_or_null(x, "bytes", f->bytes, model_shard_valid(m, k));
 		cJSON_AddItemToArray(sh, x);
 	}
 }
