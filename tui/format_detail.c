@@ -34,6 +34,75 @@ static void browser_usage_line(fmt_lines *l, const pool_browser *b)
 		fmt_lines_add(l, "  RSS n/a, CPU n/a, page memory %s", page);
 }
 
+/* What the hello said about WebGPU: the verdict, the adapter, its features and limits. */
+static void caps_webgpu_lines(fmt_lines *l, const ac_caps *c, int width)
+{
+	const caps_webgpu *g = &c->webgpu;
+	fmt_lines_add(l, "%s", "");
+	fmt_lines_add(l, "WebGPU %s", fmt_status_word(c, PLAT_WEBGPU));
+	fmt_lines_wrap(l, "  evidence", c->verdict[PLAT_WEBGPU].evidence, width);
+	if (!g->api)
+		fmt_lines_add(l, "  navigator.gpu: missing");
+	else if (!g->adapter)
+		fmt_lines_add(l, "  adapter: none");
+	else {
+		fmt_lines_add(l, "  vendor \"%s\"  architecture \"%s\"", g->vendor, g->architecture);
+		fmt_lines_add(l, "  device \"%s\"  description \"%s\"", g->device, g->description);
+		fmt_lines_add(l, "  isFallbackAdapter %s", tri_text(g->fallback));
+	}
+	if (g->error[0])
+		fmt_lines_wrap(l, "  error", g->error, width);
+	if (g->adapter) {
+		fmt_lines_wrap(l, "  features", g->features[0] ? g->features : "(none)", width);
+		char lim[512] = "";
+		limit_text(lim, sizeof lim, "maxBufferSize", g->max_buffer_size);
+		limit_text(lim, sizeof lim, "maxStorageBufferBindingSize", g->max_storage_binding);
+		limit_text(lim, sizeof lim, "maxComputeWorkgroupSizeX", g->max_wg_size_x);
+		limit_text(lim, sizeof lim, "maxComputeInvocationsPerWorkgroup", g->max_invocations);
+		limit_text(lim, sizeof lim, "maxComputeWorkgroupStorageSize", g->max_wg_storage);
+		fmt_lines_wrap(l, "  limits", lim, width);
+	}
+}
+
+/* WebNN: the verdict and each device's context, with the error text where it failed. */
+static void caps_webnn_lines(fmt_lines *l, const ac_caps *c, int width)
+{
+	fmt_lines_add(l, "%s", "");
+	fmt_lines_add(l, "WebNN %s", fmt_status_word(c, PLAT_WEBNN));
+	fmt_lines_wrap(l, "  evidence", c->verdict[PLAT_WEBNN].evidence, width);
+	if (!c->webnn.api)
+		fmt_lines_add(l, "  navigator.ml: missing");
+	for (int d = 0; d < NN__COUNT; d++) {
+		const caps_nn_device *dv = &c->webnn.dev[d];
+		char label[32];
+		snprintf(label, sizeof label, "  %s", nn_device_name((nn_device)d));
+		if (!dv->reported)
+			fmt_lines_add(l, "%s: not reported", label);
+		else if (dv->ok)
+			fmt_lines_add(l, "%s: context ok, accelerated %s", label, tri_text(dv->accelerated));
+		else
+			fmt_lines_wrap(l, label, dv->error[0] ? dv->error : "failed (no error text)", width);
+	}
+}
+
+/* WebAssembly, and what the page knows about the machine. */
+static void caps_other_lines(fmt_lines *l, const ac_caps *c, int width)
+{
+	fmt_lines_add(l, "%s", "");
+	fmt_lines_add(l, "WASM %s", fmt_status_word(c, PLAT_WASM));
+	fmt_lines_add(l, "  simd %s, threads %s", tri_text(c->wasm.simd), tri_text(c->wasm.threads));
+	/* system */
+	fmt_lines_add(l, "%s", "");
+	char cores[16] = "n/a", mem[24] = "n/a";
+	if (caps_cores_valid(c))
+		snprintf(cores, sizeof cores, "%d", c->hardware_concurrency);
+	if (caps_memory_valid(c))
+		snprintf(mem, sizeof mem, "%g GB", c->device_memory_gb);
+	fmt_lines_add(l, "cores %s, device memory %s, cross-origin isolated %s", cores, mem,
+		      tri_text(c->cross_origin_isolated));
+	fmt_lines_wrap(l, "user agent", c->user_agent[0] ? c->user_agent : "n/a", width);
+}
+
 void fmt_browser_detail(fmt_lines *l, const pool_browser *b, const browser_load *ld, int width, int64_t now_us)
 {
 	char t1[32], t2[32], dur[32], rtt[16];
@@ -68,63 +137,9 @@ void fmt_browser_detail(fmt_lines *l, const pool_browser *b, const browser_load 
 		fmt_lines_add(l, "WebGPU n/a, WebNN n/a, WASM n/a: no hello received yet");
 		return;
 	}
-	/* WebGPU */
-	const caps_webgpu *g = &c->webgpu;
-	fmt_lines_add(l, "%s", "");
-	fmt_lines_add(l, "WebGPU %s", fmt_status_word(c, PLAT_WEBGPU));
-	fmt_lines_wrap(l, "  evidence", c->verdict[PLAT_WEBGPU].evidence, width);
-	if (!g->api)
-		fmt_lines_add(l, "  navigator.gpu: missing");
-	else if (!g->adapter)
-		fmt_lines_add(l, "  adapter: none");
-	else {
-		fmt_lines_add(l, "  vendor \"%s\"  architecture \"%s\"", g->vendor, g->architecture);
-		fmt_lines_add(l, "  device \"%s\"  description \"%s\"", g->device, g->description);
-		fmt_lines_add(l, "  isFallbackAdapter %s", tri_text(g->fallback));
-	}
-	if (g->error[0])
-		fmt_lines_wrap(l, "  error", g->error, width);
-	if (g->adapter) {
-		fmt_lines_wrap(l, "  features", g->features[0] ? g->features : "(none)", width);
-		char lim[512] = "";
-		limit_text(lim, sizeof lim, "maxBufferSize", g->max_buffer_size);
-		limit_text(lim, sizeof lim, "maxStorageBufferBindingSize", g->max_storage_binding);
-		limit_text(lim, sizeof lim, "maxComputeWorkgroupSizeX", g->max_wg_size_x);
-		limit_text(lim, sizeof lim, "maxComputeInvocationsPerWorkgroup", g->max_invocations);
-		limit_text(lim, sizeof lim, "maxComputeWorkgroupStorageSize", g->max_wg_storage);
-		fmt_lines_wrap(l, "  limits", lim, width);
-	}
-	/* WebNN */
-	fmt_lines_add(l, "%s", "");
-	fmt_lines_add(l, "WebNN %s", fmt_status_word(c, PLAT_WEBNN));
-	fmt_lines_wrap(l, "  evidence", c->verdict[PLAT_WEBNN].evidence, width);
-	if (!c->webnn.api)
-		fmt_lines_add(l, "  navigator.ml: missing");
-	for (int d = 0; d < NN__COUNT; d++) {
-		const caps_nn_device *dv = &c->webnn.dev[d];
-		char label[32];
-		snprintf(label, sizeof label, "  %s", nn_device_name((nn_device)d));
-		if (!dv->reported)
-			fmt_lines_add(l, "%s: not reported", label);
-		else if (dv->ok)
-			fmt_lines_add(l, "%s: context ok, accelerated %s", label, tri_text(dv->accelerated));
-		else
-			fmt_lines_wrap(l, label, dv->error[0] ? dv->error : "failed (no error text)", width);
-	}
-	/* WASM */
-	fmt_lines_add(l, "%s", "");
-	fmt_lines_add(l, "WASM %s", fmt_status_word(c, PLAT_WASM));
-	fmt_lines_add(l, "  simd %s, threads %s", tri_text(c->wasm.simd), tri_text(c->wasm.threads));
-	/* system */
-	fmt_lines_add(l, "%s", "");
-	char cores[16] = "n/a", mem[24] = "n/a";
-	if (caps_cores_valid(c))
-		snprintf(cores, sizeof cores, "%d", c->hardware_concurrency);
-	if (caps_memory_valid(c))
-		snprintf(mem, sizeof mem, "%g GB", c->device_memory_gb);
-	fmt_lines_add(l, "cores %s, device memory %s, cross-origin isolated %s", cores, mem,
-		      tri_text(c->cross_origin_isolated));
-	fmt_lines_wrap(l, "user agent", c->user_agent[0] ? c->user_agent : "n/a", width);
+	caps_webgpu_lines(l, c, width);
+	caps_webnn_lines(l, c, width);
+	caps_other_lines(l, c, width);
 }
 
 static void split_bar(char *out, size_t cap, double q, double w, double c, int width)
@@ -160,43 +175,10 @@ static const char *session_word(session_state st)
 	return "?";
 }
 
-void fmt_model_detail(fmt_lines *l, const pool_model *m, const pool_browser *browsers, size_t n_browsers,
-		      const pool_session *sessions, size_t n_sessions, int width, bool utf8, int64_t now_us)
+/* Latency, its split, verification and the history of a model row. */
+static void model_latency_lines(fmt_lines *l, const pool_model *m, int width, bool utf8)
 {
-	char a[16], b[16], c[16], r[16], done[16], errs[16], dur[32];
-	fmt_lines_add(l, "Model %d: %s (%s), %s on %s, %s", m->id, m->name, m->type[0] ? m->type : "type n/a",
-		      m->precision[0] ? m->precision : "n/a", m->platform[0] ? m->platform : "n/a",
-		      m->running ? "running" : "stopped");
-	if (!m->running && m->stop_reason[0])
-		fmt_lines_wrap(l, "  stopped", m->stop_reason, width);
-	/* the workload */
-	char shape[64];
-	if (m->concurrency > 0)
-		snprintf(shape, sizeof shape, "concurrency %d", m->concurrency);
-	else if (m->target_rps > 0)
-		snprintf(shape, sizeof shape, "%.3g req/s", m->target_rps);
-	else
-		snprintf(shape, sizeof shape, "no load shape");
-	fmt_duration(dur, sizeof dur, m->started_us > 0 ? now_us - m->started_us : -1);
-	fmt_lines_add(l, "  workload: %s, browser %s, %s, running for %s", shape, m->pin[0] ? m->pin : "auto",
-		      m->count > 0 ? "a fixed count" : "until stopped", dur);
-	if (m->count > 0)
-		ac_strlcatf(l->line[l->n - 1], FMT_LINE_MAX, " (%lld requests)", (long long)m->count);
-	fmt_lines_add(l, "  submitted %lld, finished %lld, warm-up %d excluded", (long long)m->submitted,
-		      (long long)m->finished, m->warmup);
-	fmt_count(done, sizeof done, m->completed);
-	fmt_count(errs, sizeof errs, m->errors);
-	fmt_rate(r, sizeof r, m->rps);
-	fmt_lines_add(l, "  completed %s, errors %s, queue %d, in flight %d, %s req/s", done, errs, m->queue,
-		      m->inflight, r);
-	if (m->requeued || m->discarded || m->timed_out)
-		fmt_lines_add(l, "  put back %llu (browser lost), late replies discarded %llu, timed out %llu",
-			      (unsigned long long)m->requeued, (unsigned long long)m->discarded,
-			      (unsigned long long)m->timed_out);
-	if (m->breaker_note[0])
-		fmt_lines_wrap(l, m->breakers_open ? "  BREAKER" : "  breaker", m->breaker_note, width);
-	if (m->last_error[0])
-		fmt_lines_wrap(l, "  last error", m->last_error, width);
+	char a[16], b[16], c[16];
 	fmt_ms(a, sizeof a, m->p50_ms, m->lat_valid);
 	fmt_ms(b, sizeof b, m->p95_ms, m->lat_valid);
 	fmt_ms(c, sizeof c, m->p99_ms, m->lat_valid);
@@ -230,6 +212,11 @@ void fmt_model_detail(fmt_lines *l, const pool_model *m, const pool_browser *bro
 		fmt_sparkline(sp, sizeof sp, m->history, hn, sw, utf8);
 		fmt_lines_add(l, "  history %s", sp);
 	}
+}
+
+/* The browsers a row is loaded in, as the row lists them. */
+static void model_browser_lines(fmt_lines *l, const pool_model *m, const pool_browser *browsers, size_t n_browsers)
+{
 	int nb = m->n_browsers < POOL_MODEL_BROWSERS ? m->n_browsers : POOL_MODEL_BROWSERS;
 	fmt_lines_add(l, "%s", "");
 	fmt_lines_add(l, "Loaded in %d browser%s:", nb, nb == 1 ? "" : "s");
@@ -248,6 +235,12 @@ void fmt_model_detail(fmt_lines *l, const pool_model *m, const pool_browser *bro
 			      br->version[0] ? br->version : "", browser_state_name(br->state),
 			      fmt_status_word(&br->caps, PLAT_WEBGPU), fmt_status_word(&br->caps, PLAT_WEBNN), rtt);
 	}
+}
+
+/* The row's sessions: where each runs, its load time, counts and verification. */
+static void model_session_lines(fmt_lines *l, const pool_model *m, const pool_session *sessions, size_t n_sessions,
+				int width)
+{
 	int ns = 0;
 	for (size_t i = 0; i < n_sessions; i++)
 		ns += sessions[i].model == m->id;
@@ -282,4 +275,46 @@ void fmt_model_detail(fmt_lines *l, const pool_model *m, const pool_browser *bro
 		if (se->error[0])
 			fmt_lines_wrap(l, "    error", se->error, width);
 	}
+}
+
+void fmt_model_detail(fmt_lines *l, const pool_model *m, const pool_browser *browsers, size_t n_browsers,
+		      const pool_session *sessions, size_t n_sessions, int width, bool utf8, int64_t now_us)
+{
+	char r[16], done[16], errs[16], dur[32];
+	fmt_lines_add(l, "Model %d: %s (%s), %s on %s, %s", m->id, m->name, m->type[0] ? m->type : "type n/a",
+		      m->precision[0] ? m->precision : "n/a", m->platform[0] ? m->platform : "n/a",
+		      m->running ? "running" : "stopped");
+	if (!m->running && m->stop_reason[0])
+		fmt_lines_wrap(l, "  stopped", m->stop_reason, width);
+	/* the workload */
+	char shape[64];
+	if (m->concurrency > 0)
+		snprintf(shape, sizeof shape, "concurrency %d", m->concurrency);
+	else if (m->target_rps > 0)
+		snprintf(shape, sizeof shape, "%.3g req/s", m->target_rps);
+	else
+		snprintf(shape, sizeof shape, "no load shape");
+	fmt_duration(dur, sizeof dur, m->started_us > 0 ? now_us - m->started_us : -1);
+	fmt_lines_add(l, "  workload: %s, browser %s, %s, running for %s", shape, m->pin[0] ? m->pin : "auto",
+		      m->count > 0 ? "a fixed count" : "until stopped", dur);
+	if (m->count > 0)
+		ac_strlcatf(l->line[l->n - 1], FMT_LINE_MAX, " (%lld requests)", (long long)m->count);
+	fmt_lines_add(l, "  submitted %lld, finished %lld, warm-up %d excluded", (long long)m->submitted,
+		      (long long)m->finished, m->warmup);
+	fmt_count(done, sizeof done, m->completed);
+	fmt_count(errs, sizeof errs, m->errors);
+	fmt_rate(r, sizeof r, m->rps);
+	fmt_lines_add(l, "  completed %s, errors %s, queue %d, in flight %d, %s req/s", done, errs, m->queue,
+		      m->inflight, r);
+	if (m->requeued || m->discarded || m->timed_out)
+		fmt_lines_add(l, "  put back %llu (browser lost), late replies discarded %llu, timed out %llu",
+			      (unsigned long long)m->requeued, (unsigned long long)m->discarded,
+			      (unsigned long long)m->timed_out);
+	if (m->breaker_note[0])
+		fmt_lines_wrap(l, m->breakers_open ? "  BREAKER" : "  breaker", m->breaker_note, width);
+	if (m->last_error[0])
+		fmt_lines_wrap(l, "  last error", m->last_error, width);
+	model_latency_lines(l, m, width, utf8);
+	model_browser_lines(l, m, browsers, n_browsers);
+	model_session_lines(l, m, sessions, n_sessions, width);
 }
