@@ -29,6 +29,11 @@ role col_ms_role(double ms, bool valid, const col_limits *lim)
 	return R_NORMAL;
 }
 
+int col_cmp_num(double a, double b)
+{
+	return a < b ? -1 : a > b;
+}
+
 int col_sort_column(const col_spec *t, int n, int sort)
 {
 	for (int c = 0; c < n; c++)

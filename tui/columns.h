@@ -88,6 +88,9 @@ extern const col_spec model_columns[MC__COUNT];
 role col_status_role(const char *word);
 role col_ms_role(double ms, bool valid, const col_limits *lim);
 
+/* -1, 0, 1 as a < b, a == b, a > b: for the compare functions. */
+int col_cmp_num(double a, double b);
+
 /* The column holding sort key `sort` (0-based place in the cycle), or -1. */
 int col_sort_column(const col_spec *t, int n, int sort);
 /* How many sort keys the table has. */

@@ -7,14 +7,9 @@
 #include "fields.h"
 #include "format.h"
 
-static int cmp_num(double a, double b)
-{
-	return a < b ? -1 : a > b;
-}
-
 /* ---- ID ---- */
 static void id_cell(char *out, size_t cap, const col_row *r) { snprintf(out, cap, "%d", r->b->id); }
-static int id_cmp(const col_row *a, const col_row *b) { return cmp_num(a->b->id, b->b->id); }
+static int id_cmp(const col_row *a, const col_row *b) { return col_cmp_num(a->b->id, b->b->id); }
 static void id_json(cJSON *o, const char *k, const col_row *r) { cJSON_AddNumberToObject(o, k, r->b->id); }
 
 /* ---- KIND ---- */
@@ -72,7 +67,7 @@ static role state_role(const col_row *r, const col_limits *l)
 	default: return R_DIM;
 	}
 }
-static int state_cmp(const col_row *a, const col_row *b) { return cmp_num(a->b->state, b->b->state); }
+static int state_cmp(const col_row *a, const col_row *b) { return col_cmp_num(a->b->state, b->b->state); }
 static void state_json(cJSON *o, const char *k, const col_row *r)
 {
 	cJSON_AddStringToObject(o, k, browser_state_name(r->b->state));
@@ -149,7 +144,7 @@ static role rtt_role(const col_row *r, const col_limits *l)
 {
 	return col_ms_role((double)r->b->rtt_us / 1000.0, browser_rtt_valid(r->b), l);
 }
-static int rtt_cmp(const col_row *a, const col_row *b) { return cmp_num((double)a->b->rtt_us, (double)b->b->rtt_us); }
+static int rtt_cmp(const col_row *a, const col_row *b) { return col_cmp_num((double)a->b->rtt_us, (double)b->b->rtt_us); }
 static void rtt_json(cJSON *o, const char *k, const col_row *r)
 {
 	col_json_num_or_null(o, k, (double)r->b->rtt_us / 1000.0, browser_rtt_valid(r->b));
@@ -160,7 +155,7 @@ static void rss_cell(char *out, size_t cap, const col_row *r) { fmt_bytes(out, c
 static role rss_role(const col_row *r, const col_limits *l) { (void)l; return r->b->rss_valid ? R_NORMAL : R_NA; }
 static int rss_cmp(const col_row *a, const col_row *b)
 {
-	return cmp_num(a->b->rss_valid ? (double)a->b->rss_bytes : -1, b->b->rss_valid ? (double)b->b->rss_bytes : -1);
+	return col_cmp_num(a->b->rss_valid ? (double)a->b->rss_bytes : -1, b->b->rss_valid ? (double)b->b->rss_bytes : -1);
 }
 static void rss_json(cJSON *o, const char *k, const col_row *r)
 {
@@ -170,7 +165,7 @@ static void cpu_cell(char *out, size_t cap, const col_row *r) { fmt_pct(out, cap
 static role cpu_role(const col_row *r, const col_limits *l) { (void)l; return r->b->cpu_valid ? R_NORMAL : R_NA; }
 static int cpu_cmp(const col_row *a, const col_row *b)
 {
-	return cmp_num(a->b->cpu_valid ? a->b->cpu_pct : -1, b->b->cpu_valid ? b->b->cpu_pct : -1);
+	return col_cmp_num(a->b->cpu_valid ? a->b->cpu_pct : -1, b->b->cpu_valid ? b->b->cpu_pct : -1);
 }
 static void cpu_json(cJSON *o, const char *k, const col_row *r) { col_json_num_or_null(o, k, r->b->cpu_pct, r->b->cpu_valid); }
 static void procs_cell(char *out, size_t cap, const col_row *r)

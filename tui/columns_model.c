@@ -6,16 +6,11 @@
 #include "columns.h"
 #include "format.h"
 
-static int cmp_num(double a, double b)
-{
-	return a < b ? -1 : a > b;
-}
-
 static void json_string(cJSON *o, const char *k, const char *v) { cJSON_AddStringToObject(o, k, v); }
 
 /* ---- ID ---- */
 static void id_cell(char *out, size_t cap, const col_row *r) { snprintf(out, cap, "%d", r->m->id); }
-static int id_cmp(const col_row *a, const col_row *b) { return cmp_num(a->m->id, b->m->id); }
+static int id_cmp(const col_row *a, const col_row *b) { return col_cmp_num(a->m->id, b->m->id); }
 static void id_json(cJSON *o, const char *k, const col_row *r) { cJSON_AddNumberToObject(o, k, r->m->id); }
 
 /* ---- MODEL, TYPE, PREC, PLAT: the batch table writes the names as they are ---- */
@@ -85,7 +80,7 @@ static role queue_role(const col_row *r, const col_limits *l)
 		return R_WARN;
 	return R_NORMAL;
 }
-static int queue_cmp(const col_row *a, const col_row *b) { return cmp_num(a->m->queue, b->m->queue); }
+static int queue_cmp(const col_row *a, const col_row *b) { return col_cmp_num(a->m->queue, b->m->queue); }
 static void queue_json(cJSON *o, const char *k, const col_row *r) { cJSON_AddNumberToObject(o, k, r->m->queue); }
 static void infl_cell(char *out, size_t cap, const col_row *r) { snprintf(out, cap, "%d", r->m->inflight); }
 static void infl_json(cJSON *o, const char *k, const col_row *r) { cJSON_AddNumberToObject(o, k, r->m->inflight); }
@@ -99,7 +94,7 @@ static void pct_batch(char *out, size_t cap, double ms, bool valid)
 	else
 		snprintf(out, cap, "n/a");
 }
-static int pct_cmp(double a, bool av, double b, bool bv) { return cmp_num(av ? a : -1, bv ? b : -1); }
+static int pct_cmp(double a, bool av, double b, bool bv) { return col_cmp_num(av ? a : -1, bv ? b : -1); }
 #define PERCENTILE(P, FIELD)                                                                                         \
 	static void P##_cell(char *out, size_t cap, const col_row *r) { pct_cell(out, cap, r->m->FIELD, r->m->lat_valid); } \
 	static void P##_batch(char *out, size_t cap, const col_row *r) { pct_batch(out, cap, r->m->FIELD, r->m->lat_valid); } \
@@ -120,14 +115,14 @@ PERCENTILE(p99, p99_ms)
 /* ---- REQ/s: the rate now (the caller sets m->rps) ---- */
 static void rps_cell(char *out, size_t cap, const col_row *r) { fmt_rate(out, cap, r->m->rps); }
 static void rps_batch(char *out, size_t cap, const col_row *r) { snprintf(out, cap, "%.1f", r->m->rps); }
-static int rps_cmp(const col_row *a, const col_row *b) { return cmp_num(a->m->rps, b->m->rps); }
+static int rps_cmp(const col_row *a, const col_row *b) { return col_cmp_num(a->m->rps, b->m->rps); }
 static void rps_json(cJSON *o, const char *k, const col_row *r) { cJSON_AddNumberToObject(o, k, r->m->rps); }
 
 /* ---- ERR ---- */
 static void err_cell(char *out, size_t cap, const col_row *r) { fmt_count(out, cap, r->m->errors); }
 static void err_batch(char *out, size_t cap, const col_row *r) { snprintf(out, cap, "%llu", (unsigned long long)r->m->errors); }
 static role err_role(const col_row *r, const col_limits *l) { (void)l; return r->m->errors ? R_CRIT : R_NORMAL; }
-static int err_cmp(const col_row *a, const col_row *b) { return cmp_num((double)a->m->errors, (double)b->m->errors); }
+static int err_cmp(const col_row *a, const col_row *b) { return col_cmp_num((double)a->m->errors, (double)b->m->errors); }
 static void err_json(cJSON *o, const char *k, const col_row *r) { cJSON_AddNumberToObject(o, k, (double)r->m->errors); }
 
 /* ---- VERIFY: the largest error against the reference (JSON: max_abs_err, max_norm_err, verified) ---- */

@@ -1,5 +1,9 @@
 /* The interactive screen: terminal setup and teardown, loop integration, and drawing. Layout and
- * text come from layout.c and format.c; keys from keys.c. */
+ * text come from layout.c and format.c, the columns from columns_*.c, the rows' order and the
+ * selection from screen_rows.c; keys from keys.c.
+ * Over 600 lines on purpose: it is everything that draws with curses (terminal restore, colours,
+ * each panel and pop-up, the loop's handlers), so that only this file and keys.c include curses;
+ * whatever can be a pure function lives in the files above. */
 #include "screen.h"
 
 #include <ctype.h>

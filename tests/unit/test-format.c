@@ -548,6 +548,32 @@ int test_format_column_tables(void)
 	col_batch_head(head, sizeof head, model_columns, MC__COUNT);
 	CHECK_STR(head, "  ID MODEL                 PREC   PLATFRM BROWSERS QUEUE  INFL   P50_MS   P95_MS   P99_MS   REQ/S "
 			"ERRORS    VERIFY");
+	/* the sort cycles (s > <), and the column each key marks, as they always were */
+	static const char *const bsorts[] = { "id", "kind", "state", "webgpu", "webnn", "rtt", "version", "rss", "cpu" };
+	static const int bcols[] = { BC_ID, BC_KIND, BC_STATE, BC_WEBGPU, BC_WEBNN, BC_RTT, BC_VERSION, BC_RSS, BC_CPU };
+	static const char *const msorts[] = { "id", "model", "precision", "platform", "p50", "p95", "p99", "req/s",
+					      "errors", "queue" };
+	static const int mcols[] = { MC_ID, MC_MODEL, MC_PREC, MC_PLAT, MC_P50, MC_P95, MC_P99, MC_RPS, MC_ERR, MC_QUEUE };
+	CHECK_EQ_INT(col_sort_count(browser_columns, BC__COUNT), 9);
+	CHECK_EQ_INT(col_sort_count(model_columns, MC__COUNT), 10);
+	for (int k = 0; k < 9; k++) {
+		CHECK_EQ_INT(col_sort_column(browser_columns, BC__COUNT, k), bcols[k]);
+		CHECK_STR(browser_columns[bcols[k]].sort_name, bsorts[k]);
+	}
+	for (int k = 0; k < 10; k++) {
+		CHECK_EQ_INT(col_sort_column(model_columns, MC__COUNT, k), mcols[k]);
+		CHECK_STR(model_columns[mcols[k]].sort_name, msorts[k]);
+	}
+	CHECK_EQ_INT(col_sort_column(browser_columns, BC__COUNT, 9), -1);
+	/* compares: a browser with a measured RSS sorts after one without */
+	pool_browser a, b;
+	sample_browser(&a, 1, "chromium", CL_HARDWARE, CL_SOFTWARE);
+	sample_browser(&b, 2, "firefox", CL_SOFTWARE, CL_SOFTWARE);
+	a.rss_valid = true;
+	a.rss_bytes = 1;
+	col_row ra = { .b = &a }, rb = { .b = &b };
+	CHECK(browser_columns[BC_RSS].cmp(&ra, &rb) > 0 && browser_columns[BC_RSS].cmp(&rb, &ra) < 0);
+	CHECK(browser_columns[BC_KIND].cmp(&ra, &rb) < 0 && browser_columns[BC_ID].cmp(&rb, &ra) > 0);
 	/* the batch table's own columns are not on the screen */
 	int w[32];
 	layout_columns(browser_columns, BC__COUNT, 300, w);
