@@ -34,12 +34,31 @@ int col_cmp_num(double a, double b)
 	return a < b ? -1 : a > b;
 }
 
+/* The columns with a place (sort or batch, read by `place`), in the order of their places:
+ * places need not be consecutive, so a new column goes between two without renumbering. */
+static int by_place(const col_spec *t, int n, int (*place)(const col_spec *), int *order, int cap)
+{
+	int k = 0, last = 0;
+	while (k < cap) {
+		int next = -1;
+		for (int c = 0; c < n; c++)
+			if (place(&t[c]) > last && (next < 0 || place(&t[c]) < place(&t[next])))
+				next = c;
+		if (next < 0)
+			break;
+		order[k++] = next;
+		last = place(&t[next]);
+	}
+	return k;
+}
+
+static int sort_place(const col_spec *c) { return c->sort; }
+static int batch_place(const col_spec *c) { return c->batch; }
+
 int col_sort_column(const col_spec *t, int n, int sort)
 {
-	for (int c = 0; c < n; c++)
-		if (t[c].sort && t[c].sort == sort + 1)
-			return c;
-	return -1;
+	int order[64], k = by_place(t, n, sort_place, order, 64);
+	return sort >= 0 && sort < k ? order[sort] : -1;
 }
 
 int col_sort_count(const col_spec *t, int n)
@@ -80,17 +99,6 @@ void col_json_rest(cJSON *o, const col_spec *t, int n, const col_row *r, bool *d
 		col_json_put(o, t, c, r, done);
 }
 
-/* The columns in their batch places. Returns how many. */
-static int batch_order(const col_spec *t, int n, int *order)
-{
-	int k = 0;
-	for (int place = 1; place <= n; place++)
-		for (int c = 0; c < n; c++)
-			if (t[c].batch == place)
-				order[k++] = c;
-	return k;
-}
-
 static void batch_append(char *out, size_t cap, bool first, const col_spec *c, const char *text, bool head)
 {
 	if (!first)
@@ -103,7 +111,7 @@ static void batch_append(char *out, size_t cap, bool first, const col_spec *c, c
 
 void col_batch_head(char *out, size_t cap, const col_spec *t, int n)
 {
-	int order[64], k = batch_order(t, n < 64 ? n : 64, order);
+	int order[64], k = by_place(t, n, batch_place, order, 64);
 	if (cap)
 		out[0] = '\0';
 	for (int i = 0; i < k; i++)
@@ -112,7 +120,7 @@ void col_batch_head(char *out, size_t cap, const col_spec *t, int n)
 
 void col_batch_row(char *out, size_t cap, const col_spec *t, int n, const col_row *r)
 {
-	int order[64], k = batch_order(t, n < 64 ? n : 64, order);
+	int order[64], k = by_place(t, n, batch_place, order, 64);
 	if (cap)
 		out[0] = '\0';
 	for (int i = 0; i < k; i++) {

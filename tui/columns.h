@@ -65,15 +65,17 @@ typedef struct {
 	bool flex;       /* takes the columns left over */
 	col_text_fn cell;                                       /* the cell's text (unpadded) */
 	role (*role)(const col_row *r, const col_limits *lim);  /* NULL: R_NORMAL */
-	/* sorting: the place in the s / > / < cycle (1 = first, the default), 0: not a sort key */
+	/* sorting: the place in the s / > / < cycle (lowest first: the default), 0: not a sort key;
+	 * places need not be consecutive (10, 20, ...: a new one goes between) */
 	int sort;
 	const char *sort_name;
 	int (*cmp)(const col_row *a, const col_row *b);
 	/* the JSON snapshot: key and value; NULL where the JSON has no value or a structured one */
 	const char *json;
 	void (*json_value)(cJSON *o, const char *key, const col_row *r);
-	/* the batch text table: place (1 = first, 0: not shown), title, printf width (negative:
-	 * left-aligned), cut to the width, and its text where it differs from the screen's cell */
+	/* the batch text table: place (lowest first, 0: not shown; as sort places), title, printf
+	 * width (negative: left-aligned), cut to the width, and its text where it differs from the
+	 * screen's cell */
 	int batch;
 	const char *batch_title;
 	int batch_width;
