@@ -460,28 +460,9 @@ static void append_cell(char *out, size_t cap, size_t *o, bool *first, const cha
 	out[*o] = '\0';
 }
 
-void fmt_browser_row(char *out, size_t cap, const pool_browser *b, const browser_load *ld, const int *widths)
+/* A row of either panel: the shown columns' cells, padded, one space between. */
+static void table_row(char *out, size_t cap, const col_spec *cs, int n, const int *widths, col_row *r)
 {
-	const col_spec *cs = browser_columns;
-	int n = BC__COUNT;
-	size_t o = 0;
-	bool first = true;
-	if (!cap)
-		return;
-	out[0] = '\0';
-	for (int c = 0; c < n; c++) {
-		if (!widths[c])
-			continue;
-		char text[512];
-		fmt_browser_cell(text, sizeof text, b, ld, c);
-		append_cell(out, cap, &o, &first, text, widths[c], cs[c].right);
-	}
-}
-
-void fmt_model_row(char *out, size_t cap, const pool_model *m, const int *widths, bool utf8)
-{
-	const col_spec *cs = model_columns;
-	int n = MC__COUNT;
 	size_t o = 0;
 	bool first = true;
 	if (!cap)
@@ -491,9 +472,20 @@ void fmt_model_row(char *out, size_t cap, const pool_model *m, const int *widths
 		if (!widths[c])
 			continue;
 		char text[1024];
-		fmt_model_cell(text, sizeof text, m, c, widths[c], utf8);
+		r->width = widths[c];
+		cs[c].cell(text, sizeof text, r);
 		append_cell(out, cap, &o, &first, text, widths[c], cs[c].right);
 	}
+}
+
+void fmt_browser_row(char *out, size_t cap, const pool_browser *b, const browser_load *ld, const int *widths)
+{
+	table_row(out, cap, browser_columns, BC__COUNT, widths, &(col_row){ .b = b, .ld = ld });
+}
+
+void fmt_model_row(char *out, size_t cap, const pool_model *m, const int *widths, bool utf8)
+{
+	table_row(out, cap, model_columns, MC__COUNT, widths, &(col_row){ .m = m, .utf8 = utf8 });
 }
 
 /* ---- detail pane ---- */
