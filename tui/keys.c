@@ -802,7 +802,7 @@ static int modal_launch(screen *s, int ch)
 static int start_family(screen *s, int idx)
 {
 	ac_err err = { 0 };
-	const char *fam = screen_families[idx];
+	const char *fam = family_at(idx)->name;
 	s->mode = MODE_NORMAL;
 	if (app_start_browser(s->a, fam, &err))
 		screen_say(s, true, "%s", err.msg);
@@ -813,7 +813,9 @@ static int start_family(screen *s, int idx)
 
 static int modal_newbrowser(screen *s, int ch)
 {
-	int n = count_list(screen_families);
+	int n = 0;
+	while (family_at(n))
+		n++;
 	if (ch == 27) {
 		s->mode = MODE_NORMAL;
 		screen_say(s, false, "no browser started");
@@ -829,11 +831,9 @@ static int modal_newbrowser(screen *s, int ch)
 	}
 	if (is_enter(ch))
 		return start_family(s, s->menu_idx);
-	/* letters: c chromium, g chrome (google), e edge, f firefox */
-	static const char letters[] = "cgef";
-	const char *hit = ch > 0 && ch < 128 ? strchr(letters, ch) : NULL;
-	if (hit && (int)(hit - letters) < n)
-		return start_family(s, (int)(hit - letters));
+	for (int i = 0; i < n; i++) /* its letter: c chromium, g chrome (google), e edge, f firefox */
+		if (ch == family_at(i)->menu_key)
+			return start_family(s, i);
 	return RX_NONE;
 }
 

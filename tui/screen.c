@@ -25,8 +25,6 @@
 
 const char *const screen_precisions[] = { "fp32", "fp16", "int8", "int4", "q4f16", NULL };
 const char *const screen_platforms[] = { "webgpu", "webnn", "wasm", NULL };
-const char *const screen_families[] = { "chromium", "chrome", "edge", "firefox", NULL };
-const char *const screen_launch_browsers[] = { "auto", "chromium", "chrome", "edge", "firefox", NULL };
 
 /* ---- terminal restore on every path ----
  * Normal exit: endwin() from the app's on_stopped (after q, SIGINT, SIGTERM, SIGHUP), and again
@@ -982,14 +980,15 @@ static const char *choice(const char *const *list, int i)
 
 bool screen_browser_choice(const screen *s, int i, char *value, size_t vcap, char *label, size_t lcap)
 {
-	int nfixed = 0;
-	while (screen_launch_browsers[nfixed])
+	int nfixed = 1; /* auto, then the families */
+	while (family_at(nfixed - 1))
 		nfixed++;
 	if (i < 0)
 		return false;
 	if (i < nfixed) {
-		snprintf(value, vcap, "%s", screen_launch_browsers[i]);
-		snprintf(label, lcap, "%s", screen_launch_browsers[i]);
+		const char *fixed = i ? family_at(i - 1)->name : "auto";
+		snprintf(value, vcap, "%s", fixed);
+		snprintf(label, lcap, "%s", fixed);
 		return true;
 	}
 	int k = i - nfixed;
@@ -1087,14 +1086,14 @@ static void draw_launch(screen *s)
 static void draw_newbrowser(screen *s)
 {
 	int n = 0;
-	while (screen_families[n])
+	while (family_at(n))
 		n++;
 	int w = 44, h = n + 5;
 	int y = (s->rows - h) / 2, x = (s->cols - w) / 2;
 	draw_box(s, y, x, h, w, "Start a browser");
 	for (int i = 0; i < n; i++) {
 		char t[64];
-		snprintf(t, sizeof t, "%c  %s", i == 1 ? 'g' : screen_families[i][0], screen_families[i]);
+		snprintf(t, sizeof t, "%c  %s", family_at(i)->menu_key, family_at(i)->name);
 		put(s, y + 2 + i, x + 2, w - 4, t, i == s->menu_idx ? R_POPUP_SEL : R_POPUP, false);
 	}
 	put(s, y + h - 2, x + 2, w - 4, "Enter or letter starts  Esc cancels", R_POPUP, false);

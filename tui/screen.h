@@ -133,8 +133,6 @@ const char *screen_sort_name(panel_id p, int col);
 /* Choices of the launch form. */
 extern const char *const screen_precisions[];
 extern const char *const screen_platforms[];
-extern const char *const screen_families[];        /* for n */
-extern const char *const screen_launch_browsers[]; /* "auto" and the families */
 /* Choice i of the launch form's browser field: auto, the families, then "#ID" for each connected
  * browser. Fills value (what the workload is pinned to) and label; false past the end. */
 bool screen_browser_choice(const screen *s, int i, char *value, size_t vcap, char *label, size_t lcap);
