@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct screen screen;
 typedef int (*key_action)(screen *s);
@@ -43,5 +44,10 @@ const char *keys_fkey_label(int n, bool *changes);
 void keys_hint(bool replay, char *buf, size_t cap);
 /* "l p P r n x": the keys --readonly refuses, for the help's title. */
 void keys_refused(char *buf, size_t cap);
+
+/* Between keys.c and keys_modal.c: y in the confirmation does what was asked; replay's seek to
+ * t (clamped), saying "WHAT TIME". Both return reaction flags. */
+int keys_confirm(screen *s);
+int keys_seek(screen *s, int64_t t, const char *what);
 
 #endif
