@@ -40,20 +40,66 @@ static int chromium_argv(const launch_spec *ls, const char **argv, int cap)
 	return n;
 }
 
+/* ---- which models each suits (lower is better) ---- */
+
+static bool type_is(const char *type, const char *what)
+{
+	return type && !strcmp(type, what);
+}
+
+static bool type_visual(const char *type)
+{
+	return type_is(type, "vision") || type_is(type, "multimodal");
+}
+
+static bool type_text(const char *type)
+{
+	return !type_is(type, "audio") && !type_visual(type);
+}
+
+/* A family with no particular fit: behind the one that suits the type (0), and for text also
+ * behind Chromium (1). */
+static int suits_none(const char *type)
+{
+	return type_text(type) ? 2 : 1;
+}
+
+/* The scheduler's starting preference (sched.h): vision and multimodal on Chromium or Chrome;
+ * text on Edge when its WebNN is hardware, else on Chromium; audio on Firefox. */
+static int chromium_suits(const char *type, const ac_caps *caps)
+{
+	(void)caps;
+	return type_visual(type) ? 0 : 1;
+}
+
+static int chrome_suits(const char *type, const ac_caps *caps)
+{
+	(void)caps;
+	return type_visual(type) ? 0 : suits_none(type);
+}
+
+static int edge_suits(const char *type, const ac_caps *caps)
+{
+	if (type_text(type) && caps && caps->verdict[PLAT_WEBNN].status == CL_HARDWARE)
+		return 0;
+	return suits_none(type);
+}
+
 static const char *const chromium_exes[] = { "chromium", "chromium-browser", NULL };
 static const char *const chrome_exes[] = { "google-chrome", "google-chrome-stable", NULL };
 static const char *const edge_exes[] = { "microsoft-edge", "microsoft-edge-stable", NULL };
 
 static const browser_family fam_chromium = {
 	"chromium", chromium_exes, "apt-get install chromium", chromium_profile, chromium_argv,
+	chromium_suits, 'c', true,
 };
 static const browser_family fam_chrome = {
 	"chrome", chrome_exes, "install Google Chrome (package google-chrome-stable) from Google",
-	chromium_profile, chromium_argv,
+	chromium_profile, chromium_argv, chrome_suits, 'g', false,
 };
 static const browser_family fam_edge = {
 	"edge", edge_exes, "install Microsoft Edge (package microsoft-edge-stable) from Microsoft",
-	chromium_profile, chromium_argv,
+	chromium_profile, chromium_argv, edge_suits, 'e', false,
 };
 
 /* ---- Firefox ---- */
@@ -106,19 +152,70 @@ static int firefox_argv(const launch_spec *ls, const char **argv, int cap)
 	return n;
 }
 
+static int firefox_suits(const char *type, const ac_caps *caps)
+{
+	(void)caps;
+	return type_is(type, "audio") ? 0 : suits_none(type);
+}
+
 static const char *const firefox_exes[] = { "firefox-esr", "firefox", NULL };
 static const browser_family fam_firefox = {
 	"firefox", firefox_exes, "apt-get install firefox-esr", firefox_profile, firefox_argv,
+	firefox_suits, 'f', true,
 };
 
-const browser_family *const family_all[] = { &fam_chromium, &fam_firefox, &fam_chrome, &fam_edge, NULL };
+/* ---- the table ---- */
+
+/* Table order is how menus and messages list them; launch order puts by_default first. */
+static const browser_family *const families[] = { &fam_chromium, &fam_chrome, &fam_edge, &fam_firefox };
+#define N_FAMILIES (int)(sizeof families / sizeof families[0])
+
+const browser_family *family_at(int i)
+{
+	return i >= 0 && i < N_FAMILIES ? families[i] : NULL;
+}
+
+const browser_family *family_by_launch(int i)
+{
+	for (int pass = 0; pass < 2; pass++)
+		for (int j = 0; j < N_FAMILIES; j++)
+			if (families[j]->by_default == (pass == 0) && i-- == 0)
+				return families[j];
+	return NULL;
+}
 
 const browser_family *family_find(const char *name)
 {
-	for (int i = 0; family_all[i]; i++)
-		if (strcmp(family_all[i]->name, name) == 0)
-			return family_all[i];
+	for (int i = 0; i < N_FAMILIES; i++)
+		if (strcmp(families[i]->name, name) == 0)
+			return families[i];
 	return NULL;
+}
+
+void family_list(char *buf, size_t cap, const char *sep, int which)
+{
+	buf[0] = '\0';
+	bool first = true;
+	for (int i = 0; i < N_FAMILIES; i++) {
+		if ((which == FAM_DEFAULT && !families[i]->by_default) || (which == FAM_OPTIONAL && families[i]->by_default))
+			continue;
+		ac_strlcatf(buf, cap, "%s%s", first ? "" : sep, families[i]->name);
+		first = false;
+	}
+}
+
+const char *family_known(void)
+{
+	static char known[160];
+	if (!known[0])
+		family_list(known, sizeof known, ", ", FAM_ALL);
+	return known;
+}
+
+int family_preference(const char *kind, const char *model_type, const ac_caps *caps)
+{
+	const browser_family *f = kind ? family_find(kind) : NULL;
+	return f && f->suits ? f->suits(model_type, caps) : suits_none(model_type);
 }
 
 int family_locate(const browser_family *f, char *out, size_t cap, ac_err *err)

@@ -1,5 +1,8 @@
 /* Browser families: one entry per kind of browser we can launch (nvtop-style table of function
- * pointers). Each knows its executables, how to set up a fresh profile, and its command line. */
+ * pointers). Each knows its executables, how to set up a fresh profile, its command line, which
+ * models it suits, and its letter in the screen's menu. The table is the only list of families:
+ * messages, usage text and menus are built from it, so a new family is one entry in family.c
+ * (plus the page's detection of its kind: probeBrowser() in browser-js/accel.js). */
 #ifndef AC_FAMILY_H
 #define AC_FAMILY_H
 
@@ -7,6 +10,7 @@
 #include <stddef.h>
 
 #include "ac.h"
+#include "caps.h"
 
 #define FAMILY_MAX_ARGS 32
 
@@ -24,12 +28,33 @@ typedef struct browser_family {
 	int (*prepare_profile)(const char *dir, ac_err *err);
 	/* Fills argv (argv[0] = exe) and returns argc. */
 	int (*build_argv)(const launch_spec *ls, const char **argv, int cap);
+	/* Lower is better: how well it suits a model of this type ("audio", "vision", "multimodal",
+	 * anything else is text) before any measurement; caps from its hello (may be NULL). */
+	int (*suits)(const char *model_type, const ac_caps *caps);
+	char menu_key;                  /* its letter in the screen's "Start a browser" menu */
+	bool by_default;                /* launched when no --browsers is given; doctor's "all"
+					 * checks it even when it is missing (the others if installed) */
 } browser_family;
 
-/* NULL-terminated table of every family, in the default launch order. */
-extern const browser_family *const family_all[];
+/* The families in table order (how menus and messages list them); NULL past the end. */
+const browser_family *family_at(int i);
+/* The families in launch order: the by_default ones first, then the rest, each in table order
+ * (chromium, firefox, chrome, edge); NULL past the end. */
+const browser_family *family_by_launch(int i);
 
 const browser_family *family_find(const char *name);
+
+enum { FAM_ALL, FAM_DEFAULT, FAM_OPTIONAL };
+/* Writes the names of the families (FAM_ALL, FAM_DEFAULT: by_default ones, FAM_OPTIONAL: the
+ * others), in table order, joined by sep: "chromium, chrome, edge, firefox". */
+void family_list(char *buf, size_t cap, const char *sep, int which);
+/* "chromium, chrome, edge, firefox": every family, for messages (static storage). */
+const char *family_known(void);
+
+/* Lower is better: the scheduler's preference for a browser of this kind (a family name, or any
+ * attached kind) for a model of this type, before any measurement: the family's suits(), and for
+ * a kind that is no family, what a family with no particular fit gets (1; 2 for text). */
+int family_preference(const char *kind, const char *model_type, const ac_caps *caps);
 
 /* Finds the family's executable in PATH. 0 and the path, or AC_ENOENT with a message naming
  * every executable looked for and the install hint. */

@@ -525,9 +525,8 @@ int app_launch_browsers(app *a, ac_err *err)
 		return 0;
 	}
 	int launched = 0;
-	static const char *const defaults[] = { "chromium", "firefox" };
-	for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++) {
-		const browser_family *f = family_find(defaults[i]);
+	for (int i = 0; family_by_launch(i) && family_by_launch(i)->by_default; i++) {
+		const browser_family *f = family_by_launch(i);
 		char path[4096];
 		ac_err miss;
 		if (family_locate(f, path, sizeof path, &miss) != 0) {
@@ -597,7 +596,7 @@ int app_start_browser(app *a, const char *family, ac_err *err)
 		return not_in_replay(a, err);
 	const browser_family *f = family_find(family);
 	if (!f)
-		return ac_errf(err, AC_EINVAL, "unknown browser '%s' (known: chromium, chrome, edge, firefox)", family);
+		return ac_errf(err, AC_EINVAL, "unknown browser '%s' (known: %s)", family, family_known());
 	if (!a->ln)
 		return ac_errf(err, AC_EINVAL, "accel-top is shutting down");
 	return launcher_start(a->ln, f, pool_next_id(a->pool), bridge_page_url(a->br), a->opt->visible, err);

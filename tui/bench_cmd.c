@@ -53,9 +53,11 @@ static const char *const platform_names[] = { "webgpu", "webnn", "wasm" };
 static void usage(FILE *f)
 {
 	fputs("Usage: accel-top bench [OPTIONS]\n"
-	      "Runs models in real browsers, measures and verifies them, and stores the results.\n"
-	      "  --browser chromium|chrome|edge|firefox|all[,...]  (default all: every installed kind)\n"
-	      "  --platform webgpu|webnn|wasm|all[,...]            (default all)\n"
+	      "Runs models in real browsers, measures and verifies them, and stores the results.\n", f);
+	char names[96];
+	family_list(names, sizeof names, "|", FAM_ALL);
+	fprintf(f, "  --browser %s|all[,...]  (default all: every installed kind)\n", names);
+	fputs("  --platform webgpu|webnn|wasm|all[,...]            (default all)\n"
 	      "  --model NAME|all[,...]                             (default all)\n"
 	      "  --precision 4|8|16|32|all[,...]  bits (default 32); --mixed-precision: int4 weights, fp16\n"
 	      "  --iterations N (default 20)  --warmup N (default 3)  --concurrency N (default 1)\n"
@@ -193,7 +195,7 @@ static int parse(bench *b, int argc, char **argv, ac_err *err)
 		b->shard_kinds = 0;
 		for (char *save, *t = strtok_r(kinds, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 			if (!family_find(t))
-				return ac_errf(err, AC_EINVAL, "--shard: unknown browser '%s' (chromium, chrome, edge, firefox)", t);
+				return ac_errf(err, AC_EINVAL, "--shard: unknown browser '%s' (%s)", t, family_known());
 			if (b->shard_kinds == CAT_MAX_SHARDS)
 				return ac_errf(err, AC_EINVAL, "--shard: at most %d browser kinds", CAT_MAX_SHARDS);
 			b->shard_kinds++;
@@ -226,7 +228,7 @@ static int parse(bench *b, int argc, char **argv, ac_err *err)
 	ac_strlcpy(buf, b->browsers_arg, sizeof buf);
 	for (char *save, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
 		if (strcmp(t, "all") && !family_find(t))
-			return ac_errf(err, AC_EINVAL, "--browser: unknown browser '%s' (chromium, chrome, edge, firefox, all)", t);
+			return ac_errf(err, AC_EINVAL, "--browser: unknown browser '%s' (%s, all)", t, family_known());
 	return 0;
 }
 
@@ -842,12 +844,12 @@ int cmd_bench(int argc, char **argv)
 	b.o.argv = argv - 1;
 	/* the browsers: the named kinds, or every installed kind for "all" */
 	b.o.n_launch = 0;
-	for (int i = 0; family_all[i]; i++) {
+	for (int i = 0; family_by_launch(i); i++) {
 		char path[4096];
 		ac_err miss;
-		if (!in_list(b.browsers_arg, family_all[i]->name))
+		if (!in_list(b.browsers_arg, family_by_launch(i)->name))
 			continue;
-		if (family_locate(family_all[i], path, sizeof path, &miss)) {
+		if (family_locate(family_by_launch(i), path, sizeof path, &miss)) {
 			if (strcmp(b.browsers_arg, "all")) {
 				fprintf(stderr, "accel-top bench: %s\n", miss.msg);
 				return 1;
@@ -859,9 +861,9 @@ int cmd_bench(int argc, char **argv)
 			char kinds[64];
 			ac_strlcpy(kinds, b.shard_arg, sizeof kinds);
 			for (char *save, *t = strtok_r(kinds, ",", &save); t; t = strtok_r(NULL, ",", &save))
-				count += !strcmp(t, family_all[i]->name);
+				count += !strcmp(t, family_by_launch(i)->name);
 		}
-		b.o.launch[b.o.n_launch].family = family_all[i]->name;
+		b.o.launch[b.o.n_launch].family = family_by_launch(i)->name;
 		b.o.launch[b.o.n_launch++].count = count ? count : 1;
 	}
 	if (!b.o.n_launch) {

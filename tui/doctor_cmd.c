@@ -60,9 +60,13 @@ typedef struct {
 static void usage(FILE *f)
 {
 	fputs("Usage: accel-top doctor [--browser KIND|all] [--platform webgpu|webnn|wasm|all] [--fix-script FILE] [--json]\n"
-	      "Checks what accel-top needs here, one line per check (OK, WARN, FAIL), with the fix for each problem.\n"
-	      "  --browser chromium|chrome|edge|firefox|all[,...]  (default all: chromium, firefox, and chrome, edge if installed)\n"
-	      "  --platform webgpu|webnn|wasm|all[,...]            (default all; a platform named is required: unavailable = FAIL)\n"
+	      "Checks what accel-top needs here, one line per check (OK, WARN, FAIL), with the fix for each problem.\n", f);
+	char names[96], dflt[64], opt[64];
+	family_list(names, sizeof names, "|", FAM_ALL);
+	family_list(dflt, sizeof dflt, ", ", FAM_DEFAULT);
+	family_list(opt, sizeof opt, ", ", FAM_OPTIONAL);
+	fprintf(f, "  --browser %s|all[,...]  (default all: %s, and %s if installed)\n", names, dflt, opt);
+	fputs("  --platform webgpu|webnn|wasm|all[,...]            (default all; a platform named is required: unavailable = FAIL)\n"
 	      "  --fix-script FILE   write the fixes found as a shell script (read it, then run it as root)\n"
 	      "  --json              one JSON object per check, then a summary object\n"
 	      "  --timeout SECS      the longest one step may take: connecting, a round trip, a model run (default 120)\n"
@@ -605,9 +609,9 @@ static int parse(doctor *d, int argc, char **argv, const char **browsers, ac_err
 	nt = 0;
 	for (char *save, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save), nt++)
 		if (strcmp(t, "all") && !family_find(t))
-			return ac_errf(err, AC_EINVAL, "--browser: unknown browser '%s' (chromium, chrome, edge, firefox, all)", t);
+			return ac_errf(err, AC_EINVAL, "--browser: unknown browser '%s' (%s, all)", t, family_known());
 	if (!nt)
-		return ac_errf(err, AC_EINVAL, "--browser: name at least one browser (chromium, chrome, edge, firefox, all)");
+		return ac_errf(err, AC_EINVAL, "--browser: name at least one browser (%s, all)", family_known());
 	return 0;
 }
 
@@ -616,9 +620,9 @@ static int parse(doctor *d, int argc, char **argv, const char **browsers, ac_err
 static void plan(doctor *d, const char *browsers)
 {
 	bool all = ac_list_has(browsers, "all");
-	for (int i = 0; family_all[i] && d->nb < DOC_MAX_BROWSERS; i++) {
-		const browser_family *f = family_all[i];
-		bool optional = strcmp(f->name, "chromium") && strcmp(f->name, "firefox");
+	for (int i = 0; family_by_launch(i) && d->nb < DOC_MAX_BROWSERS; i++) {
+		const browser_family *f = family_by_launch(i);
+		bool optional = !f->by_default;
 		if (!ac_list_has(browsers, f->name)) {
 			char path[4096];
 			ac_err miss;

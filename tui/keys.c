@@ -1,11 +1,12 @@
-/* Keys: one table of actions indexed by key code (htop style). An action does its work through
- * the screen's state or the app_* actions and returns reaction flags; it never draws.
+/* Keys: the key table (keys_table[], see keys.h) and the actions it names, looked up by key
+ * code (htop style). An action does its work through the screen's state or the app_* actions
+ * and returns reaction flags; it never draws. The help, the F-key bar and the hint line are
+ * generated from the table. Keys while a form or prompt is open: keys_modal.c.
  * Actions that change something capture the id of the selected row when the key is pressed, so
  * a confirmation acts on that browser or model even if the list re-sorts meanwhile. */
 #include <curses.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "replay.h"
@@ -21,14 +22,6 @@ static bool is_list(panel_id p)
 static panel_id list_panel(const screen *s)
 {
 	return is_list(s->focus) ? s->focus : s->last_list;
-}
-
-static bool refuse_readonly(screen *s, const char *what)
-{
-	if (!s->readonly)
-		return false;
-	screen_say(s, true, "read-only (--readonly): %s is disabled", what);
-	return true;
 }
 
 /* ---- moving ---- */
@@ -146,8 +139,6 @@ static int ask(screen *s, pending_kind kind, int id, const char *fmt, ...)
 
 static int act_reconnect(screen *s)
 {
-	if (refuse_readonly(s, "r (reconnect)"))
-		return RX_REDRAW;
 	const pool_browser *b = screen_sel_browser(s);
 	if (!b) {
 		screen_say(s, true, "no browser selected");
@@ -159,8 +150,6 @@ static int act_reconnect(screen *s)
 
 static int act_stop(screen *s)
 {
-	if (refuse_readonly(s, "x (stop)"))
-		return RX_REDRAW;
 	if (list_panel(s) == PANEL_MODELS) {
 		const pool_model *m = screen_sel_model(s);
 		if (!m) {
@@ -181,7 +170,8 @@ static int act_stop(screen *s)
 		   b->managed ? "managed" : "attached");
 }
 
-static int run_pending(screen *s)
+/* y in the confirmation: does what was asked (keys_modal.c). */
+int keys_confirm(screen *s)
 {
 	ac_err err = { 0 };
 	int id = s->pending.id, rc = 0;
@@ -213,8 +203,6 @@ static int run_pending(screen *s)
 
 static int change_precision(screen *s, int dir)
 {
-	if (refuse_readonly(s, dir > 0 ? "p (next precision)" : "P (previous precision)"))
-		return RX_REDRAW;
 	const pool_model *m = screen_sel_model(s);
 	if (!m) {
 		screen_say(s, true, "no model selected: press l to launch one");
@@ -237,8 +225,6 @@ static int act_prec_prev(screen *s) { return change_precision(s, -1); }
 
 static int act_launch(screen *s)
 {
-	if (refuse_readonly(s, "l (launch a model)"))
-		return RX_REDRAW;
 	launch_state *f = &s->form;
 	s->mode = MODE_LAUNCH;
 	f->field = 0;
@@ -262,8 +248,6 @@ static int act_launch(screen *s)
 
 static int act_new_browser(screen *s)
 {
-	if (refuse_readonly(s, "n (new browser)"))
-		return RX_REDRAW;
 	s->mode = MODE_NEWBROWSER;
 	return RX_REDRAW;
 }
@@ -373,7 +357,8 @@ static int rp_step(screen *s, int dir)
 static int act_rp_next(screen *s) { return rp_step(s, 1); }
 static int act_rp_prev(screen *s) { return rp_step(s, -1); }
 
-static int rp_seek(screen *s, int64_t t, const char *what)
+/* replay: jumps to t (clamped to the recording), saying "WHAT TIME"; b uses it too (keys_modal.c). */
+int keys_seek(screen *s, int64_t t, const char *what)
 {
 	replay *r = s->a->rp;
 	ac_err err = { 0 };
@@ -392,13 +377,13 @@ static int rp_seek(screen *s, int64_t t, const char *what)
 	return RX_REFRESH | RX_REDRAW;
 }
 
-static int act_rp_fwd(screen *s) { return rp_seek(s, replay_now(s->a->rp) + 10000000, "jumped 10 s forward to"); }
-static int act_rp_back(screen *s) { return rp_seek(s, replay_now(s->a->rp) - 10000000, "jumped 10 s back to"); }
-static int act_rp_rewind(screen *s) { return rp_seek(s, replay_start_us(s->a->rp), "rewound to the start,"); }
+static int act_rp_fwd(screen *s) { return keys_seek(s, replay_now(s->a->rp) + 10000000, "jumped 10 s forward to"); }
+static int act_rp_back(screen *s) { return keys_seek(s, replay_now(s->a->rp) - 10000000, "jumped 10 s back to"); }
+static int act_rp_rewind(screen *s) { return keys_seek(s, replay_start_us(s->a->rp), "rewound to the start,"); }
 static int act_rp_end(screen *s)
 {
 	replay_set_playing(s->a->rp, false);
-	return rp_seek(s, replay_end_us(s->a->rp), "at the end,");
+	return keys_seek(s, replay_end_us(s->a->rp), "at the end,");
 }
 
 static int act_rp_jump(screen *s)
@@ -414,315 +399,206 @@ static int act_rp_token(screen *s)
 	return RX_REDRAW;
 }
 
-static void keys_replay(key_action *k)
+/* ---- the key table ----
+ * Live entries in the order of the live help; replay entries last. Help key columns are padded
+ * to 16 by keys_help_line; two keys on one help line: the second entry has no help of its own. */
+
+#define K(...) .codes = { __VA_ARGS__ }
+#define H(k, t) { k, t }
+
+static const key_def keys_table[] = {
+	{ K(KEY_UP, 'k'), act_up, .help = H("arrows j k", "move in the focused panel (log, detail: scroll)"),
+	  .rp_help = H("arrows", "move in the focused panel (log, detail: scroll)") },
+	{ K(KEY_DOWN, 'j'), act_down },
+	{ K(KEY_PPAGE), act_pgup, .help = H("PgUp PgDn", "a page up / down;  Home End: first / last") },
+	{ K(KEY_NPAGE), act_pgdn },
+	{ K(KEY_HOME), act_home },
+	{ K(KEY_END), act_end },
+	{ K('\t'), act_tab, .help = H("Tab  S-Tab", "next / previous panel (browsers, models, log, detail)"),
+	  .rp_help = H("Tab  S-Tab", "next / previous panel;  Enter: detail of the row"), .hint = "Tab panel" },
+	{ K(KEY_BTAB), act_backtab },
+	{ K('\n', '\r', KEY_ENTER), act_enter, .help = H("Enter", "open / close the detail pane of the selected row"),
+	  .hint = "Enter detail" },
+	{ K(27), act_escape },
+	{ K('l', KEY_F(2)), act_launch, .refuse = "launch a model",
+	  .help = H("l  F2", "launch a model (form: model, precision, platform, ...)"), .fkey = "Launch",
+	  .hint = "l launch" },
+	{ K('p', KEY_F(8)), act_prec_next, .refuse = "next precision",
+	  .help = H("p  F8 / P  F7", "next / previous precision of the selected model"), .fkey = "Prec+" },
+	{ K('P', KEY_F(7)), act_prec_prev, .refuse = "previous precision", .fkey = "Prec-" },
+	{ K('r', KEY_F(5)), act_reconnect, .refuse = "reconnect",
+	  .help = H("r  F5", "reconnect the selected browser (asks first)"), .fkey = "Reconn", .hint = "r reconnect" },
+	{ K('n'), act_new_browser, .refuse = "new browser",
+	  .help = H("n", "start a new managed browser (choose the kind)"), .hint = "n new browser" },
+	{ K('x', KEY_F(9)), act_stop, .refuse = "stop",
+	  .help = H("x  F9", "stop the selected model, or browser (asks first)"), .fkey = "Stop" },
+	{ K('s', KEY_F(6), '>', '.'), act_sort_next,
+	  .help = H("s  F6  >  <", "next / previous sort column;  I  reverse the order"),
+	  .rp_help = H("s  >  <  I", "sort;  / filter;  Ctrl-L redraw"), .fkey = "Sort" },
+	{ K('<', ','), act_sort_prev },
+	{ K('I'), act_sort_invert },
+	{ K('/', '\\', KEY_F(3)), act_filter, .help = H("/  \\  F3", "filter the rows (Enter keeps it, Esc clears it)"),
+	  .fkey = "Filter", .hint = "/ filter" },
+	{ K('u', KEY_F(4)), act_token, .help = H("u  F4", "show / hide the token in the URL"), .fkey = "Token" },
+	{ K('z', ' '), act_pause, .help = H("z  space", "pause / resume the display (data keeps arriving)") },
+	{ K(CTRL_KEY('l')), act_redraw, .help = H("Ctrl-L", "redraw the whole screen") },
+	{ K('?', 'h', KEY_F(1)), act_help, .help = H("?  h  F1", "this help"),
+	  .rp_help = H("?  h  F1", "this help;  q  F10: quit"), .fkey = "Help", .hint = "? help", .rp_hint = "? help" },
+	{ K('q', KEY_F(10)), act_quit, .help = H("q  F10", "quit (stops the browsers accel-top launched)"),
+	  .fkey = "Quit", .hint = "q quit", .rp_hint = "q quit" },
+	/* replay */
+	{ K(' ', 'z'), act_rp_play, .replay = true, .rp_help = H("space  z", "play / pause the replay"),
+	  .rp_hint = "space play/pause" },
+	{ K('+', '='), act_rp_faster, .replay = true, .rp_help = H("+  -", "speed x2 / /2 (0.25x to 64x)"), .rp_hint = "+ - speed" },
+	{ K('-', '_'), act_rp_slower, .replay = true },
+	{ K('t'), act_rp_next, .replay = true, .rp_help = H("t  T", "step to the next / previous event (pauses)"),
+	  .rp_hint = "t T step" },
+	{ K('T'), act_rp_prev, .replay = true },
+	{ K('b'), act_rp_jump, .replay = true, .rp_help = H("b", "jump to a time: HH:MM[:SS] or YYYY-MM-DD HH:MM"),
+	  .rp_hint = "b jump" },
+	{ K('j'), act_rp_fwd, .replay = true, .rp_help = H("j  J", "jump 10 s forward / back"), .rp_hint = "j J 10 s" },
+	{ K('J'), act_rp_back, .replay = true },
+	{ K('r'), act_rp_rewind, .replay = true, .rp_help = H("r", "rewind to the start;  End: jump to the end"),
+	  .rp_hint = "r rewind" },
+	{ K(KEY_END), act_rp_end, .replay = true, .rp_hint = "End end" },
+	{ K('u', KEY_F(4)), act_rp_token, .replay = true },
+};
+
+#define KEYS_N (sizeof keys_table / sizeof keys_table[0])
+
+/* what a refused key is bound to in replay: it acts on live browsers */
+static const key_def keys_not_in_replay = { K(0), act_not_in_replay };
+
+static void keys_bind(const key_def **k, const key_def *e, const key_def *to)
 {
-	k[' '] = k['z'] = act_rp_play;
-	k['+'] = k['='] = act_rp_faster;
-	k['-'] = k['_'] = act_rp_slower;
-	k['t'] = act_rp_next;
-	k['T'] = act_rp_prev;
-	k['b'] = act_rp_jump;
-	k['j'] = act_rp_fwd;
-	k['J'] = act_rp_back;
-	k['r'] = act_rp_rewind;
-	k[KEY_END] = act_rp_end;
-	k['u'] = k[KEY_F(4)] = act_rp_token;
-	k['l'] = k[KEY_F(2)] = k['p'] = k[KEY_F(8)] = k['P'] = k[KEY_F(7)] = k[KEY_F(5)] = k['n'] = k['x'] =
-		k[KEY_F(9)] = act_not_in_replay;
+	for (int i = 0; i < KEY_DEF_CODES && e->codes[i]; i++)
+		if (e->codes[i] > 0 && e->codes[i] < KEYMAP_SIZE)
+			k[e->codes[i]] = to;
 }
 
-void keys_init(key_action *k, bool replay)
+void keys_init(const key_def **k, bool replay)
 {
 	memset(k, 0, KEYMAP_SIZE * sizeof *k);
-	k[KEY_UP] = k['k'] = act_up;
-	k[KEY_DOWN] = k['j'] = act_down;
-	k[KEY_PPAGE] = act_pgup;
-	k[KEY_NPAGE] = act_pgdn;
-	k[KEY_HOME] = act_home;
-	k[KEY_END] = act_end;
-	k['\t'] = act_tab;
-	k[KEY_BTAB] = act_backtab;
-	k['\n'] = k['\r'] = k[KEY_ENTER] = act_enter;
-	k[27] = act_escape;
-	k['l'] = k[KEY_F(2)] = act_launch;
-	k['p'] = k[KEY_F(8)] = act_prec_next;
-	k['P'] = k[KEY_F(7)] = act_prec_prev;
-	k['r'] = k[KEY_F(5)] = act_reconnect;
-	k['n'] = act_new_browser;
-	k['x'] = k[KEY_F(9)] = act_stop;
-	k['s'] = k[KEY_F(6)] = k['>'] = k['.'] = act_sort_next;
-	k['<'] = k[','] = act_sort_prev;
-	k['I'] = act_sort_invert;
-	k['/'] = k['\\'] = k[KEY_F(3)] = act_filter;
-	k['u'] = k[KEY_F(4)] = act_token;
-	k['z'] = k[' '] = act_pause;
-	k['?'] = k['h'] = k[KEY_F(1)] = act_help;
-	k['q'] = k[KEY_F(10)] = act_quit;
-	k[CTRL_KEY('l')] = act_redraw;
-	if (replay)
-		keys_replay(k);
+	for (size_t i = 0; i < KEYS_N; i++)
+		if (!keys_table[i].replay)
+			keys_bind(k, &keys_table[i], replay && keys_table[i].refuse ? &keys_not_in_replay : &keys_table[i]);
+	for (size_t i = 0; replay && i < KEYS_N; i++)
+		if (keys_table[i].replay)
+			keys_bind(k, &keys_table[i], &keys_table[i]);
 }
 
-/* ---- modal input ---- */
-
-static bool is_enter(int ch)
+/* The name of an entry's first key in messages: the letter itself (every refused key is one). */
+static const char *first_key(const key_def *e, char *buf)
 {
-	return ch == '\n' || ch == '\r' || ch == KEY_ENTER;
+	int c = e->codes[0];
+	if (c > 32 && c < 127) {
+		buf[0] = (char)c;
+		buf[1] = '\0';
+		return buf;
+	}
+	const char *n = keyname(c);
+	return n ? n : "?";
 }
 
-static bool is_backspace(int ch)
+int keys_run(screen *s, const key_def *k)
 {
-	return ch == KEY_BACKSPACE || ch == 127 || ch == 8;
+	if (k->refuse && s->readonly) {
+		char name[2];
+		screen_say(s, true, "read-only (--readonly): %s (%s) is disabled", first_key(k, name), k->refuse);
+		return RX_REDRAW;
+	}
+	return k->act(s);
 }
 
-static int modal_jump(screen *s, int ch)
+static bool has_code(const key_def *e, int code)
 {
-	size_t n = strlen(s->jump);
-	if (is_enter(ch)) {
-		s->mode = MODE_NORMAL;
-		int64_t t;
-		ac_err err = { 0 };
-		if (!s->jump[0]) {
-			screen_say(s, false, "no time typed: stayed where it was");
-			return RX_REDRAW;
+	for (int i = 0; i < KEY_DEF_CODES && e->codes[i]; i++)
+		if (e->codes[i] == code)
+			return true;
+	return false;
+}
+
+/* A refused live key whose first key replay does not take over: replay says it is unavailable. */
+static bool live_only(const key_def *e)
+{
+	if (e->replay || !e->refuse)
+		return false;
+	for (size_t i = 0; i < KEYS_N; i++)
+		if (keys_table[i].replay && has_code(&keys_table[i], e->codes[0]))
+			return false;
+	return true;
+}
+
+/* The first keys of the entries that pass, joined by a space. */
+static void join_keys(char *buf, size_t cap, bool (*pass)(const key_def *))
+{
+	buf[0] = '\0';
+	for (size_t i = 0; i < KEYS_N; i++) {
+		char name[2];
+		if (pass(&keys_table[i]))
+			ac_strlcatf(buf, cap, "%s%s", buf[0] ? " " : "", first_key(&keys_table[i], name));
+	}
+}
+
+static bool refused_live(const key_def *e)
+{
+	return !e->replay && e->refuse;
+}
+
+void keys_refused(char *buf, size_t cap)
+{
+	join_keys(buf, cap, refused_live);
+}
+
+/* Replay shows its own entries first, then the live ones it keeps. */
+static const key_def *nth_shown(bool replay, int i, bool hint)
+{
+	for (int pass = 0; pass < (replay ? 2 : 1); pass++)
+		for (size_t j = 0; j < KEYS_N; j++) {
+			const key_def *e = &keys_table[j];
+			if (e->replay != (replay && pass == 0))
+				continue;
+			bool shown = hint ? (replay ? e->rp_hint : e->hint) != NULL
+					  : (replay ? e->rp_help.keys : e->help.keys) != NULL;
+			if (shown && i-- == 0)
+				return e;
 		}
-		if (replay_parse_time(s->a->rp, s->jump, &t, &err)) {
-			screen_say(s, true, "%s", err.msg);
-			return RX_REDRAW;
+	return NULL;
+}
+
+bool keys_help_line(bool replay, int i, char *buf, size_t cap)
+{
+	const key_def *e = nth_shown(replay, i, false);
+	if (e) {
+		const key_help *h = replay ? &e->rp_help : &e->help;
+		snprintf(buf, cap, "%-16s%s", h->keys, h->text);
+		return true;
+	}
+	if (!replay || i == 0 || !nth_shown(replay, i - 1, false)) /* one line after the last entry */
+		return false;
+	char names[64];
+	join_keys(names, sizeof names, live_only);
+	snprintf(buf, cap, "%-16s%s", names, "act on live browsers: not available in replay");
+	return true;
+}
+
+const char *keys_fkey_label(int n, bool *changes)
+{
+	for (size_t i = 0; i < KEYS_N; i++)
+		if (!keys_table[i].replay && keys_table[i].fkey && has_code(&keys_table[i], KEY_F(n))) {
+			*changes = keys_table[i].refuse != NULL;
+			return keys_table[i].fkey;
 		}
-		return rp_seek(s, t, "jumped to");
-	}
-	if (ch == 27) {
-		s->mode = MODE_NORMAL;
-		screen_say(s, false, "jump cancelled");
-	} else if (is_backspace(ch)) {
-		if (n)
-			s->jump[n - 1] = '\0';
-	} else if (ch >= 32 && ch < 127 && n + 1 < sizeof s->jump) {
-		s->jump[n] = (char)ch;
-		s->jump[n + 1] = '\0';
-	} else {
-		return RX_NONE;
-	}
-	return RX_REDRAW;
+	return NULL;
 }
 
-static int modal_filter(screen *s, int ch)
+void keys_hint(bool replay, char *buf, size_t cap)
 {
-	size_t n = strlen(s->filter);
-	if (is_enter(ch)) {
-		s->mode = MODE_NORMAL;
-		if (s->filter[0])
-			screen_say(s, false, "filter '%s' (/ then Esc clears it)", s->filter);
-	} else if (ch == 27) {
-		s->filter[0] = '\0';
-		s->mode = MODE_NORMAL;
-		screen_say(s, false, "filter cleared");
-	} else if (is_backspace(ch)) {
-		if (n)
-			s->filter[n - 1] = '\0';
-	} else if (ch >= 32 && ch < 127 && n + 1 < sizeof s->filter) {
-		s->filter[n] = (char)ch;
-		s->filter[n + 1] = '\0';
-	} else {
-		return RX_NONE;
-	}
-	screen_rebuild(s);
-	return RX_REDRAW;
+	buf[0] = '\0';
+	const key_def *e;
+	for (int i = 0; (e = nth_shown(replay, i, true)); i++)
+		ac_strlcatf(buf, cap, "%s%s", i ? "  " : "", replay ? e->rp_hint : e->hint);
 }
 
-static int count_list(const char *const *l)
-{
-	int n = 0;
-	while (l[n])
-		n++;
-	return n;
-}
-
-static int count_models(screen *s)
-{
-	int n = 0;
-	while (n < 1000 && app_model_name(s->a, (size_t)n))
-		n++;
-	return n;
-}
-
-static void cycle(int *v, int n, int dir)
-{
-	if (n <= 0) {
-		*v = 0;
-		return;
-	}
-	*v = ((*v + dir) % n + n) % n;
-}
-
-static void edit_number(char *buf, size_t cap, int ch, bool decimals)
-{
-	size_t n = strlen(buf);
-	if (is_backspace(ch)) {
-		if (n)
-			buf[n - 1] = '\0';
-	} else if (((ch >= '0' && ch <= '9') || (decimals && ch == '.' && !strchr(buf, '.'))) && n + 1 < cap) {
-		if (n == 1 && buf[0] == '0' && ch != '.')
-			n = 0;
-		buf[n] = (char)ch;
-		buf[n + 1] = '\0';
-	}
-}
-
-static int submit_launch(screen *s)
-{
-	launch_state *f = &s->form;
-	launch_form lf;
-	memset(&lf, 0, sizeof lf);
-	const char *model = app_model_name(s->a, (size_t)f->model);
-	ac_strlcpy(lf.model, model ? model : "", sizeof lf.model);
-	ac_strlcpy(lf.precision, screen_precisions[f->precision], sizeof lf.precision);
-	ac_strlcpy(lf.platform, screen_platforms[f->platform], sizeof lf.platform);
-	char label[96];
-	if (!screen_browser_choice(s, f->browser, lf.browser, sizeof lf.browser, label, sizeof label))
-		ac_strlcpy(lf.browser, "auto", sizeof lf.browser);
-	if (!screen_shard_choice(s, f->shard, lf.shard, sizeof lf.shard, label, sizeof label))
-		lf.shard[0] = '\0';
-	double amount = atof(f->amount);
-	if (f->shape == 0)
-		lf.concurrency = (int)amount;
-	else
-		lf.rps = amount;
-	lf.duration_s = atof(f->duration);
-	s->mode = MODE_NORMAL;
-	if (!(amount > 0)) {
-		screen_say(s, true, "%s must be more than 0 (l opens the form again)", f->shape ? "requests per second" : "concurrency");
-		return RX_REDRAW;
-	}
-	ac_err err = { 0 };
-	int id = 0;
-	if (app_launch_model(s->a, &lf, &id, &err)) {
-		screen_say(s, true, "launch %s: %s", lf.model[0] ? lf.model : "(no model)", err.msg);
-		return RX_REDRAW;
-	}
-	screen_say(s, false, "launched %s %s on %s%s%s (model %d)", lf.model, lf.precision, lf.platform,
-		   lf.shard[0] ? ", sharded over " : "", lf.shard, id);
-	s->sel_id[PANEL_MODELS] = id;
-	s->focus = s->last_list = PANEL_MODELS;
-	if (s->detail_open)
-		s->detail_of = PANEL_MODELS;
-	return RX_REFRESH | RX_REDRAW;
-}
-
-static int modal_launch(screen *s, int ch)
-{
-	launch_state *f = &s->form;
-	int dir = 0;
-	if (ch == 27) {
-		s->mode = MODE_NORMAL;
-		screen_say(s, false, "launch cancelled");
-		return RX_REDRAW;
-	}
-	if (is_enter(ch))
-		return submit_launch(s);
-	if (ch == KEY_UP || ch == KEY_BTAB) {
-		cycle(&f->field, LF__COUNT, -1);
-		return RX_REDRAW;
-	}
-	if (ch == KEY_DOWN || ch == '\t') {
-		cycle(&f->field, LF__COUNT, 1);
-		return RX_REDRAW;
-	}
-	if (ch == KEY_LEFT)
-		dir = -1;
-	else if (ch == KEY_RIGHT || ch == ' ')
-		dir = 1;
-	switch (f->field) {
-	case LF_MODEL: if (dir) cycle(&f->model, count_models(s), dir); break;
-	case LF_PRECISION: if (dir) cycle(&f->precision, count_list(screen_precisions), dir); break;
-	case LF_PLATFORM: if (dir) cycle(&f->platform, count_list(screen_platforms), dir); break;
-	case LF_BROWSER:
-		if (dir) {
-			int n = 0;
-			char v[32], l[96];
-			while (n < 1000 && screen_browser_choice(s, n, v, sizeof v, l, sizeof l))
-				n++;
-			cycle(&f->browser, n, dir);
-		}
-		break;
-	case LF_SHAPE: if (dir) cycle(&f->shape, 2, dir); break;
-	case LF_AMOUNT: edit_number(f->amount, sizeof f->amount, ch, f->shape == 1); break;
-	case LF_DURATION: edit_number(f->duration, sizeof f->duration, ch, true); break;
-	case LF_SHARD:
-		if (dir) {
-			int n = 0;
-			char v[64], l[96];
-			while (n < 1000 && screen_shard_choice(s, n, v, sizeof v, l, sizeof l))
-				n++;
-			cycle(&f->shard, n, dir);
-		}
-		break;
-	}
-	return RX_REDRAW;
-}
-
-static int start_family(screen *s, int idx)
-{
-	ac_err err = { 0 };
-	const char *fam = screen_families[idx];
-	s->mode = MODE_NORMAL;
-	if (app_start_browser(s->a, fam, &err))
-		screen_say(s, true, "%s", err.msg);
-	else
-		screen_say(s, false, "starting a new %s browser", fam);
-	return RX_REFRESH | RX_REDRAW;
-}
-
-static int modal_newbrowser(screen *s, int ch)
-{
-	int n = count_list(screen_families);
-	if (ch == 27) {
-		s->mode = MODE_NORMAL;
-		screen_say(s, false, "no browser started");
-		return RX_REDRAW;
-	}
-	if (ch == KEY_UP || ch == 'k') {
-		cycle(&s->menu_idx, n, -1);
-		return RX_REDRAW;
-	}
-	if (ch == KEY_DOWN || ch == 'j' || ch == '\t') {
-		cycle(&s->menu_idx, n, 1);
-		return RX_REDRAW;
-	}
-	if (is_enter(ch))
-		return start_family(s, s->menu_idx);
-	/* letters: c chromium, g chrome (google), e edge, f firefox */
-	static const char letters[] = "cgef";
-	const char *hit = ch > 0 && ch < 128 ? strchr(letters, ch) : NULL;
-	if (hit && (int)(hit - letters) < n)
-		return start_family(s, (int)(hit - letters));
-	return RX_NONE;
-}
-
-int keys_modal(screen *s, int ch)
-{
-	switch (s->mode) {
-	case MODE_HELP:
-		s->mode = MODE_NORMAL;
-		return RX_REDRAW;
-	case MODE_CONFIRM:
-		s->mode = MODE_NORMAL;
-		if (ch == 'y' || ch == 'Y')
-			return run_pending(s);
-		s->pending.kind = PEND_NONE;
-		screen_say(s, false, "cancelled");
-		return RX_REDRAW;
-	case MODE_FILTER:
-		return modal_filter(s, ch);
-	case MODE_LAUNCH:
-		return modal_launch(s, ch);
-	case MODE_NEWBROWSER:
-		return modal_newbrowser(s, ch);
-	case MODE_JUMP:
-		return modal_jump(s, ch);
-	case MODE_NORMAL:
-		break;
-	}
-	return RX_NONE;
-}
+#undef K
+#undef H

@@ -45,9 +45,11 @@ void options_usage(FILE *f)
 	      "      --settle SECS           batch: the first snapshot waits up to SECS for launched\n"
 	      "                              browsers to say hello (default 30)\n"
 	      "      --browsers LIST         browsers to launch: chromium,firefox or chromium:2,firefox:1;\n"
-      "                              a range chromium:1-4 starts 1 and scales up to 4\n"
-	      "                              (default: one of each installed chromium, firefox)\n"
-	      "      --no-launch             launch none; wait for browsers that open the page URL\n"
+      "                              a range chromium:1-4 starts 1 and scales up to 4\n", f);
+	char dflt[64];
+	family_list(dflt, sizeof dflt, ", ", FAM_DEFAULT);
+	fprintf(f, "                              (default: one of each installed %s)\n", dflt);
+	fputs("      --no-launch             launch none; wait for browsers that open the page URL\n"
 	      "      --visible               headed browsers when a display exists\n"
 	      "      --listen ADDR           address to listen on (default 127.0.0.1)\n"
 	      "      --port N                port (default 8765; 0 picks a free one)\n"
@@ -162,8 +164,8 @@ int options_parse_browsers(options *o, const char *list, ac_err *err)
 		}
 		const browser_family *f = family_find(item);
 		if (!f)
-			return ac_errf(err, AC_EINVAL, "--browsers: unknown browser '%s' (known: chromium, chrome, "
-				       "edge, firefox)", item);
+			return ac_errf(err, AC_EINVAL, "--browsers: unknown browser '%s' (known: %s)", item,
+				       family_known());
 		if (o->n_launch == OPT_MAX_LAUNCH)
 			return ac_errf(err, AC_EINVAL, "--browsers: too many entries (at most %d)", OPT_MAX_LAUNCH);
 		o->launch[o->n_launch].family = f->name; /* static storage, unlike buf */
@@ -218,8 +220,8 @@ static int apply_limit(options *o, const char *flag, const char *spec, bool is_m
 		}
 		const browser_family *f = family_find(item);
 		if (!f)
-			return ac_errf(err, AC_EINVAL, "%s: unknown browser '%s' (known: chromium, chrome, edge, firefox)",
-				       flag, item);
+			return ac_errf(err, AC_EINVAL, "%s: unknown browser '%s' (known: %s)",
+				       flag, item, family_known());
 		launch_req *r = launch_entry(o, f->name);
 		if (!r)
 			return ac_errf(err, AC_EINVAL, "%s: too many kinds (at most %d)", flag, OPT_MAX_LAUNCH);
@@ -242,9 +244,8 @@ static int resolve_limits(options *o, ac_err *err)
 		return ac_errf(err, AC_EINVAL, "--min-browsers/--max-browsers and --no-launch contradict each other");
 	if (!o->browsers_given) { /* the default kinds, one each */
 		o->n_launch = 0;
-		static const char *const dflt[] = { "chromium", "firefox" };
-		for (int i = 0; i < 2; i++)
-			o->launch[o->n_launch++] = (launch_req){ .family = family_find(dflt[i])->name, .count = 1, .min = 1, .max = 1 };
+		for (int i = 0; family_by_launch(i) && family_by_launch(i)->by_default; i++)
+			o->launch[o->n_launch++] = (launch_req){ .family = family_by_launch(i)->name, .count = 1, .min = 1, .max = 1 };
 	}
 	if (o->min_browsers && apply_limit(o, "--min-browsers", o->min_browsers, false, err))
 		return AC_EINVAL;
@@ -430,7 +431,7 @@ int options_parse(options *o, int argc, char **argv, ac_err *err)
 			const browser_family *f = kind[0] ? family_find(kind) : NULL;
 			if (!f || !eq[1] || eq[1] != '-')
 				return ac_errf(err, AC_EINVAL, "--browser-arg '%s': give KIND=FLAG, e.g. chromium=--use-angle=vulkan "
-					       "(KIND: chromium, chrome, edge, firefox; the flag starts with -)", optarg);
+					       "(KIND: %s; the flag starts with -)", optarg, family_known());
 			if (o->n_browser_args == 16)
 				return ac_errf(err, AC_EINVAL, "--browser-arg: at most 16");
 			o->browser_args[o->n_browser_args].family = f->name;

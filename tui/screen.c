@@ -29,8 +29,6 @@
 
 const char *const screen_precisions[] = { "fp32", "fp16", "int8", "int4", "q4f16", NULL };
 const char *const screen_platforms[] = { "webgpu", "webnn", "wasm", NULL };
-const char *const screen_families[] = { "chromium", "chrome", "edge", "firefox", NULL };
-const char *const screen_launch_browsers[] = { "auto", "chromium", "chrome", "edge", "firefox", NULL };
 
 /* ---- terminal restore on every path ----
  * Normal exit: endwin() from the app's on_stopped (after q, SIGINT, SIGTERM, SIGHUP), and again
@@ -590,28 +588,23 @@ static void draw_detail(screen *s, lrect r, bool side)
 		put_text(s, r.y + 1 + i, x, w, s->detail.line[s->detail_scroll + i], R_NORMAL);
 }
 
-typedef struct {
-	const char *key, *label;
-	bool changes; /* disabled by --readonly */
-} fkey;
-
-static const fkey fkeys[] = {
-	{ "F1", "Help", false }, { "F2", "Launch", true }, { "F3", "Filter", false }, { "F4", "Token", false },
-	{ "F5", "Reconn", true }, { "F6", "Sort", false }, { "F7", "Prec-", true }, { "F8", "Prec+", true },
-	{ "F9", "Stop", true }, { "F10", "Quit", false },
-};
-
+/* the F-key bar, from the key table: F1..F12 that carry a label */
 static void draw_fkeys(screen *s, lrect r)
 {
 	int x = r.x;
 	hline_fill(s, r.y, r.x, r.w, R_NORMAL);
-	for (size_t i = 0; i < sizeof fkeys / sizeof fkeys[0]; i++) {
-		int kw = (int)strlen(fkeys[i].key), lw = (int)strlen(fkeys[i].label);
+	for (int n = 1; n <= 12; n++) {
+		bool changes;
+		const char *label = keys_fkey_label(n, &changes);
+		if (!label)
+			continue;
+		char key[8];
+		snprintf(key, sizeof key, "F%d", n);
+		int kw = (int)strlen(key), lw = (int)strlen(label);
 		if (x + kw + lw > r.x + r.w)
 			break;
-		put(s, r.y, x, kw, fkeys[i].key, R_FKEY, false);
-		put(s, r.y, x + kw, lw, fkeys[i].label, (s->readonly || s->a->replay) && fkeys[i].changes ? R_DIM : R_FLABEL,
-		    false);
+		put(s, r.y, x, kw, key, R_FKEY, false);
+		put(s, r.y, x + kw, lw, label, (s->readonly || s->a->replay) && changes ? R_DIM : R_FLABEL, false);
 		x += kw + lw + 1;
 	}
 }
@@ -632,11 +625,8 @@ static void draw_status(screen *s, lrect r)
 	} else if (s->status[0]) {
 		snprintf(line, sizeof line, "%s", s->status);
 		ro = s->status_error ? R_STATUS_ERR : R_NORMAL;
-	} else if (s->a->replay) {
-		snprintf(line, sizeof line, "space play/pause  + - speed  t T step  b jump  j J 10 s  r rewind  End end  ? help  q quit");
-		ro = R_DIM;
 	} else {
-		snprintf(line, sizeof line, "Tab panel  Enter detail  l launch  r reconnect  n new browser  / filter  ? help  q quit");
+		keys_hint(s->a->replay, line, sizeof line);
 		ro = R_DIM;
 	}
 	put(s, r.y, r.x, r.w, line, ro, false);
@@ -666,53 +656,33 @@ static void draw_box(screen *s, int y, int x, int h, int w, const char *title)
 	}
 }
 
-static const char *const help_lines[] = {
-	"arrows j k      move in the focused panel (log, detail: scroll)",
-	"PgUp PgDn       a page up / down;  Home End: first / last",
-	"Tab  S-Tab      next / previous panel (browsers, models, log, detail)",
-	"Enter           open / close the detail pane of the selected row",
-	"l  F2           launch a model (form: model, precision, platform, ...)",
-	"p  F8 / P  F7   next / previous precision of the selected model",
-	"r  F5           reconnect the selected browser (asks first)",
-	"n               start a new managed browser (choose the kind)",
-	"x  F9           stop the selected model, or browser (asks first)",
-	"s  F6  >  <     next / previous sort column;  I  reverse the order",
-	"/  \\  F3        filter the rows (Enter keeps it, Esc clears it)",
-	"u  F4           show / hide the token in the URL",
-	"z  space        pause / resume the display (data keeps arriving)",
-	"Ctrl-L          redraw the whole screen",
-	"?  h  F1        this help",
-	"q  F10          quit (stops the browsers accel-top launched)",
-	"",
-	"Status: HARDWARE / SOFTWARE / UNAVAILABLE / UNKNOWN / n/a",
-};
-
-/* --replay: these keys replace the live ones; l p P n x F2 F5 F7 F8 F9 are not available */
-static const char *const replay_help_lines[] = {
-	"REPLAY KEYS",
-	"space  z        play / pause the replay",
-	"+  -            speed x2 / /2 (0.25x to 64x)",
-	"t  T            step to the next / previous event (pauses)",
-	"b               jump to a time: HH:MM[:SS] or YYYY-MM-DD HH:MM",
-	"j  J            jump 10 s forward / back",
-	"r               rewind to the start;  End: jump to the end",
-	"arrows          move in the focused panel (log, detail: scroll)",
-	"Tab  S-Tab      next / previous panel;  Enter: detail of the row",
-	"s  >  <  I      sort;  / filter;  Ctrl-L redraw",
-	"?  h  F1        this help;  q  F10: quit",
-	"l p P n x       act on live browsers: not available in replay",
-};
-
+/* The help: the key table's lines (keys.c) between a fixed head and tail. */
 static void draw_help(screen *s)
 {
-	const char *const *lines = s->a->replay ? replay_help_lines : help_lines;
-	int n = s->a->replay ? (int)(sizeof replay_help_lines / sizeof replay_help_lines[0])
-			     : (int)(sizeof help_lines / sizeof help_lines[0]);
+	bool rp = s->a->replay;
+	char lines[48][96];
+	int n = 0;
+	if (rp)
+		snprintf(lines[n++], sizeof lines[0], "REPLAY KEYS");
+	while (n < 46 && keys_help_line(rp, n - rp, lines[n], sizeof lines[0]))
+		n++;
+	if (!rp) {
+		snprintf(lines[n++], sizeof lines[0], "%s", "");
+		snprintf(lines[n++], sizeof lines[0], "Status: HARDWARE / SOFTWARE / UNAVAILABLE / UNKNOWN / n/a");
+	}
 	int w = s->cols - 4 < 76 ? s->cols - 4 : 76, h = n + 4;
 	if (h > s->rows - 2)
 		h = s->rows - 2;
 	int y = (s->rows - h) / 2, x = (s->cols - w) / 2;
-	draw_box(s, y, x, h, w, s->a->replay ? "Keys (replay)" : s->readonly ? "Keys (read-only: l p P r n x are off)" : "Keys");
+	char title[96] = "Keys";
+	if (rp) {
+		snprintf(title, sizeof title, "Keys (replay)");
+	} else if (s->readonly) {
+		char off[48];
+		keys_refused(off, sizeof off);
+		snprintf(title, sizeof title, "Keys (read-only: %s are off)", off);
+	}
+	draw_box(s, y, x, h, w, title);
 	for (int i = 0; i < n && i < h - 4; i++)
 		put_text(s, y + 1 + i, x + 2, w - 4, lines[i], R_POPUP);
 	put(s, y + h - 2, x + 2, w - 4, "any key closes this help; see also accel-top(1)", R_POPUP, false);
@@ -725,14 +695,15 @@ static const char *choice(const char *const *list, int i)
 
 bool screen_browser_choice(const screen *s, int i, char *value, size_t vcap, char *label, size_t lcap)
 {
-	int nfixed = 0;
-	while (screen_launch_browsers[nfixed])
+	int nfixed = 1; /* auto, then the families */
+	while (family_at(nfixed - 1))
 		nfixed++;
 	if (i < 0)
 		return false;
 	if (i < nfixed) {
-		snprintf(value, vcap, "%s", screen_launch_browsers[i]);
-		snprintf(label, lcap, "%s", screen_launch_browsers[i]);
+		const char *fixed = i ? family_at(i - 1)->name : "auto";
+		snprintf(value, vcap, "%s", fixed);
+		snprintf(label, lcap, "%s", fixed);
 		return true;
 	}
 	int k = i - nfixed;
@@ -830,14 +801,14 @@ static void draw_launch(screen *s)
 static void draw_newbrowser(screen *s)
 {
 	int n = 0;
-	while (screen_families[n])
+	while (family_at(n))
 		n++;
 	int w = 44, h = n + 5;
 	int y = (s->rows - h) / 2, x = (s->cols - w) / 2;
 	draw_box(s, y, x, h, w, "Start a browser");
 	for (int i = 0; i < n; i++) {
 		char t[64];
-		snprintf(t, sizeof t, "%c  %s", i == 1 ? 'g' : screen_families[i][0], screen_families[i]);
+		snprintf(t, sizeof t, "%c  %s", family_at(i)->menu_key, family_at(i)->name);
 		put(s, y + 2 + i, x + 2, w - 4, t, i == s->menu_idx ? R_POPUP_SEL : R_POPUP, false);
 	}
 	put(s, y + h - 2, x + 2, w - 4, "Enter or letter starts  Esc cancels", R_POPUP, false);
@@ -960,7 +931,7 @@ static int dispatch(screen *s, int ch)
 	if (s->mode != MODE_NORMAL)
 		return keys_modal(s, ch);
 	if (ch >= 0 && ch < KEYMAP_SIZE && s->keys[ch])
-		return s->keys[ch](s);
+		return keys_run(s, s->keys[ch]);
 	if (ch == ERR)
 		return RX_NONE;
 	screen_say(s, false, "unknown key %s: ? shows the keys", keyname(ch) ? keyname(ch) : "?");

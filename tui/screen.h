@@ -14,6 +14,7 @@
 
 #include "app.h"
 #include "format.h"
+#include "keys.h"
 #include "layout.h"
 
 /* What an action asks of the screen afterwards. */
@@ -24,9 +25,6 @@ enum {
 	RX_RESIZE = 1 << 2,  /* the terminal size changed: clear and draw */
 	RX_QUIT = 1 << 3,    /* app_quit() has been called */
 };
-
-typedef struct screen screen;
-typedef int (*key_action)(screen *s);
 
 #define KEYMAP_SIZE 512 /* ncurses key codes are below KEY_MAX (0777) */
 
@@ -103,7 +101,7 @@ struct screen {
 	uv_signal_t winch;
 	int64_t last_draw_us;
 	bool curses_on, input_on, winch_on;
-	key_action keys[KEYMAP_SIZE];
+	const key_def *keys[KEYMAP_SIZE];
 };
 
 /* Starts the app and its browsers, runs the screen until quit, restores the terminal. Returns
@@ -114,7 +112,7 @@ int screen_run(app *a, uv_loop_t *loop, const options *o);
 
 /* replay: the replay keys replace the live ones (space, + -, t T, b, j J, r, End) and keys that
  * act on live browsers say "not available in replay" */
-void keys_init(key_action *table, bool replay);
+void keys_init(const key_def **table, bool replay);
 /* Keys while a form, prompt or menu is open; returns reaction flags. */
 int keys_modal(screen *s, int ch);
 
@@ -135,8 +133,6 @@ const char *screen_sort_name(panel_id p, int col);
 /* Choices of the launch form. */
 extern const char *const screen_precisions[];
 extern const char *const screen_platforms[];
-extern const char *const screen_families[];        /* for n */
-extern const char *const screen_launch_browsers[]; /* "auto" and the families */
 /* Choice i of the launch form's browser field: auto, the families, then "#ID" for each connected
  * browser. Fills value (what the workload is pinned to) and label; false past the end. */
 bool screen_browser_choice(const screen *s, int i, char *value, size_t vcap, char *label, size_t lcap);

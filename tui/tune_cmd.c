@@ -46,9 +46,11 @@ static void usage(FILE *f)
 {
 	fputs("Usage: accel-top tune [OPTIONS]\n"
 	      "Times the WebGPU log-mel kernels (audio front end) with each candidate workgroup shape on\n"
-	      "every browser, verifies them against the C reference, and stores the fastest per browser + adapter.\n"
-	      "  --browser chromium|chrome|edge|firefox|all[,...]   (default all: every installed kind)\n"
-	      "  --force             measure again even where the database holds a choice\n"
+	      "every browser, verifies them against the C reference, and stores the fastest per browser + adapter.\n", f);
+	char names[96];
+	family_list(names, sizeof names, "|", FAM_ALL);
+	fprintf(f, "  --browser %s|all[,...]   (default all: every installed kind)\n", names);
+	fputs("  --force             measure again even where the database holds a choice\n"
 	      "  --shapes LIST       candidates XxYx1[/ITEMS],... (default " TUNE_DEFAULT_CANDIDATES ");\n"
 	      "                      the first is the default the gain is measured against\n"
 	      "  --clip LIST         speech|silence|sweep|noise|FILE.wav[,...] (default speech,silence,sweep):\n"
@@ -138,7 +140,7 @@ static int parse(tune *t, int argc, char **argv, ac_err *err)
 	ac_strlcpy(buf, t->browsers_arg, sizeof buf);
 	for (char *save, *s = strtok_r(buf, ",", &save); s; s = strtok_r(NULL, ",", &save))
 		if (strcmp(s, "all") && !family_find(s))
-			return ac_errf(err, AC_EINVAL, "--browser: unknown browser '%s' (chromium, chrome, edge, firefox, all)", s);
+			return ac_errf(err, AC_EINVAL, "--browser: unknown browser '%s' (%s, all)", s, family_known());
 	return 0;
 }
 
@@ -532,19 +534,19 @@ int cmd_tune(int argc, char **argv)
 	for (int i = 0; i < argc; i++)
 		ac_strlcatf(t.command, sizeof t.command, "%s%s", i ? " " : "accel-top ", argv[i]);
 	t.o.n_launch = 0;
-	for (int i = 0; family_all[i]; i++) {
+	for (int i = 0; family_by_launch(i); i++) {
 		char path[4096];
 		ac_err miss;
-		if (!in_list(t.browsers_arg, family_all[i]->name))
+		if (!in_list(t.browsers_arg, family_by_launch(i)->name))
 			continue;
-		if (family_locate(family_all[i], path, sizeof path, &miss)) {
+		if (family_locate(family_by_launch(i), path, sizeof path, &miss)) {
 			if (strcmp(t.browsers_arg, "all")) {
 				fprintf(stderr, "accel-top tune: %s\n", miss.msg);
 				return 1;
 			}
 			continue;
 		}
-		t.o.launch[t.o.n_launch].family = family_all[i]->name;
+		t.o.launch[t.o.n_launch].family = family_by_launch(i)->name;
 		t.o.launch[t.o.n_launch++].count = 1;
 	}
 	if (!t.o.n_launch) {

@@ -53,6 +53,10 @@
 	X(caps_wrong_types) \
 	X(caps_out_of_range_numbers) \
 	X(caps_names) \
+	/* test-family.c */ \
+	X(family_preference_branches) \
+	X(family_preference_matches_sched) \
+	X(family_orders_and_lists) \
 	/* test-pool.c */ \
 	X(pool_managed_lifecycle) \
 	X(pool_attached_browser) \
