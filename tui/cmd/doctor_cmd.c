@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../bridge/probe.h"
-#include "app.h"
+#include "../../bridge/probe.h"
+#include "../app.h"
 #include "commands.h"
 #include "doctor.h"
 

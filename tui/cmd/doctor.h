@@ -6,8 +6,8 @@
 
 #include <stdbool.h>
 
-#include "../pool/family.h"
-#include "../pool/pool.h"
+#include "../../pool/family.h"
+#include "../../pool/pool.h"
 
 typedef enum { ST_PENDING, ST_OK, ST_WARN, ST_FAIL } dstatus;
 

@@ -10,8 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../pool/store.h"
-#include "app.h"
+#include "../../pool/store.h"
+#include "../app.h"
 #include "commands.h"
 
 typedef struct {

@@ -5,11 +5,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "app.h"
-#include "replay.h"
-#include "screen.h"
+#include "../app.h"
+#include "../replay.h"
+#include "../screen.h"
 #include "commands.h"
-#include "snapshot.h"
+#include "../snapshot.h"
 
 /* The same printer live and in replay: the pool as it is at now. */
 static void print_pool(const options *o, const pool *p, int64_t now)

@@ -11,10 +11,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "app.h"
+#include "../app.h"
 #include "commands.h"
-#include "snapshot.h"
-#include "../pool/inputs.h"
+#include "../snapshot.h"
+#include "../../pool/inputs.h"
 
 #define MAX_ROWS 64
 

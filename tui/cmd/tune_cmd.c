@@ -13,11 +13,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../pool/store.h"
-#include "../pool/tune.h"
-#include "app.h"
+#include "../../pool/store.h"
+#include "../../pool/tune.h"
+#include "../app.h"
 #include "commands.h"
-#include "tuner.h"
+#include "../tuner.h"
 
 typedef struct {
 	tuner_result r;      /* measured here, or only kind/version/adapter when stored or skipped */

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../pool/store.h"
+#include "../../pool/store.h"
 #include "commands.h"
 
 int cmd_report(int argc, char **argv)
