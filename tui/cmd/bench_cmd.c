@@ -2,7 +2,6 @@
  * platform x model x precision asked for is run as a workload pinned to that browser, measured,
  * verified against fp32 on wasm in the same browser, and stored with its provenance. A
  * combination that cannot run here is stored as skipped with the reason. */
-#include <getopt.h>
 #include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
@@ -30,8 +29,7 @@ typedef struct {
 	char browsers_arg[128], platforms_arg[64], models_arg[256], precisions_arg[64];
 	bool mixed, comprehensive, db_only, require_hardware;
 	int iterations, warmup, concurrency;
-	double timeout_s;
-	const char *db_path, *json_path, *md_path;
+	const char *md_path;   /* --timeout, --db, --json FILE: in o */
 	char shard_arg[64];          /* --shard KIND,KIND: "" = off */
 	int shard_kinds;             /* kinds named */
 	int shard_browsers[CAT_MAX_SHARDS]; /* pool ids, one per shard */
@@ -50,7 +48,7 @@ typedef struct {
 
 static const char *const platform_names[] = { "webgpu", "webnn", "wasm" };
 
-static void usage(FILE *f)
+void bench_usage(FILE *f)
 {
 	fputs("Usage: accel-top bench [OPTIONS]\n"
 	      "Runs models in real browsers, measures and verifies them, and stores the results.\n"
@@ -79,131 +77,87 @@ static bool in_list(const char *list, const char *item)
 	return !strcmp(list, "all") || ac_list_has(list, item);
 }
 
-static int parse(bench *b, int argc, char **argv, ac_err *err)
+enum { B_PLATFORM = 300, B_MODEL, B_PRECISION, B_MIXED, B_ITER, B_WARMUP, B_CONC, B_COMPREHENSIVE, B_DB_ONLY, B_MD,
+       B_REQHW, B_SHARD };
+
+/* bench's own options, one occurrence of d */
+static int own_opt(opt_ctx *ctx, const opt_desc *d, const char *arg, ac_err *err)
 {
-	enum { B_BROWSER = 300, B_PLATFORM, B_MODEL, B_PRECISION, B_MIXED, B_ITER, B_WARMUP, B_CONC, B_COMPREHENSIVE,
-	       B_DB, B_DB_ONLY, B_JSON, B_MD, B_VISIBLE, B_FALLBACK, B_REQHW, B_TIMEOUT, B_MODELS, B_SEED, B_AUDIO,
-	       B_PORT, B_RECORD, B_SHARD, B_OPTAUDIO, B_BROWSER_ARG, B_HELP };
-	static const struct option longs[] = {
-		{ "browser", required_argument, 0, B_BROWSER }, { "platform", required_argument, 0, B_PLATFORM },
-		{ "model", required_argument, 0, B_MODEL }, { "precision", required_argument, 0, B_PRECISION },
-		{ "mixed-precision", no_argument, 0, B_MIXED }, { "iterations", required_argument, 0, B_ITER },
-		{ "warmup", required_argument, 0, B_WARMUP }, { "concurrency", required_argument, 0, B_CONC },
-		{ "comprehensive", no_argument, 0, B_COMPREHENSIVE }, { "db", required_argument, 0, B_DB },
-		{ "db-only", no_argument, 0, B_DB_ONLY }, { "json", required_argument, 0, B_JSON },
-		{ "markdown", required_argument, 0, B_MD }, { "visible", no_argument, 0, B_VISIBLE },
-		{ "browser-arg", required_argument, 0, B_BROWSER_ARG },
-		{ "allow-fallback", no_argument, 0, B_FALLBACK }, { "require-hardware", no_argument, 0, B_REQHW },
-		{ "timeout", required_argument, 0, B_TIMEOUT }, { "models", required_argument, 0, B_MODELS },
-		{ "seed", required_argument, 0, B_SEED }, { "audio", required_argument, 0, B_AUDIO },
-		{ "port", required_argument, 0, B_PORT }, { "record", required_argument, 0, B_RECORD },
-		{ "shard", required_argument, 0, B_SHARD },
-		{ "optimize-audio", no_argument, 0, B_OPTAUDIO }, { "help", no_argument, 0, B_HELP }, { 0, 0, 0, 0 },
-	};
-	ac_strlcpy(b->browsers_arg, "all", sizeof b->browsers_arg);
-	ac_strlcpy(b->platforms_arg, "all", sizeof b->platforms_arg);
-	ac_strlcpy(b->models_arg, "all", sizeof b->models_arg);
-	ac_strlcpy(b->precisions_arg, "32", sizeof b->precisions_arg);
-	b->iterations = 20;
-	b->warmup = 3;
-	b->concurrency = 0; /* 1, or 4 with --shard, unless given */
-	b->timeout_s = 600;
-	b->db_path = "accel-top.db";
-	optind = 1;
-	opterr = 0;
-	int c;
-	char *end;
-	while ((c = getopt_long(argc, argv, ":h", longs, NULL)) != -1) {
-		switch (c) {
-		case B_BROWSER: ac_strlcpy(b->browsers_arg, optarg, sizeof b->browsers_arg); break;
-		case B_PLATFORM: ac_strlcpy(b->platforms_arg, optarg, sizeof b->platforms_arg); break;
-		case B_MODEL: ac_strlcpy(b->models_arg, optarg, sizeof b->models_arg); break;
-		case B_PRECISION: ac_strlcpy(b->precisions_arg, optarg, sizeof b->precisions_arg); break;
-		case B_MIXED: b->mixed = true; break;
-		case B_ITER: case B_WARMUP: case B_CONC: {
-			long v = strtol(optarg, &end, 10);
-			long lo = c == B_WARMUP ? 0 : 1;
-			if (*end || end == optarg || v < lo || v > 100000)
-				return ac_errf(err, AC_EINVAL, "--%s: '%s' is not a count from %ld to 100000",
-					       c == B_ITER ? "iterations" : c == B_WARMUP ? "warmup" : "concurrency", optarg, lo);
-			*(c == B_ITER ? &b->iterations : c == B_WARMUP ? &b->warmup : &b->concurrency) = (int)v;
-			break;
-		}
-		case B_COMPREHENSIVE: b->comprehensive = true; break;
-		case B_DB: b->db_path = optarg; break;
-		case B_DB_ONLY: b->db_only = true; break;
-		case B_JSON: b->json_path = optarg; break;
-		case B_MD: b->md_path = optarg; break;
-		case B_VISIBLE: b->o.visible = true; break;
-		case B_BROWSER_ARG: { /* the same rule as accel-top's own option */
-			char *one[] = { "accel-top", "--browser-arg", optarg, NULL };
-			options tmp;
-			int saved = optind;
-			options_defaults(&tmp);
-			int rc = options_parse(&tmp, 3, one, err);
-			optind = saved;
-			if (rc)
-				return rc;
-			if (b->o.n_browser_args == 16)
-				return ac_errf(err, AC_EINVAL, "--browser-arg: at most 16");
-			b->o.browser_args[b->o.n_browser_args++] = tmp.browser_args[0];
-			break;
-		}
-		case B_FALLBACK: b->o.allow_fallback = true; break;
-		case B_REQHW: b->require_hardware = true; break;
-		case B_TIMEOUT:
-			b->timeout_s = strtod(optarg, &end);
-			if (*end || !(b->timeout_s >= 1))
-				return ac_errf(err, AC_EINVAL, "--timeout: '%s' is not a number of seconds >= 1", optarg);
-			break;
-		case B_MODELS:
-			if (b->o.n_model_dirs == 6)
-				return ac_errf(err, AC_EINVAL, "--models: at most 6 directories");
-			b->o.model_dirs[b->o.n_model_dirs++] = optarg;
-			break;
-		case B_SEED: b->o.seed = strtoull(optarg, NULL, 10); break;
-		case B_AUDIO: b->o.audio = optarg; break;
-		case B_PORT:
-			if (options_parse_port(optarg, &b->o.port, err))
-				return AC_EINVAL;
-			break;
-		case B_SHARD:
-			if (strlen(optarg) >= sizeof b->shard_arg)
-				return ac_errf(err, AC_EINVAL, "--shard: '%s' is too long", optarg);
-			ac_strlcpy(b->shard_arg, optarg, sizeof b->shard_arg);
-			break;
-		case B_RECORD:
-			if (!optarg[0])
-				return ac_errf(err, AC_EINVAL, "--record: name the file to write");
-			b->o.record = optarg;
-			break;
-		case B_OPTAUDIO: b->o.optimize_audio = true; break;
-		case B_HELP: case 'h': usage(stdout); exit(0);
-		case ':': return ac_errf(err, AC_EINVAL, "option %s needs a value (see accel-top bench --help)", argv[optind - 1]);
-		default: return ac_errf(err, AC_EINVAL, "unknown option '%s' (see accel-top bench --help)", argv[optind - 1]);
-		}
+	bench *b = ctx->cmd;
+	long v;
+	switch (d->id) {
+	case B_PLATFORM: ac_strlcpy(b->platforms_arg, arg, sizeof b->platforms_arg); break;
+	case B_MODEL: ac_strlcpy(b->models_arg, arg, sizeof b->models_arg); break;
+	case B_PRECISION: ac_strlcpy(b->precisions_arg, arg, sizeof b->precisions_arg); break;
+	case B_MIXED: b->mixed = true; break;
+	case B_ITER: case B_WARMUP: case B_CONC: {
+		long lo = d->id == B_WARMUP ? 0 : 1;
+		if (opt_parse_long(arg, lo, 100000, &v))
+			return ac_errf(err, AC_EINVAL, "--%s: '%s' is not a count from %ld to 100000", d->name, arg, lo);
+		*(d->id == B_ITER ? &b->iterations : d->id == B_WARMUP ? &b->warmup : &b->concurrency) = (int)v;
+		break;
 	}
-	if (optind < argc)
-		return ac_errf(err, AC_EINVAL, "unexpected argument '%s' (see accel-top bench --help)", argv[optind]);
+	case B_COMPREHENSIVE: b->comprehensive = true; break;
+	case B_DB_ONLY: b->db_only = true; break;
+	case B_MD: b->md_path = arg; break;
+	case B_REQHW: b->require_hardware = true; break;
+	case B_SHARD:
+		if (strlen(arg) >= sizeof b->shard_arg)
+			return ac_errf(err, AC_EINVAL, "--shard: '%s' is too long", arg);
+		ac_strlcpy(b->shard_arg, arg, sizeof b->shard_arg);
+		break;
+	}
+	return 0;
+}
+
+static const opt_desc b_platform = { "platform", B_PLATFORM, "webgpu|webnn|wasm|all[,...]", own_opt },
+	b_model = { "model", B_MODEL, "NAME|all[,...]", own_opt },
+	b_precision = { "precision", B_PRECISION, "4|8|16|32|all[,...]", own_opt },
+	b_mixed = { "mixed-precision", B_MIXED, NULL, own_opt },
+	b_iterations = { "iterations", B_ITER, "N", own_opt },
+	b_warmup = { "warmup", B_WARMUP, "N", own_opt },
+	b_concurrency = { "concurrency", B_CONC, "N", own_opt },
+	b_comprehensive = { "comprehensive", B_COMPREHENSIVE, NULL, own_opt },
+	b_db_only = { "db-only", B_DB_ONLY, NULL, own_opt },
+	b_markdown = { "markdown", B_MD, "FILE", own_opt },
+	b_require_hardware = { "require-hardware", B_REQHW, NULL, own_opt },
+	b_shard = { "shard", B_SHARD, "KIND,KIND", own_opt };
+
+const opt_desc *const bench_options[] = {
+	&opt_browser, &b_platform, &b_model, &b_precision, &b_mixed, &b_iterations, &b_warmup, &b_concurrency,
+	&b_comprehensive, &opt_db, &b_db_only, &opt_json_file, &b_markdown, &opt_visible, &opt_browser_arg,
+	&opt_allow_fallback, &b_require_hardware, &opt_timeout, &opt_models, &opt_seed, &opt_audio, &opt_port,
+	&opt_record, &b_shard, &opt_optimize_audio, &opt_help, NULL,
+};
+
+/* --shard KIND,KIND: known kinds, two or more; the browsers launched are those. */
+static int check_shard(bench *b, ac_err *err)
+{
+	char kinds[64];
+	ac_strlcpy(kinds, b->shard_arg, sizeof kinds);
+	b->shard_kinds = 0;
+	for (char *save, *t = strtok_r(kinds, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (!family_find(t))
+			return ac_errf(err, AC_EINVAL, "--shard: unknown browser '%s' (chromium, chrome, edge, firefox)", t);
+		if (b->shard_kinds == CAT_MAX_SHARDS)
+			return ac_errf(err, AC_EINVAL, "--shard: at most %d browser kinds", CAT_MAX_SHARDS);
+		b->shard_kinds++;
+	}
+	if (b->shard_kinds < 2)
+		return ac_errf(err, AC_EINVAL, "--shard: name one browser kind per shard, e.g. chromium,firefox");
+	ac_strlcpy(b->browsers_arg, b->shard_arg, sizeof b->browsers_arg);
+	return 0;
+}
+
+/* What the options mean together, once all are read; names are checked before any browser starts. */
+static int check_args(bench *b, ac_err *err)
+{
+	ac_strlcpy(b->browsers_arg, b->o.browser, sizeof b->browsers_arg);
 	if (!b->concurrency)
 		b->concurrency = b->shard_arg[0] ? 4 : 1;
-	if (b->shard_arg[0]) {
-		char kinds[64];
-		ac_strlcpy(kinds, b->shard_arg, sizeof kinds);
-		b->shard_kinds = 0;
-		for (char *save, *t = strtok_r(kinds, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-			if (!family_find(t))
-				return ac_errf(err, AC_EINVAL, "--shard: unknown browser '%s' (chromium, chrome, edge, firefox)", t);
-			if (b->shard_kinds == CAT_MAX_SHARDS)
-				return ac_errf(err, AC_EINVAL, "--shard: at most %d browser kinds", CAT_MAX_SHARDS);
-			b->shard_kinds++;
-		}
-		if (b->shard_kinds < 2)
-			return ac_errf(err, AC_EINVAL, "--shard: name one browser kind per shard, e.g. chromium,firefox");
-		/* the browsers are the shards' */
-		ac_strlcpy(b->browsers_arg, b->shard_arg, sizeof b->browsers_arg);
-	}
-	b->o.tune_db = b->db_path; /* --optimize-audio reads the choices tune stored there */
+	if (b->shard_arg[0] && check_shard(b, err))
+		return AC_EINVAL;
+	b->o.tune_db = b->o.db; /* --optimize-audio reads the choices tune stored there */
 	/* --concurrency N means N requests in flight: the per-session window must not hold them back */
 	if (b->o.inflight < b->concurrency)
 		b->o.inflight = b->concurrency < 64 ? b->concurrency : 64;
@@ -223,10 +177,6 @@ static int parse(bench *b, int argc, char **argv, ac_err *err)
 	for (char *save, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
 		if (strcmp(t, "all") && prec_from_bits(atoi(t), false) < 0)
 			return ac_errf(err, AC_EINVAL, "--precision: '%s' is not 4, 8, 16, 32 or all", t);
-	ac_strlcpy(buf, b->browsers_arg, sizeof buf);
-	for (char *save, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
-		if (strcmp(t, "all") && !family_find(t))
-			return ac_errf(err, AC_EINVAL, "--browser: unknown browser '%s' (chromium, chrome, edge, firefox, all)", t);
 	return 0;
 }
 
@@ -429,7 +379,7 @@ static void on_deadline(uv_timer_t *t)
 		return;
 	if (!b->row_stopped) {
 		char why[96];
-		snprintf(why, sizeof why, "timed out after %.0f s (--timeout)", b->timeout_s);
+		snprintf(why, sizeof why, "timed out after %.0f s (--timeout)", b->o.timeout_s);
 		sched_stop(b->a.sch, b->row, why, &err);
 	}
 	if (b->row) /* stopping may have finished it already */
@@ -504,7 +454,7 @@ static void next_combo(bench *b)
 			ac_strlcpy(b->results[b->n_results - 1].status, "failed", sizeof b->results[0].status);
 			continue;
 		}
-		uv_timer_start(&b->deadline, on_deadline, (uint64_t)(b->timeout_s * 1000), 0);
+		uv_timer_start(&b->deadline, on_deadline, (uint64_t)(b->o.timeout_s * 1000), 0);
 		return;
 	}
 	finish_all(b);
@@ -577,9 +527,9 @@ static int write_json(bench *b, int64_t run_id)
 		cJSON_AddItemToArray(arr, result_json(&b->results[i]));
 	char *s = cJSON_Print(root);
 	cJSON_Delete(root);
-	FILE *f = fopen(b->json_path, "w");
+	FILE *f = fopen(b->o.json_path, "w");
 	if (!f) {
-		fprintf(stderr, "accel-top bench: cannot write %s\n", b->json_path);
+		fprintf(stderr, "accel-top bench: cannot write %s\n", b->o.json_path);
 		free(s);
 		return 1;
 	}
@@ -653,7 +603,7 @@ static void finish_all(bench *b)
 	store *st = NULL;
 	int64_t run_id = 0;
 	fprintf(stderr, "\r\033[K");
-	if (store_open(b->db_path, &st, &err) == 0 && store_begin_run(st, b->command, &run_id, &err) == 0) {
+	if (store_open(b->o.db, &st, &err) == 0 && store_begin_run(st, b->command, &run_id, &err) == 0) {
 		for (size_t i = 0; i < pool_browser_count(b->a.pool); i++)
 			store_add_browser(st, run_id, pool_browser_at(b->a.pool, i), &err);
 		for (int i = 0; i < b->n_results; i++)
@@ -665,7 +615,7 @@ static void finish_all(bench *b)
 		fprintf(stderr, "accel-top bench: %s\n", err.msg);
 		b->exit_code = 1;
 	}
-	if (b->json_path && write_json(b, run_id))
+	if (b->o.json_path && write_json(b, run_id))
 		b->exit_code = 1;
 	if (st && b->md_path) {
 		FILE *f = fopen(b->md_path, "w");
@@ -693,7 +643,7 @@ static void finish_all(bench *b)
 		}
 	}
 	fprintf(stderr, "accel-top bench: run %lld: %d ran, %d failed or outside tolerance, %d skipped; stored in %s\n",
-		(long long)run_id, ran, failed, b->n_results - ran - failed, b->db_path);
+		(long long)run_id, ran, failed, b->n_results - ran - failed, b->o.db);
 	if (!b->exit_code) {
 		if (b->require_hardware && soft) {
 			fprintf(stderr, "accel-top bench: --require-hardware: %d result(s) ran on a software adapter or fell back\n", soft);
@@ -824,15 +774,30 @@ static void start_when_settled(uv_timer_t *t)
 	}
 }
 
-int cmd_bench(int argc, char **argv)
+static void defaults(bench *b)
+{
+	options_defaults(&b->o);
+	b->o.batch = true;
+	b->o.port = 0;
+	b->o.request_timeout_s = 0; /* --timeout per combination governs (SwiftShader runs take minutes) */
+	b->o.timeout_s = 600;
+	ac_strlcpy(b->platforms_arg, "all", sizeof b->platforms_arg);
+	ac_strlcpy(b->models_arg, "all", sizeof b->models_arg);
+	ac_strlcpy(b->precisions_arg, "32", sizeof b->precisions_arg);
+	b->iterations = 20;
+	b->warmup = 3;
+	b->concurrency = 0; /* 1, or 4 with --shard, unless given */
+}
+
+int bench_run(const command *self, int argc, char **argv)
 {
 	static bench b;
 	ac_err err = { 0 };
-	options_defaults(&b.o);
-	b.o.batch = true;
-	b.o.port = 0;
-	b.o.request_timeout_s = 0; /* --timeout per combination governs (SwiftShader runs take minutes) */
-	if (parse(&b, argc, argv, &err)) {
+	defaults(&b);
+	int code = command_options(self, &b.o, &b, argc, argv);
+	if (code >= 0)
+		return code;
+	if (check_args(&b, &err)) {
 		fprintf(stderr, "accel-top bench: %s\n", err.msg);
 		return 2;
 	}

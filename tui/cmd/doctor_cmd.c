@@ -7,7 +7,6 @@
  * Lines come out in that order: every check has its slot from the start, and a line is printed
  * once it and every slot before it are decided. A WARN (a software adapter, WebNN missing when
  * it was not asked for by name) leaves the exit status 0; a FAIL makes it 1. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +41,7 @@ typedef struct {
 	options o;
 	doc_list l;          /* the checks, in the order they print */
 	const char *fix_path;
-	double timeout_s;
+	const char *platforms; /* --platform, as typed */
 	bool want[PLAT__COUNT], named[PLAT__COUNT]; /* asked for; asked for by name (not via all) */
 	dbrowser br[DOC_MAX_BROWSERS];
 	int nb;
@@ -57,7 +56,7 @@ typedef struct {
 	char why_not[256];   /* what stopped the checks still pending at the end */
 } doctor;
 
-static void usage(FILE *f)
+void doctor_usage(FILE *f)
 {
 	fputs("Usage: accel-top doctor [--browser KIND|all] [--platform webgpu|webnn|wasm|all] [--fix-script FILE] [--json]\n"
 	      "Checks what accel-top needs here, one line per check (OK, WARN, FAIL), with the fix for each problem.\n"
@@ -98,7 +97,7 @@ static void step(doctor *d)
 
 static void arm(doctor *d, void (*cb)(uv_timer_t *))
 {
-	uv_timer_start(&d->deadline, cb, (uint64_t)(d->timeout_s * 1000), 0);
+	uv_timer_start(&d->deadline, cb, (uint64_t)(d->o.timeout_s * 1000), 0);
 }
 
 /* ---- bridge: the page and onnxruntime-web over plain HTTP, before any browser ---- */
@@ -179,7 +178,7 @@ static void on_launch_deadline(uv_timer_t *t)
 		dbrowser *b = &d->br[k];
 		if (b->installed && !b->launched) {
 			char why[160];
-			snprintf(why, sizeof why, "%s did not connect and say hello within %.0f s (--timeout)", b->fam->name, d->timeout_s);
+			snprintf(why, sizeof why, "%s did not connect and say hello within %.0f s (--timeout)", b->fam->name, d->o.timeout_s);
 			launch_failed(d, b, why);
 			b->launched = true;
 		}
@@ -234,7 +233,7 @@ static void on_rtt_deadline(uv_timer_t *t)
 		return;
 	dbrowser *b = &d->br[d->cur];
 	doc_set(&d->l, b->i_rtt, ST_FAIL, "%s: %s within %.0f s (--timeout)", b->fam->name,
-	    b->pings < DOC_PINGS ? "no pong" : "the 1 MiB echo did not come back", d->timeout_s);
+	    b->pings < DOC_PINGS ? "no pong" : "the 1 MiB echo did not come back", d->o.timeout_s);
 	doc_fix(&d->l, b->i_rtt, "", "", "the browser is connected but does not answer: run accel-top -b --browsers %s and "
 	    "look at its reason column", b->fam->name);
 	doc_flush(&d->l);
@@ -542,48 +541,35 @@ static void on_stopped(app *a)
 
 /* ---------------------------------------------------------------- options and main */
 
-static int parse(doctor *d, int argc, char **argv, const char **browsers, ac_err *err)
+enum { D_PLATFORM = 300, D_FIX };
+
+/* doctor's own options, one occurrence of od */
+static int own_opt(opt_ctx *ctx, const opt_desc *od, const char *arg, ac_err *err)
 {
-	enum { D_BROWSER = 300, D_PLATFORM, D_FIX, D_JSON, D_TIMEOUT, D_PORT, D_HELP };
-	static const struct option longs[] = {
-		{ "browser", required_argument, 0, D_BROWSER }, { "platform", required_argument, 0, D_PLATFORM },
-		{ "fix-script", required_argument, 0, D_FIX }, { "json", no_argument, 0, D_JSON },
-		{ "timeout", required_argument, 0, D_TIMEOUT }, { "port", required_argument, 0, D_PORT },
-		{ "help", no_argument, 0, D_HELP }, { 0, 0, 0, 0 },
-	};
-	const char *platforms = "all";
-	*browsers = "all";
-	d->timeout_s = 120;
-	optind = 1;
-	opterr = 0;
-	int c;
-	char *end;
-	while ((c = getopt_long(argc, argv, ":h", longs, NULL)) != -1) {
-		switch (c) {
-		case D_BROWSER: *browsers = optarg; break;
-		case D_PLATFORM: platforms = optarg; break;
-		case D_FIX:
-			if (!optarg[0])
-				return ac_errf(err, AC_EINVAL, "--fix-script: name the file to write");
-			d->fix_path = optarg;
-			break;
-		case D_JSON: d->l.json = true; break;
-		case D_TIMEOUT:
-			d->timeout_s = strtod(optarg, &end);
-			if (*end || end == optarg || !(d->timeout_s >= 1 && d->timeout_s <= 86400))
-				return ac_errf(err, AC_EINVAL, "--timeout: '%s' is not a number of seconds from 1 to 86400", optarg);
-			break;
-		case D_PORT:
-			if (options_parse_port(optarg, &d->o.port, err))
-				return AC_EINVAL;
-			break;
-		case D_HELP: case 'h': usage(stdout); exit(0);
-		case ':': return ac_errf(err, AC_EINVAL, "option %s needs a value (see accel-top doctor --help)", argv[optind - 1]);
-		default: return ac_errf(err, AC_EINVAL, "unknown option '%s' (see accel-top doctor --help)", argv[optind - 1]);
-		}
+	doctor *d = ctx->cmd;
+	switch (od->id) {
+	case D_PLATFORM: d->platforms = arg; break;
+	case D_FIX:
+		if (!arg[0])
+			return ac_errf(err, AC_EINVAL, "--fix-script: name the file to write");
+		d->fix_path = arg;
+		break;
 	}
-	if (optind < argc)
-		return ac_errf(err, AC_EINVAL, "unexpected argument '%s' (see accel-top doctor --help)", argv[optind]);
+	return 0;
+}
+
+static const opt_desc d_platform = { "platform", D_PLATFORM, "webgpu|webnn|wasm|all[,...]", own_opt },
+	d_fix_script = { "fix-script", D_FIX, "FILE", own_opt };
+
+const opt_desc *const doctor_options[] = {
+	&opt_browser, &d_platform, &d_fix_script, &opt_json, &opt_timeout, &opt_port, &opt_help, NULL,
+};
+
+/* The platforms asked for, once all options are read. */
+static int check_args(doctor *d, ac_err *err)
+{
+	const char *platforms = d->platforms;
+	d->l.json = d->o.json;
 	char buf[256];
 	ac_strlcpy(buf, platforms, sizeof buf);
 	int nt = 0;
@@ -601,13 +587,6 @@ static int parse(doctor *d, int argc, char **argv, const char **browsers, ac_err
 	}
 	if (!nt)
 		return ac_errf(err, AC_EINVAL, "--platform: name at least one platform (webgpu, webnn, wasm, all)");
-	ac_strlcpy(buf, *browsers, sizeof buf);
-	nt = 0;
-	for (char *save, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save), nt++)
-		if (strcmp(t, "all") && !family_find(t))
-			return ac_errf(err, AC_EINVAL, "--browser: unknown browser '%s' (chromium, chrome, edge, firefox, all)", t);
-	if (!nt)
-		return ac_errf(err, AC_EINVAL, "--browser: name at least one browser (chromium, chrome, edge, firefox, all)");
 	return 0;
 }
 
@@ -659,22 +638,26 @@ static void plan_browsers(doctor *d)
 				d->br[k].i_model[p] = doc_slot(&d->l, "model", d->br[k].fam->name, plat_name((ac_platform)p));
 }
 
-int cmd_doctor(int argc, char **argv)
+int doctor_run(const command *self, int argc, char **argv)
 {
 	static doctor d;
 	ac_err err = { 0 };
-	const char *browsers;
 	options_defaults(&d.o);
 	d.o.batch = true;
 	d.o.port = 0;
 	d.o.request_timeout_s = 0; /* doctor's --timeout governs */
-	if (parse(&d, argc, argv, &browsers, &err)) {
+	d.o.timeout_s = 120;
+	d.platforms = "all";
+	int code = command_options(self, &d.o, &d, argc, argv);
+	if (code >= 0)
+		return code;
+	if (check_args(&d, &err)) {
 		fprintf(stderr, "accel-top doctor: %s\n", err.msg);
 		return 2;
 	}
 	d.o.browsers_given = true; /* doctor launches each browser itself, one by one */
 	d.o.n_launch = 0;
-	plan(&d, browsers);
+	plan(&d, d.o.browser);
 	doc_check_libraries(&d.l, d.i_libs);
 	for (int k = 0; k < d.nb; k++)
 		d.br[k].installed = doc_check_installed(&d.l, d.br[k].i_installed, d.br[k].fam, d.br[k].exe, sizeof d.br[k].exe);

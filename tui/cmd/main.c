@@ -133,16 +133,9 @@ int main(int argc, char **argv)
 	options o;
 	ac_err err = { 0 };
 	signal(SIGPIPE, SIG_IGN);
-	if (argc > 1 && !strcmp(argv[1], "bench"))
-		return cmd_bench(argc - 1, argv + 1);
-	if (argc > 1 && !strcmp(argv[1], "report"))
-		return cmd_report(argc - 1, argv + 1);
-	if (argc > 1 && !strcmp(argv[1], "serve"))
-		return cmd_serve(argc - 1, argv + 1);
-	if (argc > 1 && !strcmp(argv[1], "doctor"))
-		return cmd_doctor(argc - 1, argv + 1);
-	if (argc > 1 && !strcmp(argv[1], "tune"))
-		return cmd_tune(argc - 1, argv + 1);
+	const command *cmd = argc > 1 ? command_find(argv[1]) : NULL;
+	if (cmd)
+		return cmd->run(cmd, argc - 1, argv + 1);
 	options_defaults(&o);
 	if (options_parse(&o, argc, argv, &err)) {
 		fprintf(stderr, "accel-top: %s\n", err.msg);

@@ -1,5 +1,4 @@
 /* accel-top report: prints results stored by bench, as Markdown, JSON or CSV. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,58 +6,55 @@
 #include "../../pool/store.h"
 #include "commands.h"
 
-int cmd_report(int argc, char **argv)
+typedef struct {
+	report_format fmt;
+	int64_t run;         /* 0: the latest, -1: all */
+} report;
+
+enum { R_FORMAT = 300, R_RUN };
+
+/* report's own options, one occurrence of d */
+static int own_opt(opt_ctx *ctx, const opt_desc *d, const char *arg, ac_err *err)
 {
-	static const struct option longs[] = {
-		{ "db", required_argument, 0, 'D' }, { "format", required_argument, 0, 'f' },
-		{ "run", required_argument, 0, 'r' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
-	};
-	const char *db = "accel-top.db";
-	report_format fmt = REPORT_MD;
-	int64_t run = 0;
-	int c;
+	report *r = ctx->cmd;
 	char *end;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", longs, NULL)) != -1) {
-		switch (c) {
-		case 'D': db = optarg; break;
-		case 'f':
-			if (!strcmp(optarg, "md") || !strcmp(optarg, "markdown")) fmt = REPORT_MD;
-			else if (!strcmp(optarg, "json")) fmt = REPORT_JSON;
-			else if (!strcmp(optarg, "csv")) fmt = REPORT_CSV;
-			else {
-				fprintf(stderr, "accel-top report: --format: '%s' is not md, json or csv\n", optarg);
-				return 2;
-			}
-			break;
-		case 'r':
-			if (!strcmp(optarg, "all")) {
-				run = -1;
-				break;
-			}
-			run = strtoll(optarg, &end, 10);
-			if (*end || run < 1) {
-				fprintf(stderr, "accel-top report: --run: '%s' is not a run id (a number) or 'all'\n", optarg);
-				return 2;
-			}
-			break;
-		case 'h':
-			puts("Usage: accel-top report [--db PATH] [--format md|json|csv] [--run ID|all]\n"
-			     "Prints results stored by accel-top bench (default: ./accel-top.db, the latest run, md).");
-			return 0;
-		case ':':
-			fprintf(stderr, "accel-top report: option %s needs a value\n", argv[optind - 1]);
-			return 2;
-		default:
-			fprintf(stderr, "accel-top report: unknown option '%s' (see accel-top report --help)\n", argv[optind - 1]);
-			return 2;
-		}
+	if (d->id == R_FORMAT) {
+		if (!strcmp(arg, "md") || !strcmp(arg, "markdown")) r->fmt = REPORT_MD;
+		else if (!strcmp(arg, "json")) r->fmt = REPORT_JSON;
+		else if (!strcmp(arg, "csv")) r->fmt = REPORT_CSV;
+		else return ac_errf(err, AC_EINVAL, "--format: '%s' is not md, json or csv", arg);
+	} else if (!strcmp(arg, "all")) {
+		r->run = -1;
+	} else {
+		r->run = strtoll(arg, &end, 10);
+		if (*end || r->run < 1)
+			return ac_errf(err, AC_EINVAL, "--run: '%s' is not a run id (a number) or 'all'", arg);
 	}
-	if (optind < argc) {
-		fprintf(stderr, "accel-top report: unexpected argument '%s'\n", argv[optind]);
-		return 2;
-	}
+	return 0;
+}
+
+static const opt_desc r_format = { "format", R_FORMAT, "md|json|csv", own_opt },
+	r_run = { "run", R_RUN, "ID|all", own_opt };
+
+const opt_desc *const report_options[] = { &opt_db, &r_format, &r_run, &opt_help, NULL };
+
+void report_usage(FILE *f)
+{
+	fputs("Usage: accel-top report [--db PATH] [--format md|json|csv] [--run ID|all]\n"
+	      "Prints results stored by accel-top bench (default: ./accel-top.db, the latest run, md).\n", f);
+}
+
+int report_run(const command *self, int argc, char **argv)
+{
+	options o;
+	report r = { .fmt = REPORT_MD, .run = 0 };
+	options_defaults(&o);
+	int code = command_options(self, &o, &r, argc, argv);
+	if (code >= 0)
+		return code;
+	const char *db = o.db;
+	report_format fmt = r.fmt;
+	int64_t run = r.run;
 	FILE *f = fopen(db, "rb");
 	if (!f) {
 		fprintf(stderr, "accel-top report: %s does not exist: run accel-top bench --db %s first\n", db, db);

@@ -45,6 +45,7 @@ typedef struct {
 	char *line;
 	size_t len, cap;
 	bool eof, ready_sent, overlong;
+	bool stdio;           /* --stdio */
 	sreq *reqs;
 	size_t n_reqs, cap_reqs;
 	srow rows[MAX_ROWS];
@@ -601,31 +602,48 @@ static void on_stopped(app *a)
 	}
 }
 
-int cmd_serve(int argc, char **argv)
+static int own_opt(opt_ctx *ctx, const opt_desc *d, const char *arg, ac_err *err)
+{
+	(void)d, (void)arg, (void)err;
+	((serve *)ctx->cmd)->stdio = true;
+	return 0;
+}
+
+static const opt_desc s_stdio = { "stdio", 300, NULL, own_opt };
+
+/* serve's own; it takes accel-top's options too (options_main), and says so in its help */
+const opt_desc *const serve_options[] = { &s_stdio, NULL };
+
+void serve_usage(FILE *f)
+{
+	fputs("usage: accel-top serve --stdio [accel-top options]\n"
+	      "One JSON request per line on standard input, one JSON answer per line on standard output.\n"
+	      "See accel-top(1), SERVE.\n", f);
+}
+
+/* accel-top's options plus --stdio; the messages point at accel-top --help, which lists them. */
+static int parse(const command *self, serve *v, int argc, char **argv, ac_err *err)
+{
+	const opt_desc *const *lists[] = { options_main, self->options, NULL };
+	opt_ctx c = { .prog = "accel-top", .o = &v->o, .cmd = v };
+	int rc = opt_parse(lists, &c, argc, argv, err);
+	return rc ? rc : options_check(&v->o, argc, argv, err);
+}
+
+int serve_run(const command *self, int argc, char **argv)
 {
 	static serve v; /* the loop's handles point into it */
 	ac_err err = { 0 };
-	char *args[256];
-	int n = 0;
-	bool stdio = false;
-	for (int i = 0; i < argc && n < 255; i++) {
-		if (i > 0 && !strcmp(argv[i], "--stdio"))
-			stdio = true;
-		else
-			args[n++] = argv[i];
-	}
-	args[n] = NULL;
 	options_defaults(&v.o);
-	if (options_parse(&v.o, n, args, &err)) {
+	if (parse(self, &v, argc, argv, &err)) {
 		fprintf(stderr, "accel-top serve: %s\n", err.msg);
 		return 2;
 	}
 	if (v.o.help) {
-		printf("usage: accel-top serve --stdio [accel-top options]\n"
-		       "One JSON request per line on standard input, one JSON answer per line on standard output.\n"
-		       "See accel-top(1), SERVE.\n");
+		serve_usage(stdout);
 		return 0;
 	}
+	bool stdio = v.stdio;
 	if (!stdio) {
 		fprintf(stderr, "accel-top serve: say how to serve: --stdio (JSON lines on standard input and output)\n");
 		return 2;

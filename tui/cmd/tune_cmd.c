@@ -5,7 +5,6 @@
  * the measurements and the choice in the database, keyed by browser kind, version and adapter.
  * A later start finds that choice and reuses it, unless --force. Nothing here is assumed about
  * which shape suits which browser: the figures are what this run measured. */
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +29,6 @@ typedef struct {
 	app a;
 	options o;
 	char browsers_arg[128], shapes_arg[256], clips_arg[256];
-	const char *db_path, *json_path;
 	bool force;
 	double seconds;
 	tuner_plan plan;
@@ -42,7 +40,7 @@ typedef struct {
 	char command[1024];
 } tune;
 
-static void usage(FILE *f)
+void tune_usage(FILE *f)
 {
 	fputs("Usage: accel-top tune [OPTIONS]\n"
 	      "Times the WebGPU log-mel kernels (audio front end) with each candidate workgroup shape on\n"
@@ -66,79 +64,65 @@ static bool in_list(const char *list, const char *item)
 	return !strcmp(list, "all") || ac_list_has(list, item);
 }
 
-static int parse(tune *t, int argc, char **argv, ac_err *err)
+enum { T_FORCE = 300, T_SHAPES, T_CLIP, T_SECONDS, T_FRAMES, T_ROUNDS, T_REPEAT };
+
+/* tune's own options, one occurrence of d */
+static int own_opt(opt_ctx *ctx, const opt_desc *d, const char *arg, ac_err *err)
 {
-	enum { T_BROWSER = 300, T_FORCE, T_SHAPES, T_CLIP, T_SECONDS, T_FRAMES, T_ROUNDS, T_REPEAT, T_DB, T_JSON,
-	       T_TIMEOUT, T_VISIBLE, T_PORT, T_HELP };
-	static const struct option longs[] = {
-		{ "browser", required_argument, 0, T_BROWSER }, { "force", no_argument, 0, T_FORCE },
-		{ "shapes", required_argument, 0, T_SHAPES }, { "clip", required_argument, 0, T_CLIP },
-		{ "seconds", required_argument, 0, T_SECONDS }, { "frames", required_argument, 0, T_FRAMES },
-		{ "rounds", required_argument, 0, T_ROUNDS }, { "repeat", required_argument, 0, T_REPEAT },
-		{ "db", required_argument, 0, T_DB }, { "json", required_argument, 0, T_JSON },
-		{ "timeout", required_argument, 0, T_TIMEOUT }, { "visible", no_argument, 0, T_VISIBLE },
-		{ "port", required_argument, 0, T_PORT }, { "help", no_argument, 0, T_HELP }, { 0, 0, 0, 0 },
-	};
-	ac_strlcpy(t->browsers_arg, "all", sizeof t->browsers_arg);
+	tune *t = ctx->cmd;
+	long v;
+	switch (d->id) {
+	case T_FORCE: t->force = true; break;
+	case T_SHAPES: ac_strlcpy(t->shapes_arg, arg, sizeof t->shapes_arg); break;
+	case T_CLIP: ac_strlcpy(t->clips_arg, arg, sizeof t->clips_arg); break;
+	case T_SECONDS:
+		if (opt_parse_double(arg, 0, 30, &t->seconds) || !(t->seconds > 0))
+			return ac_errf(err, AC_EINVAL, "--seconds: '%s' is not a length from 0 to 30 seconds", arg);
+		break;
+	case T_FRAMES: case T_ROUNDS: case T_REPEAT: {
+		long hi = d->id == T_FRAMES ? 3000 : 1000;
+		if (opt_parse_long(arg, 1, hi, &v))
+			return ac_errf(err, AC_EINVAL, "--%s: '%s' is not a count from 1 to %ld", d->name, arg, hi);
+		*(d->id == T_FRAMES ? &t->plan.frames : d->id == T_ROUNDS ? &t->plan.rounds : &t->plan.repeat) = (int)v;
+		break;
+	}
+	}
+	return 0;
+}
+
+static const opt_desc t_force = { "force", T_FORCE, NULL, own_opt },
+	t_shapes = { "shapes", T_SHAPES, "LIST", own_opt },
+	t_clip = { "clip", T_CLIP, "LIST", own_opt },
+	t_seconds = { "seconds", T_SECONDS, "S", own_opt },
+	t_frames = { "frames", T_FRAMES, "N", own_opt },
+	t_rounds = { "rounds", T_ROUNDS, "N", own_opt },
+	t_repeat = { "repeat", T_REPEAT, "N", own_opt };
+
+const opt_desc *const tune_options[] = {
+	&opt_browser, &t_force, &t_shapes, &t_clip, &t_seconds, &t_frames, &t_rounds, &t_repeat, &opt_db,
+	&opt_json_file, &opt_timeout, &opt_visible, &opt_port, &opt_help, NULL,
+};
+
+static void defaults(tune *t)
+{
+	options_defaults(&t->o);
+	t->o.batch = true;
+	t->o.port = 0;
+	t->o.timeout_s = 120;
 	ac_strlcpy(t->shapes_arg, TUNE_DEFAULT_CANDIDATES, sizeof t->shapes_arg);
 	ac_strlcpy(t->clips_arg, "speech,silence,sweep", sizeof t->clips_arg);
 	t->plan.rounds = 3;
 	t->plan.repeat = 3;
 	t->plan.frames = 3000;
-	t->plan.timeout_s = 120;
 	t->plan.progress = true;
-	t->db_path = "accel-top.db";
-	optind = 1;
-	opterr = 0;
-	int c;
-	char *end;
-	while ((c = getopt_long(argc, argv, ":h", longs, NULL)) != -1) {
-		switch (c) {
-		case T_BROWSER: ac_strlcpy(t->browsers_arg, optarg, sizeof t->browsers_arg); break;
-		case T_FORCE: t->force = true; break;
-		case T_SHAPES: ac_strlcpy(t->shapes_arg, optarg, sizeof t->shapes_arg); break;
-		case T_CLIP: ac_strlcpy(t->clips_arg, optarg, sizeof t->clips_arg); break;
-		case T_SECONDS:
-			t->seconds = strtod(optarg, &end);
-			if (*end || !(t->seconds > 0 && t->seconds <= 30))
-				return ac_errf(err, AC_EINVAL, "--seconds: '%s' is not a length from 0 to 30 seconds", optarg);
-			break;
-		case T_FRAMES: case T_ROUNDS: case T_REPEAT: {
-			long v = strtol(optarg, &end, 10);
-			long hi = c == T_FRAMES ? 3000 : 1000;
-			if (*end || end == optarg || v < 1 || v > hi)
-				return ac_errf(err, AC_EINVAL, "--%s: '%s' is not a count from 1 to %ld",
-					       c == T_FRAMES ? "frames" : c == T_ROUNDS ? "rounds" : "repeat", optarg, hi);
-			*(c == T_FRAMES ? &t->plan.frames : c == T_ROUNDS ? &t->plan.rounds : &t->plan.repeat) = (int)v;
-			break;
-		}
-		case T_DB: t->db_path = optarg; break;
-		case T_JSON: t->json_path = optarg; break;
-		case T_TIMEOUT:
-			t->plan.timeout_s = strtod(optarg, &end);
-			if (*end || !(t->plan.timeout_s >= 1))
-				return ac_errf(err, AC_EINVAL, "--timeout: '%s' is not a number of seconds >= 1", optarg);
-			break;
-		case T_VISIBLE: t->o.visible = true; break;
-		case T_PORT:
-			if (options_parse_port(optarg, &t->o.port, err))
-				return AC_EINVAL;
-			break;
-		case T_HELP: case 'h': usage(stdout); exit(0);
-		case ':': return ac_errf(err, AC_EINVAL, "option %s needs a value (see accel-top tune --help)", argv[optind - 1]);
-		default: return ac_errf(err, AC_EINVAL, "unknown option '%s' (see accel-top tune --help)", argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		return ac_errf(err, AC_EINVAL, "unexpected argument '%s' (see accel-top tune --help)", argv[optind]);
-	int rc = tune_parse_shapes(t->shapes_arg, t->plan.shapes, TUNER_MAX_SHAPES, &t->plan.n_shapes, err);
-	if (rc)
-		return rc;
-	char buf[256];
-	ac_strlcpy(buf, t->browsers_arg, sizeof buf);
-	for (char *save, *s = strtok_r(buf, ",", &save); s; s = strtok_r(NULL, ",", &save))
-		if (strcmp(s, "all") && !family_find(s))
-			return ac_errf(err, AC_EINVAL, "--browser: unknown browser '%s' (chromium, chrome, edge, firefox, all)", s);
+}
+
+/* What the options mean together, once all are read. */
+static int check_args(tune *t, ac_err *err)
+{
+	ac_strlcpy(t->browsers_arg, t->o.browser, sizeof t->browsers_arg);
+	t->plan.timeout_s = t->o.timeout_s;
+	return tune_parse_shapes(t->shapes_arg, t->plan.shapes, TUNER_MAX_SHAPES, &t->plan.n_shapes, err);
 	return 0;
 }
 
@@ -223,7 +207,7 @@ static void plan(tune *t)
 	t->bt = calloc(nb + 1, sizeof *t->bt);
 	store *st = NULL;
 	ac_err err = { 0 };
-	if (!t->force && store_open(t->db_path, &st, &err)) {
+	if (!t->force && store_open(t->o.db, &st, &err)) {
 		fprintf(stderr, "accel-top tune: %s\n", err.msg);
 		st = NULL;
 	}
@@ -363,7 +347,7 @@ static void finish_all(tune *t)
 				t->exit_code = 1;
 	}
 	if (any_measured) {
-		if (store_open(t->db_path, &st, &err) == 0 && store_begin_run(st, t->command, &run_id, &err) == 0) {
+		if (store_open(t->o.db, &st, &err) == 0 && store_begin_run(st, t->command, &run_id, &err) == 0) {
 			for (size_t i = 0; i < pool_browser_count(t->a.pool); i++)
 				store_add_browser(st, run_id, pool_browser_at(t->a.pool, i), &err);
 			for (int i = 0; i < t->n_bt && !err.code; i++)
@@ -472,22 +456,22 @@ static void finish_all(tune *t)
 		}
 		printf("\n");
 	}
-	if (t->json_path) {
+	if (t->o.json_path) {
 		char *s = cJSON_Print(root);
-		FILE *f = fopen(t->json_path, "w");
+		FILE *f = fopen(t->o.json_path, "w");
 		if (f) {
 			fputs(s, f);
 			fputc('\n', f);
 			fclose(f);
 		} else {
-			fprintf(stderr, "accel-top tune: cannot write %s\n", t->json_path);
+			fprintf(stderr, "accel-top tune: cannot write %s\n", t->o.json_path);
 			t->exit_code = 1;
 		}
 		free(s);
 	}
 	cJSON_Delete(root);
 	fprintf(stderr, "accel-top tune: %d of %d browsers with WebGPU have a choice%s%s\n", chosen, tried,
-		run_id ? "; stored in " : "", run_id ? t->db_path : "");
+		run_id ? "; stored in " : "", run_id ? t->o.db : "");
 	if (!tried && !t->exit_code)
 		t->exit_code = 3;
 	fflush(stdout);
@@ -518,14 +502,15 @@ static void start_when_settled(uv_timer_t *h)
 	}
 }
 
-int cmd_tune(int argc, char **argv)
+int tune_run(const command *self, int argc, char **argv)
 {
 	static tune t;
 	ac_err err = { 0 };
-	options_defaults(&t.o);
-	t.o.batch = true;
-	t.o.port = 0;
-	if (parse(&t, argc, argv, &err)) {
+	defaults(&t);
+	int code = command_options(self, &t.o, &t, argc, argv);
+	if (code >= 0)
+		return code;
+	if (check_args(&t, &err)) {
 		fprintf(stderr, "accel-top tune: %s\n", err.msg);
 		return 2;
 	}
@@ -562,7 +547,7 @@ int cmd_tune(int argc, char **argv)
 	if (!rc) {
 		/* the database first: a file it cannot use is refused before any browser starts */
 		store *st = NULL;
-		rc = store_open(t.db_path, &st, &err);
+		rc = store_open(t.o.db, &st, &err);
 		store_close(st);
 	}
 	if (!rc) {
