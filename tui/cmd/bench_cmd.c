@@ -2,51 +2,14 @@
  * platform x model x precision asked for is run as a workload pinned to that browser, measured,
  * verified against fp32 on wasm in the same browser, and stored with its provenance. A
  * combination that cannot run here is stored as skipped with the reason. */
-#include <stdarg.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "../../pool/store.h"
-#include "../app.h"
+#include "bench.h"
 #include "commands.h"
 
-typedef struct {
-	int browser;        /* pool id (sharded: the first shard's) */
-	int platform;       /* ac_platform */
-	const cat_model *m;
-	ac_precision prec;
-	bool sharded;       /* --shard: the model as its shards, over shard_browsers */
-	int concurrency;
-} combo;
-
-typedef struct {
-	app a;
-	options o;
-	/* bench options */
-	char browsers_arg[128], platforms_arg[64], models_arg[256], precisions_arg[64];
-	bool mixed, comprehensive, db_only, require_hardware;
-	int iterations, warmup, concurrency;
-	const char *md_path;   /* --timeout, --db, --json FILE: in o */
-	char shard_arg[64];          /* --shard KIND,KIND: "" = off */
-	int shard_kinds;             /* kinds named */
-	int shard_browsers[CAT_MAX_SHARDS]; /* pool ids, one per shard */
-	/* the run */
-	combo *combos;
-	int n_combos, next;
-	int row;            /* the workload running now, 0 = none */
-	bool row_stopped;
-	uv_timer_t deadline, step;
-	store_result *results;
-	int n_results;
-	int exit_code;
-	bool started;
-	char command[1024];
-} bench;
-
-static const char *const platform_names[] = { "webgpu", "webnn", "wasm" };
+const char *const bench_platforms[PLAT__COUNT] = { "webgpu", "webnn", "wasm" };
 
 void bench_usage(FILE *f)
 {
@@ -72,7 +35,7 @@ void bench_usage(FILE *f)
 /* ---------------------------------------------------------------- options */
 
 /* "all", or item among the list's entries */
-static bool in_list(const char *list, const char *item)
+bool bench_in_list(const char *list, const char *item)
 {
 	return !strcmp(list, "all") || ac_list_has(list, item);
 }
@@ -190,472 +153,7 @@ static bool wants_precision(const bench *b, ac_precision p)
 	static const char *const bits[] = { "32", "16", "8", "4" };
 	if (b->mixed && !strcmp(b->precisions_arg, "32"))
 		return false;
-	return in_list(b->precisions_arg, bits[p]);
-}
-
-/* ---------------------------------------------------------------- results */
-
-static store_result *new_result(bench *b, const combo *c)
-{
-	b->results = realloc(b->results, (size_t)(b->n_results + 1) * sizeof *b->results);
-	store_result *r = &b->results[b->n_results++];
-	memset(r, 0, sizeof *r);
-	const pool_browser *pb = pool_browser_find(b->a.pool, c->browser);
-	r->browser_id = c->browser;
-	ac_strlcpy(r->browser_kind, pb ? pb->kind : "?", sizeof r->browser_kind);
-	ac_strlcpy(r->browser_version, pb ? pb->version : "", sizeof r->browser_version);
-	ac_strlcpy(r->model, c->m->name, sizeof r->model);
-	ac_strlcpy(r->model_type, c->m->type, sizeof r->model_type);
-	ac_strlcpy(r->precision_requested, prec_name(c->prec), sizeof r->precision_requested);
-	ac_strlcpy(r->platform_requested, platform_names[c->platform], sizeof r->platform_requested);
-	r->iterations = b->iterations;
-	r->warmup = b->warmup;
-	r->concurrency = c->concurrency;
-	if (c->sharded) {
-		ac_strlcpy(r->shard, b->shard_arg, sizeof r->shard);
-		ac_strlcpy(r->browser_kind, b->shard_arg, sizeof r->browser_kind);
-	}
-	return r;
-}
-
-static void skip(bench *b, const combo *c, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void skip(bench *b, const combo *c, const char *fmt, ...)
-{
-	store_result *r = new_result(b, c);
-	ac_strlcpy(r->status, "skipped", sizeof r->status);
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(r->reason, sizeof r->reason, fmt, ap);
-	va_end(ap);
-	const pool_browser *pb = pool_browser_find(b->a.pool, c->browser);
-	if (pb && pb->caps.valid) {
-		ac_strlcpy(r->classification, class_name(pb->caps.verdict[c->platform].status), sizeof r->classification);
-		ac_strlcpy(r->evidence, pb->caps.verdict[c->platform].evidence, sizeof r->evidence);
-	}
-}
-
-/* The result of the workload that just ended, from the pool: the only source of figures. */
-static void collect(bench *b, const combo *c)
-{
-	store_result *r = new_result(b, c);
-	const pool_model *m = pool_model_find(b->a.pool, b->row);
-	const pool_session *used = NULL;
-	for (size_t i = 0; i < pool_session_count(b->a.pool); i++) {
-		const pool_session *s = pool_session_at(b->a.pool, i);
-		/* sharded: the last shard's session, which gives the output that is verified */
-		if (s->model == b->row && !s->reference && (!c->sharded || (m && s->shard == m->n_shards)) &&
-		    (!used || s->completed > used->completed))
-			used = s;
-	}
-	const pool_browser *pb = pool_browser_find(b->a.pool, c->browser);
-	if (used) {
-		ac_strlcpy(r->precision_loaded, used->precision, sizeof r->precision_loaded);
-		ac_strlcpy(r->file_loaded, used->file, sizeof r->file_loaded);
-		ac_strlcpy(r->platform_used, used->platform_used[0] ? used->platform_used : "", sizeof r->platform_used);
-		r->fallback = used->platform_used[0] && strcmp(used->platform_used, used->platform) != 0;
-		r->load_ms = used->load_ms;
-		if (used->verified && used->verify_err >= 0) {
-			r->have_verify = true;
-			r->verify_max_abs = used->verify_abs;
-			r->verify_norm_err = used->verify_err;
-			r->verify_tolerance = used->verify_tol;
-			r->verify_ok = used->verify_ok;
-		}
-		ac_strlcpy(r->verify_note, used->verified ? used->verify_note : "not verified", sizeof r->verify_note);
-	}
-	int pi = c->platform;
-	if (r->platform_used[0])
-		for (int k = 0; k < PLAT__COUNT; k++)
-			if (!strcmp(platform_names[k], r->platform_used))
-				pi = k;
-	if (pb && pb->caps.valid) {
-		ac_strlcpy(r->classification, class_name(pb->caps.verdict[pi].status), sizeof r->classification);
-		ac_strlcpy(r->evidence, pb->caps.verdict[pi].evidence, sizeof r->evidence);
-	}
-	uint64_t measured = m && m->completed > (uint64_t)b->warmup ? m->completed - (uint64_t)b->warmup : 0;
-	if (m && m->lat_valid && measured >= (uint64_t)b->iterations && m->errors == 0) {
-		ac_strlcpy(r->status, "ok", sizeof r->status);
-		r->have_figures = true;
-		r->p50_ms = m->p50_ms;
-		r->p95_ms = m->p95_ms;
-		r->p99_ms = m->p99_ms;
-		r->mean_ms = m->mean_ms;
-		r->min_ms = m->min_ms;
-		r->max_ms = m->max_ms;
-		r->throughput_rps = m->measured_rps;
-		r->compute_mean_ms = m->compute_ms;
-		r->wire_mean_ms = m->wire_ms;
-		r->queue_mean_ms = m->queue_ms;
-		if (r->have_verify && !r->verify_ok)
-			snprintf(r->reason, sizeof r->reason, "output outside the %s tolerance: error %.3g > %.3g",
-				 r->precision_loaded, r->verify_norm_err, r->verify_tolerance);
-	} else {
-		ac_strlcpy(r->status, "failed", sizeof r->status);
-		const char *why = m ? m->stop_reason : "not started";
-		if (used && used->state == SS_FAILED)
-			why = used->error;
-		else if (m && m->errors)
-			why = m->last_error;
-		snprintf(r->reason, sizeof r->reason, "%s (%llu of %d measured runs, %llu errors)", why,
-			 (unsigned long long)measured, b->iterations, m ? (unsigned long long)m->errors : 0ULL);
-	}
-	if (c->sharded && m) {
-		char *o = r->shard_figures;
-		size_t cap = sizeof r->shard_figures;
-		ac_strlcpy(o, "[", cap);
-		for (int k = 0; k < m->n_shards; k++) {
-			const pool_browser *sb = pool_browser_find(b->a.pool, m->shard[k].browser);
-			ac_strlcatf(o, cap, "%s{\"shard\":%d,\"browser\":\"%s\",\"runs\":%llu,\"compute_ms\":%.3f,"
-				    "\"transfer_ms\":%.3f,\"total_ms\":%.3f,\"bytes\":%.0f}", k ? "," : "", k + 1,
-				    sb ? sb->kind : "?", (unsigned long long)m->shard[k].n, m->shard[k].compute_ms,
-				    m->shard[k].transfer_ms, m->shard[k].total_ms, m->shard[k].bytes);
-		}
-		ac_strlcatf(o, cap, "]");
-		if (m->n_shards == 0 && !strcmp(r->status, "ok")) {
-			ac_strlcpy(r->status, "failed", sizeof r->status);
-			ac_strlcpy(r->reason, "no stage of a sharded request was measured", sizeof r->reason);
-		}
-	}
-	int out_browser = c->browser;
-	if (c->sharded && m && m->n_shards)
-		out_browser = m->shard[m->n_shards - 1].browser;
-	const ac_tensor *out = sched_first_output(b->a.sch, b->row, out_browser);
-	if (out) {
-		snprintf(r->output_head, sizeof r->output_head, "%s[%llu]:", out->name,
-			 (unsigned long long)tensor_count(out));
-		for (uint64_t i = 0; i < tensor_count(out) && i < 6; i++)
-			ac_strlcatf(r->output_head, sizeof r->output_head, " %.5g", tensor_get(out, i));
-	}
-}
-
-/* ---------------------------------------------------------------- running */
-
-static void next_combo(bench *b);
-
-static bool row_settled(bench *b)
-{
-	/* stopped, and the verification of the sessions that produced results is in */
-	return b->row_stopped && pool_model_settled(b->a.pool, b->row);
-}
-
-static void on_step(uv_timer_t *t)
-{
-	next_combo(t->data);
-}
-
-/* The next combination starts from the loop, not from inside the event that ended this one:
- * the scheduler is still in the middle of applying it. */
-static void finish_combo(bench *b)
-{
-	uv_timer_stop(&b->deadline);
-	collect(b, &b->combos[b->next - 1]);
-	b->row = 0;
-	uv_timer_start(&b->step, on_step, 0, 0);
-}
-
-static void on_event(void *ctx, const ac_event *ev)
-{
-	bench *b = ((app *)ctx)->user;
-	if (!b->started) {
-		if (!b->a.quitting && pool_settled(b->a.pool) && b->a.ln) {
-			b->started = true;
-			uv_timer_start(&b->step, on_step, 0, 0);
-		}
-		return;
-	}
-	if (!b->row)
-		return;
-	if (ev->kind == EV_WORKLOAD_STOPPED && ev->model == b->row)
-		b->row_stopped = true;
-	if (b->row_stopped && row_settled(b))
-		finish_combo(b);
-}
-
-static void on_deadline(uv_timer_t *t)
-{
-	bench *b = t->data;
-	ac_err err;
-	if (!b->row)
-		return;
-	if (!b->row_stopped) {
-		char why[96];
-		snprintf(why, sizeof why, "timed out after %.0f s (--timeout)", b->o.timeout_s);
-		sched_stop(b->a.sch, b->row, why, &err);
-	}
-	if (b->row) /* stopping may have finished it already */
-		finish_combo(b); /* whatever verification is still missing stays missing */
-}
-
-static void progress(bench *b, const combo *c, const char *what)
-{
-	const pool_browser *pb = pool_browser_find(b->a.pool, c->browser);
-	fprintf(stderr, "\r\033[K[%d/%d] %s%s %s %s %s x%d: %s", b->next, b->n_combos, c->sharded ? "sharded " : "",
-		c->sharded ? b->shard_arg : pb ? pb->kind : "?", platform_names[c->platform], c->m->name,
-		prec_name(c->prec), c->concurrency, what);
-	if (!isatty(STDERR_FILENO))
-		fputc('\n', stderr);
-}
-
-static void finish_all(bench *b);
-
-static void next_combo(bench *b)
-{
-	ac_err err;
-	while (b->next < b->n_combos) {
-		combo *c = &b->combos[b->next++];
-		const pool_browser *pb = pool_browser_find(b->a.pool, c->browser);
-		/* a sharded combination needs every shard's browser: the first that cannot is the reason */
-		for (int k = 0; c->sharded && k < b->shard_kinds; k++) {
-			const pool_browser *sb = pool_browser_find(b->a.pool, b->shard_browsers[k]);
-			char why[256];
-			if (!sb || sb->state != BS_CONNECTED || !sb->caps.valid ||
-			    sb->caps.verdict[c->platform].status == CL_UNAVAILABLE ||
-			    !sched_variant_runs(sb, c->prec, platform_names[c->platform], why, sizeof why)) {
-				pb = sb;
-				break;
-			}
-		}
-		if (!pb || pb->state != BS_CONNECTED || !pb->caps.valid) {
-			skip(b, c, "%s is %s: %s", pb ? pb->kind : "browser", pb ? browser_state_name(pb->state) : "gone",
-			     pb && pb->reason[0] ? pb->reason : "it did not say hello");
-			ac_strlcpy(b->results[b->n_results - 1].status, "failed", sizeof b->results[0].status);
-			continue;
-		}
-		if (c->sharded && !catalog_shards_have(c->m, c->prec)) {
-			skip(b, c, "%s has no %s variant of every shard", c->m->name, prec_name(c->prec));
-			continue;
-		}
-		if (!c->m->has[c->prec]) {
-			skip(b, c, "%s has no %s variant (onnx/%s is absent)", c->m->name, prec_name(c->prec), prec_file(c->prec));
-			continue;
-		}
-		char why[256];
-		if (!sched_variant_runs(pb, c->prec, platform_names[c->platform], why, sizeof why) && !b->o.allow_fallback) {
-			skip(b, c, "%s", why);
-			continue;
-		}
-		if (pb->caps.verdict[c->platform].status == CL_UNAVAILABLE && !b->o.allow_fallback) {
-			skip(b, c, "%s is unavailable in %s: %s", platform_names[c->platform], pb->kind,
-			     pb->caps.verdict[c->platform].evidence);
-			continue;
-		}
-		launch_form f = { .concurrency = c->concurrency, .count = b->warmup + b->iterations, .warmup = b->warmup };
-		ac_strlcpy(f.model, c->m->name, sizeof f.model);
-		ac_strlcpy(f.precision, prec_name(c->prec), sizeof f.precision);
-		ac_strlcpy(f.platform, platform_names[c->platform], sizeof f.platform);
-		snprintf(f.browser, sizeof f.browser, "#%d", c->browser);
-		for (int k = 0; c->sharded && k < b->shard_kinds; k++) /* "#1,#2": exactly these browsers */
-			ac_strlcatf(f.shard, sizeof f.shard, "%s#%d", k ? "," : "", b->shard_browsers[k]);
-		b->row_stopped = false;
-		progress(b, c, "running");
-		if (app_launch_model(&b->a, &f, &b->row, &err)) {
-			b->row = 0;
-			skip(b, c, "%s", err.msg);
-			ac_strlcpy(b->results[b->n_results - 1].status, "failed", sizeof b->results[0].status);
-			continue;
-		}
-		uv_timer_start(&b->deadline, on_deadline, (uint64_t)(b->o.timeout_s * 1000), 0);
-		return;
-	}
-	finish_all(b);
-}
-
-/* ---------------------------------------------------------------- output */
-
-static cJSON *result_json(const store_result *r)
-{
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddNumberToObject(o, "browser_id", r->browser_id);
-	cJSON_AddStringToObject(o, "browser", r->browser_kind);
-	cJSON_AddStringToObject(o, "browser_version", r->browser_version);
-	cJSON_AddStringToObject(o, "model", r->model);
-	cJSON_AddStringToObject(o, "model_type", r->model_type);
-	cJSON_AddStringToObject(o, "precision_requested", r->precision_requested);
-	if (r->precision_loaded[0]) cJSON_AddStringToObject(o, "precision_loaded", r->precision_loaded);
-	else cJSON_AddNullToObject(o, "precision_loaded");
-	if (r->file_loaded[0]) cJSON_AddStringToObject(o, "file_loaded", r->file_loaded);
-	else cJSON_AddNullToObject(o, "file_loaded");
-	cJSON_AddStringToObject(o, "platform_requested", r->platform_requested);
-	if (r->platform_used[0]) cJSON_AddStringToObject(o, "platform_used", r->platform_used);
-	else cJSON_AddNullToObject(o, "platform_used");
-	if (r->classification[0]) cJSON_AddStringToObject(o, "classification", r->classification);
-	else cJSON_AddNullToObject(o, "classification");
-	cJSON_AddStringToObject(o, "evidence", r->evidence);
-	cJSON_AddBoolToObject(o, "fallback", r->fallback);
-	cJSON_AddStringToObject(o, "status", r->status);
-	if (r->reason[0]) cJSON_AddStringToObject(o, "reason", r->reason);
-	else cJSON_AddNullToObject(o, "reason");
-	cJSON_AddNumberToObject(o, "iterations", r->iterations);
-	cJSON_AddNumberToObject(o, "warmup", r->warmup);
-	cJSON_AddNumberToObject(o, "concurrency", r->concurrency);
-#define FIG(name, v, ok) do { if (ok) cJSON_AddNumberToObject(o, name, v); else cJSON_AddNullToObject(o, name); } while (0)
-	FIG("p50_ms", r->p50_ms, r->have_figures);
-	FIG("p95_ms", r->p95_ms, r->have_figures);
-	FIG("p99_ms", r->p99_ms, r->have_figures);
-	FIG("mean_ms", r->mean_ms, r->have_figures);
-	FIG("throughput_rps", r->throughput_rps, r->have_figures);
-	FIG("load_ms", r->load_ms, r->have_figures && r->load_ms >= 0);
-	FIG("compute_mean_ms", r->compute_mean_ms, r->have_figures);
-	FIG("wire_mean_ms", r->wire_mean_ms, r->have_figures);
-	FIG("memory_bytes", r->memory_bytes, r->have_memory);
-	FIG("verify_max_abs", r->verify_max_abs, r->have_verify);
-	FIG("verify_norm_err", r->verify_norm_err, r->have_verify);
-	FIG("verify_tolerance", r->verify_tolerance, r->have_verify);
-#undef FIG
-	if (r->have_verify) cJSON_AddBoolToObject(o, "verify_ok", r->verify_ok);
-	else cJSON_AddNullToObject(o, "verify_ok");
-	cJSON_AddStringToObject(o, "verify_note", r->verify_note);
-	cJSON_AddStringToObject(o, "output_head", r->output_head);
-	if (r->shard[0]) {
-		cJSON_AddStringToObject(o, "shard", r->shard);
-		cJSON *figs = cJSON_Parse(r->shard_figures);
-		if (figs)
-			cJSON_AddItemToObject(o, "shards", figs);
-	} else {
-		cJSON_AddNullToObject(o, "shard");
-	}
-	return o;
-}
-
-static int write_json(bench *b, int64_t run_id)
-{
-	cJSON *root = cJSON_CreateObject();
-	cJSON_AddNumberToObject(root, "run", (double)run_id);
-	cJSON_AddStringToObject(root, "command", b->command);
-	cJSON *arr = cJSON_AddArrayToObject(root, "results");
-	for (int i = 0; i < b->n_results; i++)
-		cJSON_AddItemToArray(arr, result_json(&b->results[i]));
-	char *s = cJSON_Print(root);
-	cJSON_Delete(root);
-	FILE *f = fopen(b->o.json_path, "w");
-	if (!f) {
-		fprintf(stderr, "accel-top bench: cannot write %s\n", b->o.json_path);
-		free(s);
-		return 1;
-	}
-	fputs(s, f);
-	fputc('\n', f);
-	fclose(f);
-	free(s);
-	return 0;
-}
-
-/* --shard: each sharded result next to its baselines from this run, in words. */
-static void print_shard_summary(bench *b, FILE *out)
-{
-	for (int i = 0; i < b->n_results; i++) {
-		const store_result *r = &b->results[i];
-		if (!r->shard[0] || r->concurrency != 1)
-			continue;
-		fprintf(out, "\nsharded %s %s on %s, shards on %s: %s", r->model, r->precision_requested,
-			r->platform_requested, r->shard, r->status);
-		if (strcmp(r->status, "ok")) {
-			fprintf(out, " (%s)\n", r->reason);
-			continue;
-		}
-		fputc('\n', out);
-		cJSON *figs = cJSON_Parse(r->shard_figures);
-		const cJSON *f;
-		cJSON_ArrayForEach(f, figs) {
-			const cJSON *br = cJSON_GetObjectItemCaseSensitive(f, "browser");
-			fprintf(out, "  shard %d on %s: compute %.2f ms, transfer %.2f ms, total %.2f ms, %.0f bytes out\n",
-				cJSON_GetObjectItemCaseSensitive(f, "shard")->valueint, cJSON_IsString(br) ? br->valuestring : "?",
-				cJSON_GetObjectItemCaseSensitive(f, "compute_ms")->valuedouble,
-				cJSON_GetObjectItemCaseSensitive(f, "transfer_ms")->valuedouble,
-				cJSON_GetObjectItemCaseSensitive(f, "total_ms")->valuedouble,
-				cJSON_GetObjectItemCaseSensitive(f, "bytes")->valuedouble);
-		}
-		cJSON_Delete(figs);
-		fprintf(out, "  sharded, 1 in flight: p50 %.2f ms, p95 %.2f ms, %.2f req/s\n", r->p50_ms, r->p95_ms,
-			r->throughput_rps);
-		for (int j = 0; j < b->n_results; j++) {
-			const store_result *o = &b->results[j];
-			if (strcmp(o->model, r->model) || strcmp(o->precision_requested, r->precision_requested) ||
-			    strcmp(o->platform_requested, r->platform_requested))
-				continue;
-			if (o->shard[0] && o->concurrency > 1) {
-				if (strcmp(o->status, "ok"))
-					fprintf(out, "  sharded, %d in flight: %s (%s)\n", o->concurrency, o->status, o->reason);
-				else
-					fprintf(out, "  sharded, %d in flight: p50 %.2f ms, p95 %.2f ms, %.2f req/s: pipelining gain "
-						"x%.2f over 1 in flight\n", o->concurrency, o->p50_ms, o->p95_ms, o->throughput_rps,
-						r->throughput_rps > 0 ? o->throughput_rps / r->throughput_rps : 0);
-			} else if (!o->shard[0]) {
-				if (strcmp(o->status, "ok"))
-					fprintf(out, "  whole model on %s: %s (%s)\n", o->browser_kind, o->status, o->reason);
-				else
-					fprintf(out, "  whole model on %s, 1 in flight: p50 %.2f ms, p95 %.2f ms, %.2f req/s "
-						"(sharded p50 is x%.2f of it)\n", o->browser_kind, o->p50_ms, o->p95_ms,
-						o->throughput_rps, o->p50_ms > 0 ? r->p50_ms / o->p50_ms : 0);
-			}
-		}
-		if (r->have_verify)
-			fprintf(out, "  verified: %s (error %.2g, tolerance %.2g; %s)\n", r->verify_ok ? "yes" : "NO",
-				r->verify_norm_err, r->verify_tolerance, r->verify_note);
-		else
-			fprintf(out, "  verified: no (%s)\n", r->verify_note);
-	}
-}
-
-static void finish_all(bench *b)
-{
-	ac_err err = { 0 };
-	store *st = NULL;
-	int64_t run_id = 0;
-	fprintf(stderr, "\r\033[K");
-	if (store_open(b->o.db, &st, &err) == 0 && store_begin_run(st, b->command, &run_id, &err) == 0) {
-		for (size_t i = 0; i < pool_browser_count(b->a.pool); i++)
-			store_add_browser(st, run_id, pool_browser_at(b->a.pool, i), &err);
-		for (int i = 0; i < b->n_results; i++)
-			if (store_add_result(st, run_id, &b->results[i], &err))
-				break;
-		store_end_run(st, run_id, &err);
-	}
-	if (err.code) {
-		fprintf(stderr, "accel-top bench: %s\n", err.msg);
-		b->exit_code = 1;
-	}
-	if (b->o.json_path && write_json(b, run_id))
-		b->exit_code = 1;
-	if (st && b->md_path) {
-		FILE *f = fopen(b->md_path, "w");
-		if (f) {
-			store_report(st, run_id, REPORT_MD, f, &err);
-			fclose(f);
-		}
-	}
-	if (st && !b->db_only)
-		store_report(st, run_id, REPORT_MD, stdout, &err);
-	if (!b->db_only && b->shard_arg[0])
-		print_shard_summary(b, stdout);
-	store_close(st);
-	int ran = 0, failed = 0, soft = 0;
-	for (int i = 0; i < b->n_results; i++) {
-		store_result *r = &b->results[i];
-		if (!strcmp(r->status, "ok")) {
-			ran++;
-			if (r->have_verify && !r->verify_ok)
-				failed++;
-			if (strcmp(r->classification, "hardware") || r->fallback)
-				soft++;
-		} else if (!strcmp(r->status, "failed")) {
-			failed++;
-		}
-	}
-	fprintf(stderr, "accel-top bench: run %lld: %d ran, %d failed or outside tolerance, %d skipped; stored in %s\n",
-		(long long)run_id, ran, failed, b->n_results - ran - failed, b->o.db);
-	if (!b->exit_code) {
-		if (b->require_hardware && soft) {
-			fprintf(stderr, "accel-top bench: --require-hardware: %d result(s) ran on a software adapter or fell back\n", soft);
-			b->exit_code = 2;
-		} else if (failed) {
-			b->exit_code = 1;
-		} else if (!ran) {
-			fprintf(stderr, "accel-top bench: nothing could run (every combination was skipped)\n");
-			b->exit_code = 3;
-		}
-	}
-	app_quit(&b->a, b->exit_code);
+	return bench_in_list(b->precisions_arg, bits[p]);
 }
 
 /* ---------------------------------------------------------------- main */
@@ -676,7 +174,7 @@ static int check_models(bench *b, ac_err *err)
 		return 0;
 	int sharded = 0;
 	for (int i = 0; i < cat->n; i++) {
-		if (!in_list(b->models_arg, cat->models[i].name))
+		if (!bench_in_list(b->models_arg, cat->models[i].name))
 			continue;
 		if (cat->models[i].n_shards && cat->models[i].n_shards != b->shard_kinds)
 			return ac_errf(err, AC_EINVAL, "--shard: %s has %d shards, and %d browser kinds are named",
@@ -713,11 +211,11 @@ static void plan_sharded(bench *b)
 		k++;
 	}
 	for (int pl = 0; pl < PLAT__COUNT; pl++) {
-		if (!in_list(b->platforms_arg, platform_names[pl]))
+		if (!bench_in_list(b->platforms_arg, bench_platforms[pl]))
 			continue;
 		for (int mi = 0; mi < cat->n; mi++) {
 			const cat_model *m = &cat->models[mi];
-			if (!in_list(b->models_arg, m->name) || !m->n_shards)
+			if (!bench_in_list(b->models_arg, m->name) || !m->n_shards)
 				continue;
 			for (int p = 0; p < PREC__COUNT; p++) {
 				if (!wants_precision(b, (ac_precision)p))
@@ -751,10 +249,10 @@ static void plan(bench *b)
 	}
 	for (size_t i = 0; i < nb; i++)
 		for (int pl = 0; pl < PLAT__COUNT; pl++) {
-			if (!in_list(b->platforms_arg, platform_names[pl]))
+			if (!bench_in_list(b->platforms_arg, bench_platforms[pl]))
 				continue;
 			for (int mi = 0; mi < cat->n; mi++) {
-				if (!in_list(b->models_arg, cat->models[mi].name))
+				if (!bench_in_list(b->models_arg, cat->models[mi].name))
 					continue;
 				for (int p = 0; p < PREC__COUNT; p++)
 					if (wants_precision(b, (ac_precision)p))
@@ -770,7 +268,7 @@ static void start_when_settled(uv_timer_t *t)
 	bench *b = t->data;
 	if (!b->started) { /* --settle passed: go with whoever said hello */
 		b->started = true;
-		next_combo(b);
+		bench_next_combo(b);
 	}
 }
 
@@ -810,7 +308,7 @@ int bench_run(const command *self, int argc, char **argv)
 	for (int i = 0; family_all[i]; i++) {
 		char path[4096];
 		ac_err miss;
-		if (!in_list(b.browsers_arg, family_all[i]->name))
+		if (!bench_in_list(b.browsers_arg, family_all[i]->name))
 			continue;
 		if (family_locate(family_all[i], path, sizeof path, &miss)) {
 			if (strcmp(b.browsers_arg, "all")) {
@@ -840,7 +338,7 @@ int bench_run(const command *self, int argc, char **argv)
 	if (!rc)
 		rc = check_models(&b, &err);
 	if (!rc) {
-		pool_add_listener(b.a.pool, on_event, &b.a);
+		pool_add_listener(b.a.pool, bench_on_event, &b.a);
 		uv_timer_init(loop, &b.deadline);
 		uv_timer_init(loop, &b.step);
 		b.deadline.data = b.step.data = &b;
