@@ -16,59 +16,6 @@
 #include "commands.h"
 #include "doctor.h"
 
-#define DOC_MODEL "bert-tiny" /* the smallest demo model: 1.3 MB, two layers, [1,32] tokens */
-#define DOC_PINGS 5
-#define DOC_ECHO_BYTES (1024 * 1024)
-#define DOC_MAX_BROWSERS 4
-
-typedef struct {
-	const browser_family *fam;
-	char exe[4096];
-	bool installed;
-	int id;              /* pool id once launched; 0 = not launched */
-	bool launched;       /* its launch line is decided */
-	int64_t start_us;
-	int i_installed, i_launch, i_rtt, i_caps[PLAT__COUNT], i_model[PLAT__COUNT];
-	int pings;
-	uint64_t rtt_ns[DOC_PINGS];
-	uint64_t echo_sent_ns;
-} dbrowser;
-
-enum { STAGE_START, STAGE_BRIDGE, STAGE_LAUNCH, STAGE_RTT, STAGE_MODELS, STAGE_DONE };
-
-typedef struct {
-	app a;
-	options o;
-	doc_list l;          /* the checks, in the order they print */
-	const char *fix_path;
-	const char *platforms; /* --platform, as typed */
-	bool want[PLAT__COUNT], named[PLAT__COUNT]; /* asked for; asked for by name (not via all) */
-	dbrowser br[DOC_MAX_BROWSERS];
-	int nb;
-	int i_libs, i_vulkan, i_bridge;
-	bool vulkan_ok;
-	int stage;
-	int cur;             /* the browser (round trip) or the combination (models) being checked */
-	int row;             /* the model row running, 0 = none */
-	bool row_stopped;
-	size_t page_bytes;
-	uv_timer_t deadline, step;
-	char why_not[256];   /* what stopped the checks still pending at the end */
-} doctor;
-
-void doctor_usage(FILE *f)
-{
-	fputs("Usage: accel-top doctor [--browser KIND|all] [--platform webgpu|webnn|wasm|all] [--fix-script FILE] [--json]\n"
-	      "Checks what accel-top needs here, one line per check (OK, WARN, FAIL), with the fix for each problem.\n"
-	      "  --browser chromium|chrome|edge|firefox|all[,...]  (default all: chromium, firefox, and chrome, edge if installed)\n"
-	      "  --platform webgpu|webnn|wasm|all[,...]            (default all; a platform named is required: unavailable = FAIL)\n"
-	      "  --fix-script FILE   write the fixes found as a shell script (read it, then run it as root)\n"
-	      "  --json              one JSON object per check, then a summary object\n"
-	      "  --timeout SECS      the longest one step may take: connecting, a round trip, a model run (default 120)\n"
-	      "  --port N            the bridge's port (default: any free one)\n"
-	      "Exit status: 0 when everything asked for works (WARN included), 1 when a check failed, 2 for a usage error.\n", f);
-}
-
 /* ---------------------------------------------------------------- the loop's stages */
 
 static void finish_all(doctor *d);
@@ -303,67 +250,16 @@ static void next_rtt(doctor *d)
 }
 
 /* ---- models: one tiny run per platform, verified against fp32 on wasm ---- */
-
-/* webgpu and webnn run fp32 and are compared with fp32 on wasm; wasm runs int8, so that it too is
- * compared with something other than itself (the fp32 wasm reference is its own reference). */
-static ac_precision model_precision(int p)
-{
-	return p == PLAT_WASM ? PREC_INT8 : PREC_FP32;
-}
-
 static bool row_settled(doctor *d)
 {
 	return pool_model_settled(d->a.pool, d->row);
-}
-
-static void judge_model(doctor *d, dbrowser *b, int p, bool timed_out)
-{
-	int i = b->i_model[p];
-	const pool_model *m = pool_model_find(d->a.pool, d->row);
-	const pool_session *used = NULL;
-	for (size_t k = 0; k < pool_session_count(d->a.pool); k++) {
-		const pool_session *s = pool_session_at(d->a.pool, k);
-		if (s->model == d->row && !s->reference && (!used || s->completed > used->completed))
-			used = s;
-	}
-	const pool_browser *pb = pool_browser_find(d->a.pool, b->id);
-	const char *cls = pb && pb->caps.valid ? class_name(pb->caps.verdict[p].status) : "?";
-	const char *prec = prec_name(model_precision(p));
-	if (!m || !used || !m->completed || m->errors) {
-		const char *why = timed_out ? "timed out (--timeout)" : m && m->errors ? m->last_error :
-				  used && used->state == SS_FAILED ? used->error : m && m->stop_reason[0] ? m->stop_reason : "no result";
-		doc_set(&d->l, i, ST_FAIL, "%s %s on %s: %s", DOC_MODEL, prec, plat_name((ac_platform)p), why);
-		doc_fix(&d->l, i, "", "", "accel-top bench --browser %s --platform %s --model %s --precision %s --iterations 1 "
-		    "shows the run in detail", b->fam->name, plat_name((ac_platform)p), DOC_MODEL, p == PLAT_WASM ? "8" : "32");
-		return;
-	}
-	if (strcmp(used->platform_used, used->platform)) {
-		doc_set(&d->l, i, ST_FAIL, "%s %s asked for %s but ran on %s", DOC_MODEL, prec, used->platform, used->platform_used);
-		return;
-	}
-	char ran[200];
-	snprintf(ran, sizeof ran, "%s %s ran on %s (%s): compute %.1f ms, %.1f ms from queueing to result, load %.0f ms",
-		 DOC_MODEL, prec, used->platform_used, cls, m->compute_ms, m->mean_ms, used->load_ms);
-	if (!used->verified || used->verify_err < 0) {
-		doc_set(&d->l, i, ST_FAIL, "%s; not verified: %s", ran, used->verified ? used->verify_note : "the fp32 wasm reference did not answer");
-		return;
-	}
-	if (!used->verify_ok) {
-		doc_set(&d->l, i, ST_FAIL, "%s; output OUTSIDE tolerance: normalised error %.2g > %.2g (%s)", ran, used->verify_err,
-		    used->verify_tol, used->verify_note);
-		doc_fix(&d->l, i, "", "", "a wrong result from this platform: report it with the output of accel-top bench "
-		    "--browser %s --platform %s --model %s", b->fam->name, plat_name((ac_platform)p), DOC_MODEL);
-		return;
-	}
-	doc_set(&d->l, i, ST_OK, "%s; output verified: normalised error %.2g within %.2g %s", ran, used->verify_err, used->verify_tol,
-	    used->verify_note);
 }
 
 static void end_model(doctor *d, bool timed_out)
 {
 	ac_err err;
 	int b = d->cur / PLAT__COUNT, p = d->cur % PLAT__COUNT;
-	judge_model(d, &d->br[b], p, timed_out);
+	doctor_judge_model(d, &d->br[b], p, timed_out);
 	if (!d->row_stopped)
 		sched_stop(d->a.sch, d->row, "timed out (doctor --timeout)", &err);
 	d->row = 0;
@@ -401,15 +297,15 @@ static void next_model(doctor *d)
 			continue;
 		}
 		const cat_model *cm = catalog_find(d->a.cat, DOC_MODEL);
-		if (!cm || !cm->has[model_precision(p)] || !cm->has[PREC_FP32]) {
+		if (!cm || !cm->has[doctor_model_precision(p)] || !cm->has[PREC_FP32]) {
 			doc_set(&d->l, i, ST_FAIL, "not run: the demo model %s (%s and fp32) is not in build/models", DOC_MODEL,
-			    prec_name(model_precision(p)));
+			    prec_name(doctor_model_precision(p)));
 			doc_fix(&d->l, i, "", "", "make (builds the demo models into build/models)");
 			continue;
 		}
 		launch_form f = { .concurrency = 1, .count = 1, .warmup = 0 };
 		ac_strlcpy(f.model, DOC_MODEL, sizeof f.model);
-		ac_strlcpy(f.precision, prec_name(model_precision(p)), sizeof f.precision);
+		ac_strlcpy(f.precision, prec_name(doctor_model_precision(p)), sizeof f.precision);
 		ac_strlcpy(f.platform, plat_name((ac_platform)p), sizeof f.platform);
 		snprintf(f.browser, sizeof f.browser, "#%d", b->id);
 		d->row_stopped = false;
@@ -539,105 +435,6 @@ static void on_stopped(app *a)
 	interrupted(a->user);
 }
 
-/* ---------------------------------------------------------------- options and main */
-
-enum { D_PLATFORM = 300, D_FIX };
-
-/* doctor's own options, one occurrence of od */
-static int own_opt(opt_ctx *ctx, const opt_desc *od, const char *arg, ac_err *err)
-{
-	doctor *d = ctx->cmd;
-	switch (od->id) {
-	case D_PLATFORM: d->platforms = arg; break;
-	case D_FIX:
-		if (!arg[0])
-			return ac_errf(err, AC_EINVAL, "--fix-script: name the file to write");
-		d->fix_path = arg;
-		break;
-	}
-	return 0;
-}
-
-static const opt_desc d_platform = { "platform", D_PLATFORM, "webgpu|webnn|wasm|all[,...]", own_opt },
-	d_fix_script = { "fix-script", D_FIX, "FILE", own_opt };
-
-const opt_desc *const doctor_options[] = {
-	&opt_browser, &d_platform, &d_fix_script, &opt_json, &opt_timeout, &opt_port, &opt_help, NULL,
-};
-
-/* The platforms asked for, once all options are read. */
-static int check_args(doctor *d, ac_err *err)
-{
-	const char *platforms = d->platforms;
-	d->l.json = d->o.json;
-	char buf[256];
-	ac_strlcpy(buf, platforms, sizeof buf);
-	int nt = 0;
-	for (char *save, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save), nt++) {
-		bool all = !strcmp(t, "all");
-		bool known = all;
-		for (int p = 0; p < PLAT__COUNT; p++)
-			if (all || !strcmp(t, plat_name((ac_platform)p))) {
-				d->want[p] = true;
-				d->named[p] |= !all;
-				known = true;
-			}
-		if (!known)
-			return ac_errf(err, AC_EINVAL, "--platform: unknown platform '%s' (webgpu, webnn, wasm, all)", t);
-	}
-	if (!nt)
-		return ac_errf(err, AC_EINVAL, "--platform: name at least one platform (webgpu, webnn, wasm, all)");
-	return 0;
-}
-
-/* The browsers to check: those named; for "all", Debian's chromium and firefox-esr (always, so
- * a missing one is reported) and Chrome and Edge where installed. */
-static void plan(doctor *d, const char *browsers)
-{
-	bool all = ac_list_has(browsers, "all");
-	for (int i = 0; family_all[i] && d->nb < DOC_MAX_BROWSERS; i++) {
-		const browser_family *f = family_all[i];
-		bool optional = strcmp(f->name, "chromium") && strcmp(f->name, "firefox");
-		if (!ac_list_has(browsers, f->name)) {
-			char path[4096];
-			ac_err miss;
-			if (!all || (optional && family_locate(f, path, sizeof path, &miss)))
-				continue;
-		}
-		d->br[d->nb++].fam = f;
-	}
-	d->i_libs = doc_slot(&d->l, "libraries", "", "");
-	for (int k = 0; k < d->nb; k++)
-		d->br[k].i_installed = doc_slot(&d->l, "browser", d->br[k].fam->name, "");
-	d->i_vulkan = doc_slot(&d->l, "vulkan", "", "");
-	d->i_bridge = doc_slot(&d->l, "bridge", "", "");
-	for (int k = 0; k < d->nb; k++) {
-		dbrowser *b = &d->br[k];
-		b->i_launch = b->i_rtt = -1;
-		for (int p = 0; p < PLAT__COUNT; p++)
-			b->i_caps[p] = b->i_model[p] = -1;
-	}
-}
-
-/* Slots for what needs a browser, only for those installed (a missing one has its FAIL line). */
-static void plan_browsers(doctor *d)
-{
-	for (int k = 0; k < d->nb; k++)
-		if (d->br[k].installed)
-			d->br[k].i_launch = doc_slot(&d->l, "launch", d->br[k].fam->name, "");
-	for (int k = 0; k < d->nb; k++)
-		if (d->br[k].installed)
-			d->br[k].i_rtt = doc_slot(&d->l, "roundtrip", d->br[k].fam->name, "");
-	for (int k = 0; k < d->nb; k++)
-		for (int p = 0; p < PLAT__COUNT; p++)
-			if (d->br[k].installed && d->want[p])
-				d->br[k].i_caps[p] = doc_slot(&d->l, "caps", d->br[k].fam->name, plat_name((ac_platform)p));
-	for (int k = 0; k < d->nb; k++)
-		for (int p = 0; p < PLAT__COUNT; p++)
-			if (d->br[k].installed && d->want[p])
-				d->br[k].i_model[p] = doc_slot(&d->l, "model", d->br[k].fam->name, plat_name((ac_platform)p));
-}
-
 int doctor_run(const command *self, int argc, char **argv)
 {
 	static doctor d;
@@ -651,17 +448,17 @@ int doctor_run(const command *self, int argc, char **argv)
 	int code = command_options(self, &d.o, &d, argc, argv);
 	if (code >= 0)
 		return code;
-	if (check_args(&d, &err)) {
+	if (doctor_check_args(&d, &err)) {
 		fprintf(stderr, "accel-top doctor: %s\n", err.msg);
 		return 2;
 	}
 	d.o.browsers_given = true; /* doctor launches each browser itself, one by one */
 	d.o.n_launch = 0;
-	plan(&d, d.o.browser);
+	doctor_plan(&d, d.o.browser);
 	doc_check_libraries(&d.l, d.i_libs);
 	for (int k = 0; k < d.nb; k++)
 		d.br[k].installed = doc_check_installed(&d.l, d.br[k].i_installed, d.br[k].fam, d.br[k].exe, sizeof d.br[k].exe);
-	plan_browsers(&d);
+	doctor_plan_browsers(&d);
 	d.vulkan_ok = doc_check_vulkan(&d.l, d.i_vulkan);
 	doc_flush(&d.l);
 
