@@ -303,35 +303,18 @@ int bench_run(const command *self, int argc, char **argv)
 		ac_strlcatf(b.command, sizeof b.command, "%s%s", i ? " " : "accel-top ", argv[i]);
 	b.o.argc = argc + 1; /* the recording's header: "accel-top bench ..." (argv[-1] is the program) */
 	b.o.argv = argv - 1;
-	/* the browsers: the named kinds, or every installed kind for "all" */
-	b.o.n_launch = 0;
-	for (int i = 0; family_all[i]; i++) {
-		char path[4096];
-		ac_err miss;
-		if (!bench_in_list(b.browsers_arg, family_all[i]->name))
-			continue;
-		if (family_locate(family_all[i], path, sizeof path, &miss)) {
-			if (strcmp(b.browsers_arg, "all")) {
-				fprintf(stderr, "accel-top bench: %s\n", miss.msg);
-				return 1;
-			}
-			continue;
-		}
-		int count = 0;
-		if (b.shard_arg[0]) { /* "chromium,chromium" needs two */
-			char kinds[64];
-			ac_strlcpy(kinds, b.shard_arg, sizeof kinds);
-			for (char *save, *t = strtok_r(kinds, ",", &save); t; t = strtok_r(NULL, ",", &save))
-				count += !strcmp(t, family_all[i]->name);
-		}
-		b.o.launch[b.o.n_launch].family = family_all[i]->name;
-		b.o.launch[b.o.n_launch++].count = count ? count : 1;
-	}
-	if (!b.o.n_launch) {
-		fprintf(stderr, "accel-top bench: no supported browser is installed: apt-get install chromium firefox-esr\n");
+	if (command_launch_kinds(&b.o, b.browsers_arg, &err)) {
+		fprintf(stderr, "accel-top bench: %s\n", err.msg);
 		return 1;
 	}
-	b.o.browsers_given = true;
+	for (int i = 0; b.shard_arg[0] && i < b.o.n_launch; i++) { /* "chromium,chromium" needs two */
+		char kinds[64];
+		int count = 0;
+		ac_strlcpy(kinds, b.shard_arg, sizeof kinds);
+		for (char *save, *t = strtok_r(kinds, ",", &save); t; t = strtok_r(NULL, ",", &save))
+			count += !strcmp(t, b.o.launch[i].family);
+		b.o.launch[i].count = count ? count : 1;
+	}
 	uv_loop_t *loop = uv_default_loop();
 	b.a.user = &b;
 	int rc = app_start(&b.a, loop, &b.o, &err);

@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include "../../pool/family.h"
+
 static const command table[] = {
 	{ "bench", "run models in real browsers, measure, verify and store the results", bench_options, bench_usage,
 	  bench_run },
@@ -41,4 +43,27 @@ int command_options(const command *self, options *o, void *own, int argc, char *
 		return 0;
 	}
 	return -1;
+}
+
+int command_launch_kinds(options *o, const char *list, ac_err *err)
+{
+	bool all = !strcmp(list, "all");
+	o->n_launch = 0;
+	for (int i = 0; family_all[i] && o->n_launch < OPT_MAX_LAUNCH; i++) {
+		char path[4096];
+		ac_err miss = { 0 };
+		if (!all && !ac_list_has(list, family_all[i]->name))
+			continue;
+		if (family_locate(family_all[i], path, sizeof path, &miss)) {
+			if (all)
+				continue;
+			*err = miss;
+			return AC_ENOENT;
+		}
+		o->launch[o->n_launch++] = (launch_req){ .family = family_all[i]->name, .count = 1 };
+	}
+	if (!o->n_launch)
+		return ac_errf(err, AC_ENOENT, "no supported browser is installed: apt-get install chromium firefox-esr");
+	o->browsers_given = true;
+	return 0;
 }

@@ -27,6 +27,11 @@ const command *command_find(const char *name);
  * error, 0 after printing the usage for --help. */
 int command_options(const command *self, options *o, void *own, int argc, char **argv);
 
+/* --browser KIND|all[,...] (o->browser, or a list derived from it) as the browsers to launch, one
+ * of each kind: those named (one not installed is an error saying how to install it), or for
+ * "all" every installed kind. Sets o->launch and o->browsers_given. */
+int command_launch_kinds(options *o, const char *list, ac_err *err);
+
 /* ---- each command's entry points (tui/cmd/NAME_cmd.c) ---- */
 extern const opt_desc *const bench_options[], *const tune_options[], *const report_options[],
 	*const serve_options[], *const doctor_options[];

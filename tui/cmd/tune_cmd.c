@@ -33,12 +33,6 @@ void tune_usage(FILE *f)
 	      "  --visible  --port N\n", f);
 }
 
-/* "all", or item among the list's entries */
-static bool in_list(const char *list, const char *item)
-{
-	return !strcmp(list, "all") || ac_list_has(list, item);
-}
-
 enum { T_FORCE = 300, T_SHAPES, T_CLIP, T_SECONDS, T_FRAMES, T_ROUNDS, T_REPEAT };
 
 /* tune's own options, one occurrence of d */
@@ -249,27 +243,10 @@ int tune_run(const command *self, int argc, char **argv)
 	}
 	for (int i = 0; i < argc; i++)
 		ac_strlcatf(t.command, sizeof t.command, "%s%s", i ? " " : "accel-top ", argv[i]);
-	t.o.n_launch = 0;
-	for (int i = 0; family_all[i]; i++) {
-		char path[4096];
-		ac_err miss;
-		if (!in_list(t.browsers_arg, family_all[i]->name))
-			continue;
-		if (family_locate(family_all[i], path, sizeof path, &miss)) {
-			if (strcmp(t.browsers_arg, "all")) {
-				fprintf(stderr, "accel-top tune: %s\n", miss.msg);
-				return 1;
-			}
-			continue;
-		}
-		t.o.launch[t.o.n_launch].family = family_all[i]->name;
-		t.o.launch[t.o.n_launch++].count = 1;
-	}
-	if (!t.o.n_launch) {
-		fprintf(stderr, "accel-top tune: no supported browser is installed: apt-get install chromium firefox-esr\n");
+	if (command_launch_kinds(&t.o, t.browsers_arg, &err)) {
+		fprintf(stderr, "accel-top tune: %s\n", err.msg);
 		return 1;
 	}
-	t.o.browsers_given = true;
 	uv_loop_t *loop = uv_default_loop();
 	t.a.user = &t;
 	t.a.on_response = on_response;
