@@ -262,8 +262,6 @@ static int main_limit_opt(options *o, const opt_desc *d, const char *arg, ac_err
 			return ac_errf(err, AC_EINVAL, "%s: '%s' is not a count from 0 to 1000000000",
 				       c == O_WARN_QUEUE ? "--warn-queue" : "--crit-queue", arg);
 		break;
-	case O_MIN_BROWSERS: o->min_browsers = arg; break;
-	case O_MAX_BROWSERS: o->max_browsers = arg; break;
 	case O_IDLE_TIMEOUT:
 		if (opt_parse_double(arg, 1, 86400, &o->idle_timeout_s))
 			return ac_errf(err, AC_EINVAL, "--idle-timeout: '%s' is not a number of seconds from 1 to 86400", arg);
@@ -295,8 +293,6 @@ static int main_opt(opt_ctx *c, const opt_desc *d, const char *arg, ac_err *err)
 	options *o = c->o;
 	long l;
 	switch (d->id) {
-	case 'b': o->batch = true; break;
-	case 'V': o->version = true; break;
 	case 'n':
 		if (opt_parse_long(arg, 1, 1000000000L, &l))
 			return ac_errf(err, AC_EINVAL, "-n: '%s' is not a count of 1 or more", arg);
@@ -312,7 +308,6 @@ static int main_opt(opt_ctx *c, const opt_desc *d, const char *arg, ac_err *err)
 			return ac_errf(err, AC_EINVAL, "--settle: '%s' is not a number of seconds from 0 to 3600", arg);
 		break;
 	case O_BROWSERS: return options_parse_browsers(o, arg, err);
-	case O_NO_LAUNCH: o->no_launch = true; break;
 	case O_MAX_MESSAGE:
 		if (options_parse_size(arg, &o->max_message) || o->max_message < 4096)
 			return ac_errf(err, AC_EINVAL, "--max-message: '%s' is not a size of at least 4096 bytes "
@@ -326,10 +321,6 @@ static int main_opt(opt_ctx *c, const opt_desc *d, const char *arg, ac_err *err)
 		if (opt_parse_double(arg, 0.1, 86400, &o->heartbeat_timeout_s))
 			return ac_errf(err, AC_EINVAL, "--heartbeat-timeout: '%s' is not a number of seconds", arg);
 		break;
-	case O_READONLY: o->readonly = true; break;
-	case O_NO_COLOR: o->no_color = true; break;
-	case O_SHOW_TOKEN: o->show_token = true; break;
-	case O_TUNE_DB: o->tune_db = arg; break;
 	case O_INFLIGHT:
 		if (opt_parse_long(arg, 1, 64, &o->inflight))
 			return ac_errf(err, AC_EINVAL, "--inflight: '%s' is not a count from 1 to 64", arg);
@@ -347,39 +338,37 @@ static int main_opt(opt_ctx *c, const opt_desc *d, const char *arg, ac_err *err)
 			return ac_errf(err, AC_EINVAL, "--replay: name the recording to read");
 		o->replay = arg;
 		break;
-	case O_BEGIN: o->begin = arg; break;
-	case O_END: o->end = arg; break;
 	default: return main_limit_opt(o, d, arg, err);
 	}
 	return 0;
 }
 
-#define OWN(sym, name, id, arg) static const opt_desc sym = { name, id, arg, main_opt };
-OWN(o_batch, "batch", 'b', NULL)
+#define OWN(sym, name, id, arg) static const opt_desc sym = { name, id, arg, main_opt, 0 };
+static const opt_desc o_batch = OPT_FLAG("batch", 'b', batch);
 OWN(o_iterations, "iterations", 'n', "N")
 OWN(o_delay, "delay", 'd', "SECS")
-OWN(o_version, "version", 'V', NULL)
+static const opt_desc o_version = OPT_FLAG("version", 'V', version);
 OWN(o_settle, "settle", O_SETTLE, "SECS")
 OWN(o_browsers, "browsers", O_BROWSERS, "LIST")
-OWN(o_no_launch, "no-launch", O_NO_LAUNCH, NULL)
+static const opt_desc o_no_launch = OPT_FLAG("no-launch", O_NO_LAUNCH, no_launch);
 OWN(o_max_message, "max-message", O_MAX_MESSAGE, "SIZE")
 OWN(o_heartbeat, "heartbeat", O_HEARTBEAT, "SECS")
 OWN(o_heartbeat_timeout, "heartbeat-timeout", O_HEARTBEAT_TIMEOUT, "SECS")
-OWN(o_readonly, "readonly", O_READONLY, NULL)
-OWN(o_no_color, "no-color", O_NO_COLOR, NULL)
-OWN(o_show_token, "show-token", O_SHOW_TOKEN, NULL)
-OWN(o_tune_db, "tune-db", O_TUNE_DB, "PATH")
+static const opt_desc o_readonly = OPT_FLAG("readonly", O_READONLY, readonly);
+static const opt_desc o_no_color = OPT_FLAG("no-color", O_NO_COLOR, no_color);
+static const opt_desc o_show_token = OPT_FLAG("show-token", O_SHOW_TOKEN, show_token);
+static const opt_desc o_tune_db = OPT_STRING("tune-db", O_TUNE_DB, "PATH", tune_db);
 OWN(o_inflight, "inflight", O_INFLIGHT, "N")
 OWN(o_run, "run", O_RUN, "MODEL[:PREC[:PLATFORM[:BROWSER[:CONCURRENCY]]]]")
 OWN(o_replay, "replay", O_REPLAY, "FILE")
-OWN(o_begin, "begin", O_BEGIN, "TIME")
-OWN(o_end, "end", O_END, "TIME")
+static const opt_desc o_begin = OPT_STRING("begin", O_BEGIN, "TIME", begin);
+static const opt_desc o_end = OPT_STRING("end", O_END, "TIME", end);
 OWN(o_warn_ms, "warn-ms", O_WARN_MS, "MS")
 OWN(o_crit_ms, "crit-ms", O_CRIT_MS, "MS")
 OWN(o_warn_queue, "warn-queue", O_WARN_QUEUE, "N")
 OWN(o_crit_queue, "crit-queue", O_CRIT_QUEUE, "N")
-OWN(o_min_browsers, "min-browsers", O_MIN_BROWSERS, "N|KIND:N,...")
-OWN(o_max_browsers, "max-browsers", O_MAX_BROWSERS, "N|KIND:N,...")
+static const opt_desc o_min_browsers = OPT_STRING("min-browsers", O_MIN_BROWSERS, "N|KIND:N,...", min_browsers);
+static const opt_desc o_max_browsers = OPT_STRING("max-browsers", O_MAX_BROWSERS, "N|KIND:N,...", max_browsers);
 OWN(o_idle_timeout, "idle-timeout", O_IDLE_TIMEOUT, "SECS")
 OWN(o_scale_wait, "scale-wait", O_SCALE_WAIT, "SECS")
 OWN(o_scale_depth, "scale-depth", O_SCALE_DEPTH, "N")

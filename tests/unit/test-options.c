@@ -391,7 +391,7 @@ static int own_count(opt_ctx *c, const opt_desc *d, const char *arg, ac_err *err
 	return 0;
 }
 
-static const opt_desc t_count = { "count", 300, "N", own_count };
+static const opt_desc t_count = { "count", 300, "N", own_count, 0 };
 static const opt_desc *const t_cmd_options[] = { &opt_browser, &opt_timeout, &opt_db, &opt_json_file, &opt_port,
 						 &opt_seed, &t_count, &opt_help, NULL };
 

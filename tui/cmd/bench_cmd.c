@@ -73,18 +73,18 @@ static int own_opt(opt_ctx *ctx, const opt_desc *d, const char *arg, ac_err *err
 	return 0;
 }
 
-static const opt_desc b_platform = { "platform", B_PLATFORM, "webgpu|webnn|wasm|all[,...]", own_opt },
-	b_model = { "model", B_MODEL, "NAME|all[,...]", own_opt },
-	b_precision = { "precision", B_PRECISION, "4|8|16|32|all[,...]", own_opt },
-	b_mixed = { "mixed-precision", B_MIXED, NULL, own_opt },
-	b_iterations = { "iterations", B_ITER, "N", own_opt },
-	b_warmup = { "warmup", B_WARMUP, "N", own_opt },
-	b_concurrency = { "concurrency", B_CONC, "N", own_opt },
-	b_comprehensive = { "comprehensive", B_COMPREHENSIVE, NULL, own_opt },
-	b_db_only = { "db-only", B_DB_ONLY, NULL, own_opt },
-	b_markdown = { "markdown", B_MD, "FILE", own_opt },
-	b_require_hardware = { "require-hardware", B_REQHW, NULL, own_opt },
-	b_shard = { "shard", B_SHARD, "KIND,KIND", own_opt };
+static const opt_desc b_platform = { "platform", B_PLATFORM, "webgpu|webnn|wasm|all[,...]", own_opt, 0 },
+	b_model = { "model", B_MODEL, "NAME|all[,...]", own_opt, 0 },
+	b_precision = { "precision", B_PRECISION, "4|8|16|32|all[,...]", own_opt, 0 },
+	b_mixed = { "mixed-precision", B_MIXED, NULL, own_opt, 0 },
+	b_iterations = { "iterations", B_ITER, "N", own_opt, 0 },
+	b_warmup = { "warmup", B_WARMUP, "N", own_opt, 0 },
+	b_concurrency = { "concurrency", B_CONC, "N", own_opt, 0 },
+	b_comprehensive = { "comprehensive", B_COMPREHENSIVE, NULL, own_opt, 0 },
+	b_db_only = { "db-only", B_DB_ONLY, NULL, own_opt, 0 },
+	b_markdown = { "markdown", B_MD, "FILE", own_opt, 0 },
+	b_require_hardware = { "require-hardware", B_REQHW, NULL, own_opt, 0 },
+	b_shard = { "shard", B_SHARD, "KIND,KIND", own_opt, 0 };
 
 const opt_desc *const bench_options[] = {
 	&opt_browser, &b_platform, &b_model, &b_precision, &b_mixed, &b_iterations, &b_warmup, &b_concurrency,

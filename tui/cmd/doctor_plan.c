@@ -36,8 +36,8 @@ static int own_opt(opt_ctx *ctx, const opt_desc *od, const char *arg, ac_err *er
 	return 0;
 }
 
-static const opt_desc d_platform = { "platform", D_PLATFORM, "webgpu|webnn|wasm|all[,...]", own_opt },
-	d_fix_script = { "fix-script", D_FIX, "FILE", own_opt };
+static const opt_desc d_platform = { "platform", D_PLATFORM, "webgpu|webnn|wasm|all[,...]", own_opt, 0 },
+	d_fix_script = { "fix-script", D_FIX, "FILE", own_opt, 0 };
 
 const opt_desc *const doctor_options[] = {
 	&opt_browser, &d_platform, &d_fix_script, &opt_json, &opt_timeout, &opt_port, &opt_help, NULL,

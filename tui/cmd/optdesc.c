@@ -94,6 +94,20 @@ int opt_parse(const opt_desc *const *const *lists, opt_ctx *c, int argc, char **
 
 /* ---------------------------------------------------------------- shared descriptors */
 
+int opt_set_flag(opt_ctx *c, const opt_desc *d, const char *arg, ac_err *err)
+{
+	(void)arg, (void)err;
+	*(bool *)((char *)c->o + d->field) = true;
+	return 0;
+}
+
+int opt_set_string(opt_ctx *c, const opt_desc *d, const char *arg, ac_err *err)
+{
+	(void)err;
+	*(const char **)((char *)c->o + d->field) = arg;
+	return 0;
+}
+
 static int p_help(opt_ctx *c, const opt_desc *d, const char *arg, ac_err *err)
 {
 	(void)d, (void)arg, (void)err;
@@ -105,13 +119,6 @@ static int p_port(opt_ctx *c, const opt_desc *d, const char *arg, ac_err *err)
 {
 	(void)d;
 	return options_parse_port(arg, &c->o->port, err);
-}
-
-static int p_listen(opt_ctx *c, const opt_desc *d, const char *arg, ac_err *err)
-{
-	(void)d, (void)err;
-	c->o->listen = arg;
-	return 0;
 }
 
 static int p_token(opt_ctx *c, const opt_desc *d, const char *arg, ac_err *err)
@@ -155,34 +162,6 @@ static int p_timeout(opt_ctx *c, const opt_desc *d, const char *arg, ac_err *err
 	return 0;
 }
 
-static int p_db(opt_ctx *c, const opt_desc *d, const char *arg, ac_err *err)
-{
-	(void)d, (void)err;
-	c->o->db = arg;
-	return 0;
-}
-
-static int p_json(opt_ctx *c, const opt_desc *d, const char *arg, ac_err *err)
-{
-	(void)d, (void)arg, (void)err;
-	c->o->json = true;
-	return 0;
-}
-
-static int p_json_file(opt_ctx *c, const opt_desc *d, const char *arg, ac_err *err)
-{
-	(void)d, (void)err;
-	c->o->json_path = arg;
-	return 0;
-}
-
-static int p_visible(opt_ctx *c, const opt_desc *d, const char *arg, ac_err *err)
-{
-	(void)d, (void)arg, (void)err;
-	c->o->visible = true;
-	return 0;
-}
-
 static int p_models(opt_ctx *c, const opt_desc *d, const char *arg, ac_err *err)
 {
 	(void)d;
@@ -202,33 +181,12 @@ static int p_seed(opt_ctx *c, const opt_desc *d, const char *arg, ac_err *err)
 	return 0;
 }
 
-static int p_audio(opt_ctx *c, const opt_desc *d, const char *arg, ac_err *err)
-{
-	(void)d, (void)err;
-	c->o->audio = arg;
-	return 0;
-}
-
-static int p_allow_fallback(opt_ctx *c, const opt_desc *d, const char *arg, ac_err *err)
-{
-	(void)d, (void)arg, (void)err;
-	c->o->allow_fallback = true;
-	return 0;
-}
-
 static int p_record(opt_ctx *c, const opt_desc *d, const char *arg, ac_err *err)
 {
 	(void)d;
 	if (!arg[0])
 		return ac_errf(err, AC_EINVAL, "--record: name the file to write");
 	c->o->record = arg;
-	return 0;
-}
-
-static int p_optimize_audio(opt_ctx *c, const opt_desc *d, const char *arg, ac_err *err)
-{
-	(void)d, (void)arg, (void)err;
-	c->o->optimize_audio = true;
 	return 0;
 }
 
@@ -252,20 +210,20 @@ static int p_browser_arg(opt_ctx *c, const opt_desc *d, const char *arg, ac_err 
 }
 
 /* Ids from 1000: above the commands' own (256 up in options.c, 300 up in the subcommands). */
-const opt_desc opt_help = { "help", 'h', NULL, p_help };
-const opt_desc opt_port = { "port", 1000, "N", p_port };
-const opt_desc opt_listen = { "listen", 1001, "ADDR", p_listen };
-const opt_desc opt_token = { "token", 1002, "TOKEN", p_token };
-const opt_desc opt_browser = { "browser", 1003, "KIND|all[,...]", p_browser };
-const opt_desc opt_timeout = { "timeout", 1004, "SECS", p_timeout };
-const opt_desc opt_db = { "db", 1005, "PATH", p_db };
-const opt_desc opt_json = { "json", 1006, NULL, p_json };
-const opt_desc opt_json_file = { "json", 1007, "FILE", p_json_file };
-const opt_desc opt_visible = { "visible", 1008, NULL, p_visible };
-const opt_desc opt_models = { "models", 1009, "DIR", p_models };
-const opt_desc opt_seed = { "seed", 1010, "N", p_seed };
-const opt_desc opt_audio = { "audio", 1011, "SRC", p_audio };
-const opt_desc opt_allow_fallback = { "allow-fallback", 1012, NULL, p_allow_fallback };
-const opt_desc opt_record = { "record", 1013, "FILE", p_record };
-const opt_desc opt_optimize_audio = { "optimize-audio", 1014, NULL, p_optimize_audio };
-const opt_desc opt_browser_arg = { "browser-arg", 1015, "KIND=FLAG", p_browser_arg };
+const opt_desc opt_help = { "help", 'h', NULL, p_help, 0 };
+const opt_desc opt_port = { "port", 1000, "N", p_port, 0 };
+const opt_desc opt_listen = OPT_STRING("listen", 1001, "ADDR", listen);
+const opt_desc opt_token = { "token", 1002, "TOKEN", p_token, 0 };
+const opt_desc opt_browser = { "browser", 1003, "KIND|all[,...]", p_browser, 0 };
+const opt_desc opt_timeout = { "timeout", 1004, "SECS", p_timeout, 0 };
+const opt_desc opt_db = OPT_STRING("db", 1005, "PATH", db);
+const opt_desc opt_json = OPT_FLAG("json", 1006, json);
+const opt_desc opt_json_file = OPT_STRING("json", 1007, "FILE", json_path);
+const opt_desc opt_visible = OPT_FLAG("visible", 1008, visible);
+const opt_desc opt_models = { "models", 1009, "DIR", p_models, 0 };
+const opt_desc opt_seed = { "seed", 1010, "N", p_seed, 0 };
+const opt_desc opt_audio = OPT_STRING("audio", 1011, "SRC", audio);
+const opt_desc opt_allow_fallback = OPT_FLAG("allow-fallback", 1012, allow_fallback);
+const opt_desc opt_record = { "record", 1013, "FILE", p_record, 0 };
+const opt_desc opt_optimize_audio = OPT_FLAG("optimize-audio", 1014, optimize_audio);
+const opt_desc opt_browser_arg = { "browser-arg", 1015, "KIND=FLAG", p_browser_arg, 0 };

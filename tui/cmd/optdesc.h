@@ -10,6 +10,8 @@
 #ifndef AC_OPTDESC_H
 #define AC_OPTDESC_H
 
+#include <stddef.h>
+
 #include "../options.h"
 
 typedef struct opt_ctx opt_ctx;
@@ -24,6 +26,7 @@ struct opt_desc {
 	int id;             /* the short option's letter ('b'), or a number from 256 up (shared: 1000 up) */
 	const char *arg;    /* the value's name in help and man ("N", "SECS"); NULL: a flag */
 	opt_fn parse;
+	size_t field;       /* opt_set_flag, opt_set_string: offsetof(options, FIELD) */
 };
 
 struct opt_ctx {
@@ -56,6 +59,13 @@ extern const opt_desc opt_allow_fallback; /* --allow-fallback: o->allow_fallback
 extern const opt_desc opt_record;         /* --record FILE: o->record */
 extern const opt_desc opt_optimize_audio; /* --optimize-audio: o->optimize_audio */
 extern const opt_desc opt_browser_arg;    /* --browser-arg KIND=FLAG: o->browser_args */
+
+/* Parsers for an option that only sets a bool (flag) or keeps its value (string) in the options,
+ * at d->field. */
+int opt_set_flag(opt_ctx *c, const opt_desc *d, const char *arg, ac_err *err);
+int opt_set_string(opt_ctx *c, const opt_desc *d, const char *arg, ac_err *err);
+#define OPT_FLAG(name, id, field) { name, id, NULL, opt_set_flag, offsetof(options, field) }
+#define OPT_STRING(name, id, arg, field) { name, id, arg, opt_set_string, offsetof(options, field) }
 
 /* The checks behind the descriptors, for callers that have the text another way. */
 int opt_check_browser_list(const char *list, ac_err *err);

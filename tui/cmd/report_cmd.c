@@ -33,8 +33,8 @@ static int own_opt(opt_ctx *ctx, const opt_desc *d, const char *arg, ac_err *err
 	return 0;
 }
 
-static const opt_desc r_format = { "format", R_FORMAT, "md|json|csv", own_opt },
-	r_run = { "run", R_RUN, "ID|all", own_opt };
+static const opt_desc r_format = { "format", R_FORMAT, "md|json|csv", own_opt, 0 },
+	r_run = { "run", R_RUN, "ID|all", own_opt, 0 };
 
 const opt_desc *const report_options[] = { &opt_db, &r_format, &r_run, &opt_help, NULL };
 

@@ -469,7 +469,7 @@ static int own_opt(opt_ctx *ctx, const opt_desc *d, const char *arg, ac_err *err
 	return 0;
 }
 
-static const opt_desc s_stdio = { "stdio", 300, NULL, own_opt };
+static const opt_desc s_stdio = { "stdio", 300, NULL, own_opt, 0 };
 
 /* serve's own; it takes accel-top's options too (options_main), and says so in its help */
 const opt_desc *const serve_options[] = { &s_stdio, NULL };

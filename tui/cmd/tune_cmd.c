@@ -59,13 +59,13 @@ static int own_opt(opt_ctx *ctx, const opt_desc *d, const char *arg, ac_err *err
 	return 0;
 }
 
-static const opt_desc t_force = { "force", T_FORCE, NULL, own_opt },
-	t_shapes = { "shapes", T_SHAPES, "LIST", own_opt },
-	t_clip = { "clip", T_CLIP, "LIST", own_opt },
-	t_seconds = { "seconds", T_SECONDS, "S", own_opt },
-	t_frames = { "frames", T_FRAMES, "N", own_opt },
-	t_rounds = { "rounds", T_ROUNDS, "N", own_opt },
-	t_repeat = { "repeat", T_REPEAT, "N", own_opt };
+static const opt_desc t_force = { "force", T_FORCE, NULL, own_opt, 0 },
+	t_shapes = { "shapes", T_SHAPES, "LIST", own_opt, 0 },
+	t_clip = { "clip", T_CLIP, "LIST", own_opt, 0 },
+	t_seconds = { "seconds", T_SECONDS, "S", own_opt, 0 },
+	t_frames = { "frames", T_FRAMES, "N", own_opt, 0 },
+	t_rounds = { "rounds", T_ROUNDS, "N", own_opt, 0 },
+	t_repeat = { "repeat", T_REPEAT, "N", own_opt, 0 };
 
 const opt_desc *const tune_options[] = {
 	&opt_browser, &t_force, &t_shapes, &t_clip, &t_seconds, &t_frames, &t_rounds, &t_repeat, &opt_db,
