@@ -6,7 +6,14 @@
  * words everywhere; a command's own options are descriptors it defines next to its code, usually
  * all pointing at one parser that switches on the id. opt_parse() is the loop and owns the
  * messages for what no descriptor decides: a missing value, an unknown option, a stray argument.
- * Pure functions of argv (no I/O), so they are unit-tested. */
+ * Pure functions of argv (no I/O), so they are unit-tested.
+ *
+ * A new shared option: its field in options (options.h) and default in options_defaults(); its
+ * descriptor in optdesc.c (OPT_FLAG or OPT_STRING when it only sets the field, else a parser that
+ * refuses a bad value as "--NAME: 'VALUE' is not ..."), declared below; then &opt_NAME in the list
+ * of every command that takes it (options_main in options.c, NAME_options[] in tui/cmd/) and a
+ * line in that command's usage text. Usage texts stay hand-written: each command lays its help
+ * out its own way, and accel-top(1) documents the same words. */
 #ifndef AC_OPTDESC_H
 #define AC_OPTDESC_H
 

@@ -487,7 +487,11 @@ static int parse(const command *self, serve *v, int argc, char **argv, ac_err *e
 	const opt_desc *const *lists[] = { options_main, self->options, NULL };
 	opt_ctx c = { .prog = "accel-top", .o = &v->o, .cmd = v };
 	int rc = opt_parse(lists, &c, argc, argv, err);
-	return rc ? rc : options_check(&v->o, argc, argv, err);
+	if (!rc && !(rc = options_check(&v->o, argc, argv, err))) {
+		v->o.argc = argc + 1; /* the recording's header: "accel-top serve ..." (argv[-1] is the program) */
+		v->o.argv = argv - 1;
+	}
+	return rc;
 }
 
 int serve_run(const command *self, int argc, char **argv)
