@@ -1,5 +1,5 @@
-/* accel-top tune, inside: its state, shared by tune_cmd.c (options, the run) and tune_out.c
- * (storing and printing what was measured or found stored). */
+/* accel-top tune, inside: its state, shared by tune_cmd.c (the run and its output) and
+ * tune_args.c (the options). */
 #ifndef AC_TUNE_CMD_H
 #define AC_TUNE_CMD_H
 
@@ -30,8 +30,8 @@ typedef struct {
 	char command[1024];
 } tune;
 
-/* Stores what was measured, prints every browser's result (and --json FILE), then quits the app
- * with tune's exit code. */
-void tune_finish_all(tune *t);
+/* The defaults (before the options are read); what the options mean together (after). */
+void tune_defaults(tune *t);
+int tune_check_args(tune *t, ac_err *err);
 
 #endif
