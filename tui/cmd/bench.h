@@ -1,6 +1,6 @@
-/* accel-top bench, inside: its state and what its files (bench_cmd.c: options, plan and start;
- * bench_run.c: one combination after the other, and its result; bench_out.c: storing and
- * printing the results) share. */
+/* accel-top bench, inside: its state and what its files (bench_cmd.c: options, plan, start, and
+ * storing and printing the results; bench_run.c: one combination after the other, and its
+ * result) share. */
 #ifndef AC_BENCH_H
 #define AC_BENCH_H
 
@@ -49,7 +49,7 @@ bool bench_in_list(const char *list, const char *item);
 void bench_on_event(void *ctx, const ac_event *ev);
 void bench_next_combo(bench *b);
 
-/* bench_out.c: stores, writes and prints the results, then quits the app with bench's exit code */
+/* bench_cmd.c: stores, writes and prints the results, then quits the app with bench's exit code */
 void bench_finish_all(bench *b);
 
 #endif
