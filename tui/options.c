@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../pool/family.h"
+#include "cmd/optdesc.h"
 
 void options_defaults(options *o)
 {
@@ -21,6 +22,9 @@ void options_defaults(options *o)
 	o->seed = 1;
 	o->audio = "speech";
 	o->tune_db = "accel-top.db";
+	o->browser = "all";
+	o->timeout_s = 120;
+	o->db = "accel-top.db";
 	o->inflight = 2;
 	o->warn_ms = 100;
 	o->crit_ms = 500;
@@ -112,32 +116,10 @@ int options_parse_size(const char *s, size_t *out)
 	return 0;
 }
 
-static int parse_double(const char *s, double lo, double hi, double *out)
-{
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (end == s || *end || errno || !isfinite(v) || v < lo || v > hi)
-		return AC_EINVAL;
-	*out = v;
-	return 0;
-}
-
-static int parse_long(const char *s, long lo, long hi, long *out)
-{
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (end == s || *end || errno || v < lo || v > hi)
-		return AC_EINVAL;
-	*out = v;
-	return 0;
-}
-
 int options_parse_port(const char *s, int *port, ac_err *err)
 {
 	long v;
-	if (parse_long(s, 0, 65535, &v))
+	if (opt_parse_long(s, 0, 65535, &v))
 		return ac_errf(err, AC_EINVAL, "--port: '%s' is not a port from 0 to 65535", s);
 	*port = (int)v;
 	return 0;
@@ -158,7 +140,7 @@ int options_parse_browsers(options *o, const char *list, ac_err *err)
 			char *dash = strchr(colon + 1, '-');
 			if (dash)
 				*dash = '\0';
-			if (parse_long(colon + 1, 0, 16, &count) || (dash && (parse_long(dash + 1, 0, 16, &max) || max < count)))
+			if (opt_parse_long(colon + 1, 0, 16, &count) || (dash && (opt_parse_long(dash + 1, 0, 16, &max) || max < count)))
 				return ac_errf(err, AC_EINVAL, "--browsers: '%s%s%s' for %s is not a count (0 to 16) or a range "
 					       "MIN-MAX with MIN <= MAX", colon + 1, dash ? "-" : "", dash ? dash + 1 : "", item);
 		}
@@ -179,12 +161,10 @@ int options_parse_browsers(options *o, const char *list, ac_err *err)
 	return 0;
 }
 
-enum { O_JSON = 256, O_SETTLE, O_BROWSERS, O_NO_LAUNCH, O_VISIBLE, O_LISTEN, O_PORT, O_TOKEN,
-       O_MAX_MESSAGE, O_HEARTBEAT, O_HEARTBEAT_TIMEOUT, O_MODELS, O_ALLOW_FALLBACK, O_SEED, O_AUDIO,
-       O_INFLIGHT, O_RUN, O_READONLY, O_NO_COLOR, O_SHOW_TOKEN,
-       O_WARN_MS, O_CRIT_MS, O_WARN_QUEUE, O_CRIT_QUEUE, O_RECORD, O_REPLAY, O_BEGIN, O_END,
-       O_MIN_BROWSERS, O_MAX_BROWSERS, O_IDLE_TIMEOUT, O_SCALE_WAIT, O_SCALE_DEPTH, O_REQUEST_TIMEOUT,
-       O_MAX_RESTARTS, O_OPTIMIZE_AUDIO, O_TUNE_DB, O_BROWSER_ARG };
+enum { O_SETTLE = 256, O_BROWSERS, O_NO_LAUNCH, O_MAX_MESSAGE, O_HEARTBEAT, O_HEARTBEAT_TIMEOUT, O_INFLIGHT,
+       O_RUN, O_READONLY, O_NO_COLOR, O_SHOW_TOKEN, O_WARN_MS, O_CRIT_MS, O_WARN_QUEUE, O_CRIT_QUEUE, O_REPLAY,
+       O_BEGIN, O_END, O_MIN_BROWSERS, O_MAX_BROWSERS, O_IDLE_TIMEOUT, O_SCALE_WAIT, O_SCALE_DEPTH,
+       O_REQUEST_TIMEOUT, O_MAX_RESTARTS, O_TUNE_DB };
 
 static launch_req *launch_entry(options *o, const char *family)
 {
@@ -210,7 +190,7 @@ static int apply_limit(options *o, const char *flag, const char *spec, bool is_m
 		long v;
 		if (colon)
 			*colon = '\0';
-		if (parse_long(colon ? colon + 1 : item, 0, 16, &v))
+		if (opt_parse_long(colon ? colon + 1 : item, 0, 16, &v))
 			return ac_errf(err, AC_EINVAL, "%s: '%s' is not a count from 0 to 16 (N, or KIND:N,...)", flag,
 				       colon ? colon + 1 : item);
 		if (!colon) {
@@ -266,198 +246,150 @@ static int resolve_limits(options *o, ac_err *err)
 	return 0;
 }
 
-int options_parse(options *o, int argc, char **argv, ac_err *err)
+/* The screen's thresholds and the supervisor's scaling limits. */
+static int main_limit_opt(options *o, const opt_desc *d, const char *arg, ac_err *err)
 {
-	static const struct option longs[] = {
-		{ "batch", no_argument, 0, 'b' }, { "iterations", required_argument, 0, 'n' },
-		{ "delay", required_argument, 0, 'd' }, { "json", no_argument, 0, O_JSON },
-		{ "settle", required_argument, 0, O_SETTLE }, { "browsers", required_argument, 0, O_BROWSERS },
-		{ "no-launch", no_argument, 0, O_NO_LAUNCH }, { "visible", no_argument, 0, O_VISIBLE },
-		{ "listen", required_argument, 0, O_LISTEN }, { "port", required_argument, 0, O_PORT },
-		{ "token", required_argument, 0, O_TOKEN }, { "max-message", required_argument, 0, O_MAX_MESSAGE },
-		{ "heartbeat", required_argument, 0, O_HEARTBEAT },
-		{ "heartbeat-timeout", required_argument, 0, O_HEARTBEAT_TIMEOUT },
-		{ "readonly", no_argument, 0, O_READONLY }, { "no-color", no_argument, 0, O_NO_COLOR },
-		{ "show-token", no_argument, 0, O_SHOW_TOKEN }, { "warn-ms", required_argument, 0, O_WARN_MS },
-		{ "crit-ms", required_argument, 0, O_CRIT_MS }, { "warn-queue", required_argument, 0, O_WARN_QUEUE },
-		{ "crit-queue", required_argument, 0, O_CRIT_QUEUE },
-		{ "models", required_argument, 0, O_MODELS }, { "allow-fallback", no_argument, 0, O_ALLOW_FALLBACK },
-		{ "seed", required_argument, 0, O_SEED }, { "audio", required_argument, 0, O_AUDIO },
-		{ "inflight", required_argument, 0, O_INFLIGHT }, { "run", required_argument, 0, O_RUN },
-		{ "record", required_argument, 0, O_RECORD }, { "replay", required_argument, 0, O_REPLAY },
-		{ "begin", required_argument, 0, O_BEGIN }, { "end", required_argument, 0, O_END },
-		{ "min-browsers", required_argument, 0, O_MIN_BROWSERS },
-		{ "max-browsers", required_argument, 0, O_MAX_BROWSERS },
-		{ "idle-timeout", required_argument, 0, O_IDLE_TIMEOUT },
-		{ "scale-wait", required_argument, 0, O_SCALE_WAIT },
-		{ "scale-depth", required_argument, 0, O_SCALE_DEPTH },
-		{ "request-timeout", required_argument, 0, O_REQUEST_TIMEOUT },
-		{ "max-restarts", required_argument, 0, O_MAX_RESTARTS },
-		{ "browser-arg", required_argument, 0, O_BROWSER_ARG },
-		{ "optimize-audio", no_argument, 0, O_OPTIMIZE_AUDIO }, { "tune-db", required_argument, 0, O_TUNE_DB },
-		{ "help", no_argument, 0, 'h' }, { "version", no_argument, 0, 'V' }, { 0, 0, 0, 0 },
-	};
-	optind = 0; /* 0, not 1: glibc then also forgets where it was inside "-xyz" */
-	opterr = 0;
-	int c;
-	long l;
-	while ((c = getopt_long(argc, argv, ":bn:d:hV", longs, NULL)) != -1) {
-		switch (c) {
-		case 'b': o->batch = true; break;
-		case 'n':
-			if (parse_long(optarg, 1, 1000000000L, &l))
-				return ac_errf(err, AC_EINVAL, "-n: '%s' is not a count of 1 or more", optarg);
-			o->iterations = l;
-			break;
-		case 'd':
-			if (parse_double(optarg, 0.05, 86400, &o->delay_s))
-				return ac_errf(err, AC_EINVAL, "-d: '%s' is not a number of seconds from 0.05 to 86400", optarg);
-			o->delay_given = true;
-			break;
-		case O_JSON: o->json = true; break;
-		case O_SETTLE:
-			if (parse_double(optarg, 0, 3600, &o->settle_s))
-				return ac_errf(err, AC_EINVAL, "--settle: '%s' is not a number of seconds from 0 to 3600", optarg);
-			break;
-		case O_BROWSERS:
-			if (options_parse_browsers(o, optarg, err))
-				return AC_EINVAL;
-			break;
-		case O_NO_LAUNCH: o->no_launch = true; break;
-		case O_VISIBLE: o->visible = true; break;
-		case O_LISTEN: o->listen = optarg; break;
-		case O_PORT:
-			if (options_parse_port(optarg, &o->port, err))
-				return AC_EINVAL;
-			break;
-		case O_TOKEN:
-			if (strlen(optarg) < 8 || strlen(optarg) > 128 || strspn(optarg,
-			    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != strlen(optarg))
-				return ac_errf(err, AC_EINVAL, "--token: use 8 to 128 letters, digits, '-' or '_'");
-			o->token = optarg;
-			break;
-		case O_MAX_MESSAGE:
-			if (options_parse_size(optarg, &o->max_message) || o->max_message < 4096)
-				return ac_errf(err, AC_EINVAL, "--max-message: '%s' is not a size of at least 4096 bytes "
-					       "(suffixes K, M, G)", optarg);
-			break;
-		case O_HEARTBEAT:
-			if (parse_double(optarg, 0.05, 3600, &o->heartbeat_s))
-				return ac_errf(err, AC_EINVAL, "--heartbeat: '%s' is not a number of seconds from 0.05 to 3600", optarg);
-			break;
-		case O_HEARTBEAT_TIMEOUT:
-			if (parse_double(optarg, 0.1, 86400, &o->heartbeat_timeout_s))
-				return ac_errf(err, AC_EINVAL, "--heartbeat-timeout: '%s' is not a number of seconds", optarg);
-			break;
-		case O_READONLY: o->readonly = true; break;
-		case O_NO_COLOR: o->no_color = true; break;
-		case O_SHOW_TOKEN: o->show_token = true; break;
-		case O_WARN_MS:
-		case O_CRIT_MS:
-			if (parse_double(optarg, 0, 3.6e6, c == O_WARN_MS ? &o->warn_ms : &o->crit_ms))
-				return ac_errf(err, AC_EINVAL, "%s: '%s' is not a number of milliseconds from 0 to 3600000",
-					       c == O_WARN_MS ? "--warn-ms" : "--crit-ms", optarg);
-			break;
-		case O_WARN_QUEUE:
-		case O_CRIT_QUEUE:
-			if (parse_long(optarg, 0, 1000000000L, c == O_WARN_QUEUE ? &o->warn_queue : &o->crit_queue))
-				return ac_errf(err, AC_EINVAL, "%s: '%s' is not a count from 0 to 1000000000",
-					       c == O_WARN_QUEUE ? "--warn-queue" : "--crit-queue", optarg);
-			break;
-		case O_MODELS:
-			if (o->n_model_dirs == 6)
-				return ac_errf(err, AC_EINVAL, "--models: at most 6 directories");
-			o->model_dirs[o->n_model_dirs++] = optarg;
-			break;
-		case O_ALLOW_FALLBACK: o->allow_fallback = true; break;
-		case O_SEED:
-			if (parse_long(optarg, 0, 2147483647L, &l))
-				return ac_errf(err, AC_EINVAL, "--seed: '%s' is not a number from 0 to 2147483647", optarg);
-			o->seed = (unsigned long long)l;
-			break;
-		case O_AUDIO: o->audio = optarg; break;
-		case O_OPTIMIZE_AUDIO: o->optimize_audio = true; break;
-		case O_TUNE_DB: o->tune_db = optarg; break;
-		case O_INFLIGHT:
-			if (parse_long(optarg, 1, 64, &o->inflight))
-				return ac_errf(err, AC_EINVAL, "--inflight: '%s' is not a count from 1 to 64", optarg);
-			break;
-		case O_RUN:
-			if (o->n_runs == 8)
-				return ac_errf(err, AC_EINVAL, "--run: at most 8 workloads");
-			if (!optarg[0] || optarg[0] == ':')
-				return ac_errf(err, AC_EINVAL, "--run '%s': name a model first "
-					       "(MODEL[:PRECISION[:PLATFORM[:BROWSER[:N]]]])", optarg);
-			o->runs[o->n_runs++] = optarg;
-			break;
-		case O_RECORD:
-			if (!optarg[0])
-				return ac_errf(err, AC_EINVAL, "--record: name the file to write");
-			o->record = optarg;
-			break;
-		case O_REPLAY:
-			if (!optarg[0])
-				return ac_errf(err, AC_EINVAL, "--replay: name the recording to read");
-			o->replay = optarg;
-			break;
-		case O_MIN_BROWSERS: o->min_browsers = optarg; break;
-		case O_MAX_BROWSERS: o->max_browsers = optarg; break;
-		case O_IDLE_TIMEOUT:
-			if (parse_double(optarg, 1, 86400, &o->idle_timeout_s))
-				return ac_errf(err, AC_EINVAL, "--idle-timeout: '%s' is not a number of seconds from 1 to 86400", optarg);
-			break;
-		case O_SCALE_WAIT:
-			if (parse_double(optarg, 0.01, 3600, &o->scale_wait_s))
-				return ac_errf(err, AC_EINVAL, "--scale-wait: '%s' is not a number of seconds from 0.01 to 3600", optarg);
-			break;
-		case O_SCALE_DEPTH:
-			if (parse_long(optarg, 1, 1000000, &o->scale_depth))
-				return ac_errf(err, AC_EINVAL, "--scale-depth: '%s' is not a count from 1 to 1000000", optarg);
-			break;
-		case O_REQUEST_TIMEOUT:
-			if (parse_double(optarg, 0, 86400, &o->request_timeout_s))
-				return ac_errf(err, AC_EINVAL, "--request-timeout: '%s' is not a number of seconds from 0 "
-					       "(never) to 86400", optarg);
-			break;
-		case O_MAX_RESTARTS:
-			if (parse_long(optarg, 0, 1000, &o->max_restarts))
-				return ac_errf(err, AC_EINVAL, "--max-restarts: '%s' is not a count from 0 to 1000", optarg);
-			break;
-		case O_BROWSER_ARG: {
-			const char *eq = strchr(optarg, '=');
-			char kind[32] = "";
-			if (eq && (size_t)(eq - optarg) < sizeof kind)
-				memcpy(kind, optarg, (size_t)(eq - optarg));
-			const browser_family *f = kind[0] ? family_find(kind) : NULL;
-			if (!f || !eq[1] || eq[1] != '-')
-				return ac_errf(err, AC_EINVAL, "--browser-arg '%s': give KIND=FLAG, e.g. chromium=--use-angle=vulkan "
-					       "(KIND: %s; the flag starts with -)", optarg, family_known());
-			if (o->n_browser_args == 16)
-				return ac_errf(err, AC_EINVAL, "--browser-arg: at most 16");
-			o->browser_args[o->n_browser_args].family = f->name;
-			o->browser_args[o->n_browser_args++].arg = eq + 1;
-			break;
-		}
-		case O_BEGIN: o->begin = optarg; break;
-		case O_END: o->end = optarg; break;
-		case 'h': o->help = true; break;
-		case 'V': o->version = true; break;
-		case ':':
-			return ac_errf(err, AC_EINVAL, "option %s needs a value (see accel-top --help)", argv[optind - 1]);
-		default:
-			if (optopt > 0 && optopt < 256 && strncmp(argv[optind - 1], "--", 2) != 0) {
-				/* a short option, maybe inside a cluster like -xb or -bx */
-				const char *arg = optind < argc && argv[optind][0] == '-' && strchr(argv[optind], optopt)
-					? argv[optind] : argv[optind - 1];
-				if (strlen(arg) == 2)
-					return ac_errf(err, AC_EINVAL, "unknown option '-%c' (see accel-top --help)", optopt);
-				return ac_errf(err, AC_EINVAL, "unknown option '-%c' in '%s' (see accel-top --help)", optopt, arg);
-			}
-			return ac_errf(err, AC_EINVAL, "unknown option '%s' (see accel-top --help)", argv[optind - 1]);
-		}
+	int c = d->id;
+	switch (c) {
+	case O_WARN_MS:
+	case O_CRIT_MS:
+		if (opt_parse_double(arg, 0, 3.6e6, c == O_WARN_MS ? &o->warn_ms : &o->crit_ms))
+			return ac_errf(err, AC_EINVAL, "%s: '%s' is not a number of milliseconds from 0 to 3600000",
+				       c == O_WARN_MS ? "--warn-ms" : "--crit-ms", arg);
+		break;
+	case O_WARN_QUEUE:
+	case O_CRIT_QUEUE:
+		if (opt_parse_long(arg, 0, 1000000000L, c == O_WARN_QUEUE ? &o->warn_queue : &o->crit_queue))
+			return ac_errf(err, AC_EINVAL, "%s: '%s' is not a count from 0 to 1000000000",
+				       c == O_WARN_QUEUE ? "--warn-queue" : "--crit-queue", arg);
+		break;
+	case O_IDLE_TIMEOUT:
+		if (opt_parse_double(arg, 1, 86400, &o->idle_timeout_s))
+			return ac_errf(err, AC_EINVAL, "--idle-timeout: '%s' is not a number of seconds from 1 to 86400", arg);
+		break;
+	case O_SCALE_WAIT:
+		if (opt_parse_double(arg, 0.01, 3600, &o->scale_wait_s))
+			return ac_errf(err, AC_EINVAL, "--scale-wait: '%s' is not a number of seconds from 0.01 to 3600", arg);
+		break;
+	case O_SCALE_DEPTH:
+		if (opt_parse_long(arg, 1, 1000000, &o->scale_depth))
+			return ac_errf(err, AC_EINVAL, "--scale-depth: '%s' is not a count from 1 to 1000000", arg);
+		break;
+	case O_REQUEST_TIMEOUT:
+		if (opt_parse_double(arg, 0, 86400, &o->request_timeout_s))
+			return ac_errf(err, AC_EINVAL, "--request-timeout: '%s' is not a number of seconds from 0 "
+				       "(never) to 86400", arg);
+		break;
+	case O_MAX_RESTARTS:
+		if (opt_parse_long(arg, 0, 1000, &o->max_restarts))
+			return ac_errf(err, AC_EINVAL, "--max-restarts: '%s' is not a count from 0 to 1000", arg);
+		break;
 	}
-	if (optind < argc)
-		return ac_errf(err, AC_EINVAL, "unexpected argument '%s' (see accel-top --help)", argv[optind]);
+	return 0;
+}
+
+/* accel-top's own options (the shared ones are in cmd/optdesc.c): one occurrence of d. */
+static int main_opt(opt_ctx *c, const opt_desc *d, const char *arg, ac_err *err)
+{
+	options *o = c->o;
+	long l;
+	switch (d->id) {
+	case 'n':
+		if (opt_parse_long(arg, 1, 1000000000L, &l))
+			return ac_errf(err, AC_EINVAL, "-n: '%s' is not a count of 1 or more", arg);
+		o->iterations = l;
+		break;
+	case 'd':
+		if (opt_parse_double(arg, 0.05, 86400, &o->delay_s))
+			return ac_errf(err, AC_EINVAL, "-d: '%s' is not a number of seconds from 0.05 to 86400", arg);
+		o->delay_given = true;
+		break;
+	case O_SETTLE:
+		if (opt_parse_double(arg, 0, 3600, &o->settle_s))
+			return ac_errf(err, AC_EINVAL, "--settle: '%s' is not a number of seconds from 0 to 3600", arg);
+		break;
+	case O_BROWSERS: return options_parse_browsers(o, arg, err);
+	case O_MAX_MESSAGE:
+		if (options_parse_size(arg, &o->max_message) || o->max_message < 4096)
+			return ac_errf(err, AC_EINVAL, "--max-message: '%s' is not a size of at least 4096 bytes "
+				       "(suffixes K, M, G)", arg);
+		break;
+	case O_HEARTBEAT:
+		if (opt_parse_double(arg, 0.05, 3600, &o->heartbeat_s))
+			return ac_errf(err, AC_EINVAL, "--heartbeat: '%s' is not a number of seconds from 0.05 to 3600", arg);
+		break;
+	case O_HEARTBEAT_TIMEOUT:
+		if (opt_parse_double(arg, 0.1, 86400, &o->heartbeat_timeout_s))
+			return ac_errf(err, AC_EINVAL, "--heartbeat-timeout: '%s' is not a number of seconds", arg);
+		break;
+	case O_INFLIGHT:
+		if (opt_parse_long(arg, 1, 64, &o->inflight))
+			return ac_errf(err, AC_EINVAL, "--inflight: '%s' is not a count from 1 to 64", arg);
+		break;
+	case O_RUN:
+		if (o->n_runs == 8)
+			return ac_errf(err, AC_EINVAL, "--run: at most 8 workloads");
+		if (!arg[0] || arg[0] == ':')
+			return ac_errf(err, AC_EINVAL, "--run '%s': name a model first "
+				       "(MODEL[:PRECISION[:PLATFORM[:BROWSER[:N]]]])", arg);
+		o->runs[o->n_runs++] = arg;
+		break;
+	case O_REPLAY:
+		if (!arg[0])
+			return ac_errf(err, AC_EINVAL, "--replay: name the recording to read");
+		o->replay = arg;
+		break;
+	default: return main_limit_opt(o, d, arg, err);
+	}
+	return 0;
+}
+
+#define OWN(sym, name, id, arg) static const opt_desc sym = { name, id, arg, main_opt, 0 };
+static const opt_desc o_batch = OPT_FLAG("batch", 'b', batch);
+OWN(o_iterations, "iterations", 'n', "N")
+OWN(o_delay, "delay", 'd', "SECS")
+static const opt_desc o_version = OPT_FLAG("version", 'V', version);
+OWN(o_settle, "settle", O_SETTLE, "SECS")
+OWN(o_browsers, "browsers", O_BROWSERS, "LIST")
+static const opt_desc o_no_launch = OPT_FLAG("no-launch", O_NO_LAUNCH, no_launch);
+OWN(o_max_message, "max-message", O_MAX_MESSAGE, "SIZE")
+OWN(o_heartbeat, "heartbeat", O_HEARTBEAT, "SECS")
+OWN(o_heartbeat_timeout, "heartbeat-timeout", O_HEARTBEAT_TIMEOUT, "SECS")
+static const opt_desc o_readonly = OPT_FLAG("readonly", O_READONLY, readonly);
+static const opt_desc o_no_color = OPT_FLAG("no-color", O_NO_COLOR, no_color);
+static const opt_desc o_show_token = OPT_FLAG("show-token", O_SHOW_TOKEN, show_token);
+static const opt_desc o_tune_db = OPT_STRING("tune-db", O_TUNE_DB, "PATH", tune_db);
+OWN(o_inflight, "inflight", O_INFLIGHT, "N")
+OWN(o_run, "run", O_RUN, "MODEL[:PREC[:PLATFORM[:BROWSER[:CONCURRENCY]]]]")
+OWN(o_replay, "replay", O_REPLAY, "FILE")
+static const opt_desc o_begin = OPT_STRING("begin", O_BEGIN, "TIME", begin);
+static const opt_desc o_end = OPT_STRING("end", O_END, "TIME", end);
+OWN(o_warn_ms, "warn-ms", O_WARN_MS, "MS")
+OWN(o_crit_ms, "crit-ms", O_CRIT_MS, "MS")
+OWN(o_warn_queue, "warn-queue", O_WARN_QUEUE, "N")
+OWN(o_crit_queue, "crit-queue", O_CRIT_QUEUE, "N")
+static const opt_desc o_min_browsers = OPT_STRING("min-browsers", O_MIN_BROWSERS, "N|KIND:N,...", min_browsers);
+static const opt_desc o_max_browsers = OPT_STRING("max-browsers", O_MAX_BROWSERS, "N|KIND:N,...", max_browsers);
+OWN(o_idle_timeout, "idle-timeout", O_IDLE_TIMEOUT, "SECS")
+OWN(o_scale_wait, "scale-wait", O_SCALE_WAIT, "SECS")
+OWN(o_scale_depth, "scale-depth", O_SCALE_DEPTH, "N")
+OWN(o_request_timeout, "request-timeout", O_REQUEST_TIMEOUT, "SECS")
+OWN(o_max_restarts, "max-restarts", O_MAX_RESTARTS, "N")
+#undef OWN
+
+const opt_desc *const options_main[] = {
+	&opt_help, &o_batch, &o_iterations, &o_delay, &o_version, &opt_json, &o_settle, &o_browsers, &o_no_launch, &opt_visible,
+	&opt_listen, &opt_port, &opt_token, &o_max_message, &o_heartbeat, &o_heartbeat_timeout,
+	&o_readonly, &o_no_color, &o_show_token, &o_warn_ms, &o_crit_ms, &o_warn_queue,
+	&o_crit_queue, &opt_models, &opt_allow_fallback, &opt_seed, &opt_audio, &o_inflight, &o_run,
+	&opt_record, &o_replay, &o_begin, &o_end, &o_min_browsers, &o_max_browsers,
+	&o_idle_timeout, &o_scale_wait, &o_scale_depth, &o_request_timeout, &o_max_restarts,
+	&opt_browser_arg, &opt_optimize_audio, &o_tune_db, NULL,
+};
+
+/* What no single option decides: contradictions and the scaling limits, after the whole line. */
+int options_check(options *o, int argc, char **argv, ac_err *err)
+{
 	if (o->heartbeat_timeout_s <= o->heartbeat_s)
 		return ac_errf(err, AC_EINVAL, "--heartbeat-timeout (%g s) must be longer than --heartbeat (%g s)",
 			       o->heartbeat_timeout_s, o->heartbeat_s);
@@ -479,4 +411,12 @@ int options_parse(options *o, int argc, char **argv, ac_err *err)
 	o->argc = argc;
 	o->argv = argv;
 	return 0;
+}
+
+int options_parse(options *o, int argc, char **argv, ac_err *err)
+{
+	const opt_desc *const *lists[] = { options_main, NULL };
+	opt_ctx c = { .prog = "accel-top", .o = o };
+	int rc = opt_parse(lists, &c, argc, argv, err);
+	return rc ? rc : options_check(o, argc, argv, err);
 }

@@ -61,15 +61,27 @@ typedef struct {
 	const char *replay;       /* --replay FILE: no browsers; the recording drives the pool */
 	const char *begin, *end;  /* batch replay: first and last snapshot time (as typed) */
 	bool delay_given;         /* -d was used */
+	/* the subcommands' shared options (cmd/optdesc.h): what each means is in its command's help */
+	const char *browser;      /* --browser KIND|all[,...]: bench, tune, doctor (default all) */
+	double timeout_s;         /* --timeout SECS: bench per combination, tune per request, doctor per step */
+	const char *db;           /* --db PATH: bench, tune, report (default accel-top.db) */
+	const char *json_path;    /* --json FILE: bench, tune */
 	int argc;                 /* the command line, for the recording's header */
 	char **argv;
 } options;
 
 void options_defaults(options *o);
 
+struct opt_desc;
+/* accel-top's options, NULL-terminated (serve takes them too). */
+extern const struct opt_desc *const options_main[];
+
 /* Parses argv into *o. Returns 0, or AC_EINVAL with a one-line message naming the option and
  * what is accepted. Does not check whether browsers are installed (the launcher does). */
 int options_parse(options *o, int argc, char **argv, ac_err *err);
+
+/* The checks after the whole line was read (contradictions, scaling limits); also records argv. */
+int options_check(options *o, int argc, char **argv, ac_err *err);
 
 /* "chromium,firefox", "chromium:2,firefox:1", "chromium:1-4,firefox:0-2" (min-max: scaling) */
 int options_parse_browsers(options *o, const char *list, ac_err *err);

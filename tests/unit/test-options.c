@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "../../tui/options.h"
+#include "../../tui/cmd/optdesc.h"
 #include "check.h"
 #include "tests.h"
 
@@ -375,5 +376,122 @@ int test_options_record_replay(void)
 	PARSE_FAIL("--end", "--replay", "x.acc", "--end", "10:47");
 	PARSE_FAIL("--record", "--record", "");
 	PARSE_FAIL("--replay", "--replay");
+	return 0;
+}
+
+/* ---- option descriptors (tui/cmd/optdesc.c): the loop every subcommand uses ---- */
+
+static int own_count(opt_ctx *c, const opt_desc *d, const char *arg, ac_err *err)
+{
+	(void)d;
+	long v;
+	if (opt_parse_long(arg, 1, 9, &v))
+		return ac_errf(err, AC_EINVAL, "--count: '%s' is not a count from 1 to 9", arg);
+	*(long *)c->cmd = v;
+	return 0;
+}
+
+static const opt_desc t_count = { "count", 300, "N", own_count, 0 };
+static const opt_desc *const t_cmd_options[] = { &opt_browser, &opt_timeout, &opt_db, &opt_json_file, &opt_port,
+						 &opt_seed, &t_count, &opt_help, NULL };
+
+/* Parses the NULL-terminated arguments as "accel-top sub ...", with the list above. */
+static int sub_parse(options *o, long *count, ac_err *err, ...)
+{
+	static char arg0[] = "sub";
+	char *argv[16];
+	int argc = 0;
+	argv[argc++] = arg0;
+	va_list ap;
+	va_start(ap, err);
+	const char *a;
+	while ((a = va_arg(ap, const char *)) && argc < 15)
+		argv[argc++] = (char *)a;
+	va_end(ap);
+	argv[argc] = NULL;
+	options_defaults(o);
+	memset(err, 0, sizeof *err);
+	const opt_desc *const *lists[] = { t_cmd_options, NULL };
+	opt_ctx c = { .prog = "accel-top sub", .o = o, .cmd = count };
+	return opt_parse(lists, &c, argc, argv, err);
+}
+
+int test_optdesc_shared(void)
+{
+	options o;
+	long count = 0;
+	ac_err err;
+	CHECK_EQ_INT(sub_parse(&o, &count, &err, "--browser", "chromium,firefox", "--timeout", "30", "--db", "x.db",
+			       "--json", "out.json", "--port", "0", "--seed", "7", "--count=3", (const char *)NULL), 0);
+	CHECK_STR(o.browser, "chromium,firefox");
+	CHECK(o.timeout_s == 30);
+	CHECK_STR(o.db, "x.db");
+	CHECK_STR(o.json_path, "out.json");
+	CHECK(!o.json);
+	CHECK_EQ_INT(o.port, 0);
+	CHECK_EQ_INT(o.seed, 7);
+	CHECK_EQ_INT(count, 3);
+	CHECK(!o.help);
+	CHECK_EQ_INT(sub_parse(&o, &count, &err, "-h", (const char *)NULL), 0);
+	CHECK(o.help);
+	/* the defaults a command does not change */
+	CHECK_EQ_INT(sub_parse(&o, &count, &err, (const char *)NULL), 0);
+	CHECK_STR(o.browser, "all");
+	CHECK_STR(o.db, "accel-top.db");
+	CHECK(o.json_path == NULL);
+	return 0;
+}
+
+/* A shared option is refused with the same words in accel-top and in a subcommand. */
+int test_optdesc_same_messages(void)
+{
+	static const char *const bad[][2] = {
+		{ "--port", "99999" }, { "--seed", "abc" }, { "--seed", "-1" }, { "--browser-arg", "safari=--x" },
+		{ "--record", "" },
+	};
+	static const opt_desc *const both[] = { &opt_port, &opt_seed, &opt_browser_arg, &opt_record, NULL };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		options o;
+		ac_err main_err, sub_err;
+		char *argv[] = { "x", (char *)bad[i][0], (char *)bad[i][1], NULL };
+		options_defaults(&o);
+		CHECK_EQ_INT(options_parse(&o, 3, argv, &main_err), AC_EINVAL);
+		const opt_desc *const *lists[] = { both, NULL };
+		opt_ctx c = { .prog = "accel-top sub", .o = &o };
+		options_defaults(&o);
+		CHECK_EQ_INT(opt_parse(lists, &c, 3, argv, &sub_err), AC_EINVAL);
+		CHECK_STR(sub_err.msg, main_err.msg);
+		CHECK_CONTAINS(sub_err.msg, bad[i][0]);
+	}
+	return 0;
+}
+
+int test_optdesc_refusals(void)
+{
+	options o;
+	long count = 0;
+	ac_err err;
+	CHECK_EQ_INT(sub_parse(&o, &count, &err, "--timeout", "0", (const char *)NULL), AC_EINVAL);
+	CHECK_STR(err.msg, "--timeout: '0' is not a number of seconds from 1 to 86400");
+	CHECK_EQ_INT(sub_parse(&o, &count, &err, "--timeout", "inf", (const char *)NULL), AC_EINVAL);
+	CHECK_EQ_INT(sub_parse(&o, &count, &err, "--timeout", "86401", (const char *)NULL), AC_EINVAL);
+	CHECK_EQ_INT(sub_parse(&o, &count, &err, "--browser", "safari", (const char *)NULL), AC_EINVAL);
+	CHECK_STR(err.msg, "--browser: unknown browser 'safari' (chromium, chrome, edge, firefox, all)");
+	CHECK_EQ_INT(sub_parse(&o, &count, &err, "--browser", ",", (const char *)NULL), AC_EINVAL);
+	CHECK_CONTAINS(err.msg, "name at least one browser");
+	CHECK_EQ_INT(sub_parse(&o, &count, &err, "--count", "0", (const char *)NULL), AC_EINVAL);
+	CHECK_STR(err.msg, "--count: '0' is not a count from 1 to 9");
+	/* what the loop itself says names the command */
+	CHECK_EQ_INT(sub_parse(&o, &count, &err, "--timeout", (const char *)NULL), AC_EINVAL);
+	CHECK_STR(err.msg, "option --timeout needs a value (see accel-top sub --help)");
+	CHECK_EQ_INT(sub_parse(&o, &count, &err, "--bogus", (const char *)NULL), AC_EINVAL);
+	CHECK_STR(err.msg, "unknown option '--bogus' (see accel-top sub --help)");
+	CHECK_EQ_INT(sub_parse(&o, &count, &err, "-hx", (const char *)NULL), AC_EINVAL);
+	CHECK_STR(err.msg, "unknown option '-x' in '-hx' (see accel-top sub --help)");
+	CHECK_EQ_INT(sub_parse(&o, &count, &err, "stray", (const char *)NULL), AC_EINVAL);
+	CHECK_STR(err.msg, "unexpected argument 'stray' (see accel-top sub --help)");
+	/* --json is a flag in accel-top and doctor, a file in bench and tune: not in this list as a flag */
+	CHECK_EQ_INT(sub_parse(&o, &count, &err, "--json", (const char *)NULL), AC_EINVAL);
+	CHECK_STR(err.msg, "option --json needs a value (see accel-top sub --help)");
 	return 0;
 }

@@ -90,6 +90,9 @@
 	X(options_heartbeat) \
 	X(options_reparse) \
 	X(options_record_replay) \
+	X(optdesc_shared) \
+	X(optdesc_same_messages) \
+	X(optdesc_refusals) \
 	/* test-layout.c */ \
 	X(layout_sizes) \
 	X(layout_too_small) \

@@ -5,11 +5,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "app.h"
-#include "replay.h"
-#include "screen.h"
+#include "../app.h"
+#include "../replay.h"
+#include "../screen.h"
 #include "commands.h"
-#include "snapshot.h"
+#include "../snapshot.h"
 
 /* The same printer live and in replay: the pool as it is at now. */
 static void print_pool(const options *o, const pool *p, int64_t now)
@@ -133,16 +133,9 @@ int main(int argc, char **argv)
 	options o;
 	ac_err err = { 0 };
 	signal(SIGPIPE, SIG_IGN);
-	if (argc > 1 && !strcmp(argv[1], "bench"))
-		return cmd_bench(argc - 1, argv + 1);
-	if (argc > 1 && !strcmp(argv[1], "report"))
-		return cmd_report(argc - 1, argv + 1);
-	if (argc > 1 && !strcmp(argv[1], "serve"))
-		return cmd_serve(argc - 1, argv + 1);
-	if (argc > 1 && !strcmp(argv[1], "doctor"))
-		return cmd_doctor(argc - 1, argv + 1);
-	if (argc > 1 && !strcmp(argv[1], "tune"))
-		return cmd_tune(argc - 1, argv + 1);
+	const command *cmd = argc > 1 ? command_find(argv[1]) : NULL;
+	if (cmd)
+		return cmd->run(cmd, argc - 1, argv + 1);
 	options_defaults(&o);
 	if (options_parse(&o, argc, argv, &err)) {
 		fprintf(stderr, "accel-top: %s\n", err.msg);

@@ -15,7 +15,7 @@
 #include <unistd.h>
 #include <uv.h>
 
-#include "../bridge/probe.h"
+#include "../../bridge/probe.h"
 
 static const char *const status_word[] = { "....", "OK", "WARN", "FAIL" };
 static const char *const status_json[] = { "pending", "ok", "warn", "fail" };

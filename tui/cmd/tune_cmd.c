@@ -5,7 +5,6 @@
  * the measurements and the choice in the database, keyed by browser kind, version and adapter.
  * A later start finds that choice and reuses it, unless --force. Nothing here is assumed about
  * which shape suits which browser: the figures are what this run measured. */
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,138 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../pool/store.h"
-#include "../pool/tune.h"
-#include "app.h"
+#include "tune_cmd.h"
 #include "commands.h"
-#include "tuner.h"
-
-typedef struct {
-	tuner_result r;      /* measured here, or only kind/version/adapter when stored or skipped */
-	bool stored;         /* the choice came from the database */
-	store_tuning *rows;
-	int n_rows;
-} btune;
-
-typedef struct {
-	app a;
-	options o;
-	char browsers_arg[128], shapes_arg[256], clips_arg[256];
-	const char *db_path, *json_path;
-	bool force;
-	double seconds;
-	tuner_plan plan;
-	tuner *tn;
-	btune *bt;
-	int n_bt, cur;
-	bool started;
-	int exit_code;
-	char command[1024];
-} tune;
-
-static void usage(FILE *f)
-{
-	fputs("Usage: accel-top tune [OPTIONS]\n"
-	      "Times the WebGPU log-mel kernels (audio front end) with each candidate workgroup shape on\n"
-	      "every browser, verifies them against the C reference, and stores the fastest per browser + adapter.\n", f);
-	char names[96];
-	family_list(names, sizeof names, "|", FAM_ALL);
-	fprintf(f, "  --browser %s|all[,...]   (default all: every installed kind)\n", names);
-	fputs("  --force             measure again even where the database holds a choice\n"
-	      "  --shapes LIST       candidates XxYx1[/ITEMS],... (default " TUNE_DEFAULT_CANDIDATES ");\n"
-	      "                      the first is the default the gain is measured against\n"
-	      "  --clip LIST         speech|silence|sweep|noise|FILE.wav[,...] (default speech,silence,sweep):\n"
-	      "                      the first is timed, every one is verified\n"
-	      "  --seconds S         clip length (default: the file's, 3 s for generated clips; at most 30)\n"
-	      "  --frames N          log-mel frames, 10 ms each (default 3000: the audio model's 30 s input)\n"
-	      "  --rounds N (default 3)  --repeat N kernel runs per request (default 3)\n"
-	      "  --db PATH (default ./accel-top.db)  --json FILE  --timeout SECS per request (default 120)\n"
-	      "  --visible  --port N\n", f);
-}
-
-/* "all", or item among the list's entries */
-static bool in_list(const char *list, const char *item)
-{
-	return !strcmp(list, "all") || ac_list_has(list, item);
-}
-
-static int parse(tune *t, int argc, char **argv, ac_err *err)
-{
-	enum { T_BROWSER = 300, T_FORCE, T_SHAPES, T_CLIP, T_SECONDS, T_FRAMES, T_ROUNDS, T_REPEAT, T_DB, T_JSON,
-	       T_TIMEOUT, T_VISIBLE, T_PORT, T_HELP };
-	static const struct option longs[] = {
-		{ "browser", required_argument, 0, T_BROWSER }, { "force", no_argument, 0, T_FORCE },
-		{ "shapes", required_argument, 0, T_SHAPES }, { "clip", required_argument, 0, T_CLIP },
-		{ "seconds", required_argument, 0, T_SECONDS }, { "frames", required_argument, 0, T_FRAMES },
-		{ "rounds", required_argument, 0, T_ROUNDS }, { "repeat", required_argument, 0, T_REPEAT },
-		{ "db", required_argument, 0, T_DB }, { "json", required_argument, 0, T_JSON },
-		{ "timeout", required_argument, 0, T_TIMEOUT }, { "visible", no_argument, 0, T_VISIBLE },
-		{ "port", required_argument, 0, T_PORT }, { "help", no_argument, 0, T_HELP }, { 0, 0, 0, 0 },
-	};
-	ac_strlcpy(t->browsers_arg, "all", sizeof t->browsers_arg);
-	ac_strlcpy(t->shapes_arg, TUNE_DEFAULT_CANDIDATES, sizeof t->shapes_arg);
-	ac_strlcpy(t->clips_arg, "speech,silence,sweep", sizeof t->clips_arg);
-	t->plan.rounds = 3;
-	t->plan.repeat = 3;
-	t->plan.frames = 3000;
-	t->plan.timeout_s = 120;
-	t->plan.progress = true;
-	t->db_path = "accel-top.db";
-	optind = 1;
-	opterr = 0;
-	int c;
-	char *end;
-	while ((c = getopt_long(argc, argv, ":h", longs, NULL)) != -1) {
-		switch (c) {
-		case T_BROWSER: ac_strlcpy(t->browsers_arg, optarg, sizeof t->browsers_arg); break;
-		case T_FORCE: t->force = true; break;
-		case T_SHAPES: ac_strlcpy(t->shapes_arg, optarg, sizeof t->shapes_arg); break;
-		case T_CLIP: ac_strlcpy(t->clips_arg, optarg, sizeof t->clips_arg); break;
-		case T_SECONDS:
-			t->seconds = strtod(optarg, &end);
-			if (*end || !(t->seconds > 0 && t->seconds <= 30))
-				return ac_errf(err, AC_EINVAL, "--seconds: '%s' is not a length from 0 to 30 seconds", optarg);
-			break;
-		case T_FRAMES: case T_ROUNDS: case T_REPEAT: {
-			long v = strtol(optarg, &end, 10);
-			long hi = c == T_FRAMES ? 3000 : 1000;
-			if (*end || end == optarg || v < 1 || v > hi)
-				return ac_errf(err, AC_EINVAL, "--%s: '%s' is not a count from 1 to %ld",
-					       c == T_FRAMES ? "frames" : c == T_ROUNDS ? "rounds" : "repeat", optarg, hi);
-			*(c == T_FRAMES ? &t->plan.frames : c == T_ROUNDS ? &t->plan.rounds : &t->plan.repeat) = (int)v;
-			break;
-		}
-		case T_DB: t->db_path = optarg; break;
-		case T_JSON: t->json_path = optarg; break;
-		case T_TIMEOUT:
-			t->plan.timeout_s = strtod(optarg, &end);
-			if (*end || !(t->plan.timeout_s >= 1))
-				return ac_errf(err, AC_EINVAL, "--timeout: '%s' is not a number of seconds >= 1", optarg);
-			break;
-		case T_VISIBLE: t->o.visible = true; break;
-		case T_PORT:
-			if (options_parse_port(optarg, &t->o.port, err))
-				return AC_EINVAL;
-			break;
-		case T_HELP: case 'h': usage(stdout); exit(0);
-		case ':': return ac_errf(err, AC_EINVAL, "option %s needs a value (see accel-top tune --help)", argv[optind - 1]);
-		default: return ac_errf(err, AC_EINVAL, "unknown option '%s' (see accel-top tune --help)", argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		return ac_errf(err, AC_EINVAL, "unexpected argument '%s' (see accel-top tune --help)", argv[optind]);
-	int rc = tune_parse_shapes(t->shapes_arg, t->plan.shapes, TUNER_MAX_SHAPES, &t->plan.n_shapes, err);
-	if (rc)
-		return rc;
-	char buf[256];
-	ac_strlcpy(buf, t->browsers_arg, sizeof buf);
-	for (char *save, *s = strtok_r(buf, ",", &save); s; s = strtok_r(NULL, ",", &save))
-		if (strcmp(s, "all") && !family_find(s))
-			return ac_errf(err, AC_EINVAL, "--browser: unknown browser '%s' (%s, all)", s, family_known());
-	return 0;
-}
-
-/* The clips: loaded, cut to length, with their C reference log-mel and their ATNS frame. */
 static int load_clips(tune *t, ac_err *err)
 {
 	char buf[256];
@@ -225,7 +94,7 @@ static void plan(tune *t)
 	t->bt = calloc(nb + 1, sizeof *t->bt);
 	store *st = NULL;
 	ac_err err = { 0 };
-	if (!t->force && store_open(t->db_path, &st, &err)) {
+	if (!t->force && store_open(t->o.db, &st, &err)) {
 		fprintf(stderr, "accel-top tune: %s\n", err.msg);
 		st = NULL;
 	}
@@ -342,17 +211,16 @@ static cJSON *rows_json(const store_tuning *rows, int n)
 	return arr;
 }
 
-static void finish_all(tune *t)
+/* The measured rows, kept for printing and stored as one run; returns the run's id (0: none). */
+static int64_t store_measured(tune *t)
 {
 	ac_err err = { 0 };
 	store *st = NULL;
 	int64_t run_id = 0;
 	double now = (double)ac_now_us() / 1e6;
-	fprintf(stderr, "\r\033[K");
 	bool any_measured = false;
 	for (int i = 0; i < t->n_bt; i++)
 		any_measured |= !t->bt[i].r.skip[0] && !t->bt[i].stored;
-	/* the measured rows: kept, stored, printed alike */
 	for (int i = 0; i < t->n_bt; i++) {
 		btune *b = &t->bt[i];
 		if (b->r.skip[0] || b->stored)
@@ -364,21 +232,126 @@ static void finish_all(tune *t)
 			if (b->r.chosen >= 0 && (!b->r.clip_done[k] || !b->r.clip_ok[k]))
 				t->exit_code = 1;
 	}
-	if (any_measured) {
-		if (store_open(t->db_path, &st, &err) == 0 && store_begin_run(st, t->command, &run_id, &err) == 0) {
-			for (size_t i = 0; i < pool_browser_count(t->a.pool); i++)
-				store_add_browser(st, run_id, pool_browser_at(t->a.pool, i), &err);
-			for (int i = 0; i < t->n_bt && !err.code; i++)
-				for (int k = 0; !t->bt[i].stored && k < t->bt[i].n_rows && !err.code; k++)
-					store_add_tuning(st, run_id, &t->bt[i].rows[k], &err);
-			store_end_run(st, run_id, &err);
-		}
-		store_close(st);
-		if (err.code) {
-			fprintf(stderr, "accel-top tune: %s\n", err.msg);
-			t->exit_code = 1;
-		}
+	if (!any_measured)
+		return 0;
+	if (store_open(t->o.db, &st, &err) == 0 && store_begin_run(st, t->command, &run_id, &err) == 0) {
+		for (size_t i = 0; i < pool_browser_count(t->a.pool); i++)
+			store_add_browser(st, run_id, pool_browser_at(t->a.pool, i), &err);
+		for (int i = 0; i < t->n_bt && !err.code; i++)
+			for (int k = 0; !t->bt[i].stored && k < t->bt[i].n_rows && !err.code; k++)
+				store_add_tuning(st, run_id, &t->bt[i].rows[k], &err);
+		store_end_run(st, run_id, &err);
 	}
+	store_close(st);
+	if (err.code) {
+		fprintf(stderr, "accel-top tune: %s\n", err.msg);
+		t->exit_code = 1;
+	}
+	return run_id;
+}
+
+static void chosen_json(cJSON *o, const store_tuning *ch, const store_tuning *def)
+{
+	cJSON *c = cJSON_AddObjectToObject(o, "chosen");
+	cJSON *wg = cJSON_AddArrayToObject(c, "workgroup");
+	cJSON_AddItemToArray(wg, cJSON_CreateNumber(ch->wx));
+	cJSON_AddItemToArray(wg, cJSON_CreateNumber(ch->wy));
+	cJSON_AddItemToArray(wg, cJSON_CreateNumber(1));
+	cJSON_AddNumberToObject(c, "items", ch->items);
+	cJSON_AddNumberToObject(c, "median_ms", ch->median_ms);
+	cJSON_AddStringToObject(c, "timing", ch->timing);
+	if (def && def->have_figures)
+		cJSON_AddNumberToObject(o, "speedup_vs_default", def->median_ms / ch->median_ms);
+	else
+		cJSON_AddNullToObject(o, "speedup_vs_default");
+}
+
+/* A measured browser: each clip's verification against the C reference, printed and in o. */
+static void print_clips(tune *t, const btune *b, const store_tuning *ch, cJSON *o)
+{
+	cJSON *clips = cJSON_AddArrayToObject(o, "clips");
+	printf("  verified against the C reference (pool/audio.c), tolerance %.3g:", TUNE_TOLERANCE);
+	for (int k = 0; k < t->plan.n_clips; k++) {
+		cJSON *c = cJSON_CreateObject();
+		cJSON_AddItemToArray(clips, c);
+		cJSON_AddStringToObject(c, "clip", t->plan.clip_names[k]);
+		bool done = k == 0 ? ch && ch->have_verify : b->r.clip_done[k];
+		double e = k == 0 ? (ch ? b->r.c[b->r.chosen].max_abs : 0) : b->r.clip_err[k];
+		bool ok = k == 0 ? done && e <= TUNE_TOLERANCE : b->r.clip_ok[k];
+		if (done && (k == 0 || !b->r.clip_reason[k][0]))
+			cJSON_AddNumberToObject(c, "max_abs", e);
+		else
+			cJSON_AddNullToObject(c, "max_abs");
+		cJSON_AddBoolToObject(c, "ok", ok);
+		if (k && b->r.clip_reason[k][0])
+			cJSON_AddStringToObject(c, "reason", b->r.clip_reason[k]);
+		if (done && !b->r.clip_reason[k][0])
+			printf(" %s %.2e%s", t->plan.clip_names[k], e, ok ? "" : " (FAILED)");
+		else
+			printf(" %s n/a (%s)", t->plan.clip_names[k], k && b->r.clip_reason[k][0] ? b->r.clip_reason[k] : "not run");
+	}
+	printf("\n");
+}
+
+/* One browser that was not skipped: where its rows came from, the rows, the choice. Returns
+ * whether it has a choice. */
+static bool print_tried(tune *t, btune *b, cJSON *o)
+{
+	char line[400];
+	summary(b->rows, b->n_rows, line, sizeof line);
+	cJSON_AddStringToObject(o, "source", b->stored ? "stored" : "measured");
+	if (b->stored) {
+		char when[32];
+		time_t tt = (time_t)b->rows[0].measured_at;
+		strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", gmtime(&tt));
+		cJSON_AddNumberToObject(o, "stored_run", (double)b->rows[0].run_id);
+		printf("  stored by run %lld at %s UTC, timed on %s (accel-top tune --force measures again)\n",
+		       (long long)b->rows[0].run_id, when, b->rows[0].workload);
+	} else {
+		printf("  timed on %s\n", b->rows[0].workload);
+	}
+	print_rows(b->rows, b->n_rows);
+	printf("  %s\n", line);
+	cJSON_AddStringToObject(o, "summary", line);
+	cJSON_AddItemToObject(o, "candidates", rows_json(b->rows, b->n_rows));
+	const store_tuning *ch = NULL, *def = NULL;
+	for (int k = 0; k < b->n_rows; k++) {
+		if (b->rows[k].chosen)
+			ch = &b->rows[k];
+		if (b->rows[k].is_default)
+			def = &b->rows[k];
+	}
+	if (ch) {
+		chosen_json(o, ch, def);
+	} else {
+		cJSON_AddNullToObject(o, "chosen");
+		t->exit_code = 1;
+	}
+	if (!b->stored)
+		print_clips(t, b, ch, o);
+	printf("\n");
+	return ch != NULL;
+}
+
+static void write_json(tune *t, cJSON *root)
+{
+	char *s = cJSON_Print(root);
+	FILE *f = fopen(t->o.json_path, "w");
+	if (f) {
+		fputs(s, f);
+		fputc('\n', f);
+		fclose(f);
+	} else {
+		fprintf(stderr, "accel-top tune: cannot write %s\n", t->o.json_path);
+		t->exit_code = 1;
+	}
+	free(s);
+}
+
+static void finish_all(tune *t)
+{
+	fprintf(stderr, "\r\033[K");
+	int64_t run_id = store_measured(t);
 	cJSON *root = cJSON_CreateObject();
 	if (run_id)
 		cJSON_AddNumberToObject(root, "run", (double)run_id);
@@ -406,90 +379,13 @@ static void finish_all(tune *t)
 			continue;
 		}
 		tried++;
-		char line[400];
-		summary(b->rows, b->n_rows, line, sizeof line);
-		cJSON_AddStringToObject(o, "source", b->stored ? "stored" : "measured");
-		if (b->stored) {
-			char when[32];
-			time_t tt = (time_t)b->rows[0].measured_at;
-			strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", gmtime(&tt));
-			cJSON_AddNumberToObject(o, "stored_run", (double)b->rows[0].run_id);
-			printf("  stored by run %lld at %s UTC, timed on %s (accel-top tune --force measures again)\n",
-			       (long long)b->rows[0].run_id, when, b->rows[0].workload);
-		} else {
-			printf("  timed on %s\n", b->rows[0].workload);
-		}
-		print_rows(b->rows, b->n_rows);
-		printf("  %s\n", line);
-		cJSON_AddStringToObject(o, "summary", line);
-		cJSON_AddItemToObject(o, "candidates", rows_json(b->rows, b->n_rows));
-		const store_tuning *ch = NULL, *def = NULL;
-		for (int k = 0; k < b->n_rows; k++) {
-			if (b->rows[k].chosen)
-				ch = &b->rows[k];
-			if (b->rows[k].is_default)
-				def = &b->rows[k];
-		}
-		if (ch) {
-			chosen++;
-			cJSON *c = cJSON_AddObjectToObject(o, "chosen");
-			cJSON *wg = cJSON_AddArrayToObject(c, "workgroup");
-			cJSON_AddItemToArray(wg, cJSON_CreateNumber(ch->wx));
-			cJSON_AddItemToArray(wg, cJSON_CreateNumber(ch->wy));
-			cJSON_AddItemToArray(wg, cJSON_CreateNumber(1));
-			cJSON_AddNumberToObject(c, "items", ch->items);
-			cJSON_AddNumberToObject(c, "median_ms", ch->median_ms);
-			cJSON_AddStringToObject(c, "timing", ch->timing);
-			if (def && def->have_figures)
-				cJSON_AddNumberToObject(o, "speedup_vs_default", def->median_ms / ch->median_ms);
-			else
-				cJSON_AddNullToObject(o, "speedup_vs_default");
-		} else {
-			cJSON_AddNullToObject(o, "chosen");
-			t->exit_code = 1;
-		}
-		if (!b->stored) {
-			cJSON *clips = cJSON_AddArrayToObject(o, "clips");
-			printf("  verified against the C reference (pool/audio.c), tolerance %.3g:", TUNE_TOLERANCE);
-			for (int k = 0; k < t->plan.n_clips; k++) {
-				cJSON *c = cJSON_CreateObject();
-				cJSON_AddItemToArray(clips, c);
-				cJSON_AddStringToObject(c, "clip", t->plan.clip_names[k]);
-				bool done = k == 0 ? ch && ch->have_verify : b->r.clip_done[k];
-				double e = k == 0 ? (ch ? b->r.c[b->r.chosen].max_abs : 0) : b->r.clip_err[k];
-				bool ok = k == 0 ? done && e <= TUNE_TOLERANCE : b->r.clip_ok[k];
-				if (done && (k == 0 || !b->r.clip_reason[k][0]))
-					cJSON_AddNumberToObject(c, "max_abs", e);
-				else
-					cJSON_AddNullToObject(c, "max_abs");
-				cJSON_AddBoolToObject(c, "ok", ok);
-				if (k && b->r.clip_reason[k][0])
-					cJSON_AddStringToObject(c, "reason", b->r.clip_reason[k]);
-				if (done && !b->r.clip_reason[k][0])
-					printf(" %s %.2e%s", t->plan.clip_names[k], e, ok ? "" : " (FAILED)");
-				else
-					printf(" %s n/a (%s)", t->plan.clip_names[k], k && b->r.clip_reason[k][0] ? b->r.clip_reason[k] : "not run");
-			}
-			printf("\n");
-		}
-		printf("\n");
+		chosen += print_tried(t, b, o);
 	}
-	if (t->json_path) {
-		char *s = cJSON_Print(root);
-		FILE *f = fopen(t->json_path, "w");
-		if (f) {
-			fputs(s, f);
-			fputc('\n', f);
-			fclose(f);
-		} else {
-			fprintf(stderr, "accel-top tune: cannot write %s\n", t->json_path);
-			t->exit_code = 1;
-		}
-		free(s);
-	}
+	if (t->o.json_path)
+		write_json(t, root);
 	cJSON_Delete(root);
 	fprintf(stderr, "accel-top tune: %d of %d browsers with WebGPU have a choice%s%s\n", chosen, tried,
-		run_id ? "; stored in " : "", run_id ? t->db_path : "");
+		run_id ? "; stored in " : "", run_id ? t->o.db : "");
 	if (!tried && !t->exit_code)
 		t->exit_code = 3;
 	fflush(stdout);
@@ -520,40 +416,24 @@ static void start_when_settled(uv_timer_t *h)
 	}
 }
 
-int cmd_tune(int argc, char **argv)
+int tune_run(const command *self, int argc, char **argv)
 {
 	static tune t;
 	ac_err err = { 0 };
-	options_defaults(&t.o);
-	t.o.batch = true;
-	t.o.port = 0;
-	if (parse(&t, argc, argv, &err)) {
+	tune_defaults(&t);
+	int code = command_options(self, &t.o, &t, argc, argv);
+	if (code >= 0)
+		return code;
+	if (tune_check_args(&t, &err)) {
 		fprintf(stderr, "accel-top tune: %s\n", err.msg);
 		return 2;
 	}
 	for (int i = 0; i < argc; i++)
 		ac_strlcatf(t.command, sizeof t.command, "%s%s", i ? " " : "accel-top ", argv[i]);
-	t.o.n_launch = 0;
-	for (int i = 0; family_by_launch(i); i++) {
-		char path[4096];
-		ac_err miss;
-		if (!in_list(t.browsers_arg, family_by_launch(i)->name))
-			continue;
-		if (family_locate(family_by_launch(i), path, sizeof path, &miss)) {
-			if (strcmp(t.browsers_arg, "all")) {
-				fprintf(stderr, "accel-top tune: %s\n", miss.msg);
-				return 1;
-			}
-			continue;
-		}
-		t.o.launch[t.o.n_launch].family = family_by_launch(i)->name;
-		t.o.launch[t.o.n_launch++].count = 1;
-	}
-	if (!t.o.n_launch) {
-		fprintf(stderr, "accel-top tune: no supported browser is installed: apt-get install chromium firefox-esr\n");
+	if (command_launch_kinds(&t.o, t.browsers_arg, &err)) {
+		fprintf(stderr, "accel-top tune: %s\n", err.msg);
 		return 1;
 	}
-	t.o.browsers_given = true;
 	uv_loop_t *loop = uv_default_loop();
 	t.a.user = &t;
 	t.a.on_response = on_response;
@@ -564,7 +444,7 @@ int cmd_tune(int argc, char **argv)
 	if (!rc) {
 		/* the database first: a file it cannot use is refused before any browser starts */
 		store *st = NULL;
-		rc = store_open(t.db_path, &st, &err);
+		rc = store_open(t.o.db, &st, &err);
 		store_close(st);
 	}
 	if (!rc) {

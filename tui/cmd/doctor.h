@@ -6,8 +6,9 @@
 
 #include <stdbool.h>
 
-#include "../pool/family.h"
-#include "../pool/pool.h"
+#include "../../pool/family.h"
+#include "../../pool/pool.h"
+#include "../app.h"
 
 typedef enum { ST_PENDING, ST_OK, ST_WARN, ST_FAIL } dstatus;
 
@@ -57,5 +58,57 @@ bool doc_check_installed(doc_list *l, int i, const browser_family *f, char *exe,
  * named[p]: the platform was named in --platform, so unavailable is a failure. */
 void doc_check_caps(doc_list *l, const int i_caps[PLAT__COUNT], const char *family, const pool_browser *pb,
 		    const bool named[PLAT__COUNT], bool vulkan_ok);
+
+/* ---- the run: doctor_cmd.c runs the stages; doctor_plan.c reads the options and plans the
+ * checks; doctor_models.c judges a model run ---- */
+
+#define DOC_MODEL "bert-tiny" /* the smallest demo model: 1.3 MB, two layers, [1,32] tokens */
+#define DOC_PINGS 5
+#define DOC_ECHO_BYTES (1024 * 1024)
+#define DOC_MAX_BROWSERS 4
+
+typedef struct {
+	const browser_family *fam;
+	char exe[4096];
+	bool installed;
+	int id;              /* pool id once launched; 0 = not launched */
+	bool launched;       /* its launch line is decided */
+	int64_t start_us;
+	int i_installed, i_launch, i_rtt, i_caps[PLAT__COUNT], i_model[PLAT__COUNT];
+	int pings;
+	uint64_t rtt_ns[DOC_PINGS];
+	uint64_t echo_sent_ns;
+} dbrowser;
+
+enum { STAGE_START, STAGE_BRIDGE, STAGE_LAUNCH, STAGE_RTT, STAGE_MODELS, STAGE_DONE };
+
+typedef struct {
+	app a;
+	options o;
+	doc_list l;          /* the checks, in the order they print */
+	const char *fix_path;
+	const char *platforms; /* --platform, as typed */
+	bool want[PLAT__COUNT], named[PLAT__COUNT]; /* asked for; asked for by name (not via all) */
+	dbrowser br[DOC_MAX_BROWSERS];
+	int nb;
+	int i_libs, i_vulkan, i_bridge;
+	bool vulkan_ok;
+	int stage;
+	int cur;             /* the browser (round trip) or the combination (models) being checked */
+	int row;             /* the model row running, 0 = none */
+	bool row_stopped;
+	size_t page_bytes;
+	uv_timer_t deadline, step;
+	char why_not[256];   /* what stopped the checks still pending at the end */
+} doctor;
+
+int doctor_check_args(doctor *d, ac_err *err);
+/* The browsers to check and the slots that need no browser; then those that do (once each
+ * browser is known to be installed or not). */
+void doctor_plan(doctor *d, const char *browsers);
+void doctor_plan_browsers(doctor *d);
+/* The precision a platform's run uses; the check line of the run of row d->row. */
+ac_precision doctor_model_precision(int p);
+void doctor_judge_model(doctor *d, dbrowser *b, int p, bool timed_out);
 
 #endif

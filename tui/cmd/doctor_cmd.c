@@ -7,72 +7,14 @@
  * Lines come out in that order: every check has its slot from the start, and a line is printed
  * once it and every slot before it are decided. A WARN (a software adapter, WebNN missing when
  * it was not asked for by name) leaves the exit status 0; a FAIL makes it 1. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../bridge/probe.h"
-#include "app.h"
+#include "../../bridge/probe.h"
+#include "../app.h"
 #include "commands.h"
 #include "doctor.h"
-
-#define DOC_MODEL "bert-tiny" /* the smallest demo model: 1.3 MB, two layers, [1,32] tokens */
-#define DOC_PINGS 5
-#define DOC_ECHO_BYTES (1024 * 1024)
-#define DOC_MAX_BROWSERS 4
-
-typedef struct {
-	const browser_family *fam;
-	char exe[4096];
-	bool installed;
-	int id;              /* pool id once launched; 0 = not launched */
-	bool launched;       /* its launch line is decided */
-	int64_t start_us;
-	int i_installed, i_launch, i_rtt, i_caps[PLAT__COUNT], i_model[PLAT__COUNT];
-	int pings;
-	uint64_t rtt_ns[DOC_PINGS];
-	uint64_t echo_sent_ns;
-} dbrowser;
-
-enum { STAGE_START, STAGE_BRIDGE, STAGE_LAUNCH, STAGE_RTT, STAGE_MODELS, STAGE_DONE };
-
-typedef struct {
-	app a;
-	options o;
-	doc_list l;          /* the checks, in the order they print */
-	const char *fix_path;
-	double timeout_s;
-	bool want[PLAT__COUNT], named[PLAT__COUNT]; /* asked for; asked for by name (not via all) */
-	dbrowser br[DOC_MAX_BROWSERS];
-	int nb;
-	int i_libs, i_vulkan, i_bridge;
-	bool vulkan_ok;
-	int stage;
-	int cur;             /* the browser (round trip) or the combination (models) being checked */
-	int row;             /* the model row running, 0 = none */
-	bool row_stopped;
-	size_t page_bytes;
-	uv_timer_t deadline, step;
-	char why_not[256];   /* what stopped the checks still pending at the end */
-} doctor;
-
-static void usage(FILE *f)
-{
-	fputs("Usage: accel-top doctor [--browser KIND|all] [--platform webgpu|webnn|wasm|all] [--fix-script FILE] [--json]\n"
-	      "Checks what accel-top needs here, one line per check (OK, WARN, FAIL), with the fix for each problem.\n", f);
-	char names[96], dflt[64], opt[64];
-	family_list(names, sizeof names, "|", FAM_ALL);
-	family_list(dflt, sizeof dflt, ", ", FAM_DEFAULT);
-	family_list(opt, sizeof opt, ", ", FAM_OPTIONAL);
-	fprintf(f, "  --browser %s|all[,...]  (default all: %s, and %s if installed)\n", names, dflt, opt);
-	fputs("  --platform webgpu|webnn|wasm|all[,...]            (default all; a platform named is required: unavailable = FAIL)\n"
-	      "  --fix-script FILE   write the fixes found as a shell script (read it, then run it as root)\n"
-	      "  --json              one JSON object per check, then a summary object\n"
-	      "  --timeout SECS      the longest one step may take: connecting, a round trip, a model run (default 120)\n"
-	      "  --port N            the bridge's port (default: any free one)\n"
-	      "Exit status: 0 when everything asked for works (WARN included), 1 when a check failed, 2 for a usage error.\n", f);
-}
 
 /* ---------------------------------------------------------------- the loop's stages */
 
@@ -102,7 +44,7 @@ static void step(doctor *d)
 
 static void arm(doctor *d, void (*cb)(uv_timer_t *))
 {
-	uv_timer_start(&d->deadline, cb, (uint64_t)(d->timeout_s * 1000), 0);
+	uv_timer_start(&d->deadline, cb, (uint64_t)(d->o.timeout_s * 1000), 0);
 }
 
 /* ---- bridge: the page and onnxruntime-web over plain HTTP, before any browser ---- */
@@ -183,7 +125,7 @@ static void on_launch_deadline(uv_timer_t *t)
 		dbrowser *b = &d->br[k];
 		if (b->installed && !b->launched) {
 			char why[160];
-			snprintf(why, sizeof why, "%s did not connect and say hello within %.0f s (--timeout)", b->fam->name, d->timeout_s);
+			snprintf(why, sizeof why, "%s did not connect and say hello within %.0f s (--timeout)", b->fam->name, d->o.timeout_s);
 			launch_failed(d, b, why);
 			b->launched = true;
 		}
@@ -238,7 +180,7 @@ static void on_rtt_deadline(uv_timer_t *t)
 		return;
 	dbrowser *b = &d->br[d->cur];
 	doc_set(&d->l, b->i_rtt, ST_FAIL, "%s: %s within %.0f s (--timeout)", b->fam->name,
-	    b->pings < DOC_PINGS ? "no pong" : "the 1 MiB echo did not come back", d->timeout_s);
+	    b->pings < DOC_PINGS ? "no pong" : "the 1 MiB echo did not come back", d->o.timeout_s);
 	doc_fix(&d->l, b->i_rtt, "", "", "the browser is connected but does not answer: run accel-top -b --browsers %s and "
 	    "look at its reason column", b->fam->name);
 	doc_flush(&d->l);
@@ -308,67 +250,16 @@ static void next_rtt(doctor *d)
 }
 
 /* ---- models: one tiny run per platform, verified against fp32 on wasm ---- */
-
-/* webgpu and webnn run fp32 and are compared with fp32 on wasm; wasm runs int8, so that it too is
- * compared with something other than itself (the fp32 wasm reference is its own reference). */
-static ac_precision model_precision(int p)
-{
-	return p == PLAT_WASM ? PREC_INT8 : PREC_FP32;
-}
-
 static bool row_settled(doctor *d)
 {
 	return pool_model_settled(d->a.pool, d->row);
-}
-
-static void judge_model(doctor *d, dbrowser *b, int p, bool timed_out)
-{
-	int i = b->i_model[p];
-	const pool_model *m = pool_model_find(d->a.pool, d->row);
-	const pool_session *used = NULL;
-	for (size_t k = 0; k < pool_session_count(d->a.pool); k++) {
-		const pool_session *s = pool_session_at(d->a.pool, k);
-		if (s->model == d->row && !s->reference && (!used || s->completed > used->completed))
-			used = s;
-	}
-	const pool_browser *pb = pool_browser_find(d->a.pool, b->id);
-	const char *cls = pb && pb->caps.valid ? class_name(pb->caps.verdict[p].status) : "?";
-	const char *prec = prec_name(model_precision(p));
-	if (!m || !used || !m->completed || m->errors) {
-		const char *why = timed_out ? "timed out (--timeout)" : m && m->errors ? m->last_error :
-				  used && used->state == SS_FAILED ? used->error : m && m->stop_reason[0] ? m->stop_reason : "no result";
-		doc_set(&d->l, i, ST_FAIL, "%s %s on %s: %s", DOC_MODEL, prec, plat_name((ac_platform)p), why);
-		doc_fix(&d->l, i, "", "", "accel-top bench --browser %s --platform %s --model %s --precision %s --iterations 1 "
-		    "shows the run in detail", b->fam->name, plat_name((ac_platform)p), DOC_MODEL, p == PLAT_WASM ? "8" : "32");
-		return;
-	}
-	if (strcmp(used->platform_used, used->platform)) {
-		doc_set(&d->l, i, ST_FAIL, "%s %s asked for %s but ran on %s", DOC_MODEL, prec, used->platform, used->platform_used);
-		return;
-	}
-	char ran[200];
-	snprintf(ran, sizeof ran, "%s %s ran on %s (%s): compute %.1f ms, %.1f ms from queueing to result, load %.0f ms",
-		 DOC_MODEL, prec, used->platform_used, cls, m->compute_ms, m->mean_ms, used->load_ms);
-	if (!used->verified || used->verify_err < 0) {
-		doc_set(&d->l, i, ST_FAIL, "%s; not verified: %s", ran, used->verified ? used->verify_note : "the fp32 wasm reference did not answer");
-		return;
-	}
-	if (!used->verify_ok) {
-		doc_set(&d->l, i, ST_FAIL, "%s; output OUTSIDE tolerance: normalised error %.2g > %.2g (%s)", ran, used->verify_err,
-		    used->verify_tol, used->verify_note);
-		doc_fix(&d->l, i, "", "", "a wrong result from this platform: report it with the output of accel-top bench "
-		    "--browser %s --platform %s --model %s", b->fam->name, plat_name((ac_platform)p), DOC_MODEL);
-		return;
-	}
-	doc_set(&d->l, i, ST_OK, "%s; output verified: normalised error %.2g within %.2g %s", ran, used->verify_err, used->verify_tol,
-	    used->verify_note);
 }
 
 static void end_model(doctor *d, bool timed_out)
 {
 	ac_err err;
 	int b = d->cur / PLAT__COUNT, p = d->cur % PLAT__COUNT;
-	judge_model(d, &d->br[b], p, timed_out);
+	doctor_judge_model(d, &d->br[b], p, timed_out);
 	if (!d->row_stopped)
 		sched_stop(d->a.sch, d->row, "timed out (doctor --timeout)", &err);
 	d->row = 0;
@@ -406,15 +297,15 @@ static void next_model(doctor *d)
 			continue;
 		}
 		const cat_model *cm = catalog_find(d->a.cat, DOC_MODEL);
-		if (!cm || !cm->has[model_precision(p)] || !cm->has[PREC_FP32]) {
+		if (!cm || !cm->has[doctor_model_precision(p)] || !cm->has[PREC_FP32]) {
 			doc_set(&d->l, i, ST_FAIL, "not run: the demo model %s (%s and fp32) is not in build/models", DOC_MODEL,
-			    prec_name(model_precision(p)));
+			    prec_name(doctor_model_precision(p)));
 			doc_fix(&d->l, i, "", "", "make (builds the demo models into build/models)");
 			continue;
 		}
 		launch_form f = { .concurrency = 1, .count = 1, .warmup = 0 };
 		ac_strlcpy(f.model, DOC_MODEL, sizeof f.model);
-		ac_strlcpy(f.precision, prec_name(model_precision(p)), sizeof f.precision);
+		ac_strlcpy(f.precision, prec_name(doctor_model_precision(p)), sizeof f.precision);
 		ac_strlcpy(f.platform, plat_name((ac_platform)p), sizeof f.platform);
 		snprintf(f.browser, sizeof f.browser, "#%d", b->id);
 		d->row_stopped = false;
@@ -544,145 +435,30 @@ static void on_stopped(app *a)
 	interrupted(a->user);
 }
 
-/* ---------------------------------------------------------------- options and main */
-
-static int parse(doctor *d, int argc, char **argv, const char **browsers, ac_err *err)
-{
-	enum { D_BROWSER = 300, D_PLATFORM, D_FIX, D_JSON, D_TIMEOUT, D_PORT, D_HELP };
-	static const struct option longs[] = {
-		{ "browser", required_argument, 0, D_BROWSER }, { "platform", required_argument, 0, D_PLATFORM },
-		{ "fix-script", required_argument, 0, D_FIX }, { "json", no_argument, 0, D_JSON },
-		{ "timeout", required_argument, 0, D_TIMEOUT }, { "port", required_argument, 0, D_PORT },
-		{ "help", no_argument, 0, D_HELP }, { 0, 0, 0, 0 },
-	};
-	const char *platforms = "all";
-	*browsers = "all";
-	d->timeout_s = 120;
-	optind = 1;
-	opterr = 0;
-	int c;
-	char *end;
-	while ((c = getopt_long(argc, argv, ":h", longs, NULL)) != -1) {
-		switch (c) {
-		case D_BROWSER: *browsers = optarg; break;
-		case D_PLATFORM: platforms = optarg; break;
-		case D_FIX:
-			if (!optarg[0])
-				return ac_errf(err, AC_EINVAL, "--fix-script: name the file to write");
-			d->fix_path = optarg;
-			break;
-		case D_JSON: d->l.json = true; break;
-		case D_TIMEOUT:
-			d->timeout_s = strtod(optarg, &end);
-			if (*end || end == optarg || !(d->timeout_s >= 1 && d->timeout_s <= 86400))
-				return ac_errf(err, AC_EINVAL, "--timeout: '%s' is not a number of seconds from 1 to 86400", optarg);
-			break;
-		case D_PORT:
-			if (options_parse_port(optarg, &d->o.port, err))
-				return AC_EINVAL;
-			break;
-		case D_HELP: case 'h': usage(stdout); exit(0);
-		case ':': return ac_errf(err, AC_EINVAL, "option %s needs a value (see accel-top doctor --help)", argv[optind - 1]);
-		default: return ac_errf(err, AC_EINVAL, "unknown option '%s' (see accel-top doctor --help)", argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		return ac_errf(err, AC_EINVAL, "unexpected argument '%s' (see accel-top doctor --help)", argv[optind]);
-	char buf[256];
-	ac_strlcpy(buf, platforms, sizeof buf);
-	int nt = 0;
-	for (char *save, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save), nt++) {
-		bool all = !strcmp(t, "all");
-		bool known = all;
-		for (int p = 0; p < PLAT__COUNT; p++)
-			if (all || !strcmp(t, plat_name((ac_platform)p))) {
-				d->want[p] = true;
-				d->named[p] |= !all;
-				known = true;
-			}
-		if (!known)
-			return ac_errf(err, AC_EINVAL, "--platform: unknown platform '%s' (webgpu, webnn, wasm, all)", t);
-	}
-	if (!nt)
-		return ac_errf(err, AC_EINVAL, "--platform: name at least one platform (webgpu, webnn, wasm, all)");
-	ac_strlcpy(buf, *browsers, sizeof buf);
-	nt = 0;
-	for (char *save, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save), nt++)
-		if (strcmp(t, "all") && !family_find(t))
-			return ac_errf(err, AC_EINVAL, "--browser: unknown browser '%s' (%s, all)", t, family_known());
-	if (!nt)
-		return ac_errf(err, AC_EINVAL, "--browser: name at least one browser (%s, all)", family_known());
-	return 0;
-}
-
-/* The browsers to check: those named; for "all", Debian's chromium and firefox-esr (always, so
- * a missing one is reported) and Chrome and Edge where installed. */
-static void plan(doctor *d, const char *browsers)
-{
-	bool all = ac_list_has(browsers, "all");
-	for (int i = 0; family_by_launch(i) && d->nb < DOC_MAX_BROWSERS; i++) {
-		const browser_family *f = family_by_launch(i);
-		bool optional = !f->by_default;
-		if (!ac_list_has(browsers, f->name)) {
-			char path[4096];
-			ac_err miss;
-			if (!all || (optional && family_locate(f, path, sizeof path, &miss)))
-				continue;
-		}
-		d->br[d->nb++].fam = f;
-	}
-	d->i_libs = doc_slot(&d->l, "libraries", "", "");
-	for (int k = 0; k < d->nb; k++)
-		d->br[k].i_installed = doc_slot(&d->l, "browser", d->br[k].fam->name, "");
-	d->i_vulkan = doc_slot(&d->l, "vulkan", "", "");
-	d->i_bridge = doc_slot(&d->l, "bridge", "", "");
-	for (int k = 0; k < d->nb; k++) {
-		dbrowser *b = &d->br[k];
-		b->i_launch = b->i_rtt = -1;
-		for (int p = 0; p < PLAT__COUNT; p++)
-			b->i_caps[p] = b->i_model[p] = -1;
-	}
-}
-
-/* Slots for what needs a browser, only for those installed (a missing one has its FAIL line). */
-static void plan_browsers(doctor *d)
-{
-	for (int k = 0; k < d->nb; k++)
-		if (d->br[k].installed)
-			d->br[k].i_launch = doc_slot(&d->l, "launch", d->br[k].fam->name, "");
-	for (int k = 0; k < d->nb; k++)
-		if (d->br[k].installed)
-			d->br[k].i_rtt = doc_slot(&d->l, "roundtrip", d->br[k].fam->name, "");
-	for (int k = 0; k < d->nb; k++)
-		for (int p = 0; p < PLAT__COUNT; p++)
-			if (d->br[k].installed && d->want[p])
-				d->br[k].i_caps[p] = doc_slot(&d->l, "caps", d->br[k].fam->name, plat_name((ac_platform)p));
-	for (int k = 0; k < d->nb; k++)
-		for (int p = 0; p < PLAT__COUNT; p++)
-			if (d->br[k].installed && d->want[p])
-				d->br[k].i_model[p] = doc_slot(&d->l, "model", d->br[k].fam->name, plat_name((ac_platform)p));
-}
-
-int cmd_doctor(int argc, char **argv)
+int doctor_run(const command *self, int argc, char **argv)
 {
 	static doctor d;
 	ac_err err = { 0 };
-	const char *browsers;
 	options_defaults(&d.o);
 	d.o.batch = true;
 	d.o.port = 0;
 	d.o.request_timeout_s = 0; /* doctor's --timeout governs */
-	if (parse(&d, argc, argv, &browsers, &err)) {
+	d.o.timeout_s = 120;
+	d.platforms = "all";
+	int code = command_options(self, &d.o, &d, argc, argv);
+	if (code >= 0)
+		return code;
+	if (doctor_check_args(&d, &err)) {
 		fprintf(stderr, "accel-top doctor: %s\n", err.msg);
 		return 2;
 	}
 	d.o.browsers_given = true; /* doctor launches each browser itself, one by one */
 	d.o.n_launch = 0;
-	plan(&d, browsers);
+	doctor_plan(&d, d.o.browser);
 	doc_check_libraries(&d.l, d.i_libs);
 	for (int k = 0; k < d.nb; k++)
 		d.br[k].installed = doc_check_installed(&d.l, d.br[k].i_installed, d.br[k].fam, d.br[k].exe, sizeof d.br[k].exe);
-	plan_browsers(&d);
+	doctor_plan_browsers(&d);
 	d.vulkan_ok = doc_check_vulkan(&d.l, d.i_vulkan);
 	doc_flush(&d.l);
 

@@ -11,10 +11,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "app.h"
+#include "../app.h"
 #include "commands.h"
-#include "snapshot.h"
-#include "../pool/inputs.h"
+#include "../snapshot.h"
+#include "../../pool/inputs.h"
+#include "serve.h"
 
 #define MAX_ROWS 64
 
@@ -45,6 +46,7 @@ typedef struct {
 	char *line;
 	size_t len, cap;
 	bool eof, ready_sent, overlong;
+	bool stdio;           /* --stdio */
 	sreq *reqs;
 	size_t n_reqs, cap_reqs;
 	srow rows[MAX_ROWS];
@@ -115,86 +117,6 @@ static void maybe_finish(serve *v)
 	app_quit(&v->a, 0);
 }
 
-static cJSON *tensor_json(const proto_frame *f, const char *mode)
-{
-	ac_tensor t = { .dtype = f->dtype, .rank = f->rank, .data = (void *)f->data, .bytes = f->data_len };
-	memcpy(t.dims, f->dims, sizeof t.dims);
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "dtype", dtype_name(f->dtype));
-	cJSON *d = cJSON_AddArrayToObject(o, "dims");
-	for (int i = 0; i < f->rank; i++)
-		cJSON_AddItemToArray(d, cJSON_CreateNumber((double)f->dims[i]));
-	uint64_t n = tensor_count(&t);
-	cJSON_AddNumberToObject(o, "count", (double)n);
-	if (!strcmp(mode, "all")) {
-		cJSON *a = cJSON_AddArrayToObject(o, "data");
-		for (uint64_t i = 0; i < n; i++)
-			cJSON_AddItemToArray(a, cJSON_CreateNumber(tensor_get(&t, i)));
-		return o;
-	}
-	double mn = 0, mx = 0, sum = 0;
-	cJSON *first = cJSON_AddArrayToObject(o, "first");
-	for (uint64_t i = 0; i < n; i++) {
-		double x = tensor_get(&t, i);
-		mn = i ? (x < mn ? x : mn) : x;
-		mx = i ? (x > mx ? x : mx) : x;
-		sum += x;
-		if (i < 8)
-			cJSON_AddItemToArray(first, cJSON_CreateNumber(x));
-	}
-	if (n) {
-		cJSON_AddNumberToObject(o, "min", mn);
-		cJSON_AddNumberToObject(o, "max", mx);
-		cJSON_AddNumberToObject(o, "mean", sum / (double)n);
-	}
-	return o;
-}
-
-/* Where it ran: browser, execution provider, adapter and its classification with evidence. */
-static cJSON *provenance(const pool *p, int browser, int session)
-{
-	cJSON *o = cJSON_CreateObject();
-	const pool_browser *b = pool_browser_find(p, browser);
-	const pool_session *s = pool_session_find(p, browser, session);
-	cJSON_AddNumberToObject(o, "browser", browser);
-	cJSON_AddStringToObject(o, "kind", b ? b->kind : "?");
-	cJSON_AddStringToObject(o, "version", b && b->version[0] ? b->version : "n/a");
-	cJSON_AddBoolToObject(o, "managed", b && b->managed);
-	if (b && b->pid)
-		cJSON_AddNumberToObject(o, "pid", b->pid);
-	else
-		cJSON_AddNullToObject(o, "pid");
-	const char *used = s && s->platform_used[0] ? s->platform_used : s ? s->platform : "?";
-	cJSON_AddStringToObject(o, "platform_requested", s ? s->platform : "?");
-	cJSON_AddStringToObject(o, "platform_used", used);
-	cJSON_AddStringToObject(o, "precision", s ? s->precision : "?");
-	cJSON_AddStringToObject(o, "file", s ? s->file : "?");
-	int pi = -1;
-	for (int k = 0; k < PLAT__COUNT; k++)
-		if (!strcmp(plat_name((ac_platform)k), used))
-			pi = k;
-	if (b && b->caps.valid && pi >= 0) {
-		cJSON_AddStringToObject(o, "classification", class_name(b->caps.verdict[pi].status));
-		cJSON_AddStringToObject(o, "evidence", b->caps.verdict[pi].evidence);
-	} else {
-		cJSON_AddNullToObject(o, "classification");
-		cJSON_AddNullToObject(o, "evidence");
-	}
-	if (b && pi == PLAT_WEBGPU && b->caps.webgpu.adapter) {
-		char adapter[600];
-		snprintf(adapter, sizeof adapter, "%s%s%s%s%s", b->caps.webgpu.vendor, b->caps.webgpu.architecture[0] ? " " : "",
-			 b->caps.webgpu.architecture, b->caps.webgpu.description[0] ? " " : "", b->caps.webgpu.description);
-		cJSON_AddStringToObject(o, "adapter", adapter[0] ? adapter : "(the browser names no vendor)");
-	} else {
-		cJSON_AddNullToObject(o, "adapter");
-	}
-	if (s && s->verified)
-		cJSON_AddBoolToObject(o, "verified", s->verify_ok);
-	else
-		cJSON_AddNullToObject(o, "verified");
-	return o;
-}
-
 /* sched's on_done: the result of one of ours, after EV_REQUEST_DONE. */
 static void on_done(void *ctx, int row, int64_t request, int browser, int session, const proto_frame *frames, int n)
 {
@@ -209,7 +131,7 @@ static void on_done(void *ctx, int row, int64_t request, int browser, int sessio
 	cJSON_AddNumberToObject(o, "request", (double)request);
 	const pool_model *m = pool_model_find(v->a.pool, r->row);
 	cJSON_AddStringToObject(o, "model", m ? m->name : "?");
-	cJSON_AddItemToObject(o, "ran", provenance(v->a.pool, browser, session));
+	cJSON_AddItemToObject(o, "ran", serve_provenance(v->a.pool, browser, session));
 	/* a sharded row: "ran" is the last shard's browser; the earlier shards ran on these kinds */
 	if (m && strchr(m->pin, ','))
 		cJSON_AddStringToObject(o, "sharded_on", m->pin);
@@ -219,7 +141,7 @@ static void on_done(void *ctx, int row, int64_t request, int browser, int sessio
 	if (strcmp(r->outputs, "none")) {
 		cJSON *outs = cJSON_AddObjectToObject(o, "outputs");
 		for (int i = 0; i < n; i++)
-			cJSON_AddItemToObject(outs, frames[i].name[0] ? frames[i].name : "output", tensor_json(&frames[i], r->outputs));
+			cJSON_AddItemToObject(outs, frames[i].name[0] ? frames[i].name : "output", serve_tensor_json(&frames[i], r->outputs));
 	}
 	put_line(o);
 	v->answered++;
@@ -304,70 +226,6 @@ static const char *str_field(const cJSON *o, const char *k, const char *dflt)
 	return cJSON_IsString(v) ? v->valuestring : dflt;
 }
 
-/* Fills t for model input ci from {"dims": [...], "data": [...]} or a flat array of numbers. */
-static int input_from_json(const cat_input *ci, const cJSON *j, ac_tensor *t, ac_err *err)
-{
-	const cJSON *data = cJSON_IsArray(j) ? j : cJSON_GetObjectItemCaseSensitive(j, "data");
-	const cJSON *dims = cJSON_IsObject(j) ? cJSON_GetObjectItemCaseSensitive(j, "dims") : NULL;
-	if (!cJSON_IsArray(data))
-		return ac_errf(err, AC_EINVAL, "input %s: give an array of numbers, or {\"dims\": [...], \"data\": [...]}", ci->name);
-	int dt = dtype_from_name(ci->dtype);
-	if (dt < 0 || dtype_size((uint8_t)dt) == 0)
-		return ac_errf(err, AC_EINVAL, "input %s: type %s cannot be given as JSON", ci->name, ci->dtype);
-	memset(t, 0, sizeof *t);
-	ac_strlcpy(t->name, ci->name, sizeof t->name);
-	t->dtype = (uint8_t)dt;
-	uint64_t want = 1;
-	if (dims) {
-		int r = cJSON_GetArraySize(dims);
-		if (!cJSON_IsArray(dims) || r > TENSOR_MAX_RANK)
-			return ac_errf(err, AC_EINVAL, "input %s: dims must be an array of at most %d sizes", ci->name, TENSOR_MAX_RANK);
-		t->rank = (uint8_t)r;
-		for (int i = 0; i < r; i++) {
-			const cJSON *d = cJSON_GetArrayItem(dims, i);
-			if (!cJSON_IsNumber(d) || d->valuedouble < 1 || d->valuedouble > 1e9)
-				return ac_errf(err, AC_EINVAL, "input %s: dims[%d] is not a size", ci->name, i);
-			t->dims[i] = (uint64_t)d->valuedouble;
-			want *= t->dims[i];
-		}
-	} else {
-		t->rank = (uint8_t)ci->rank;
-		for (int i = 0; i < ci->rank; i++) {
-			t->dims[i] = (uint64_t)ci->dims[i];
-			want *= t->dims[i];
-		}
-	}
-	uint64_t n = (uint64_t)cJSON_GetArraySize(data);
-	if (n != want)
-		return ac_errf(err, AC_EINVAL, "input %s: %llu values for a shape of %llu", ci->name, (unsigned long long)n,
-			       (unsigned long long)want);
-	size_t es = dtype_size(t->dtype);
-	t->bytes = (size_t)n * es;
-	if (!(t->data = calloc(n ? n : 1, es)))
-		return ac_errf(err, AC_ENOMEM, "out of memory");
-	uint64_t i = 0;
-	for (const cJSON *x = data->child; x; x = x->next, i++) {
-		if (!cJSON_IsNumber(x) && !cJSON_IsBool(x)) {
-			tensor_free(t);
-			return ac_errf(err, AC_EINVAL, "input %s: element %llu is not a number", ci->name, (unsigned long long)i);
-		}
-		double d = cJSON_IsBool(x) ? cJSON_IsTrue(x) : x->valuedouble;
-		unsigned char *p = (unsigned char *)t->data + i * es;
-		switch (t->dtype) {
-		case DT_FLOAT32: { float f = (float)d; memcpy(p, &f, 4); break; }
-		case DT_FLOAT64: memcpy(p, &d, 8); break;
-		case DT_INT64: { int64_t k = (int64_t)d; memcpy(p, &k, 8); break; }
-		case DT_INT32: { int32_t k = (int32_t)d; memcpy(p, &k, 4); break; }
-		case DT_INT8: { int8_t k = (int8_t)d; memcpy(p, &k, 1); break; }
-		case DT_UINT8: case DT_BOOL: { uint8_t k = (uint8_t)d; memcpy(p, &k, 1); break; }
-		default:
-			tensor_free(t);
-			return ac_errf(err, AC_EINVAL, "input %s: type %s cannot be given as JSON", ci->name, ci->dtype);
-		}
-	}
-	return 0;
-}
-
 /* {"cmd": "snapshot"}: the pool as -b --json prints it; {"cmd": "reconnect", "browser": N}: what
  * the r key does. Answered with {"event": CMD, ...}. */
 static void handle_cmd(serve *v, const char *cmd, const cJSON *j, const cJSON *id)
@@ -390,6 +248,28 @@ static void handle_cmd(serve *v, const char *cmd, const cJSON *j, const cJSON *i
 		cJSON_AddStringToObject(o, "error", "unknown cmd (known: snapshot, reconnect)");
 	}
 	put_line(o);
+}
+
+/* "inputs" of a request, when given: every input of the row's model, into tin[0..*n). */
+static int read_inputs(serve *v, const cJSON *ins, int row, ac_tensor *tin, int *n, ac_err *err)
+{
+	if (!ins)
+		return 0;
+	const cat_model *cm = sched_row_model(v->a.sch, row);
+	if (!cJSON_IsObject(ins) || !cm)
+		return ac_errf(err, AC_EINVAL, "\"inputs\" must be an object: {\"NAME\": [numbers] or {\"dims\": [...], "
+			       "\"data\": [...]}}");
+	for (int i = 0; i < cm->n_inputs; i++) {
+		const cJSON *x = cJSON_GetObjectItemCaseSensitive(ins, cm->inputs[i].name);
+		if (!x)
+			return ac_errf(err, AC_EINVAL, "inputs: %s is missing (the model takes %d inputs)", cm->inputs[i].name,
+				       cm->n_inputs);
+		int rc = serve_input_from_json(&cm->inputs[i], x, &tin[i], err);
+		if (rc)
+			return rc;
+		(*n)++;
+	}
+	return 0;
 }
 
 static void handle_line(serve *v, const char *text)
@@ -430,32 +310,13 @@ static void handle_line(serve *v, const char *text)
 		answer_error(v, id, 0, err.msg);
 		goto done;
 	}
-	const cJSON *ins = cJSON_GetObjectItemCaseSensitive(j, "inputs");
 	ac_tensor tin[CAT_MAX_IO];
 	int n = 0;
 	memset(tin, 0, sizeof tin);
-	if (ins) {
-		const cat_model *cm = sched_row_model(v->a.sch, row);
-		if (!cJSON_IsObject(ins) || !cm) {
-			answer_error(v, id, 0, "\"inputs\" must be an object: {\"NAME\": [numbers] or {\"dims\": [...], \"data\": [...]}}");
-			goto done;
-		}
-		for (int i = 0; i < cm->n_inputs; i++) {
-			const cJSON *x = cJSON_GetObjectItemCaseSensitive(ins, cm->inputs[i].name);
-			if (!x) {
-				ac_errf(&err, AC_EINVAL, "inputs: %s is missing (the model takes %d inputs)", cm->inputs[i].name,
-					cm->n_inputs);
-				break;
-			}
-			if (input_from_json(&cm->inputs[i], x, &tin[i], &err))
-				break;
-			n++;
-		}
-		if (n != cm->n_inputs) {
-			inputs_free(tin, CAT_MAX_IO);
-			answer_error(v, id, 0, err.msg);
-			goto done;
-		}
+	if (read_inputs(v, cJSON_GetObjectItemCaseSensitive(j, "inputs"), row, tin, &n, &err)) {
+		inputs_free(tin, CAT_MAX_IO);
+		answer_error(v, id, 0, err.msg);
+		goto done;
 	}
 	if (ac_reserve((void **)&v->reqs, &v->cap_reqs, v->n_reqs + 1, sizeof *v->reqs)) {
 		inputs_free(tin, CAT_MAX_IO);
@@ -601,31 +462,52 @@ static void on_stopped(app *a)
 	}
 }
 
-int cmd_serve(int argc, char **argv)
+static int own_opt(opt_ctx *ctx, const opt_desc *d, const char *arg, ac_err *err)
+{
+	(void)d, (void)arg, (void)err;
+	((serve *)ctx->cmd)->stdio = true;
+	return 0;
+}
+
+static const opt_desc s_stdio = { "stdio", 300, NULL, own_opt, 0 };
+
+/* serve's own; it takes accel-top's options too (options_main), and says so in its help */
+const opt_desc *const serve_options[] = { &s_stdio, NULL };
+
+void serve_usage(FILE *f)
+{
+	fputs("usage: accel-top serve --stdio [accel-top options]\n"
+	      "One JSON request per line on standard input, one JSON answer per line on standard output.\n"
+	      "See accel-top(1), SERVE.\n", f);
+}
+
+/* accel-top's options plus --stdio; the messages point at accel-top --help, which lists them. */
+static int parse(const command *self, serve *v, int argc, char **argv, ac_err *err)
+{
+	const opt_desc *const *lists[] = { options_main, self->options, NULL };
+	opt_ctx c = { .prog = "accel-top", .o = &v->o, .cmd = v };
+	int rc = opt_parse(lists, &c, argc, argv, err);
+	if (!rc && !(rc = options_check(&v->o, argc, argv, err))) {
+		v->o.argc = argc + 1; /* the recording's header: "accel-top serve ..." (argv[-1] is the program) */
+		v->o.argv = argv - 1;
+	}
+	return rc;
+}
+
+int serve_run(const command *self, int argc, char **argv)
 {
 	static serve v; /* the loop's handles point into it */
 	ac_err err = { 0 };
-	char *args[256];
-	int n = 0;
-	bool stdio = false;
-	for (int i = 0; i < argc && n < 255; i++) {
-		if (i > 0 && !strcmp(argv[i], "--stdio"))
-			stdio = true;
-		else
-			args[n++] = argv[i];
-	}
-	args[n] = NULL;
 	options_defaults(&v.o);
-	if (options_parse(&v.o, n, args, &err)) {
+	if (parse(self, &v, argc, argv, &err)) {
 		fprintf(stderr, "accel-top serve: %s\n", err.msg);
 		return 2;
 	}
 	if (v.o.help) {
-		printf("usage: accel-top serve --stdio [accel-top options]\n"
-		       "One JSON request per line on standard input, one JSON answer per line on standard output.\n"
-		       "See accel-top(1), SERVE.\n");
+		serve_usage(stdout);
 		return 0;
 	}
+	bool stdio = v.stdio;
 	if (!stdio) {
 		fprintf(stderr, "accel-top serve: say how to serve: --stdio (JSON lines on standard input and output)\n");
 		return 2;
