@@ -1,8 +1,8 @@
 // accel-top browser page, the onnxruntime-web part: loads ONNX models into
 // InferenceSessions (one execution provider each), runs them on tensors that arrived as
 // binary frames, and turns their outputs back into frames (accel-top-protocol(7),
-// "RUNNING MODELS"). accel.js owns the connection and the protocol checks; this module
-// owns the sessions.
+// "RUNNING MODELS"). connection.js owns the connection and handlers.js the protocol checks;
+// this module owns the sessions.
 
 import { DTYPE_CODES, encodeTensor, tensorData } from './tensor.js';
 import { lane, laneCount } from './ort-lanes.js';

@@ -210,7 +210,11 @@ def test_http_serves_page_and_onnxruntime():
     try:
         at.wait_url()
         base = f"http://127.0.0.1:{at.port}"
-        for path, ctype in [("/", "text/html"), ("/accel.js", "javascript"), ("/ort/ort.all.min.mjs", "text/javascript"),
+        # every module of the page (accel.js imports the others), so a new one is checked too
+        www = os.path.join(os.environ.get("ACCEL_TOP_DATA", "."), "browser-js")
+        page = [(f"/{f}", "javascript") for f in sorted(os.listdir(www)) if f.endswith(".js")]
+        check(("/accel.js", "javascript") in page, f"{www}: no accel.js")
+        for path, ctype in page + [("/", "text/html"), ("/ort/ort.all.min.mjs", "text/javascript"),
                             ("/ort/ort-wasm-simd-threaded.jsep.wasm", "application/wasm"),
                             ("/ort/ort-wasm-simd-threaded.jsep.mjs", "text/javascript")]:
             with urllib.request.urlopen(base + path, timeout=10) as r:
