@@ -1,10 +1,25 @@
 /* The pool's dispatch: pool_apply() looks the event's kind up in the table (event.h), applies it,
- * logs it and hands it to every listener. The appliers are in apply_*.c. */
+ * logs it and hands it to every listener; events emitted while listeners run wait in a queue and
+ * follow in order (run to completion, pool.h). The appliers are in apply_*.c. */
 #include "pool_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* An event emitted while listeners ran, with copies of what it borrowed. */
+typedef struct pool_queued {
+	struct pool_queued *next;
+	ac_event ev;
+	char *str[5];
+	cJSON *data;
+} pool_queued;
+
+typedef struct pool_after {
+	struct pool_after *next;
+	void (*fn)(void *ctx);
+	void *ctx;
+} pool_after_t;
 
 static const struct {
 	int (*apply)(pool *p, const ac_event *ev, ac_err *err);
@@ -34,11 +49,29 @@ void pool_free_tables(pool *p)
 	free(p->breakers);
 }
 
+static void queued_free(pool_queued *q)
+{
+	for (int i = 0; i < 5; i++)
+		free(q->str[i]);
+	cJSON_Delete(q->data);
+	free(q);
+}
+
 void pool_free(pool *p)
 {
 	if (!p)
 		return;
 	pool_free_tables(p);
+	while (p->q_head) {
+		pool_queued *q = p->q_head;
+		p->q_head = q->next;
+		queued_free(q);
+	}
+	while (p->a_head) {
+		pool_after_t *a = p->a_head;
+		p->a_head = a->next;
+		free(a);
+	}
 	free(p);
 }
 
@@ -112,11 +145,97 @@ static void notify(pool *p, const ac_event *ev)
 		p->listeners[i](p->listener_ctx[i], ev);
 }
 
+/* A copy of ev that owns its strings and data: the emitter's buffers are gone when it is applied. */
+static int enqueue(pool *p, const ac_event *ev, ac_err *err)
+{
+	pool_queued *q = calloc(1, sizeof *q);
+	if (!q)
+		return ac_errf(err, AC_ENOMEM, "out of memory queueing %s", ev_kind_name(ev->kind));
+	q->ev = *ev;
+	const char **field[5] = { &q->ev.family, &q->ev.text, &q->ev.name, &q->ev.precision, &q->ev.platform };
+	bool oom = false;
+	for (int i = 0; i < 5; i++)
+		if (*field[i]) {
+			oom |= !(q->str[i] = strdup(*field[i]));
+			*field[i] = q->str[i];
+		}
+	if (ev->data)
+		oom |= !(q->data = cJSON_Duplicate(ev->data, 1));
+	q->ev.data = q->data;
+	if (oom) {
+		queued_free(q);
+		return ac_errf(err, AC_ENOMEM, "out of memory queueing %s", ev_kind_name(ev->kind));
+	}
+	if (p->q_tail)
+		p->q_tail->next = q;
+	else
+		p->q_head = q;
+	p->q_tail = q;
+	return 0;
+}
+
+/* The queued events, in order, each to every listener before the next is applied (listeners may
+ * queue more). One that no longer fits the state becomes an error event with the reason: its
+ * emitter has moved on and cannot be told. */
+static void drain(pool *p)
+{
+	pool_queued *q;
+	while ((q = p->q_head)) {
+		if (!(p->q_head = q->next))
+			p->q_tail = NULL;
+		ac_err err = { 0 };
+		if (apply_one(p, &q->ev, &err) == 0) {
+			notify(p, &q->ev);
+		} else {
+			ac_event e = { .kind = EV_ERROR, .t_us = q->ev.t_us, .browser = q->ev.browser, .text = err.msg };
+			ac_err ignored;
+			if (apply_one(p, &e, &ignored) == 0)
+				notify(p, &e);
+		}
+		queued_free(q);
+	}
+}
+
+/* Work put off by pool_after(), in order, with the queue empty: what it emits applies at once. */
+static void run_after(pool *p)
+{
+	pool_after_t *a;
+	while (!p->dispatching && (a = p->a_head)) {
+		if (!(p->a_head = a->next))
+			p->a_tail = NULL;
+		void (*fn)(void *) = a->fn;
+		void *ctx = a->ctx;
+		free(a);
+		fn(ctx);
+	}
+}
+
 int pool_apply(pool *p, const ac_event *ev, ac_err *err)
 {
+	if (p->dispatching)
+		return enqueue(p, ev, err);
 	int rc = apply_one(p, ev, err);
 	if (rc)
 		return rc;
+	p->dispatching = true;
 	notify(p, ev);
+	drain(p);
+	p->dispatching = false;
+	run_after(p);
 	return 0;
+}
+
+void pool_after(pool *p, void (*fn)(void *ctx), void *ctx)
+{
+	pool_after_t *a = p->dispatching ? malloc(sizeof *a) : NULL;
+	if (!a) { /* nothing is being dispatched (or no memory to wait): now */
+		fn(ctx);
+		return;
+	}
+	*a = (pool_after_t){ .fn = fn, .ctx = ctx };
+	if (p->a_tail)
+		p->a_tail->next = a;
+	else
+		p->a_head = a;
+	p->a_tail = a;
 }

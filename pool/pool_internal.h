@@ -1,7 +1,8 @@
 /* The pool's private layout, shared by the files that make up the pool. Readers use pool.h only.
  *
  * Who calls whom (one direction, no cycles):
- *   pool.c           the kind table's dispatch (pool_apply), listeners, the event log, counters
+ *   pool.c           the kind table's dispatch (pool_apply), the queue of events emitted while
+ *                    listeners run, listeners, the event log, counters
  *     -> apply_browser.c  browsers (and the bridge, errors, scaling): table, appliers, log lines
  *     -> apply_work.c     workload rows, sessions, requests: appliers and log lines
  *     -> apply_breaker.c  circuit breakers: table, applier, log line
@@ -50,6 +51,11 @@ struct pool {
 	pool_listener listeners[POOL_MAX_LISTENERS];
 	void *listener_ctx[POOL_MAX_LISTENERS];
 	int n_listeners;
+	/* run to completion (pool.h): events emitted while listeners run wait here, in order, and
+	 * so does the work put off with pool_after() until the queue is empty */
+	bool dispatching;
+	struct pool_queued *q_head, *q_tail;
+	struct pool_after *a_head, *a_tail;
 };
 
 /* The appliers and log lines named by the kind table (event.h): pa_KIND applies the event or

@@ -70,6 +70,7 @@
 	X(event_roundtrip) \
 	X(event_unknown_kind) \
 	X(event_kind_names) \
+	X(event_kind_numbers) \
 	X(event_loose_fields) \
 	/* test-options.c */ \
 	X(options_defaults) \
@@ -103,6 +104,10 @@
 	X(format_header) \
 	X(format_browser_detail) \
 	X(format_model_detail) \
+	/* test-dispatch.c */ \
+	X(dispatch_run_to_completion) \
+	X(dispatch_queued_failure) \
+	X(dispatch_after_outside) \
 	/* test-journal.c */ \
 	X(journal_events_roundtrip) \
 	X(journal_restore_matches_live) \
