@@ -18,10 +18,25 @@ BUILD   := build
 BIN     := accel-top
 endif
 
-CORE_SRC := pool/ac.c pool/event.c pool/caps.c pool/pool.c pool/family.c pool/launcher.c \
-            pool/tensor.c pool/catalog.c pool/audio.c pool/inputs.c pool/workloads.c pool/sched.c pool/supervisor.c \
-            pool/store.c pool/tune.c pool/journal.c pool/checkpoint.c pool/procstat.c bridge/proto.c bridge/bridge.c bridge/probe.c tui/options.c tui/cmd/optdesc.c tui/snapshot.c tui/app.c tui/tuner.c tui/optaudio.c tui/format.c tui/format_detail.c tui/format_shard.c tui/columns.c tui/columns_browser.c tui/columns_model.c tui/layout.c tui/replay.c tui/usage.c
-MAIN_SRC := tui/cmd/main.c tui/cmd/commands.c tui/cmd/bench_cmd.c tui/cmd/bench_run.c tui/cmd/tune_cmd.c tui/cmd/tune_args.c tui/cmd/report_cmd.c tui/cmd/serve_cmd.c tui/cmd/serve_json.c tui/cmd/doctor_cmd.c tui/cmd/doctor_models.c tui/cmd/doctor_plan.c tui/cmd/doctor_checks.c tui/screen.c tui/screen_rows.c tui/keys.c tui/keys_modal.c
+# One source file a line, grouped by room (ARCHITECTURE.md), so that parallel work merges cleanly.
+CORE_SRC := \
+	pool/ac.c pool/event.c pool/pool.c pool/apply_browser.c pool/apply_work.c pool/apply_breaker.c \
+	pool/workloads.c pool/caps.c pool/family.c pool/tensor.c pool/catalog.c pool/audio.c pool/inputs.c \
+	pool/store.c pool/tune.c pool/journal.c pool/checkpoint.c \
+	pool/launcher.c pool/supervisor.c pool/procstat.c \
+	pool/sched.c \
+	bridge/proto.c bridge/bridge.c bridge/probe.c \
+	tui/options.c tui/cmd/optdesc.c tui/snapshot.c tui/app.c tui/tuner.c tui/optaudio.c \
+	tui/format.c tui/format_detail.c tui/format_shard.c tui/columns.c tui/columns_browser.c tui/columns_model.c \
+	tui/layout.c tui/replay.c tui/usage.c
+MAIN_SRC := \
+	tui/cmd/main.c tui/cmd/commands.c \
+	tui/cmd/bench_cmd.c tui/cmd/bench_run.c \
+	tui/cmd/tune_cmd.c tui/cmd/tune_args.c \
+	tui/cmd/report_cmd.c \
+	tui/cmd/serve_cmd.c tui/cmd/serve_json.c \
+	tui/cmd/doctor_cmd.c tui/cmd/doctor_models.c tui/cmd/doctor_plan.c tui/cmd/doctor_checks.c \
+	tui/screen.c tui/screen_rows.c tui/keys.c tui/keys_modal.c
 TEST_SRC := $(wildcard tests/unit/test-*.c) tests/unit/runner.c
 BENCH_SRC := bench/roundtrip.c bench/overhead.c bench/replay.c
 

@@ -2,49 +2,27 @@
 
 #include <string.h>
 
+/* From the table in event.h; a hole (a removed kind) stays NULL. */
 static const char *const kind_names[EV__COUNT] = {
-	[EV_BRIDGE_LISTENING] = "bridge_listening",
-	[EV_BROWSER_LAUNCHED] = "browser_launched",
-	[EV_BROWSER_VERSION] = "browser_version",
-	[EV_BROWSER_CONNECTED] = "browser_connected",
-	[EV_BROWSER_HELLO] = "browser_hello",
-	[EV_BROWSER_RTT] = "browser_rtt",
-	[EV_BROWSER_LOST] = "browser_lost",
-	[EV_BROWSER_EXITED] = "browser_exited",
-	[EV_BROWSER_FAILED] = "browser_failed",
-	[EV_ERROR] = "error",
-	[EV_WORKLOAD_STARTED] = "workload_started",
-	[EV_WORKLOAD_STOPPED] = "workload_stopped",
-	[EV_PRECISION_CHANGED] = "precision_changed",
-	[EV_SESSION_LOADING] = "session_loading",
-	[EV_SESSION_READY] = "session_ready",
-	[EV_SESSION_FAILED] = "session_failed",
-	[EV_SESSION_UNLOADED] = "session_unloaded",
-	[EV_REQUEST_QUEUED] = "request_queued",
-	[EV_REQUEST_SENT] = "request_sent",
-	[EV_REQUEST_DONE] = "request_done",
-	[EV_REQUEST_FAILED] = "request_failed",
-	[EV_REQUEST_REQUEUED] = "request_requeued",
-	[EV_VERIFIED] = "verified",
-	[EV_REQUEST_DISCARDED] = "request_discarded",
-	[EV_BREAKER] = "breaker",
-	[EV_BROWSER_RESTARTING] = "browser_restarting",
-	[EV_BROWSER_HELD] = "browser_held",
-	[EV_SCALED] = "scaled",
-	[EV_BROWSER_USAGE] = "browser_usage",
-	[EV_AUDIO_FRONTEND] = "audio_frontend",
-	[EV_SHARD_DONE] = "shard_done",
+#define EV_NAME_(e, n, name, ap, pl) [e] = name,
+	EV_KINDS(EV_NAME_)
+#undef EV_NAME_
 };
+
+bool ev_kind_valid(int n)
+{
+	return n >= 0 && n < EV__COUNT && kind_names[n];
+}
 
 const char *ev_kind_name(ev_kind k)
 {
-	return (unsigned)k < EV__COUNT ? kind_names[k] : "?";
+	return ev_kind_valid((int)k) ? kind_names[k] : "?";
 }
 
 int ev_kind_from_name(const char *name)
 {
 	for (int i = 0; name && i < EV__COUNT; i++)
-		if (strcmp(kind_names[i], name) == 0)
+		if (kind_names[i] && strcmp(kind_names[i], name) == 0)
 			return i;
 	return AC_EINVAL;
 }

@@ -633,7 +633,7 @@ int journal_event(journal *j, size_t i, ac_event *ev, ac_err *err)
 	ev->t_us = j->ev_t[i];
 	const uint8_t *k = get_bytes(&r, 1);
 	uint64_t mask = get_uv(&r);
-	if (r.bad || *k >= EV__COUNT)
+	if (r.bad || !ev_kind_valid(*k))
 		return ac_errf(err, AC_EINVAL, "event %zu: malformed", i);
 	ev->kind = (ev_kind)*k;
 	int64_t ints[6] = { 0 };

@@ -180,8 +180,25 @@ void pool_free(pool *p);
 int pool_add_listener(pool *p, pool_listener fn, void *ctx);
 
 /* Applies one event. Returns 0, or a negative code with *err set when the event does not fit the
- * state (unknown browser, malformed hello); the pool is unchanged then. */
+ * state (unknown browser, malformed hello); the pool is unchanged then.
+ *
+ * Run to completion: an event is applied, then handed to every listener in the order they were
+ * added, before the next event is applied. An event a listener emits (pool_apply from inside a
+ * listener, directly or through a scheduler, supervisor or launcher) is not applied there: it is
+ * queued, with copies of its strings and data, and returns 0; queued events are applied in the
+ * order they were emitted once the current one has reached every listener. So every listener
+ * (and the journal, which is one) sees the events in the order they were applied, and the state
+ * a listener reads is exactly the state after the event it is given. A queued event that does
+ * not fit the state when its turn comes is replaced by an EV_ERROR with the reason (the emitter
+ * cannot be told any more). Called from outside a listener, pool_apply applies at once and
+ * returns after the queue it led to is empty; so a listener that emits and then reads the state
+ * sees the old state: it puts that work off with pool_after(). */
 int pool_apply(pool *p, const ac_event *ev, ac_err *err);
+
+/* Runs fn(ctx) once the event being dispatched and every event queued behind it have reached
+ * every listener (at once when no event is being dispatched): for a listener's follow-up work
+ * that reads the state its own events lead to. What fn emits applies at once. */
+void pool_after(pool *p, void (*fn)(void *ctx), void *ctx);
 
 /* A fresh browser id, never used before in this pool. */
 int pool_next_id(pool *p);

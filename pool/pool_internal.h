@@ -1,5 +1,14 @@
-/* The pool's private layout, shared by the files that apply events (pool.c for browsers and the
- * log, workloads.c for models, sessions and requests). Readers use pool.h only. */
+/* The pool's private layout, shared by the files that make up the pool. Readers use pool.h only.
+ *
+ * Who calls whom (one direction, no cycles):
+ *   pool.c           the kind table's dispatch (pool_apply), the queue of events emitted while
+ *                    listeners run, listeners, the event log, counters
+ *     -> apply_browser.c  browsers (and the bridge, errors, scaling): table, appliers, log lines
+ *     -> apply_work.c     workload rows, sessions, requests: appliers and log lines
+ *     -> apply_breaker.c  circuit breakers: table, applier, log line
+ *   apply_work.c -> apply_browser.c (pool_find_browser), workloads.c
+ *   apply_browser.c -> workloads.c (pool_browser_gone)
+ *   workloads.c      the model, session and request tables and their figures (no appliers) */
 #ifndef AC_POOL_INTERNAL_H
 #define AC_POOL_INTERNAL_H
 
@@ -42,13 +51,41 @@ struct pool {
 	pool_listener listeners[POOL_MAX_LISTENERS];
 	void *listener_ctx[POOL_MAX_LISTENERS];
 	int n_listeners;
+	/* run to completion (pool.h): events emitted while listeners run wait here, in order, and
+	 * so does the work put off with pool_after() until the queue is empty */
+	bool dispatching;
+	struct pool_queued *q_head, *q_tail;
+	struct pool_after *a_head, *a_tail;
 };
 
+/* The appliers and log lines named by the kind table (event.h): pa_KIND applies the event or
+ * refuses it (negative code, *err set, the pool unchanged); pl_KIND writes the event log's line
+ * into text and returns true, or returns false when the kind has no line. Both run after the
+ * event's predecessors are applied and before its listeners see it. */
+#define POOL_KIND_PROTOS_(e, n, name, ap, pl) \
+	int ap(pool *p, const ac_event *ev, ac_err *err); \
+	bool pl(const pool *p, const ac_event *ev, char *text, size_t cap);
+EV_KINDS(POOL_KIND_PROTOS_)
+#undef POOL_KIND_PROTOS_
+
+/* apply_browser.c */
 pool_browser *pool_find_browser(pool *p, int id);
-int pool_apply_work(pool *p, const ac_event *ev, ac_err *err);
+/* The kind of browser id (0 = none: dflt), for log lines; dflt when there is no such browser. */
+const char *pool_kind_of(const pool *p, int id, const char *dflt);
+
+/* workloads.c */
+int pool_row_index(const pool *p, int id); /* index into models and stats, -1 if none */
+pool_session *pool_session_get(pool *p, int browser, int session);
+pool_request *pool_request_get(pool *p, int64_t id);
+void pool_request_remove(pool *p, pool_request *r);
+/* Queue, in-flight and browser counts of row m, from the request and session tables. */
+void pool_recount(pool *p, pool_model *m);
+/* Percentiles, means and rates of row m after a completion at now_us. */
+void pool_update_figures(pool_model *m, row_stats *st, int64_t now_us);
 /* A browser went away: its sessions are gone with its page's connection. */
 void pool_browser_gone(pool *p, int browser);
-/* Frees every table the pool holds (not the pool): one place to list them. */
+
+/* pool.c: frees every table the pool holds (not the pool): one place to list them. */
 void pool_free_tables(pool *p);
 
 #endif

@@ -1268,6 +1268,24 @@ void sched_on_response(sched *s, int browser, const proto_msg *m, const proto_fr
 
 /* ---------------------------------------------------------------- browsers coming and going */
 
+/* Work a listener puts off until its events are applied (pool_after: run to completion). */
+static void dispatch_all(void *ctx)
+{
+	sched *s = ctx;
+	for (work *w = s->works; w && !s->closing; w = w->next)
+		dispatch(s, w);
+}
+
+static void place_all(void *ctx)
+{
+	sched *s = ctx;
+	for (work *w = s->works; w && !s->closing; w = w->next)
+		if (w->running) {
+			place(s, w);
+			dispatch(s, w);
+		}
+}
+
 static void browser_gone(sched *s, int browser, const char *why)
 {
 	/* in-flight requests go back to the front of their queues */
@@ -1302,8 +1320,7 @@ static void browser_gone(sched *s, int browser, const char *why)
 			i++;
 		}
 	}
-	for (work *w = s->works; w; w = w->next)
-		dispatch(s, w);
+	pool_after(s->p, dispatch_all, s); /* once the requeues are applied (run to completion) */
 }
 
 void sched_on_event(void *ctx, const ac_event *ev)
@@ -1328,12 +1345,8 @@ void sched_on_event(void *ctx, const ac_event *ev)
 	case EV_REQUEST_REQUEUED: /* a sharded request starts again from its first shard */
 		stg_drop(s, ev->request);
 		break;
-	case EV_BROWSER_HELLO:
-		for (work *w = s->works; w; w = w->next)
-			if (w->running) {
-				place(s, w);
-				dispatch(s, w);
-			}
+	case EV_BROWSER_HELLO: /* placing reads the sessions it loads: after this event (run to completion) */
+		pool_after(s->p, place_all, s);
 		break;
 	default:
 		break;
@@ -1454,6 +1467,23 @@ static int build_inputs(sched *s, work *w, ac_err *err)
 	return 0;
 }
 
+static void start_work(void *ctx)
+{
+	work *w = ctx;
+	if (w->s->closing)
+		return;
+	place(w->s, w);
+	fill(w->s, w);
+	dispatch(w->s, w);
+}
+
+static void dispatch_later(void *ctx)
+{
+	work *w = ctx;
+	if (!w->s->closing)
+		dispatch(w->s, w);
+}
+
 static void work_free(work *w)
 {
 	inputs_free(w->inputs, CAT_MAX_IO);
@@ -1543,13 +1573,12 @@ int sched_start(sched *s, const workload_spec *spec, int *row_out, ac_err *err)
 	emit(s, &ev);
 	if (row_out)
 		*row_out = w->row;
-	place(s, w);
 	if (w->rps > 0)
 		uv_timer_start(&w->rate_timer, on_rate_tick, 10, 10);
 	if (w->duration_s > 0)
 		uv_timer_start(&w->end_timer, on_duration, (uint64_t)(w->duration_s * 1000), 0);
-	fill(s, w);
-	dispatch(s, w);
+	/* from inside a listener the row exists only once its event is applied (run to completion) */
+	pool_after(s->p, start_work, w);
 	return 0;
 }
 
@@ -1634,7 +1663,7 @@ int sched_submit(sched *s, int row, const ac_tensor *inputs, int n, bool want_ou
 	*request = u.request;
 	enqueue(s, w);
 	if ((w = work_find(s, row)))
-		dispatch(s, w);
+		pool_after(s->p, dispatch_later, w); /* once the request is queued (run to completion) */
 	return 0;
 }
 

@@ -288,8 +288,9 @@ static void command_line(const options *o, char *out, size_t cap)
 	}
 }
 
-/* Opens the recording; its listener must come first so that events applied from inside another
- * listener (the scheduler's) are written after the event that caused them, as they were applied. */
+/* Opens the recording. Its listener may come anywhere: events emitted from inside a listener are
+ * applied after the one being dispatched (run to completion, pool.h), so every listener, this one
+ * too, sees them in the order they were applied. */
 static int start_recording(app *a, const options *o, ac_err *err)
 {
 	char cmd[2048];

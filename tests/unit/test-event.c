@@ -159,3 +159,33 @@ int test_event_loose_fields(void)
 	CHECK(e.data == NULL);
 	return 0;
 }
+
+/* The numbers recordings store (pool/journal.c writes the kind as one byte) and the names JSON
+ * carries, as every recording made so far has them: a change here breaks old recordings. */
+int test_event_kind_numbers(void)
+{
+	static const char *const recorded[] = {
+		"bridge_listening", "browser_launched", "browser_version", "browser_connected", "browser_hello",
+		"browser_rtt", "browser_lost", "browser_exited", "browser_failed", "error", "workload_started",
+		"workload_stopped", "precision_changed", "session_loading", "session_ready", "session_failed",
+		"session_unloaded", "request_queued", "request_sent", "request_done", "request_failed",
+		"request_requeued", "verified", "request_discarded", "breaker", "browser_restarting", "browser_held",
+		"scaled", "browser_usage", "audio_frontend", "shard_done",
+	};
+	int n = (int)(sizeof recorded / sizeof recorded[0]);
+	CHECK(EV__COUNT >= n);
+	for (int k = 0; k < n; k++) {
+		CHECK(ev_kind_valid(k));
+		CHECK_STR(ev_kind_name((ev_kind)k), recorded[k]);
+	}
+	CHECK_EQ_INT(EV_BRIDGE_LISTENING, 0);
+	CHECK_EQ_INT(EV_ERROR, 9);
+	CHECK_EQ_INT(EV_WORKLOAD_STARTED, 10);
+	CHECK_EQ_INT(EV_REQUEST_DONE, 19);
+	CHECK_EQ_INT(EV_BREAKER, 24);
+	CHECK_EQ_INT(EV_SHARD_DONE, 30);
+	CHECK(!ev_kind_valid(-1));
+	CHECK(!ev_kind_valid(EV__COUNT));
+	CHECK_STR(ev_kind_name((ev_kind)-1), "?");
+	return 0;
+}

@@ -896,3 +896,60 @@ int test_journal_no_token(void)
 		  "ws://127.0.0.1:8765/ws?token=REDACTED&x=1");
 	return 0;
 }
+
+/* A recording made by main at 56eb8d2 (tests/fixtures/README.md), applied event by event to a
+ * fresh pool through journal.c: the counters and every event log line equal what that build's
+ * pool had at the end (the .log file, written by it), and the figures its replay printed. */
+int test_journal_replays_main_56eb8d2(void)
+{
+	const char *root = getenv("ACCEL_TOP_DATA");
+	char path[4096], want_path[4096];
+	snprintf(path, sizeof path, "%s/tests/fixtures/recording-v1-main-56eb8d2.acrec", root && *root ? root : ".");
+	snprintf(want_path, sizeof want_path, "%s/tests/fixtures/recording-v1-main-56eb8d2.log", root && *root ? root : ".");
+	ac_err err = { 0, "" };
+	journal *j = NULL;
+	if (journal_open(path, &j, &err)) {
+		check_fail(__FILE__, __LINE__, "%s: %s (set ACCEL_TOP_DATA to the repository root)", path, err.msg);
+		return 1;
+	}
+	check_defer(free_journal, j);
+	pool *p = new_pool();
+	CHECK(p != NULL);
+	size_t n = journal_event_count(j), refused = 0;
+	for (size_t i = 0; i < n; i++) {
+		ac_event ev;
+		CHECK_OK(journal_event(j, i, &ev, &err));
+		refused += pool_apply(p, &ev, &err) != 0;
+	}
+	char got[8192];
+	snprintf(got, sizeof got, "events %zu applied %llu refused %zu errors %llu log %zu\n", n,
+		 (unsigned long long)pool_event_count(p), refused, (unsigned long long)pool_error_count(p), pool_log_count(p));
+	for (size_t i = 0; i < pool_log_count(p); i++) {
+		const pool_log_entry *l = pool_log_at(p, i);
+		ac_strlcatf(got, sizeof got, "%lld %s %d %s\n", (long long)l->t_us, ev_kind_name(l->kind), l->browser, l->text);
+	}
+	FILE *f = fopen(want_path, "r");
+	CHECK(f != NULL);
+	char want[8192];
+	size_t len = fread(want, 1, sizeof want - 1, f);
+	fclose(f);
+	want[len] = '\0';
+	CHECK_STR(got, want);
+	/* figures from that build's `--replay FILE -b --json --begin END` (the .end.json file) */
+	pool_request_totals t;
+	pool_request_totals_get(p, &t);
+	CHECK_EQ_INT(t.submitted, 326);
+	CHECK_EQ_INT(t.done, 325);
+	CHECK_EQ_INT(t.requeued, 1);
+	CHECK_EQ_INT(t.pending, 1);
+	const pool_model *m = pool_model_find(p, 1);
+	CHECK(m != NULL);
+	CHECK_EQ_INT(m->completed, 325);
+	CHECK(m->lat_valid && fabs(m->p50_ms - 7.591000080108643) < 1e-9 && fabs(m->p95_ms - 23.743999481201172) < 1e-9);
+	const pool_browser *b = pool_browser_find(p, 1);
+	CHECK(b != NULL);
+	CHECK_EQ_INT(b->state, BS_EXITED);
+	CHECK_STR(b->version, "156.0.8078.114");
+	CHECK_EQ_INT(b->pid, 24668);
+	return 0;
+}

@@ -74,6 +74,7 @@
 	X(event_roundtrip) \
 	X(event_unknown_kind) \
 	X(event_kind_names) \
+	X(event_kind_numbers) \
 	X(event_loose_fields) \
 	/* test-options.c */ \
 	X(options_defaults) \
@@ -112,6 +113,10 @@
 	X(format_model_detail) \
 	X(format_column_tables) \
 	X(format_stale_rtt) \
+	/* test-dispatch.c */ \
+	X(dispatch_run_to_completion) \
+	X(dispatch_queued_failure) \
+	X(dispatch_after_outside) \
 	/* test-journal.c */ \
 	X(journal_events_roundtrip) \
 	X(journal_restore_matches_live) \
@@ -124,6 +129,7 @@
 	X(journal_foreign_checkpoints) \
 	X(journal_crc32) \
 	X(journal_no_token) \
+	X(journal_replays_main_56eb8d2) \
 	/* test-faults.c */ \
 	X(faults_request_accounting) \
 	X(faults_breakers) \
