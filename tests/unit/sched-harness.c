@@ -13,7 +13,8 @@
 
 #include "check.h"
 
-/* The models: txt (text; fp32 fp16 int8), img (vision; fp32), enc (text; fp32, as 2 shards). */
+/* The models: txt (text; fp32 fp16 int8), img (vision; fp32), enc (text; fp32, as 2 shards, the
+ * first with an output the second does not take). */
 static const char *const manifests[][2] = {
 	{ "txt", "{\"format\":1,\"name\":\"txt\",\"type\":\"text\",\"dims\":{\"b\":1,\"s\":4},\"inputs\":["
 		 "{\"name\":\"ids\",\"dtype\":\"int64\",\"shape\":[\"b\",\"s\"],\"fill\":{\"kind\":\"ones\"}},"
@@ -26,7 +27,7 @@ static const char *const manifests[][2] = {
 		 "{\"name\":\"mask\",\"dtype\":\"int64\",\"shape\":[\"b\",\"s\"],\"fill\":{\"kind\":\"ones\"}}],"
 		 "\"outputs\":[{\"name\":\"out\"},{\"name\":\"pooled\"}],\"shards\":["
 		 "{\"folder\":\"shards/1\",\"inputs\":[{\"name\":\"ids\",\"from\":\"input\"},{\"name\":\"mask\",\"from\":"
-		 "\"input\"}],\"outputs\":[\"hidden\"]},{\"folder\":\"shards/2\",\"inputs\":[{\"name\":\"hidden\",\"from\":"
+		 "\"input\"}],\"outputs\":[\"hidden\",\"extra\"]},{\"folder\":\"shards/2\",\"inputs\":[{\"name\":\"hidden\",\"from\":"
 		 "\"previous\"},{\"name\":\"mask\",\"from\":\"input\"}],\"outputs\":[\"out\",\"pooled\"]}]}" },
 };
 static const char *const model_files[] = {
@@ -63,7 +64,8 @@ static void recorder(void *ctx, const ac_event *ev)
 		return;
 	rec_ev *r = &h->ev[h->n_ev++];
 	*r = (rec_ev){ .kind = ev->kind, .browser = ev->browser, .model = ev->model, .session = ev->session,
-		       .request = ev->request, .num = ev->num, .num2 = ev->num2, .x0 = ev->x[0] };
+		       .request = ev->request, .num = ev->num, .num2 = ev->num2, .x0 = ev->x[0],
+		       .x1 = ev->x[1] };
 	ac_strlcpy(r->name, ev->name ? ev->name : "", sizeof r->name);
 	ac_strlcpy(r->text, ev->text ? ev->text : "", sizeof r->text);
 }

@@ -9,7 +9,7 @@ typedef struct {
 	ev_kind kind;
 	int browser, model, session;
 	int64_t request, num, num2;
-	double x0;
+	double x0, x1;
 	char name[16], text[200];
 } rec_ev;
 

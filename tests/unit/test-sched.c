@@ -132,10 +132,14 @@ int test_sched_place_preference(void)
 	int64_t req;
 	CHECK_EQ_INT(sched_submit(h->s, gpu, NULL, 0, false, &req, &err), 0);
 	CHECK_EQ_INT(pool_request_find(h->p, req)->browser, 3); /* hardware first */
+	CHECK_EQ_INT(sched_submit(h->s, gpu, NULL, 0, false, &req, &err), 0);
+	CHECK_EQ_INT(pool_request_find(h->p, req)->browser, 2); /* then the least loaded */
 	CHECK_EQ_INT(fake_answer_run(h->f, fake_next(h->f, 3, FM_RUN), 0, sh_outs_a, 1), 0);
 	CHECK(pool_session_find(h->p, 3, sh_last(h, EV_REQUEST_DONE)->session)->ewma_ms >= 0);
+	/* browser 3 is measured and idle; browser 2 is busy, but not measured yet: it goes first */
 	CHECK_EQ_INT(sched_submit(h->s, gpu, NULL, 0, false, &req, &err), 0);
-	CHECK_EQ_INT(pool_request_find(h->p, req)->browser, 2); /* measured: the unmeasured one next */
+	CHECK_EQ_INT(pool_request_find(h->p, req)->browser, 2);
+	CHECK_EQ_INT(sh_inflight(h, gpu, 2), 2);
 	/* vision: chromium before firefox, whichever came first */
 	CHECK_EQ_INT(sched_submit(h->s, vis, NULL, 0, false, &req, &err), 0);
 	const pool_browser *b = pool_browser_find(h->p, pool_request_find(h->p, req)->browser);
@@ -266,9 +270,9 @@ int test_sched_shard_stages(void)
 	CHECK(s1 && s1->want_outputs && s1->n_frames == 2);
 	CHECK_STR(s1->frame_names[0], "ids");
 	CHECK_STR(s1->frame_names[1], "mask");
-	static const float hidden[4] = { 1, 2, 3, 4 };
-	const fake_out h_out[] = { { "hidden", hidden, 4 } };
-	CHECK_EQ_INT(fake_answer_run(h->f, s1, 0, h_out, 1), 0);
+	static const float hidden[4] = { 1, 2, 3, 4 }, extra[2] = { 9, 9 };
+	const fake_out h_out[] = { { "extra", extra, 2 }, { "hidden", hidden, 4 } }; /* not in order */
+	CHECK_EQ_INT(fake_answer_run(h->f, s1, 0, h_out, 2), 0);
 	CHECK_EQ_INT(sh_count(h, EV_SHARD_DONE), 1);
 	CHECK_EQ_INT(sh_last(h, EV_SHARD_DONE)->num, 1);
 	CHECK_EQ_INT(sh_count(h, EV_REQUEST_DONE), 0);
@@ -293,6 +297,7 @@ int test_sched_shard_stages(void)
 	CHECK_EQ_INT(sh_count(h, EV_SHARD_DONE), 2);
 	CHECK_EQ_INT(sh_count(h, EV_REQUEST_DONE), 1);
 	CHECK_EQ_INT(sh_last(h, EV_REQUEST_DONE)->browser, 1);
+	CHECK(sh_last(h, EV_REQUEST_DONE)->x1 == 2 * 1.25); /* compute_ms summed over the stages */
 	const pool_model *m = pool_model_find(h->p, row);
 	CHECK(m->n_shards == 2 && m->shard[0].browser == 2 && m->shard[1].browser == 1);
 	CHECK(!m->running);
@@ -334,9 +339,9 @@ int test_sched_shard_requeue(void)
 	CHECK_EQ_INT(sched_start(h->s, &w, &row, &err), 0);
 	CHECK_EQ_INT(fake_pending(h->f, 3, FM_LOAD), 0); /* "#2": not on browser 3 */
 	CHECK_EQ_INT(fake_answer_all(h->f, 0, NULL, 0, 2), 2);
-	static const float hidden[4] = { 1, 2, 3, 4 };
-	const fake_out h_out[] = { { "hidden", hidden, 4 } };
-	CHECK_EQ_INT(fake_answer_run(h->f, fake_next(h->f, 1, FM_RUN), 0, h_out, 1), 0);
+	static const float hidden[4] = { 1, 2, 3, 4 }, extra[2] = { 9, 9 };
+	const fake_out h_out[] = { { "extra", extra, 2 }, { "hidden", hidden, 4 } }; /* not in order */
+	CHECK_EQ_INT(fake_answer_run(h->f, fake_next(h->f, 1, FM_RUN), 0, h_out, 2), 0);
 	CHECK_EQ_INT(fake_pending(h->f, 2, FM_RUN), 1);
 	int lost_session = fake_next(h->f, 2, FM_RUN)->session;
 	CHECK_EQ_INT(fake_browser_event(h->f, EV_BROWSER_LOST, 2, "socket closed"), 0);
@@ -351,7 +356,7 @@ int test_sched_shard_requeue(void)
 	CHECK_EQ_INT(fake_pending(h->f, 3, FM_RUN) + fake_pending(h->f, 3, FM_LOAD), 0);
 	CHECK(pool_model_find(h->p, row)->running);
 	/* stage 1 again; it waits for browser 2, which comes back with a new page */
-	CHECK_EQ_INT(fake_answer_run(h->f, again, 0, h_out, 1), 0);
+	CHECK_EQ_INT(fake_answer_run(h->f, again, 0, h_out, 2), 0);
 	CHECK_EQ_INT(pool_request_find(h->p, sh_last(h, EV_REQUEST_REQUEUED)->request)->stage, 1);
 	CHECK_EQ_INT(fake_connect(h->f, 2, "firefox", "hello-firefox-fallback.json"), 0);
 	CHECK_EQ_INT(fake_answer_load(h->f, fake_next(h->f, 2, FM_LOAD), NULL, 0), 0);
@@ -369,6 +374,7 @@ int test_sched_shard_requeue(void)
 	CHECK_EQ_INT(fake_answer_run(h->f, s2, 0, final, 2), 0);
 	CHECK_EQ_INT(sh_count(h, EV_REQUEST_DONE), 1);
 	CHECK_EQ_INT(sh_count(h, EV_SHARD_DONE), 3); /* stage 1 twice, stage 2 once */
+	CHECK(sh_last(h, EV_REQUEST_DONE)->x1 == 2 * 1.25); /* the lost attempt's stage is not in it */
 	CHECK_EQ_INT(sh_count(h, EV_REQUEST_REQUEUED), 1);
 	CHECK(!pool_model_find(h->p, row)->running);
 	return sh_accounting(h);
