@@ -137,18 +137,21 @@ int test_sched_requeue_on_loss_once(void)
 	const pool_request *r0 = pool_request_find(h->p, requeued_id(h, 0));
 	const pool_request *r1 = pool_request_find(h->p, requeued_id(h, 1));
 	CHECK((r0->inflight && r0->browser == 2) || (r1->inflight && r1->browser == 2));
-	/* the lost browser's replies come late */
+	/* the lost browser's replies come late: one while its request is back in the queue or on
+	 * browser 2, one after every request has ended */
 	CHECK_EQ_INT(fake_answer_run(h->f, late[0], 0, sh_outs_a, 1), 0);
-	CHECK_EQ_INT(fake_answer_error(h->f, late[1], "run_failed", "too late"), 0);
-	CHECK_EQ_INT(sh_count(h, EV_REQUEST_DISCARDED), 2);
-	CHECK_EQ_INT(pool_model_find(h->p, row)->discarded, 2);
-	for (int i = 0; i < h->n_ev; i++)
-		CHECK(!(h->ev[i].kind == EV_REQUEST_DONE || h->ev[i].kind == EV_REQUEST_FAILED) || h->ev[i].browser != 1);
-	/* the rest runs to the end on browser 2 */
+	CHECK_EQ_INT(sh_count(h, EV_REQUEST_DISCARDED), 1);
 	CHECK(fake_answer_all(h->f, 0, sh_outs_a, 1, 100) > 0);
 	const pool_model *m = pool_model_find(h->p, row);
 	CHECK(!m->running);
 	CHECK_CONTAINS(m->stop_reason, "completed 8 requests");
+	CHECK_EQ_INT(fake_answer_error(h->f, late[1], "run_failed", "too late"), 0);
+	CHECK_EQ_INT(sh_count(h, EV_REQUEST_DISCARDED), 2);
+	CHECK_EQ_INT(m->discarded, 2);
+	CHECK_EQ_INT(m->completed, 8);
+	CHECK_EQ_INT(m->errors, 0);
+	for (int i = 0; i < h->n_ev; i++)
+		CHECK(!(h->ev[i].kind == EV_REQUEST_DONE || h->ev[i].kind == EV_REQUEST_FAILED) || h->ev[i].browser != 1);
 	pool_request_totals t;
 	pool_request_totals_get(h->p, &t);
 	CHECK(t.submitted == 8 && t.done == 8 && t.failed == 0 && t.requeued == 2 && t.discarded == 2 && t.pending == 0);
@@ -203,8 +206,15 @@ int test_sched_late_reply_after_timeout(void)
 	CHECK_EQ_INT(sh_count(h, EV_REQUEST_DISCARDED), 1);
 	CHECK_EQ_INT(sh_count(h, EV_REQUEST_DONE), 0);
 	CHECK_CONTAINS(sh_last(h, EV_REQUEST_DISCARDED)->text, "timed out");
+	/* a queued request that no browser can take times out too, with the reason */
+	CHECK_EQ_INT(fake_browser_event(h->f, EV_BROWSER_LOST, 1, "socket closed"), 0);
+	CHECK_EQ_INT(sh_count(h, EV_REQUEST_REQUEUED), 1);
+	uv_sleep(30);
+	CHECK_EQ_INT(fake_tick(h->f), 0);
+	CHECK_CONTAINS(sh_last(h, EV_REQUEST_FAILED)->text, "no browser served it");
+	CHECK_CONTAINS(sh_last(h, EV_REQUEST_FAILED)->text, "no connected browser has txt loaded");
 	pool_request_totals t;
 	pool_request_totals_get(h->p, &t);
-	CHECK_EQ_INT(t.timed_out, 1);
+	CHECK_EQ_INT(t.timed_out, 2);
 	return sh_accounting(h);
 }
