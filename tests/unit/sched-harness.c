@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "check.h"
 
@@ -60,8 +59,10 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 static void recorder(void *ctx, const ac_event *ev)
 {
 	harness *h = ctx;
-	if (h->n_ev == REC_MAX)
+	if (h->n_ev == REC_MAX) {
+		h->ev_overflow = true;
 		return;
+	}
 	rec_ev *r = &h->ev[h->n_ev++];
 	*r = (rec_ev){ .kind = ev->kind, .browser = ev->browser, .model = ev->model, .session = ev->session,
 		       .request = ev->request, .num = ev->num, .num2 = ev->num2, .x0 = ev->x[0],
@@ -157,6 +158,7 @@ int sh_start(harness *h, const char *model, const char *platform, const char *br
  * no request ended twice; the pool refused nothing the scheduler emitted. */
 int sh_accounting(const harness *h)
 {
+	CHECK(!h->ev_overflow);
 	pool_request_totals t;
 	pool_request_totals_get(h->p, &t);
 	CHECK_EQ_INT(t.submitted, t.done + t.failed + t.pending);

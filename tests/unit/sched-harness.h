@@ -23,6 +23,7 @@ typedef struct {
 	fake_io *f;
 	sched *s;
 	int n_ev;
+	bool ev_overflow;     /* more than REC_MAX events: the counts would be wrong */
 	rec_ev ev[REC_MAX];
 } harness;
 

@@ -1,7 +1,8 @@
 /* The scheduler's fault handling against a real pool and fake browsers (fake-sched-io.h):
  * circuit breakers (open after 3 errors, probe after the cool-down, close on success), requeue on
  * browser loss exactly once, late replies discarded. Every test ends by counting every request
- * exactly once (sh_accounting). */
+ * exactly once (sh_accounting). The breaker's 5 s cool-down is not waited for (fake_clock_back);
+ * only the --request-timeout test sleeps, twice 30 ms past a 20 ms timeout. */
 #include <stdio.h>
 #include <string.h>
 
