@@ -152,6 +152,23 @@
 	X(tune_max_abs_diff) \
 	X(tune_proto_logmel) \
 	X(tune_reference_clips) \
+	/* test-sched.c */ \
+	X(sched_place_auto_pinned_id) \
+	X(sched_place_platform_missing) \
+	X(sched_place_fallback_wasm) \
+	X(sched_place_preference) \
+	X(sched_place_edge_webnn) \
+	X(sched_window_session) \
+	X(sched_window_lanes) \
+	X(sched_shard_stages) \
+	X(sched_shard_requeue) \
+	X(sched_verify_each_lane) \
+	X(sched_verify_reference_itself) \
+	/* test-sched-faults.c */ \
+	X(sched_breaker_open_probe_close) \
+	X(sched_requeue_on_loss_once) \
+	X(sched_requeue_on_reconnect) \
+	X(sched_late_reply_after_timeout) \
 	/* end */
 
 #define X(name) int test_##name(void);
