@@ -35,11 +35,21 @@ typedef struct {
 	                        "shards" on a browser of the k-th; browser is then ignored */
 } workload_spec;
 
+/* What the scheduler sends: a load / run as typed by the codec (bridge/proto.h), without an id. */
+typedef proto_load sched_load;
+typedef proto_run sched_run;
+
+/* The scheduler's hands. Each sender returns 0 with *id set to the request id its reply will
+ * carry; the reply comes back through sched_on_response(). A nonzero return (AC_ENOENT: no
+ * connection) means nothing was sent. A fake for tests needs only these four and a ctx. */
 typedef struct {
+	/* An event for the pool (pool_apply()). */
 	int (*emit)(void *ctx, const ac_event *ev, ac_err *err);
-	/* bridge_request(): msg gets its id set; frames are complete binary frames */
-	int (*request)(void *ctx, int browser, cJSON *msg, const void *const *frames, const size_t *lens, int n,
-		       uint32_t *id);
+	int (*load)(void *ctx, int browser, const sched_load *l, uint32_t *id);
+	/* frames[0..n): complete binary frames (header + data), n == r->tensors */
+	int (*run)(void *ctx, int browser, const sched_run *r, const void *const *frames, const size_t *lens, int n,
+		   uint32_t *id);
+	int (*unload)(void *ctx, int browser, int session, uint32_t *id);
 	void *ctx;
 } sched_io;
 

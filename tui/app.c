@@ -35,6 +35,33 @@ static int request(void *ctx, int browser, cJSON *msg, const void *const *frames
 	return bridge_request(a->br, browser, msg, blobs, n, id);
 }
 
+/* The scheduler's hands (sched_io): the typed requests encoded by the codec and sent. */
+static int send_encoded(app *a, int browser, cJSON *msg, const void *const *frames, const size_t *lens, int n,
+			uint32_t *id)
+{
+	if (!msg)
+		return AC_ENOMEM;
+	int rc = request(a, browser, msg, frames, lens, n, id);
+	cJSON_Delete(msg);
+	return rc;
+}
+
+static int sched_load_cmd(void *ctx, int browser, const sched_load *l, uint32_t *id)
+{
+	return send_encoded(ctx, browser, proto_encode_load(l), NULL, NULL, 0, id);
+}
+
+static int sched_run_cmd(void *ctx, int browser, const sched_run *r, const void *const *frames, const size_t *lens,
+			 int n, uint32_t *id)
+{
+	return send_encoded(ctx, browser, proto_encode_run(r), frames, lens, n, id);
+}
+
+static int sched_unload_cmd(void *ctx, int browser, int session, uint32_t *id)
+{
+	return send_encoded(ctx, browser, proto_encode_unload((uint32_t)session), NULL, NULL, 0, id);
+}
+
 static void on_response(void *ctx, int browser, const proto_msg *m, const proto_frame *frames, int n)
 {
 	app *a = ctx;
@@ -480,7 +507,8 @@ int app_start(app *a, uv_loop_t *loop, const options *o, ac_err *err)
 	sched_config sc = { .allow_fallback = o->allow_fallback, .seed = o->seed, .window = (int)o->inflight,
 			    .audio = a->have_clip ? &a->clip : NULL, .request_timeout_s = o->request_timeout_s,
 			    .on_done = a->on_done, .on_done_ctx = a->user };
-	sched_io io = { .emit = apply_event, .request = request, .ctx = a };
+	sched_io io = { .emit = apply_event, .load = sched_load_cmd, .run = sched_run_cmd, .unload = sched_unload_cmd,
+			.ctx = a };
 	if ((rc = sched_new(loop, a->pool, a->cat, &sc, &io, &a->sch)))
 		return ac_errf(err, rc, "out of memory");
 	pool_add_listener(a->pool, sched_on_event, a->sch);

@@ -3,34 +3,37 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Sends msg with n frames (runs) and remembers what the reply will answer. */
-static int send_frames(sched *s, int browser, cJSON *msg, int row, pend_kind kind, int session, int64_t request,
-		       bool want_outputs, bool custom, unsigned char *const *fr, const size_t *lens, int n)
+/* Room for the pending entry of one more request, made before anything is sent. */
+static int pend_reserve(sched *s)
+{
+	return ac_reserve((void **)&s->pend, &s->cap_pend, s->n_pend + 1, sizeof *s->pend) ? AC_ENOMEM : 0;
+}
+
+/* Remembers what the reply to request id (just sent, pend_reserve() done) will answer. */
+static void pend_add(sched *s, const pending *pd, int browser, uint32_t id)
+{
+	pending *p = &s->pend[s->n_pend++];
+	*p = *pd;
+	p->browser = browser;
+	p->id = id;
+	p->sent_ns = uv_hrtime();
+}
+
+/* Sends a run with its n = r->tensors frames and remembers what the reply will answer. */
+static int send_run(sched *s, int browser, const sched_run *r, unsigned char *const *fr, const size_t *lens,
+		    const pending *pd)
 {
 	uint32_t id;
 	const void *frames[CAT_MAX_IO];
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < r->tensors; i++)
 		frames[i] = fr[i];
-	if (ac_reserve((void **)&s->pend, &s->cap_pend, s->n_pend + 1, sizeof *s->pend)) {
-		cJSON_Delete(msg);
+	if (pend_reserve(s))
 		return AC_ENOMEM;
-	}
-	int rc = s->io.request(s->io.ctx, browser, msg, frames, lens, n, &id);
-	cJSON_Delete(msg);
+	int rc = s->io.run(s->io.ctx, browser, r, frames, lens, r->tensors, &id);
 	if (rc)
 		return rc;
-	s->pend[s->n_pend++] = (pending){ .browser = browser, .id = id, .kind = kind, .row = row,
-					   .session = session, .request = request, .sent_ns = uv_hrtime(),
-					   .want_outputs = want_outputs, .custom = custom };
+	pend_add(s, pd, browser, id);
 	return 0;
-}
-
-static int send_msg(sched *s, int browser, cJSON *msg, work *w, pend_kind kind, int session, int64_t request,
-		    bool want_outputs)
-{
-	bool run = (kind == PK_RUN || kind == PK_REFRUN) && w;
-	return send_frames(s, browser, msg, w ? w->row : 0, kind, session, request, want_outputs, false,
-			   run ? w->frames : NULL, run ? w->lens : NULL, run ? w->n_in : 0);
 }
 
 void sch_ghost_add(sched *s, const pending *pd, const char *why)
@@ -70,19 +73,16 @@ int sch_load_shard(sched *s, work *w, int browser, ac_precision prec, const char
 		snprintf(file, sizeof file, "shard %d/%d %s", shard, w->n_shards, prec_file(prec));
 	else
 		ac_strlcpy(file, prec_file(prec), sizeof file);
-	cJSON *msg = cJSON_CreateObject();
-	cJSON_AddStringToObject(msg, "type", "load");
-	cJSON_AddNumberToObject(msg, "session", key);
-	cJSON_AddStringToObject(msg, "model", w->m->name);
-	cJSON_AddStringToObject(msg, "precision", prec_name(prec));
-	cJSON_AddStringToObject(msg, "platform", platform);
-	cJSON_AddStringToObject(msg, "url", url);
-	cJSON_AddStringToObject(msg, "file", prec_file(prec));
-	if (!strcmp(platform, "webnn"))
-		cJSON_AddStringToObject(msg, "device_type", "gpu");
-	int rc = send_msg(s, browser, msg, w, PK_LOAD, key, 0, false);
+	sched_load l = { .session = (uint32_t)key, .model = w->m->name, .precision = prec_name(prec),
+			 .platform = platform, .url = url, .file = prec_file(prec),
+			 .device_type = !strcmp(platform, "webnn") ? "gpu" : NULL };
+	uint32_t id;
+	if (pend_reserve(s))
+		return AC_ENOMEM;
+	int rc = s->io.load(s->io.ctx, browser, &l, &id);
 	if (rc)
 		return rc;
+	pend_add(s, &(pending){ .kind = PK_LOAD, .row = w->row, .session = key }, browser, id);
 	sess_x *x = &s->sx[s->n_sx++];
 	memset(x, 0, sizeof *x);
 	x->browser = browser;
@@ -110,10 +110,9 @@ void sch_unload(sched *s, sess_x *x)
 	if (x->unload_sent)
 		return;
 	x->unload_sent = true;
-	cJSON *msg = cJSON_CreateObject();
-	cJSON_AddStringToObject(msg, "type", "unload");
-	cJSON_AddNumberToObject(msg, "session", x->session);
-	send_msg(s, x->browser, msg, NULL, PK_UNLOAD, x->session, 0, false);
+	uint32_t id;
+	if (!pend_reserve(s) && !s->io.unload(s->io.ctx, x->browser, x->session, &id))
+		pend_add(s, &(pending){ .kind = PK_UNLOAD, .session = x->session }, x->browser, id);
 }
 
 /* Sends one stage of a request (stage 0: the whole model). Returns 0 when sent. */
@@ -156,15 +155,12 @@ int sch_send_stage(sched *s, work *w, sess_x *x, int64_t req, int stage, bool *v
 			lens[n++] = g->lens[j];
 		}
 	}
-	cJSON *msg = cJSON_CreateObject();
-	cJSON_AddStringToObject(msg, "type", "run");
-	cJSON_AddNumberToObject(msg, "session", x->session);
-	cJSON_AddNumberToObject(msg, "tensors", n);
-	cJSON_AddStringToObject(msg, "outputs", want ? "all" : "none");
-	int rc = send_frames(s, x->browser, msg, w->row, PK_RUN, x->session, req, want, !verify, fr, lens, n);
+	sched_run r = { .session = (uint32_t)x->session, .tensors = n, .outputs = want };
+	pending pd = { .kind = PK_RUN, .row = w->row, .session = x->session, .request = req, .want_outputs = want,
+		       .custom = !verify, .stage = stage };
+	int rc = send_run(s, x->browser, &r, fr, lens, &pd);
 	if (rc)
 		return rc;
-	s->pend[s->n_pend - 1].stage = stage;
 	if (verify)
 		x->verify_sent = true;
 	*verified_out = verify;
@@ -226,12 +222,9 @@ static void on_loaded(sched *s, const pending *pd, const proto_msg *m)
 		return;
 	if (x->reference) {
 		refout *r = sch_ref_find(s, x->browser, x->model, false);
-		cJSON *msg = cJSON_CreateObject();
-		cJSON_AddStringToObject(msg, "type", "run");
-		cJSON_AddNumberToObject(msg, "session", x->session);
-		cJSON_AddNumberToObject(msg, "tensors", w->n_in);
-		cJSON_AddStringToObject(msg, "outputs", "all");
-		if (send_msg(s, x->browser, msg, w, PK_REFRUN, x->session, 0, true) == 0 && r)
+		sched_run run = { .session = (uint32_t)x->session, .tensors = w->n_in, .outputs = true };
+		pending pd = { .kind = PK_REFRUN, .row = w->row, .session = x->session, .want_outputs = true };
+		if (send_run(s, x->browser, &run, w->frames, w->lens, &pd) == 0 && r)
 			r->state = REF_RUNNING;
 		return;
 	}

@@ -767,3 +767,38 @@ int test_proto_names(void)
 	}
 	return 0;
 }
+
+/* The typed encoders write the bytes the scheduler wrote itself before (pool/sched.c built these
+ * objects field by field): the page and man/accel-top-protocol.7 depend on them. */
+static int expect_json(cJSON *j, const char *want)
+{
+	CHECK(DEFER_JSON(j));
+	char *s = DEFER_FREE(cJSON_PrintUnformatted(j));
+	CHECK_STR(s, want);
+	return 0;
+}
+
+int test_proto_encode_requests(void)
+{
+	proto_load l = { .session = 7, .model = "bert-tiny", .precision = "int8", .platform = "webnn",
+			 .url = "/models/0/bert-tiny/onnx/model_int8.onnx", .file = "model_int8.onnx", .device_type = "gpu" };
+	CHECK(!expect_json(proto_encode_load(&l),
+			   "{\"type\":\"load\",\"session\":7,\"model\":\"bert-tiny\",\"precision\":\"int8\",\"platform\":\"webnn\","
+			   "\"url\":\"/models/0/bert-tiny/onnx/model_int8.onnx\",\"file\":\"model_int8.onnx\",\"device_type\":\"gpu\"}"));
+	l.platform = "wasm";
+	l.device_type = NULL;
+	CHECK(!expect_json(proto_encode_load(&l),
+			   "{\"type\":\"load\",\"session\":7,\"model\":\"bert-tiny\",\"precision\":\"int8\",\"platform\":\"wasm\","
+			   "\"url\":\"/models/0/bert-tiny/onnx/model_int8.onnx\",\"file\":\"model_int8.onnx\"}"));
+	proto_run r = { .session = 12, .tensors = 3, .outputs = false };
+	CHECK(!expect_json(proto_encode_run(&r), "{\"type\":\"run\",\"session\":12,\"tensors\":3,\"outputs\":\"none\"}"));
+	proto_logmel_spec a = { .index = 1, .frames = 300, .rank = 3, .dims = { 1, 80, 300 }, .workgroup = { 16, 4, 1 },
+				.items = 2, .tuned = true };
+	r.outputs = true;
+	r.audio_logmel = &a;
+	CHECK(!expect_json(proto_encode_run(&r),
+			   "{\"type\":\"run\",\"session\":12,\"tensors\":3,\"outputs\":\"all\",\"audio_logmel\":{\"index\":1,"
+			   "\"frames\":300,\"dims\":[1,80,300],\"workgroup\":[16,4,1],\"items\":2,\"tuned\":true}}"));
+	CHECK(!expect_json(proto_encode_unload(12), "{\"type\":\"unload\",\"session\":12}"));
+	return 0;
+}

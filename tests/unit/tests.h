@@ -35,6 +35,7 @@
 	X(proto_error_json) \
 	X(proto_simple_json) \
 	X(proto_names) \
+	X(proto_encode_requests) \
 	/* test-caps.c */ \
 	X(caps_chromium_swiftshader) \
 	X(caps_firefox_fallback) \
