@@ -23,6 +23,14 @@ static int apply_event(void *ctx, const ac_event *ev, ac_err *err)
 	return pool_apply(a->pool, ev, err);
 }
 
+/* A reply to one of the scheduler's requests. */
+static void on_sched_reply(void *ctx, int browser, const proto_msg *m, const proto_frame *frames, int n)
+{
+	app *a = ctx;
+	if (a->sch)
+		sched_on_response(a->sch, browser, m, frames, n);
+}
+
 static int request(void *ctx, int browser, cJSON *msg, const void *const *frames, const size_t *lens, int n,
 		   uint32_t *id)
 {
@@ -32,7 +40,7 @@ static int request(void *ctx, int browser, cJSON *msg, const void *const *frames
 		blobs[i] = (bridge_blob){ frames[i], lens[i] };
 	if (a->oa)
 		optaudio_rewrite(a->oa, browser, msg, blobs, n);
-	return bridge_request(a->br, browser, msg, blobs, n, id);
+	return bridge_request(a->br, browser, msg, blobs, n, on_sched_reply, a, id);
 }
 
 /* The scheduler's hands (sched_io): the typed requests encoded by the codec and sent. */
@@ -62,22 +70,29 @@ static int sched_unload_cmd(void *ctx, int browser, int session, uint32_t *id)
 	return send_encoded(ctx, browser, proto_encode_unload((uint32_t)session), NULL, NULL, 0, id);
 }
 
-static void on_response(void *ctx, int browser, const proto_msg *m, const proto_frame *frames, int n)
-{
-	app *a = ctx;
-	if (a->on_response && a->on_response(a, browser, m, frames, n))
-		return;
-	if (a->oa && optaudio_on_response(a->oa, browser, m, frames, n))
-		return;
-	if (a->sch)
-		sched_on_response(a->sch, browser, m, frames, n);
-}
-
-int app_request(app *a, int browser, cJSON *msg, const bridge_blob *frames, int n, uint32_t *id)
+int app_request(app *a, int browser, cJSON *msg, const bridge_blob *frames, int n, bridge_reply_fn cb, void *cb_ctx,
+		uint32_t *id)
 {
 	if (a->replay || !a->br)
 		return AC_ENOENT;
-	return bridge_request(a->br, browser, msg, frames, n, id);
+	return bridge_request(a->br, browser, msg, frames, n, cb, cb_ctx, id);
+}
+
+static int tuner_request(void *ctx, int browser, cJSON *msg, const bridge_blob *frames, int n, bridge_reply_fn cb,
+			 void *cb_ctx, uint32_t *id)
+{
+	return app_request(ctx, browser, msg, frames, n, cb, cb_ctx, id);
+}
+
+static bool tuner_quitting(void *ctx)
+{
+	const app *a = ctx;
+	return a->quitting;
+}
+
+void app_tuner_io(app *a, tuner_io *io)
+{
+	*io = (tuner_io){ .loop = a->loop, .request = tuner_request, .quitting = tuner_quitting, .ctx = a };
 }
 
 static int resolve_id(void *ctx, bool has_requested, uint32_t requested)
@@ -501,7 +516,7 @@ int app_start(app *a, uv_loop_t *loop, const options *o, ac_err *err)
 		.heartbeat_ms = (unsigned)(o->heartbeat_s * 1000), .timeout_ms = (unsigned)(o->heartbeat_timeout_s * 1000),
 	};
 	bridge_sink sink = { .on_event = apply_event, .resolve_id = resolve_id, .on_reply = a->on_reply,
-			     .on_response = on_response, .ctx = a };
+			     .ctx = a };
 	if ((rc = bridge_start(loop, &bc, &sink, &a->br, err)))
 		return rc;
 	sched_config sc = { .allow_fallback = o->allow_fallback, .seed = o->seed, .window = (int)o->inflight,
@@ -513,8 +528,13 @@ int app_start(app *a, uv_loop_t *loop, const options *o, ac_err *err)
 		return ac_errf(err, rc, "out of memory");
 	pool_add_listener(a->pool, sched_on_event, a->sch);
 	pool_add_listener(a->pool, watch_for_runs, a);
-	if (o->optimize_audio && !(a->oa = optaudio_new(a, o->tune_db)))
-		return ac_errf(err, AC_ENOMEM, "out of memory");
+	if (o->optimize_audio) {
+		optaudio_io oio = { .pool = a->pool, .cat = a->cat, .clip = a->have_clip ? &a->clip : NULL,
+				    .batch = o->batch };
+		app_tuner_io(a, &oio.tuner);
+		if (!(a->oa = optaudio_new(&oio, o->tune_db)))
+			return ac_errf(err, AC_ENOMEM, "out of memory");
+	}
 	for (int i = 0; i < o->n_runs; i++) { /* a malformed spec is a usage error, before anything starts */
 		launch_form f;
 		if ((rc = app_parse_run(o->runs[i], &f, err)))

@@ -10,15 +10,26 @@
 #ifndef AC_OPTAUDIO_H
 #define AC_OPTAUDIO_H
 
-#include "app.h"
+#include "../bridge/bridge.h"
+#include "../pool/audio.h"
+#include "../pool/catalog.h"
+#include "../pool/pool.h"
+#include "tuner.h"
 
 typedef struct optaudio optaudio;
 
-optaudio *optaudio_new(app *a, const char *db_path);
+/* What optaudio needs of the application. */
+typedef struct {
+	pool *pool;             /* sessions, models, browsers; EV_AUDIO_FRONTEND goes to pool_apply() */
+	const catalog *cat;
+	const audio_clip *clip; /* the app's clip; NULL: none, nothing is rewritten */
+	bool batch;             /* notes on stderr (else the screen owns the terminal) */
+	tuner_io tuner;         /* first-use tuning */
+} optaudio_io;
+
+optaudio *optaudio_new(const optaudio_io *io, const char *db_path);
 /* blobs[0..n) are the request's frames in input order; one may be replaced (owned by o). */
 void optaudio_rewrite(optaudio *o, int browser, cJSON *msg, bridge_blob *blobs, int n);
-/* Replies to its own tuning requests: true when it was one. */
-bool optaudio_on_response(optaudio *o, int browser, const proto_msg *m, const proto_frame *frames, int n);
 /* Closes its timers (on shutdown, before the loop's last run); free after uv_run returned. */
 void optaudio_close(optaudio *o);
 void optaudio_free(optaudio *o);
