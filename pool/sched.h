@@ -64,6 +64,14 @@ typedef struct {
 	void (*on_done)(void *ctx, int row, int64_t request, int browser, int session, const proto_frame *frames,
 			int n);
 	void *on_done_ctx;
+	/* Optional (--optimize-audio, tui/optaudio.h): called before a run of a model with a log-mel
+	 * input is sent (not the fp32 reference runs). frames[0..n) / lens are the run's frames; it
+	 * may replace one (the replacement stays the hook's, valid until its next call) and fill
+	 * *spec, returning 1: the run then carries "audio_logmel" and the page computes that input.
+	 * Returns 0 to send the run as it is. */
+	int (*encode_audio)(void *ctx, int browser, const cat_model *m, const void **frames, size_t *lens, int n,
+			    proto_logmel_spec *spec);
+	void *encode_audio_ctx;
 } sched_config;
 
 typedef struct sched sched;

@@ -31,25 +31,17 @@ static void on_sched_reply(void *ctx, int browser, const proto_msg *m, const pro
 		sched_on_response(a->sch, browser, m, frames, n);
 }
 
-static int request(void *ctx, int browser, cJSON *msg, const void *const *frames, const size_t *lens, int n,
-		   uint32_t *id)
-{
-	app *a = ctx;
-	bridge_blob blobs[CAT_MAX_IO];
-	for (int i = 0; i < n && i < CAT_MAX_IO; i++)
-		blobs[i] = (bridge_blob){ frames[i], lens[i] };
-	if (a->oa)
-		optaudio_rewrite(a->oa, browser, msg, blobs, n);
-	return bridge_request(a->br, browser, msg, blobs, n, on_sched_reply, a, id);
-}
-
-/* The scheduler's hands (sched_io): the typed requests encoded by the codec and sent. */
+/* The scheduler's hands (sched_io): the typed requests encoded by the codec and sent; the reply
+ * comes back to on_sched_reply. */
 static int send_encoded(app *a, int browser, cJSON *msg, const void *const *frames, const size_t *lens, int n,
 			uint32_t *id)
 {
 	if (!msg)
 		return AC_ENOMEM;
-	int rc = request(a, browser, msg, frames, lens, n, id);
+	bridge_blob blobs[CAT_MAX_IO];
+	for (int i = 0; i < n && i < CAT_MAX_IO; i++)
+		blobs[i] = (bridge_blob){ frames[i], lens[i] };
+	int rc = bridge_request(a->br, browser, msg, blobs, n, on_sched_reply, a, id);
 	cJSON_Delete(msg);
 	return rc;
 }
@@ -519,22 +511,23 @@ int app_start(app *a, uv_loop_t *loop, const options *o, ac_err *err)
 			     .ctx = a };
 	if ((rc = bridge_start(loop, &bc, &sink, &a->br, err)))
 		return rc;
-	sched_config sc = { .allow_fallback = o->allow_fallback, .seed = o->seed, .window = (int)o->inflight,
-			    .audio = a->have_clip ? &a->clip : NULL, .request_timeout_s = o->request_timeout_s,
-			    .on_done = a->on_done, .on_done_ctx = a->user };
-	sched_io io = { .emit = apply_event, .load = sched_load_cmd, .run = sched_run_cmd, .unload = sched_unload_cmd,
-			.ctx = a };
-	if ((rc = sched_new(loop, a->pool, a->cat, &sc, &io, &a->sch)))
-		return ac_errf(err, rc, "out of memory");
-	pool_add_listener(a->pool, sched_on_event, a->sch);
-	pool_add_listener(a->pool, watch_for_runs, a);
-	if (o->optimize_audio) {
+	if (o->optimize_audio) { /* before the scheduler: its encode_audio hook */
 		optaudio_io oio = { .pool = a->pool, .cat = a->cat, .clip = a->have_clip ? &a->clip : NULL,
 				    .batch = o->batch };
 		app_tuner_io(a, &oio.tuner);
 		if (!(a->oa = optaudio_new(&oio, o->tune_db)))
 			return ac_errf(err, AC_ENOMEM, "out of memory");
 	}
+	sched_config sc = { .allow_fallback = o->allow_fallback, .seed = o->seed, .window = (int)o->inflight,
+			    .audio = a->have_clip ? &a->clip : NULL, .request_timeout_s = o->request_timeout_s,
+			    .on_done = a->on_done, .on_done_ctx = a->user,
+			    .encode_audio = a->oa ? optaudio_encode_audio : NULL, .encode_audio_ctx = a->oa };
+	sched_io io = { .emit = apply_event, .load = sched_load_cmd, .run = sched_run_cmd, .unload = sched_unload_cmd,
+			.ctx = a };
+	if ((rc = sched_new(loop, a->pool, a->cat, &sc, &io, &a->sch)))
+		return ac_errf(err, rc, "out of memory");
+	pool_add_listener(a->pool, sched_on_event, a->sch);
+	pool_add_listener(a->pool, watch_for_runs, a);
 	for (int i = 0; i < o->n_runs; i++) { /* a malformed spec is a usage error, before anything starts */
 		launch_form f;
 		if ((rc = app_parse_run(o->runs[i], &f, err)))

@@ -233,38 +233,28 @@ static bool make_pcm(optaudio *o, const audio_clip *clip, const char *name)
 	return true;
 }
 
-void optaudio_rewrite(optaudio *o, int browser, cJSON *msg, bridge_blob *blobs, int n)
+int optaudio_encode_audio(void *ctx, int browser, const cat_model *m, const void **frames, size_t *lens, int n,
+			 proto_logmel_spec *spec)
 {
-	const cJSON *type = cJSON_GetObjectItemCaseSensitive(msg, "type");
-	const cJSON *sess = cJSON_GetObjectItemCaseSensitive(msg, "session");
-	if (!o || !o->io.clip || !cJSON_IsString(type) || strcmp(type->valuestring, "run") || !cJSON_IsNumber(sess))
-		return;
-	const pool_session *ps = pool_session_find(o->io.pool, browser, (int)sess->valuedouble);
-	const pool_model *pm = ps && !ps->reference ? pool_model_find(o->io.pool, ps->model) : NULL;
-	const cat_model *m = pm ? catalog_find(o->io.cat, pm->name) : NULL;
-	const pool_browser *pb = pool_browser_find(o->io.pool, browser);
-	if (!m || !pb || !pb->caps.valid || pb->caps.verdict[PLAT_WEBGPU].status == CL_UNAVAILABLE)
-		return; /* no WebGPU on that page: the C log-mel goes as before */
+	optaudio *o = ctx;
+	const pool_browser *pb = o ? pool_browser_find(o->io.pool, browser) : NULL;
+	if (!o || !o->io.clip || !m || !pb || !pb->caps.valid || pb->caps.verdict[PLAT_WEBGPU].status == CL_UNAVAILABLE)
+		return 0; /* no WebGPU on that page: the C log-mel goes as before */
 	for (int k = 0; k < m->n_inputs && k < n; k++) {
 		const cat_input *ci = &m->inputs[k];
 		if (ci->fill != FILL_AUDIO_LOGMEL || !make_pcm(o, o->io.clip, ci->name))
 			continue;
 		if (o->plan_frames && o->plan_frames != ci->frames)
-			return; /* tuning is planned for one frame count (one audio model); others keep the C path */
+			return 0; /* tuning is planned for one frame count (one audio model); others keep the C path */
 		const oa_choice *c = choice(o, pb, ci->frames);
-		blobs[k] = (bridge_blob){ o->pcm, o->pcm_len };
-		cJSON *spec = cJSON_AddObjectToObject(msg, "audio_logmel");
-		cJSON_AddNumberToObject(spec, "index", k);
-		cJSON_AddNumberToObject(spec, "frames", ci->frames);
-		cJSON *dims = cJSON_AddArrayToObject(spec, "dims");
-		for (int d = 0; d < ci->rank; d++)
-			cJSON_AddItemToArray(dims, cJSON_CreateNumber((double)ci->dims[d]));
-		cJSON *wg = cJSON_AddArrayToObject(spec, "workgroup");
-		cJSON_AddItemToArray(wg, cJSON_CreateNumber(c->sh.wx));
-		cJSON_AddItemToArray(wg, cJSON_CreateNumber(c->sh.wy));
-		cJSON_AddItemToArray(wg, cJSON_CreateNumber(1));
-		cJSON_AddNumberToObject(spec, "items", c->sh.items);
-		cJSON_AddBoolToObject(spec, "tuned", c->state == OA_TUNED);
-		return; /* one log-mel input per model */
+		frames[k] = o->pcm;
+		lens[k] = o->pcm_len;
+		*spec = (proto_logmel_spec){ .index = k, .frames = ci->frames, .rank = ci->rank,
+					     .workgroup = { c->sh.wx, c->sh.wy, 1 }, .items = c->sh.items,
+					     .tuned = c->state == OA_TUNED };
+		for (int d = 0; d < ci->rank && d < PROTO_MAX_RANK; d++)
+			spec->dims[d] = ci->dims[d];
+		return 1; /* one log-mel input per model */
 	}
+	return 0;
 }

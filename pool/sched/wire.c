@@ -20,13 +20,10 @@ static void pend_add(sched *s, const pending *pd, int browser, uint32_t id)
 }
 
 /* Sends a run with its n = r->tensors frames and remembers what the reply will answer. */
-static int send_run(sched *s, int browser, const sched_run *r, unsigned char *const *fr, const size_t *lens,
+static int send_run(sched *s, int browser, const sched_run *r, const void *const *frames, const size_t *lens,
 		    const pending *pd)
 {
 	uint32_t id;
-	const void *frames[CAT_MAX_IO];
-	for (int i = 0; i < r->tensors; i++)
-		frames[i] = fr[i];
 	if (pend_reserve(s))
 		return AC_ENOMEM;
 	int rc = s->io.run(s->io.ctx, browser, r, frames, lens, r->tensors, &id);
@@ -115,20 +112,14 @@ void sch_unload(sched *s, sess_x *x)
 		pend_add(s, &(pending){ .kind = PK_UNLOAD, .session = x->session }, x->browser, id);
 }
 
-/* Sends one stage of a request (stage 0: the whole model). Returns 0 when sent. */
-int sch_send_stage(sched *s, work *w, sess_x *x, int64_t req, int stage, bool *verified_out)
+/* The frames of one stage of a request (stage 0: the whole model): the request's own inputs or
+ * the row's, and on a later shard what the earlier shards returned. Returns their number, or < 0. */
+static int stage_frames(sched *s, work *w, const submitted *u, int64_t req, int stage, const void **fr,
+			size_t *lens)
 {
-	const submitted *u = sch_sub_find(s, req);
 	bool custom = u && u->n > 0;
 	unsigned char *const *in_frames = custom ? u->frames : w->frames;
 	const size_t *in_lens = custom ? u->lens : w->lens;
-	bool last = !w->n_shards || stage == w->n_shards;
-	/* the last stage's first run with the row's own inputs is compared with the reference, and
-	 * so is one run of every other lane of the page (ort-lanes.js) once the reference is known */
-	bool verify = last && !custom && (!x->verify_sent || sch_lanes_left(s, x));
-	bool want = !last || verify || (u && u->want_outputs);
-	unsigned char *fr[CAT_MAX_IO];
-	size_t lens[CAT_MAX_IO];
 	int n = 0;
 	if (!stage) {
 		n = custom ? u->n : w->n_in;
@@ -136,26 +127,57 @@ int sch_send_stage(sched *s, work *w, sess_x *x, int64_t req, int stage, bool *v
 			fr[i] = in_frames[i];
 			lens[i] = in_lens[i];
 		}
-	} else {
-		const cat_shard *sh = &w->m->shards[stage - 1];
-		const staged *g = stage > 1 ? sch_stg_find(s, req) : NULL;
-		for (int i = 0; i < sh->n_inputs; i++) {
-			int mi = w->in_index[stage - 1][i];
-			if (mi >= 0) {
-				fr[n] = in_frames[mi];
-				lens[n++] = in_lens[mi];
-				continue;
-			}
-			int j = 0;
-			while (g && j < g->n && strcmp(g->names[j], sh->inputs[i]))
-				j++;
-			if (!g || j == g->n)
-				return AC_EINVAL; /* not expected: the catalog checked the names */
-			fr[n] = g->frames[j];
-			lens[n++] = g->lens[j];
-		}
+		return n;
 	}
+	const cat_shard *sh = &w->m->shards[stage - 1];
+	const staged *g = stage > 1 ? sch_stg_find(s, req) : NULL;
+	for (int i = 0; i < sh->n_inputs; i++) {
+		int mi = w->in_index[stage - 1][i];
+		if (mi >= 0) {
+			fr[n] = in_frames[mi];
+			lens[n++] = in_lens[mi];
+			continue;
+		}
+		int j = 0;
+		while (g && j < g->n && strcmp(g->names[j], sh->inputs[i]))
+			j++;
+		if (!g || j == g->n)
+			return AC_EINVAL; /* not expected: the catalog checked the names */
+		fr[n] = g->frames[j];
+		lens[n++] = g->lens[j];
+	}
+	return n;
+}
+
+static bool has_logmel_input(const cat_model *m)
+{
+	for (int i = 0; i < m->n_inputs; i++)
+		if (m->inputs[i].fill == FILL_AUDIO_LOGMEL)
+			return true;
+	return false;
+}
+
+/* Sends one stage of a request (stage 0: the whole model). Returns 0 when sent. */
+int sch_send_stage(sched *s, work *w, sess_x *x, int64_t req, int stage, bool *verified_out)
+{
+	const submitted *u = sch_sub_find(s, req);
+	bool custom = u && u->n > 0;
+	bool last = !w->n_shards || stage == w->n_shards;
+	/* the last stage's first run with the row's own inputs is compared with the reference, and
+	 * so is one run of every other lane of the page (ort-lanes.js) once the reference is known */
+	bool verify = last && !custom && (!x->verify_sent || sch_lanes_left(s, x));
+	bool want = !last || verify || (u && u->want_outputs);
+	const void *fr[CAT_MAX_IO];
+	size_t lens[CAT_MAX_IO];
+	int n = stage_frames(s, w, u, req, stage, fr, lens);
+	if (n < 0)
+		return n;
 	sched_run r = { .session = (uint32_t)x->session, .tensors = n, .outputs = want };
+	/* --optimize-audio: the page may compute a log-mel input itself from the clip */
+	proto_logmel_spec audio;
+	if (s->cfg.encode_audio && has_logmel_input(w->m) &&
+	    s->cfg.encode_audio(s->cfg.encode_audio_ctx, x->browser, w->m, fr, lens, n, &audio) > 0)
+		r.audio_logmel = &audio;
 	pending pd = { .kind = PK_RUN, .row = w->row, .session = x->session, .request = req, .want_outputs = want,
 		       .custom = !verify, .stage = stage };
 	int rc = send_run(s, x->browser, &r, fr, lens, &pd);
@@ -224,7 +246,10 @@ static void on_loaded(sched *s, const pending *pd, const proto_msg *m)
 		refout *r = sch_ref_find(s, x->browser, x->model, false);
 		sched_run run = { .session = (uint32_t)x->session, .tensors = w->n_in, .outputs = true };
 		pending pd = { .kind = PK_REFRUN, .row = w->row, .session = x->session, .want_outputs = true };
-		if (send_run(s, x->browser, &run, w->frames, w->lens, &pd) == 0 && r)
+		const void *fr[CAT_MAX_IO];
+		for (int i = 0; i < w->n_in; i++)
+			fr[i] = w->frames[i];
+		if (send_run(s, x->browser, &run, fr, w->lens, &pd) == 0 && r)
 			r->state = REF_RUNNING;
 		return;
 	}
