@@ -12,7 +12,23 @@
  *   wire.c       what goes to the browsers (load/run/unload), what is pending, late replies, and
  *                what the replies do
  *   submit.c     requests brought by sched_submit() with inputs of their own
- * Functions shared between the files carry the sch_ prefix; the rest are static. */
+ * Functions shared between the files carry the sch_ prefix; the rest are static.
+ *
+ * Tables that look like the pool's, and why they stay (issue 12's step 5 was looked at, not done):
+ *   breaker  pool_breaker shows the state, failures at the last change and the reason; this one
+ *            also holds what the pool does not: the consecutive-failure count between changes, the
+ *            cool-down (doubling), the probe deadline in loop time and whether the probe is out.
+ *            Its `state` copies the pool's and could be read from pool_breaker_find() instead.
+ *   sess_x   pool_session has row, shard, reference and precision (as text); this one adds what
+ *            the pool does not hold: fallback, verify_sent, retiring, unload_sent, the first output
+ *            (out0) and the lanes compared. Its row/shard/reference/prec copies are the keys every
+ *            loop here filters on, and they exist from the moment the load is sent (the pool's
+ *            session only once EV_SESSION_LOADING is applied).
+ * The scheduler reads the pool right after emitting (place() then has_live_session(), dispatch()'s
+ * loop over pool_next_queued() after EV_REQUEST_SENT): with events applied at once, as today, the
+ * copies agree with the pool. If events emitted inside a listener are queued (run-to-completion
+ * dispatch), those reads see the state before the event, and the private copies are what keeps
+ * the scheduler from loading or sending twice: see the integration note in the report. */
 #ifndef AC_SCHED_INTERNAL_H
 #define AC_SCHED_INTERNAL_H
 

@@ -38,6 +38,33 @@ const pool_request *sch_next_staged(sched *s, work *w, int *stage)
 	return best;
 }
 
+/* Keeps a stage's outputs, framed, as the next stage's "previous" inputs; false (and the request
+ * failed) when there are none or one cannot be framed. */
+static bool keep_outputs(sched *s, staged *g, const pending *pd, const proto_frame *frames, int n)
+{
+	for (int i = 0; i < g->n; i++)
+		free(g->frames[i]);
+	g->n = 0;
+	const char *bad = NULL;
+	for (int i = 0; i < n && i < CAT_MAX_IO && !bad; i++) {
+		g->frames[i] = sch_frame_tensor(frames[i].name, frames[i].dtype, frames[i].rank, frames[i].dims, frames[i].data,
+					    frames[i].data_len, &g->lens[i]);
+		if (!g->frames[i])
+			bad = frames[i].name;
+		else
+			ac_strlcpy(g->names[g->n++], frames[i].name, sizeof g->names[0]);
+	}
+	if (bad || n == 0) {
+		char text[200];
+		snprintf(text, sizeof text, "shard %d returned %s", pd->stage, bad ? "an output that cannot be forwarded" : "no outputs");
+		ac_event f = { .kind = EV_REQUEST_FAILED, .model = pd->row, .request = pd->request, .browser = pd->browser,
+			       .session = pd->session, .text = text };
+		sch_emit(s, &f);
+		return false;
+	}
+	return true;
+}
+
 /* One stage of a sharded request ended with its result: its figures become EV_SHARD_DONE; below
  * the last shard its outputs are kept, framed, for the next stage (false: nothing more to do now);
  * the last shard's turns *done into the whole request's figures, summed over its stages. */
@@ -74,26 +101,8 @@ bool sch_stage_done(sched *s, work *w, const pending *pd, ac_event *done, const 
 		sch_emit(s, &ev);
 		return true;
 	}
-	for (int i = 0; i < g->n; i++)
-		free(g->frames[i]);
-	g->n = 0;
-	const char *bad = NULL;
-	for (int i = 0; i < n && i < CAT_MAX_IO && !bad; i++) {
-		g->frames[i] = sch_frame_tensor(frames[i].name, frames[i].dtype, frames[i].rank, frames[i].dims, frames[i].data,
-					    frames[i].data_len, &g->lens[i]);
-		if (!g->frames[i])
-			bad = frames[i].name;
-		else
-			ac_strlcpy(g->names[g->n++], frames[i].name, sizeof g->names[0]);
-	}
-	if (bad || n == 0) {
-		char text[200];
-		snprintf(text, sizeof text, "shard %d returned %s", pd->stage, bad ? "an output that cannot be forwarded" : "no outputs");
-		ac_event f = { .kind = EV_REQUEST_FAILED, .model = pd->row, .request = pd->request, .browser = pd->browser,
-			       .session = pd->session, .text = text };
-		sch_emit(s, &f);
+	if (!keep_outputs(s, g, pd, frames, n))
 		return false;
-	}
 	sch_emit(s, &ev);
 	sch_brk_result(s, pd->browser, pd->row, true, NULL);
 	if ((w = sch_work_find(s, pd->row))) {

@@ -176,6 +176,42 @@ static void waiting_reason(sched *s, work *w, char *out, size_t cap)
 		snprintf(out, cap, "the browsers serving it were busy with earlier requests");
 }
 
+/* Ends request r, past --request-timeout, with why: taken back from its browser if in flight. */
+static void expire_one(sched *s, const pool_request *r)
+{
+	int64_t req = r->id;
+	int row = r->model, browser = r->browser;
+	work *w = sch_work_find(s, row);
+	char text[300];
+	if (r->inflight) {
+		const pool_browser *b = pool_browser_find(s->p, browser);
+		snprintf(text, sizeof text, "no result within %g s (--request-timeout) from browser %d (%s)",
+			 s->cfg.request_timeout_s, browser, b ? b->kind : "?");
+		for (size_t i = 0; i < s->n_pend; i++)
+			if (s->pend[i].kind == PK_RUN && s->pend[i].request == req) {
+				pending pd = s->pend[i];
+				s->pend[i] = s->pend[--s->n_pend];
+				sch_ghost_add(s, &pd, "it had timed out");
+				break;
+			}
+	} else {
+		char why[160] = "the workload is gone";
+		if (w)
+			waiting_reason(s, w, why, sizeof why);
+		snprintf(text, sizeof text, "no browser served it within %g s (--request-timeout): %s",
+			 s->cfg.request_timeout_s, why);
+	}
+	ac_event ev = { .kind = EV_REQUEST_FAILED, .model = row, .request = req, .browser = browser,
+			.session = r->inflight ? r->session : 0, .num = 1, .text = text };
+	sch_emit(s, &ev);
+	if (browser)
+		sch_brk_result(s, browser, row, false, "timed out");
+	if ((w = sch_work_find(s, row))) {
+		sch_fill(s, w);
+		sch_check_finished(s, w);
+	}
+}
+
 void sch_expire_requests(sched *s)
 {
 	if (s->cfg.request_timeout_s <= 0)
@@ -193,37 +229,7 @@ void sch_expire_requests(sched *s)
 		}
 		if (!r)
 			return;
-		int64_t req = r->id;
-		int row = r->model, browser = r->browser;
-		work *w = sch_work_find(s, row);
-		char text[300];
-		if (r->inflight) {
-			const pool_browser *b = pool_browser_find(s->p, browser);
-			snprintf(text, sizeof text, "no result within %g s (--request-timeout) from browser %d (%s)",
-				 s->cfg.request_timeout_s, browser, b ? b->kind : "?");
-			for (size_t i = 0; i < s->n_pend; i++)
-				if (s->pend[i].kind == PK_RUN && s->pend[i].request == req) {
-					pending pd = s->pend[i];
-					s->pend[i] = s->pend[--s->n_pend];
-					sch_ghost_add(s, &pd, "it had timed out");
-					break;
-				}
-		} else {
-			char why[160] = "the workload is gone";
-			if (w)
-				waiting_reason(s, w, why, sizeof why);
-			snprintf(text, sizeof text, "no browser served it within %g s (--request-timeout): %s",
-				 s->cfg.request_timeout_s, why);
-		}
-		ac_event ev = { .kind = EV_REQUEST_FAILED, .model = row, .request = req, .browser = browser,
-				.session = r->inflight ? r->session : 0, .num = 1, .text = text };
-		sch_emit(s, &ev);
-		if (browser)
-			sch_brk_result(s, browser, row, false, "timed out");
-		if ((w = sch_work_find(s, row))) {
-			sch_fill(s, w);
-			sch_check_finished(s, w);
-		}
+		expire_one(s, r);
 	}
 }
 
