@@ -21,7 +21,7 @@ endif
 CORE_SRC := pool/ac.c pool/event.c pool/caps.c pool/pool.c pool/family.c pool/launcher.c \
             pool/tensor.c pool/catalog.c pool/audio.c pool/inputs.c pool/workloads.c pool/sched/core.c pool/sched/placement.c pool/sched/breaker.c pool/sched/verify.c \
             pool/sched/shards.c pool/sched/workloads.c pool/sched/wire.c pool/sched/submit.c pool/supervisor.c \
-            pool/store.c pool/tune.c pool/journal.c pool/checkpoint.c pool/procstat.c bridge/proto.c bridge/bridge.c bridge/probe.c tui/options.c tui/snapshot.c tui/app.c tui/tuner.c tui/optaudio.c tui/format.c tui/format_shard.c tui/layout.c tui/replay.c tui/usage.c
+            pool/store.c pool/tune.c pool/journal.c pool/checkpoint.c pool/procstat.c bridge/proto.c bridge/replies.c bridge/bridge.c bridge/probe.c tui/options.c tui/snapshot.c tui/app.c tui/tuner.c tui/optaudio.c tui/format.c tui/format_shard.c tui/layout.c tui/replay.c tui/usage.c
 MAIN_SRC := tui/main.c tui/bench_cmd.c tui/tune_cmd.c tui/report_cmd.c tui/serve_cmd.c tui/doctor_cmd.c tui/doctor_checks.c tui/screen.c tui/keys.c
 TEST_SRC := $(wildcard tests/unit/test-*.c) tests/unit/runner.c
 BENCH_SRC := bench/roundtrip.c bench/overhead.c bench/replay.c

@@ -4,6 +4,7 @@
 #include <libwebsockets.h>
 
 #include "bridge.h"
+#include "replies.h"
 #include "../pool/caps.h"
 
 #include <netinet/in.h>
@@ -27,17 +28,6 @@ typedef struct txmsg {
 typedef enum { PEND_FREE, PEND_HEARTBEAT, PEND_PING, PEND_ECHO } pend_kind;
 
 /* One WebSocket connection (lws's per-session data; zeroed by lws). */
-/* The owner of one bridge_request()'s reply. Kept past the connection's end: a late reply still
- * reaches its owner, who counts it as late. */
-typedef struct {
-	uint32_t id;
-	int browser;
-	bridge_reply_fn cb;   /* NULL: answered */
-	void *ctx;
-} reply_slot;
-#define REPLIES_MAX 65536 /* unanswered requests kept; past it the oldest is forgotten (a page that
-			     never answers must not grow this without end) */
-
 typedef struct conn {
 	struct conn *next;
 	bridge *br;
@@ -85,9 +75,7 @@ struct bridge {
 	/* request ids are unique over all connections, so that a late reply on a browser's new
 	 * connection cannot be taken for the answer to a newer request */
 	uint32_t next_id;
-	/* bridge_request()s not answered yet, in id order (ids only grow): who gets the reply */
-	reply_slot *replies;
-	size_t n_replies, cap_replies, dead_replies;
+	reply_table replies;       /* who gets the reply to each bridge_request() */
 };
 
 static const struct lws_protocol_vhost_options mime_wasm = { NULL, NULL, ".wasm", "application/wasm" };
@@ -293,55 +281,12 @@ static void on_hello(conn *c, proto_msg *m)
 
 /* ---------------------------------------------------------------- replies to requests */
 
-static int reply_add(bridge *b, uint32_t id, int browser, bridge_reply_fn cb, void *ctx)
-{
-	if (b->dead_replies > b->n_replies / 2 || b->n_replies - b->dead_replies >= REPLIES_MAX) {
-		size_t k = 0; /* compact; when full, the oldest unanswered one goes */
-		bool drop = b->n_replies - b->dead_replies >= REPLIES_MAX;
-		for (size_t i = 0; i < b->n_replies; i++) {
-			if (!b->replies[i].cb)
-				continue;
-			if (drop) {
-				drop = false;
-				continue;
-			}
-			b->replies[k++] = b->replies[i];
-		}
-		b->n_replies = k;
-		b->dead_replies = 0;
-	}
-	if (ac_reserve((void **)&b->replies, &b->cap_replies, b->n_replies + 1, sizeof *b->replies))
-		return AC_ENOMEM;
-	b->replies[b->n_replies++] = (reply_slot){ .id = id, .browser = browser, .cb = cb, .ctx = ctx };
-	return 0;
-}
-
-/* The owner of the reply with this id from this browser, taken (binary search: ids only grow). */
-static bool reply_take(bridge *b, uint32_t id, int browser, reply_slot *out)
-{
-	size_t lo = 0, hi = b->n_replies;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (b->replies[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	reply_slot *r = lo < b->n_replies ? &b->replies[lo] : NULL;
-	if (!r || r->id != id || !r->cb || r->browser != browser)
-		return false;
-	*out = *r;
-	r->cb = NULL;
-	b->dead_replies++;
-	return true;
-}
-
 /* A reply to one of our requests (or claiming to be): to its owner. */
 static void route_reply(conn *c, const proto_msg *m, const proto_frame *frames, int n)
 {
 	bridge *b = c->br;
 	reply_slot r;
-	if (m->has_id && reply_take(b, m->id, c->browser, &r)) {
+	if (m->has_id && replies_take(&b->replies, m->id, c->browser, &r)) {
 		r.cb(r.ctx, c->browser, m, frames, n);
 		return;
 	}
@@ -821,7 +766,7 @@ int bridge_request(bridge *b, int browser, cJSON *msg, const bridge_blob *frames
 	if (!c)
 		return AC_ENOENT;
 	uint32_t id = b->next_id + 1;
-	if (cb && reply_add(b, id, browser, cb, cb_ctx))
+	if (cb && replies_add(&b->replies, id, browser, cb, cb_ctx))
 		return AC_ENOMEM;
 	b->next_id = id;
 	cJSON_DeleteItemFromObjectCaseSensitive(msg, "id");
@@ -870,6 +815,6 @@ void bridge_free(bridge *b)
 		return;
 	if (b->ctx)
 		lws_context_destroy(b->ctx); /* second call, after uv_run() returned: frees it */
-	free(b->replies);
+	replies_free(&b->replies);
 	free(b);
 }

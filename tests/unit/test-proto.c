@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../../bridge/proto.h"
+#include "../../bridge/replies.h"
 #include "check.h"
 #include "tests.h"
 
@@ -801,4 +802,41 @@ int test_proto_encode_requests(void)
 			   "\"frames\":300,\"dims\":[1,80,300],\"workgroup\":[16,4,1],\"items\":2,\"tuned\":true}}"));
 	CHECK(!expect_json(proto_encode_unload(12), "{\"type\":\"unload\",\"session\":12}"));
 	return 0;
+}
+
+static void reply_a(void *ctx, int browser, const proto_msg *m, const proto_frame *frames, int n)
+{
+	(void)ctx, (void)browser, (void)m, (void)frames, (void)n;
+}
+
+/* The bridge's id -> owner table: each reply reaches its owner once, from the browser it was
+ * sent to; answered slots are dropped as it grows; past REPLIES_MAX the oldest is forgotten. */
+static int replies_check(reply_table *t)
+{
+	int owner1, owner2;
+	reply_slot r;
+	CHECK_OK(replies_add(t, 1, 3, reply_a, &owner1));
+	CHECK_OK(replies_add(t, 2, 4, reply_a, &owner2));
+	CHECK(!replies_take(t, 2, 3, &r)); /* id 2 went to browser 4 */
+	CHECK(replies_take(t, 2, 4, &r) && r.ctx == &owner2);
+	CHECK(!replies_take(t, 2, 4, &r)); /* once */
+	CHECK(!replies_take(t, 9, 3, &r));
+	CHECK(replies_take(t, 1, 3, &r) && r.ctx == &owner1 && r.cb == reply_a);
+	uint32_t id = 10;
+	for (int i = 0; i < REPLIES_MAX; i++)
+		CHECK_OK(replies_add(t, id++, 1, reply_a, NULL));
+	CHECK_EQ_INT(t->n - t->dead, REPLIES_MAX);
+	CHECK_OK(replies_add(t, id++, 1, reply_a, NULL)); /* forgets id 10, the oldest */
+	CHECK(!replies_take(t, 10, 1, &r));
+	CHECK(replies_take(t, 11, 1, &r));
+	CHECK(replies_take(t, id - 1, 1, &r));
+	return 0;
+}
+
+int test_bridge_replies_by_id(void)
+{
+	reply_table t = { 0 };
+	int rc = replies_check(&t);
+	replies_free(&t);
+	return rc;
 }
