@@ -286,6 +286,8 @@ static void route_reply(conn *c, const proto_msg *m, const proto_frame *frames, 
 {
 	bridge *b = c->br;
 	reply_slot r;
+	if (b->stopping) /* the owners are closing (the scheduler, the tuner) */
+		return;
 	if (m->has_id && replies_take(&b->replies, m->id, c->browser, &r)) {
 		r.cb(r.ctx, c->browser, m, frames, n);
 		return;
