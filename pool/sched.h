@@ -80,7 +80,8 @@ int sched_new(uv_loop_t *loop, pool *p, const catalog *cat, const sched_config *
 	      sched **out);
 /* Pool listener: reacts to browsers arriving and leaving. */
 void sched_on_event(void *ctx, const ac_event *ev);
-/* Bridge sink: loaded / result / unloaded / error replies. */
+/* The reply (loaded / result / unloaded / error) to a request this scheduler sent through its
+ * sched_io: the io hands each reply of its own back here (tui/app.c: the bridge routes it by id). */
 void sched_on_response(sched *s, int browser, const proto_msg *m, const proto_frame *frames, int n);
 
 int sched_start(sched *s, const workload_spec *w, int *row, ac_err *err);
