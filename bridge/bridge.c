@@ -4,6 +4,7 @@
 #include <libwebsockets.h>
 
 #include "bridge.h"
+#include "replies.h"
 #include "../pool/caps.h"
 
 #include <netinet/in.h>
@@ -74,6 +75,7 @@ struct bridge {
 	/* request ids are unique over all connections, so that a late reply on a browser's new
 	 * connection cannot be taken for the answer to a newer request */
 	uint32_t next_id;
+	reply_table replies;       /* who gets the reply to each bridge_request() */
 };
 
 static const struct lws_protocol_vhost_options mime_wasm = { NULL, NULL, ".wasm", "application/wasm" };
@@ -277,6 +279,29 @@ static void on_hello(conn *c, proto_msg *m)
 	emit(b, EV_BROWSER_HELLO, id, NULL, m->root, NULL);
 }
 
+/* ---------------------------------------------------------------- replies to requests */
+
+/* A reply to one of our requests (or claiming to be): to its owner. */
+static void route_reply(conn *c, const proto_msg *m, const proto_frame *frames, int n)
+{
+	bridge *b = c->br;
+	reply_slot r;
+	if (b->stopping) /* the owners are closing (the scheduler, the tuner) */
+		return;
+	if (m->has_id && replies_take(&b->replies, m->id, c->browser, &r)) {
+		r.cb(r.ctx, c->browser, m, frames, n);
+		return;
+	}
+	if (m->type != PM_ERROR)
+		return;
+	const cJSON *code = cJSON_GetObjectItemCaseSensitive(m->root, "code");
+	const cJSON *msg = cJSON_GetObjectItemCaseSensitive(m->root, "message");
+	char text[400];
+	snprintf(text, sizeof text, "browser %d: %s: %s", c->browser, cJSON_IsString(code) ? code->valuestring : "error",
+		 cJSON_IsString(msg) ? msg->valuestring : "");
+	emit(b, EV_ERROR, c->browser, text, NULL, NULL);
+}
+
 /* A reply of ours completed: a pong, or an echo with all its frames. page_mem: the bytes a pong
  * reported from measureUserAgentSpecificMemory(), 0 = none. */
 static void on_reply(conn *c, pm_type type, uint32_t id, size_t bytes, int64_t page_mem)
@@ -318,17 +343,16 @@ static int64_t pong_page_memory(conn *c, const proto_msg *m)
 /* A message and all its frames are in. */
 static void complete(conn *c, proto_msg *m)
 {
-	bridge *b = c->br;
 	if (m->type == PM_ECHO) {
 		on_reply(c, PM_ECHO, m->id, c->frames_bytes, 0);
-	} else if (b->sink.on_response) {
+	} else {
 		proto_frame frames[PROTO_MAX_TENSORS];
 		char err[160];
 		uint32_t n = 0;
 		for (; n < m->tensors; n++)
 			if (proto_decode_frame(c->fbuf[n], c->flen[n], &frames[n], err, sizeof err))
 				break; /* checked on arrival already */
-		b->sink.on_response(b->sink.ctx, c->browser, m, frames, (int)n);
+		route_reply(c, m, frames, (int)n);
 	}
 	for (uint32_t i = 0; i < m->tensors && i < PROTO_MAX_TENSORS; i++) {
 		free(c->fbuf[i]);
@@ -390,12 +414,11 @@ static void on_text(conn *c)
 		return;
 	case PM_LOADED:
 	case PM_UNLOADED:
-		if (b->sink.on_response)
-			b->sink.on_response(b->sink.ctx, c->browser, &m, NULL, 0);
+		route_reply(c, &m, NULL, 0);
 		break;
 	case PM_ERROR: {
-		if (m.has_id && b->sink.on_response) { /* the answer to one of our requests */
-			b->sink.on_response(b->sink.ctx, c->browser, &m, NULL, 0);
+		if (m.has_id) { /* the answer to one of our requests */
+			route_reply(c, &m, NULL, 0);
 			break;
 		}
 		const cJSON *code = cJSON_GetObjectItemCaseSensitive(m.root, "code");
@@ -738,12 +761,16 @@ int bridge_echo(bridge *b, int browser, size_t bytes, uint32_t *id_out)
 	return rc;
 }
 
-int bridge_request(bridge *b, int browser, cJSON *msg, const bridge_blob *frames, int n, uint32_t *id_out)
+int bridge_request(bridge *b, int browser, cJSON *msg, const bridge_blob *frames, int n, bridge_reply_fn cb,
+		   void *cb_ctx, uint32_t *id_out)
 {
 	conn *c = find_conn(b, browser);
 	if (!c)
 		return AC_ENOENT;
-	uint32_t id = ++b->next_id;
+	uint32_t id = b->next_id + 1;
+	if (cb && replies_add(&b->replies, id, browser, cb, cb_ctx))
+		return AC_ENOMEM;
+	b->next_id = id;
 	cJSON_DeleteItemFromObjectCaseSensitive(msg, "id");
 	cJSON_AddNumberToObject(msg, "id", id);
 	char *s = cJSON_PrintUnformatted(msg);
@@ -790,5 +817,6 @@ void bridge_free(bridge *b)
 		return;
 	if (b->ctx)
 		lws_context_destroy(b->ctx); /* second call, after uv_run() returned: frees it */
+	replies_free(&b->replies);
 	free(b);
 }

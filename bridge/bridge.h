@@ -38,11 +38,14 @@ typedef struct {
 	int (*resolve_id)(void *ctx, bool has_requested, uint32_t requested);
 	/* Optional: a reply to bridge_ping()/bridge_echo() arrived (benchmarks, tests). */
 	void (*on_reply)(void *ctx, int browser, pm_type type, uint32_t id, uint64_t rtt_ns, size_t bytes);
-	/* A reply to bridge_request(): loaded, result (with its frames), unloaded, or an error that
-	 * names a request id. Frames point into buffers freed after the call. */
-	void (*on_response)(void *ctx, int browser, const proto_msg *m, const proto_frame *frames, int n);
 	void *ctx;
 } bridge_sink;
+
+/* The reply to one bridge_request(), given to the callback passed with it: loaded, result or
+ * logmel_result (with its frames), unloaded, or an error naming the request's id. Frames point
+ * into buffers freed after the call. A reply whose id answers no request (nor one sent to another
+ * browser) reaches no one: an error among them becomes an EV_ERROR event, the rest are dropped. */
+typedef void (*bridge_reply_fn)(void *ctx, int browser, const proto_msg *m, const proto_frame *frames, int n);
 
 typedef struct {
 	const void *data;   /* one complete binary frame: header + data */
@@ -60,8 +63,11 @@ const char *bridge_public_url(const bridge *b);
 /* Sends to a connected browser; AC_ENOENT when it has no open connection. */
 int bridge_send_text(bridge *b, int browser, const char *json);
 int bridge_ping(bridge *b, int browser, uint32_t *id);
-/* Sends msg (a JSON object; the bridge sets its "id") followed by n binary frames. */
-int bridge_request(bridge *b, int browser, cJSON *msg, const bridge_blob *frames, int n, uint32_t *id);
+/* Sends msg (a JSON object; the bridge sets its "id", last) followed by n binary frames; the reply
+ * with that id goes to cb(cb_ctx, ...), once, even when it comes late or on the browser's next
+ * connection (the owner decides what a late reply means). */
+int bridge_request(bridge *b, int browser, cJSON *msg, const bridge_blob *frames, int n, bridge_reply_fn cb,
+		   void *cb_ctx, uint32_t *id);
 int bridge_echo(bridge *b, int browser, size_t bytes, uint32_t *id);
 int bridge_reconnect(bridge *b, int browser);
 bool bridge_is_connected(const bridge *b, int browser);

@@ -321,3 +321,59 @@ char *proto_simple_json(pm_type type, bool has_id, uint32_t id)
 		cJSON_AddNumberToObject(j, "id", id);
 	return finish(j);
 }
+
+cJSON *proto_encode_load(const proto_load *l)
+{
+	cJSON *msg = cJSON_CreateObject();
+	if (!msg)
+		return NULL;
+	cJSON_AddStringToObject(msg, "type", "load");
+	cJSON_AddNumberToObject(msg, "session", l->session);
+	cJSON_AddStringToObject(msg, "model", l->model);
+	cJSON_AddStringToObject(msg, "precision", l->precision);
+	cJSON_AddStringToObject(msg, "platform", l->platform);
+	cJSON_AddStringToObject(msg, "url", l->url);
+	cJSON_AddStringToObject(msg, "file", l->file);
+	if (l->device_type)
+		cJSON_AddStringToObject(msg, "device_type", l->device_type);
+	return msg;
+}
+
+static void add_logmel_spec(cJSON *msg, const proto_logmel_spec *a)
+{
+	cJSON *spec = cJSON_AddObjectToObject(msg, "audio_logmel");
+	cJSON_AddNumberToObject(spec, "index", a->index);
+	cJSON_AddNumberToObject(spec, "frames", a->frames);
+	cJSON *dims = cJSON_AddArrayToObject(spec, "dims");
+	for (int d = 0; d < a->rank && d < PROTO_MAX_RANK; d++)
+		cJSON_AddItemToArray(dims, cJSON_CreateNumber((double)a->dims[d]));
+	cJSON *wg = cJSON_AddArrayToObject(spec, "workgroup");
+	for (int i = 0; i < 3; i++)
+		cJSON_AddItemToArray(wg, cJSON_CreateNumber(a->workgroup[i]));
+	cJSON_AddNumberToObject(spec, "items", a->items);
+	cJSON_AddBoolToObject(spec, "tuned", a->tuned);
+}
+
+cJSON *proto_encode_run(const proto_run *r)
+{
+	cJSON *msg = cJSON_CreateObject();
+	if (!msg)
+		return NULL;
+	cJSON_AddStringToObject(msg, "type", "run");
+	cJSON_AddNumberToObject(msg, "session", r->session);
+	cJSON_AddNumberToObject(msg, "tensors", r->tensors);
+	cJSON_AddStringToObject(msg, "outputs", r->outputs ? "all" : "none");
+	if (r->audio_logmel)
+		add_logmel_spec(msg, r->audio_logmel);
+	return msg;
+}
+
+cJSON *proto_encode_unload(uint32_t session)
+{
+	cJSON *msg = cJSON_CreateObject();
+	if (!msg)
+		return NULL;
+	cJSON_AddStringToObject(msg, "type", "unload");
+	cJSON_AddNumberToObject(msg, "session", session);
+	return msg;
+}

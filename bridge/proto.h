@@ -77,4 +77,35 @@ size_t proto_encode_frame_header(proto_frame *f, uint8_t *out, size_t cap);
 char *proto_error_json(bool has_id, uint32_t id, proto_errc code, const char *message);
 char *proto_simple_json(pm_type type, bool has_id, uint32_t id);
 
+/* The server's requests, typed: each returns a new cJSON object without its "id" (the bridge
+ * adds it last, bridge_request()), NULL when out of memory. Field order is the wire's order
+ * (man/accel-top-protocol.7). */
+typedef struct {
+	uint32_t session;
+	const char *model, *precision, *platform, *url, *file;
+	const char *device_type;   /* NULL: not sent (webnn sends "gpu") */
+} proto_load;
+
+/* A run's "audio_logmel": input `index` is the raw 16 kHz clip; the page computes the log-mel
+ * on its GPU with this workgroup shape (--optimize-audio, tui/optaudio.h). */
+typedef struct {
+	int index, frames;
+	int rank;
+	int64_t dims[PROTO_MAX_RANK];
+	int workgroup[3];
+	int items;
+	bool tuned;
+} proto_logmel_spec;
+
+typedef struct {
+	uint32_t session;
+	int tensors;               /* binary frames that follow */
+	bool outputs;              /* "outputs": "all" (true) or "none" */
+	const proto_logmel_spec *audio_logmel; /* NULL: not sent */
+} proto_run;
+
+cJSON *proto_encode_load(const proto_load *l);
+cJSON *proto_encode_run(const proto_run *r);
+cJSON *proto_encode_unload(uint32_t session);
+
 #endif

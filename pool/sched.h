@@ -5,9 +5,9 @@
  *
  * Placement: a workload pinned to a browser kind (or "#ID") loads there; "auto" loads on every
  * connected browser whose platform is not unavailable and prefers, until measurements exist, the
- * kind suited to the model's type (audio: firefox; vision, multimodal: chromium, chrome; text:
- * edge when its WebNN is hardware, else chromium). Then dispatch follows measured latency
- * (EWMA) times load. Each session has an in-flight window; each browser's first result of a
+ * kind suited to the model's type (each family's suits() in pool/family.c: audio on firefox;
+ * vision on chromium or chrome; text on edge with hardware WebNN, else chromium). Then dispatch
+ * follows measured latency (EWMA) times load. Each session has an in-flight window; each browser's first result of a
  * session is verified against the fp32 model on wasm in the same browser, same inputs. */
 #ifndef AC_SCHED_H
 #define AC_SCHED_H
@@ -35,11 +35,21 @@ typedef struct {
 	                        "shards" on a browser of the k-th; browser is then ignored */
 } workload_spec;
 
+/* What the scheduler sends: a load / run as typed by the codec (bridge/proto.h), without an id. */
+typedef proto_load sched_load;
+typedef proto_run sched_run;
+
+/* The scheduler's hands. Each sender returns 0 with *id set to the request id its reply will
+ * carry; the reply comes back through sched_on_response(). A nonzero return (AC_ENOENT: no
+ * connection) means nothing was sent. A fake for tests needs only these four and a ctx. */
 typedef struct {
+	/* An event for the pool (pool_apply()). */
 	int (*emit)(void *ctx, const ac_event *ev, ac_err *err);
-	/* bridge_request(): msg gets its id set; frames are complete binary frames */
-	int (*request)(void *ctx, int browser, cJSON *msg, const void *const *frames, const size_t *lens, int n,
-		       uint32_t *id);
+	int (*load)(void *ctx, int browser, const sched_load *l, uint32_t *id);
+	/* frames[0..n): complete binary frames (header + data), n == r->tensors */
+	int (*run)(void *ctx, int browser, const sched_run *r, const void *const *frames, const size_t *lens, int n,
+		   uint32_t *id);
+	int (*unload)(void *ctx, int browser, int session, uint32_t *id);
 	void *ctx;
 } sched_io;
 
@@ -54,6 +64,14 @@ typedef struct {
 	void (*on_done)(void *ctx, int row, int64_t request, int browser, int session, const proto_frame *frames,
 			int n);
 	void *on_done_ctx;
+	/* Optional (--optimize-audio, tui/optaudio.h): called before a run of a model with a log-mel
+	 * input is sent (not the fp32 reference runs). frames[0..n) / lens are the run's frames; it
+	 * may replace one (the replacement stays the hook's, valid until its next call) and fill
+	 * *spec, returning 1: the run then carries "audio_logmel" and the page computes that input.
+	 * Returns 0 to send the run as it is. */
+	int (*encode_audio)(void *ctx, int browser, const cat_model *m, const void **frames, size_t *lens, int n,
+			    proto_logmel_spec *spec);
+	void *encode_audio_ctx;
 } sched_config;
 
 typedef struct sched sched;
@@ -62,7 +80,8 @@ int sched_new(uv_loop_t *loop, pool *p, const catalog *cat, const sched_config *
 	      sched **out);
 /* Pool listener: reacts to browsers arriving and leaving. */
 void sched_on_event(void *ctx, const ac_event *ev);
-/* Bridge sink: loaded / result / unloaded / error replies. */
+/* The reply (loaded / result / unloaded / error) to a request this scheduler sent through its
+ * sched_io: the io hands each reply of its own back here (tui/app.c: the bridge routes it by id). */
 void sched_on_response(sched *s, int browser, const proto_msg *m, const proto_frame *frames, int n);
 
 int sched_start(sched *s, const workload_spec *w, int *row, ac_err *err);
@@ -78,8 +97,6 @@ int sched_submit(sched *s, int row, const ac_tensor *inputs, int n, bool want_ou
 		 ac_err *err);
 /* The catalog model a row runs; NULL if no such row. */
 const cat_model *sched_row_model(const sched *s, int row);
-/* Lower is better: how well a browser kind suits a model type before anything is measured. */
-int sched_kind_preference(const char *model_type, const char *kind);
 
 /* Whether browser b can be trusted with this variant on this platform; why not, if not.
  * (onnxruntime-web's WebGPU float16 kernels return zeros, with no error, on an adapter without

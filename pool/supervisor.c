@@ -1,4 +1,5 @@
 #include "supervisor.h"
+#include "family.h"
 #include "sched.h"
 
 #include <math.h>
@@ -232,7 +233,7 @@ static bool scale_up_for(supervisor *s, const pool_model *m, double wait_s)
 		int count = kind_count(s, l->family);
 		if (count >= l->max)
 			continue;
-		int pref = sched_kind_preference(m->type, l->family);
+		int pref = family_preference(l->family, m->type, NULL);
 		if (!best || pref < best_pref || (pref == best_pref && count < best_count)) {
 			best = l;
 			best_pref = pref;

@@ -23,34 +23,68 @@ static int apply_event(void *ctx, const ac_event *ev, ac_err *err)
 	return pool_apply(a->pool, ev, err);
 }
 
-static int request(void *ctx, int browser, cJSON *msg, const void *const *frames, const size_t *lens, int n,
-		   uint32_t *id)
+/* A reply to one of the scheduler's requests. */
+static void on_sched_reply(void *ctx, int browser, const proto_msg *m, const proto_frame *frames, int n)
 {
 	app *a = ctx;
-	bridge_blob blobs[CAT_MAX_IO];
-	for (int i = 0; i < n && i < CAT_MAX_IO; i++)
-		blobs[i] = (bridge_blob){ frames[i], lens[i] };
-	if (a->oa)
-		optaudio_rewrite(a->oa, browser, msg, blobs, n);
-	return bridge_request(a->br, browser, msg, blobs, n, id);
-}
-
-static void on_response(void *ctx, int browser, const proto_msg *m, const proto_frame *frames, int n)
-{
-	app *a = ctx;
-	if (a->on_response && a->on_response(a, browser, m, frames, n))
-		return;
-	if (a->oa && optaudio_on_response(a->oa, browser, m, frames, n))
-		return;
 	if (a->sch)
 		sched_on_response(a->sch, browser, m, frames, n);
 }
 
-int app_request(app *a, int browser, cJSON *msg, const bridge_blob *frames, int n, uint32_t *id)
+/* The scheduler's hands (sched_io): the typed requests encoded by the codec and sent; the reply
+ * comes back to on_sched_reply. */
+static int send_encoded(app *a, int browser, cJSON *msg, const void *const *frames, const size_t *lens, int n,
+			uint32_t *id)
+{
+	if (!msg)
+		return AC_ENOMEM;
+	bridge_blob blobs[CAT_MAX_IO];
+	for (int i = 0; i < n && i < CAT_MAX_IO; i++)
+		blobs[i] = (bridge_blob){ frames[i], lens[i] };
+	int rc = bridge_request(a->br, browser, msg, blobs, n, on_sched_reply, a, id);
+	cJSON_Delete(msg);
+	return rc;
+}
+
+static int sched_load_cmd(void *ctx, int browser, const sched_load *l, uint32_t *id)
+{
+	return send_encoded(ctx, browser, proto_encode_load(l), NULL, NULL, 0, id);
+}
+
+static int sched_run_cmd(void *ctx, int browser, const sched_run *r, const void *const *frames, const size_t *lens,
+			 int n, uint32_t *id)
+{
+	return send_encoded(ctx, browser, proto_encode_run(r), frames, lens, n, id);
+}
+
+static int sched_unload_cmd(void *ctx, int browser, int session, uint32_t *id)
+{
+	return send_encoded(ctx, browser, proto_encode_unload((uint32_t)session), NULL, NULL, 0, id);
+}
+
+int app_request(app *a, int browser, cJSON *msg, const bridge_blob *frames, int n, bridge_reply_fn cb, void *cb_ctx,
+		uint32_t *id)
 {
 	if (a->replay || !a->br)
 		return AC_ENOENT;
-	return bridge_request(a->br, browser, msg, frames, n, id);
+	return bridge_request(a->br, browser, msg, frames, n, cb, cb_ctx, id);
+}
+
+static int tuner_request(void *ctx, int browser, cJSON *msg, const bridge_blob *frames, int n, bridge_reply_fn cb,
+			 void *cb_ctx, uint32_t *id)
+{
+	return app_request(ctx, browser, msg, frames, n, cb, cb_ctx, id);
+}
+
+static bool tuner_quitting(void *ctx)
+{
+	const app *a = ctx;
+	return a->quitting;
+}
+
+void app_tuner_io(app *a, tuner_io *io)
+{
+	*io = (tuner_io){ .loop = a->loop, .request = tuner_request, .quitting = tuner_quitting, .ctx = a };
 }
 
 static int resolve_id(void *ctx, bool has_requested, uint32_t requested)
@@ -475,19 +509,26 @@ int app_start(app *a, uv_loop_t *loop, const options *o, ac_err *err)
 		.heartbeat_ms = (unsigned)(o->heartbeat_s * 1000), .timeout_ms = (unsigned)(o->heartbeat_timeout_s * 1000),
 	};
 	bridge_sink sink = { .on_event = apply_event, .resolve_id = resolve_id, .on_reply = a->on_reply,
-			     .on_response = on_response, .ctx = a };
+			     .ctx = a };
 	if ((rc = bridge_start(loop, &bc, &sink, &a->br, err)))
 		return rc;
+	if (o->optimize_audio) { /* before the scheduler: its encode_audio hook */
+		optaudio_io oio = { .pool = a->pool, .cat = a->cat, .clip = a->have_clip ? &a->clip : NULL,
+				    .batch = o->batch };
+		app_tuner_io(a, &oio.tuner);
+		if (!(a->oa = optaudio_new(&oio, o->tune_db)))
+			return ac_errf(err, AC_ENOMEM, "out of memory");
+	}
 	sched_config sc = { .allow_fallback = o->allow_fallback, .seed = o->seed, .window = (int)o->inflight,
 			    .audio = a->have_clip ? &a->clip : NULL, .request_timeout_s = o->request_timeout_s,
-			    .on_done = a->on_done, .on_done_ctx = a->user };
-	sched_io io = { .emit = apply_event, .request = request, .ctx = a };
+			    .on_done = a->on_done, .on_done_ctx = a->user,
+			    .encode_audio = a->oa ? optaudio_encode_audio : NULL, .encode_audio_ctx = a->oa };
+	sched_io io = { .emit = apply_event, .load = sched_load_cmd, .run = sched_run_cmd, .unload = sched_unload_cmd,
+			.ctx = a };
 	if ((rc = sched_new(loop, a->pool, a->cat, &sc, &io, &a->sch)))
 		return ac_errf(err, rc, "out of memory");
 	pool_add_listener(a->pool, sched_on_event, a->sch);
 	pool_add_listener(a->pool, watch_for_runs, a);
-	if (o->optimize_audio && !(a->oa = optaudio_new(a, o->tune_db)))
-		return ac_errf(err, AC_ENOMEM, "out of memory");
 	for (int i = 0; i < o->n_runs; i++) { /* a malformed spec is a usage error, before anything starts */
 		launch_form f;
 		if ((rc = app_parse_run(o->runs[i], &f, err)))

@@ -14,6 +14,7 @@
 #include "options.h"
 
 struct journal_writer;
+struct tuner_io;
 struct replay;
 struct usage_sampler;
 
@@ -51,9 +52,6 @@ typedef struct app {
 	void (*on_stopped)(struct app *a);
 	/* results of sched_submit() requests (serve --stdio), with a->user as ctx */
 	void (*on_done)(void *ctx, int row, int64_t request, int browser, int session, const proto_frame *frames, int n);
-	/* Optional: sees every reply to a request first; returns true when it was its own
-	 * (app_request()), which then goes no further. */
-	bool (*on_response)(struct app *a, int browser, const proto_msg *m, const proto_frame *frames, int n);
 	void *user;
 } app;
 
@@ -93,8 +91,11 @@ int app_change_precision(app *a, int model_id, int direction, ac_err *err);
 const char *app_model_name(app *a, size_t i);
 
 /* A request of the front end's own (e.g. logmel for `tune`): msg gets its id; the reply comes
- * to a->on_response. AC_ENOENT when the browser has no open connection. */
-int app_request(app *a, int browser, cJSON *msg, const bridge_blob *frames, int n, uint32_t *id);
+ * to cb(cb_ctx, ...). AC_ENOENT when the browser has no open connection (or in replay). */
+int app_request(app *a, int browser, cJSON *msg, const bridge_blob *frames, int n, bridge_reply_fn cb, void *cb_ctx,
+		uint32_t *id);
+/* The tuner's hands (tui/tuner.h) on this app: its loop, app_request(), whether it is quitting. */
+void app_tuner_io(app *a, struct tuner_io *io);
 
 /* Stops browsers (SIGTERM, then SIGKILL), removes profiles, stops the bridge and closes the
  * app's handles; uv_run() returns once all is closed. */

@@ -21,7 +21,7 @@ typedef struct {
 } oa_choice;
 
 struct optaudio {
-	app *a;
+	optaudio_io io;
 	char db[4096];
 	oa_choice per[OA_BROWSERS];
 	int n;
@@ -36,12 +36,12 @@ struct optaudio {
 	int tuning;              /* the browser being tuned, 0 = none */
 };
 
-optaudio *optaudio_new(app *a, const char *db_path)
+optaudio *optaudio_new(const optaudio_io *io, const char *db_path)
 {
 	optaudio *o = calloc(1, sizeof *o);
 	if (!o)
 		return NULL;
-	o->a = a;
+	o->io = *io;
 	ac_strlcpy(o->db, db_path, sizeof o->db);
 	return o;
 }
@@ -72,8 +72,8 @@ static void note(optaudio *o, const pool_browser *pb, const oa_choice *c, const 
 	ac_event ev = { .kind = EV_AUDIO_FRONTEND, .t_us = ac_now_us(), .browser = pb->id, .name = shape,
 			.num = c->state == OA_TUNED, .x = { c->state == OA_TUNED ? c->speedup : 0 }, .text = why };
 	ac_err err;
-	pool_apply(o->a->pool, &ev, &err);
-	if (!o->a->opt->batch) /* the screen owns the terminal */
+	pool_apply(o->io.pool, &ev, &err);
+	if (!o->io.batch) /* the screen owns the terminal */
 		return;
 	if (c->state == OA_TUNED)
 		fprintf(stderr, "accel-top: --optimize-audio: %s #%d computes log-mel on its GPU with workgroup %dx%dx1, "
@@ -99,7 +99,7 @@ static void on_tuned(void *ctx, tuner_result *r)
 {
 	optaudio *o = ctx;
 	oa_choice *c = find(o, r->browser);
-	const pool_browser *pb = pool_browser_find(o->a->pool, r->browser);
+	const pool_browser *pb = pool_browser_find(o->io.pool, r->browser);
 	o->tuning = 0;
 	if (c && pb && r->chosen >= 0 && !r->skip[0]) {
 		store_tuning rows[TUNER_MAX_SHAPES];
@@ -119,7 +119,7 @@ static void on_tuned(void *ctx, tuner_result *r)
 		c->sh = o->plan.shapes[r->chosen];
 		c->run_id = run;
 		c->speedup = rows[0].have_figures && rows[r->chosen].median_ms > 0 ? rows[0].median_ms / rows[r->chosen].median_ms : 0;
-		if (err.code && o->a->opt->batch)
+		if (err.code && o->io.batch)
 			fprintf(stderr, "accel-top: --optimize-audio: the tuning could not be stored: %s\n", err.msg);
 		note(o, pb, c, "");
 	} else if (c) {
@@ -129,7 +129,7 @@ static void on_tuned(void *ctx, tuner_result *r)
 	}
 	tuner_result_free(r);
 	for (int i = 0; i < o->n; i++) {
-		const pool_browser *next = pool_browser_find(o->a->pool, o->per[i].browser);
+		const pool_browser *next = pool_browser_find(o->io.pool, o->per[i].browser);
 		if (o->per[i].state == OA_WAITING && next && next->state == BS_CONNECTED) {
 			start_tuning(o, next, &o->per[i]);
 			break;
@@ -143,7 +143,7 @@ static void start_tuning(optaudio *o, const pool_browser *pb, oa_choice *c)
 		c->state = OA_WAITING;
 		return;
 	}
-	if (!o->tn && !(o->tn = tuner_new(o->a, &o->plan, on_tuned, o))) {
+	if (!o->tn && !(o->tn = tuner_new(&o->io.tuner, &o->plan, on_tuned, o))) {
 		c->state = OA_DEFAULT;
 		return;
 	}
@@ -203,7 +203,7 @@ static const oa_choice *choice(optaudio *o, const pool_browser *pb, int frames)
 		o->plan.repeat = 1; /* lighter than `accel-top tune`: it runs beside the live workload */
 		o->plan.timeout_s = 120;
 		tune_parse_shapes(TUNE_DEFAULT_CANDIDATES, o->plan.shapes, TUNER_MAX_SHAPES, &o->plan.n_shapes, &err);
-		if (tuner_plan_add_clip(&o->plan, o->a->clip.source, &o->a->clip, &err)) {
+		if (tuner_plan_add_clip(&o->plan, o->io.clip->source, o->io.clip, &err)) {
 			note(o, pb, c, err.msg);
 			return c;
 		}
@@ -233,44 +233,28 @@ static bool make_pcm(optaudio *o, const audio_clip *clip, const char *name)
 	return true;
 }
 
-void optaudio_rewrite(optaudio *o, int browser, cJSON *msg, bridge_blob *blobs, int n)
+int optaudio_encode_audio(void *ctx, int browser, const cat_model *m, const void **frames, size_t *lens, int n,
+			 proto_logmel_spec *spec)
 {
-	app *a = o ? o->a : NULL;
-	const cJSON *type = cJSON_GetObjectItemCaseSensitive(msg, "type");
-	const cJSON *sess = cJSON_GetObjectItemCaseSensitive(msg, "session");
-	if (!a || !a->have_clip || !cJSON_IsString(type) || strcmp(type->valuestring, "run") || !cJSON_IsNumber(sess))
-		return;
-	const pool_session *ps = pool_session_find(a->pool, browser, (int)sess->valuedouble);
-	const pool_model *pm = ps && !ps->reference ? pool_model_find(a->pool, ps->model) : NULL;
-	const cat_model *m = pm ? catalog_find(a->cat, pm->name) : NULL;
-	const pool_browser *pb = pool_browser_find(a->pool, browser);
-	if (!m || !pb || !pb->caps.valid || pb->caps.verdict[PLAT_WEBGPU].status == CL_UNAVAILABLE)
-		return; /* no WebGPU on that page: the C log-mel goes as before */
+	optaudio *o = ctx;
+	const pool_browser *pb = o ? pool_browser_find(o->io.pool, browser) : NULL;
+	if (!o || !o->io.clip || !m || !pb || !pb->caps.valid || pb->caps.verdict[PLAT_WEBGPU].status == CL_UNAVAILABLE)
+		return 0; /* no WebGPU on that page: the C log-mel goes as before */
 	for (int k = 0; k < m->n_inputs && k < n; k++) {
 		const cat_input *ci = &m->inputs[k];
-		if (ci->fill != FILL_AUDIO_LOGMEL || !make_pcm(o, &a->clip, ci->name))
+		if (ci->fill != FILL_AUDIO_LOGMEL || !make_pcm(o, o->io.clip, ci->name))
 			continue;
 		if (o->plan_frames && o->plan_frames != ci->frames)
-			return; /* tuning is planned for one frame count (one audio model); others keep the C path */
+			return 0; /* tuning is planned for one frame count (one audio model); others keep the C path */
 		const oa_choice *c = choice(o, pb, ci->frames);
-		blobs[k] = (bridge_blob){ o->pcm, o->pcm_len };
-		cJSON *spec = cJSON_AddObjectToObject(msg, "audio_logmel");
-		cJSON_AddNumberToObject(spec, "index", k);
-		cJSON_AddNumberToObject(spec, "frames", ci->frames);
-		cJSON *dims = cJSON_AddArrayToObject(spec, "dims");
-		for (int d = 0; d < ci->rank; d++)
-			cJSON_AddItemToArray(dims, cJSON_CreateNumber((double)ci->dims[d]));
-		cJSON *wg = cJSON_AddArrayToObject(spec, "workgroup");
-		cJSON_AddItemToArray(wg, cJSON_CreateNumber(c->sh.wx));
-		cJSON_AddItemToArray(wg, cJSON_CreateNumber(c->sh.wy));
-		cJSON_AddItemToArray(wg, cJSON_CreateNumber(1));
-		cJSON_AddNumberToObject(spec, "items", c->sh.items);
-		cJSON_AddBoolToObject(spec, "tuned", c->state == OA_TUNED);
-		return; /* one log-mel input per model */
+		frames[k] = o->pcm;
+		lens[k] = o->pcm_len;
+		*spec = (proto_logmel_spec){ .index = k, .frames = ci->frames, .rank = ci->rank,
+					     .workgroup = { c->sh.wx, c->sh.wy, 1 }, .items = c->sh.items,
+					     .tuned = c->state == OA_TUNED };
+		for (int d = 0; d < ci->rank && d < PROTO_MAX_RANK; d++)
+			spec->dims[d] = ci->dims[d];
+		return 1; /* one log-mel input per model */
 	}
-}
-
-bool optaudio_on_response(optaudio *o, int browser, const proto_msg *m, const proto_frame *frames, int n)
-{
-	return o && o->tn && tuner_on_response(o->tn, browser, m, frames, n);
+	return 0;
 }

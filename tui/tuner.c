@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 struct tuner {
-	app *a;
+	tuner_io io;
 	const tuner_plan *p;
 	void (*done)(void *ctx, tuner_result *r);
 	void *ctx;
@@ -114,10 +114,11 @@ static void finish(tuner *t)
 }
 
 static void on_deadline(uv_timer_t *h);
+static void on_reply(void *ctx, int browser, const proto_msg *m, const proto_frame *frames, int n);
 
 static void next_step(tuner *t)
 {
-	if (!t->busy || t->a->quitting)
+	if (!t->busy || t->io.quitting(t->io.ctx))
 		return;
 	const tuner_plan *p = t->p;
 	tuner_result *r = t->r;
@@ -152,7 +153,7 @@ static void next_step(tuner *t)
 	cJSON_AddNumberToObject(msg, "items", sh->items);
 	cJSON_AddNumberToObject(msg, "repeat", clip == 0 && round > 0 ? p->repeat : 1);
 	bridge_blob blob = { p->frame[clip], p->frame_len[clip] };
-	int rc = app_request(t->a, r->browser, msg, &blob, 1, &t->pending_id);
+	int rc = t->io.request(t->io.ctx, r->browser, msg, &blob, 1, on_reply, t, &t->pending_id);
 	cJSON_Delete(msg);
 	if (rc) {
 		snprintf(r->skip, sizeof r->skip, "%s is no longer connected", r->kind);
@@ -186,10 +187,12 @@ static void fail_pending(tuner *t, const char *why)
 	}
 }
 
-bool tuner_on_response(tuner *t, int browser, const proto_msg *m, const proto_frame *frames, int n)
+/* The reply to one of this tuner's requests; one that comes after its deadline is dropped. */
+static void on_reply(void *ctx, int browser, const proto_msg *m, const proto_frame *frames, int n)
 {
-	if (!t || !t->in_flight || browser != t->r->browser || m->id != t->pending_id)
-		return false;
+	tuner *t = ctx;
+	if (!t->in_flight || browser != t->r->browser || m->id != t->pending_id)
+		return;
 	const tuner_plan *p = t->p;
 	tuner_result *r = t->r;
 	t->in_flight = false;
@@ -238,7 +241,6 @@ bool tuner_on_response(tuner *t, int browser, const proto_msg *m, const proto_fr
 	}
 	t->step++;
 	later(t);
-	return true;
 }
 
 static void on_deadline(uv_timer_t *h)
@@ -254,17 +256,17 @@ static void on_deadline(uv_timer_t *h)
 	next_step(t);
 }
 
-tuner *tuner_new(app *a, const tuner_plan *p, void (*done)(void *ctx, tuner_result *r), void *ctx)
+tuner *tuner_new(const tuner_io *io, const tuner_plan *p, void (*done)(void *ctx, tuner_result *r), void *ctx)
 {
 	tuner *t = calloc(1, sizeof *t);
 	if (!t)
 		return NULL;
-	t->a = a;
+	t->io = *io;
 	t->p = p;
 	t->done = done;
 	t->ctx = ctx;
-	uv_timer_init(a->loop, &t->kick);
-	uv_timer_init(a->loop, &t->deadline);
+	uv_timer_init(io->loop, &t->kick);
+	uv_timer_init(io->loop, &t->deadline);
 	t->kick.data = t->deadline.data = t;
 	t->open_timers = 2;
 	return t;

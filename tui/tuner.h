@@ -6,9 +6,13 @@
 #ifndef AC_TUNER_H
 #define AC_TUNER_H
 
+#include <uv.h>
+
+#include "../bridge/bridge.h"
+#include "../pool/audio.h"
+#include "../pool/pool.h"
 #include "../pool/store.h"
 #include "../pool/tune.h"
-#include "app.h"
 
 #define TUNER_MAX_SHAPES 16
 #define TUNER_MAX_CLIPS 4
@@ -52,16 +56,24 @@ typedef struct {
 
 typedef struct tuner tuner;
 
+/* What the tuner needs of the application (app_tuner_io() fills it from an app). */
+typedef struct tuner_io {
+	uv_loop_t *loop;
+	/* sends a logmel request (bridge_request()); its reply comes to cb(cb_ctx, ...) */
+	int (*request)(void *ctx, int browser, cJSON *msg, const bridge_blob *frames, int n, bridge_reply_fn cb,
+		       void *cb_ctx, uint32_t *id);
+	bool (*quitting)(void *ctx);
+	void *ctx;
+} tuner_io;
+
 /* Makes the clip's frame and reference (plan->frames must be set). */
 int tuner_plan_add_clip(tuner_plan *p, const char *name, const audio_clip *clip, ac_err *err);
 void tuner_plan_free(tuner_plan *p);
 
-tuner *tuner_new(app *a, const tuner_plan *p, void (*done)(void *ctx, tuner_result *r), void *ctx);
+tuner *tuner_new(const tuner_io *io, const tuner_plan *p, void (*done)(void *ctx, tuner_result *r), void *ctx);
 /* Tunes browser pb (its kind, version, adapter go into r); done() is called once, from the loop. */
 void tuner_begin(tuner *t, const pool_browser *pb, tuner_result *r);
 bool tuner_busy(const tuner *t);
-/* A reply: true when it answered this tuner's request (then it goes no further). */
-bool tuner_on_response(tuner *t, int browser, const proto_msg *m, const proto_frame *frames, int n);
 /* Closes its timers; frees it once they are closed (uv_run must run). */
 void tuner_close(tuner *t);
 

@@ -1,8 +1,9 @@
 /* FAKE browsers for the scheduler's unit tests: see fake-sched-io.h. Test code, not product code.
  *
- * This is the one file that knows the shape of sched_io (an accel.v1 cJSON message plus complete
- * binary frames per command, as bridge_request() takes them) and how the scheduler's tick timer is
- * found; the replies are the page's (browser-js/accel.js), checked by the real codec. */
+ * This is the one file that knows the shape of sched_io (typed load, run and unload calls, which it
+ * encodes with bridge/proto.c into the accel.v1 JSON the page would get, plus complete binary
+ * frames per run) and how the scheduler's tick timer is found; the replies are the page's
+ * (browser-js/handlers.js), checked by the real codec. */
 #include "fake-sched-io.h"
 
 #include <stdio.h>
@@ -81,8 +82,8 @@ static int keep_frame(fake_io *f, fake_msg *m, int i, const void *data, size_t l
 	return 0;
 }
 
-static int fake_request(void *ctx, int browser, cJSON *msg, const void *const *frames, const size_t *lens, int n,
-			uint32_t *id)
+static int fake_send(void *ctx, int browser, cJSON *msg, const void *const *frames, const size_t *lens, int n,
+		     uint32_t *id)
 {
 	fake_io *f = ctx;
 	const char *type = str_of(msg, "type");
@@ -121,6 +122,34 @@ static int fake_request(void *ctx, int browser, cJSON *msg, const void *const *f
 	return 0;
 }
 
+/* The typed sched_io calls, encoded by bridge/proto.c as the bridge would send them: the fake
+ * reads the same JSON the page gets. */
+static int fake_sent(void *ctx, int browser, cJSON *msg, const void *const *frames, const size_t *lens, int n,
+		     uint32_t *id)
+{
+	if (!msg)
+		return AC_ENOMEM;
+	int rc = fake_send(ctx, browser, msg, frames, lens, n, id);
+	cJSON_Delete(msg);
+	return rc;
+}
+
+static int fake_load(void *ctx, int browser, const sched_load *l, uint32_t *id)
+{
+	return fake_sent(ctx, browser, proto_encode_load(l), NULL, NULL, 0, id);
+}
+
+static int fake_run(void *ctx, int browser, const sched_run *r, const void *const *frames, const size_t *lens, int n,
+		    uint32_t *id)
+{
+	return fake_sent(ctx, browser, proto_encode_run(r), frames, lens, n, id);
+}
+
+static int fake_unload(void *ctx, int browser, int session, uint32_t *id)
+{
+	return fake_sent(ctx, browser, proto_encode_unload((uint32_t)session), NULL, NULL, 0, id);
+}
+
 int fake_new(uv_loop_t *loop, pool *p, const catalog *cat, const sched_config *cfg, fake_io **out)
 {
 	fake_io *f = calloc(1, sizeof *f);
@@ -128,7 +157,7 @@ int fake_new(uv_loop_t *loop, pool *p, const catalog *cat, const sched_config *c
 		return AC_ENOMEM;
 	f->loop = loop;
 	f->p = p;
-	sched_io io = { .emit = fake_emit, .request = fake_request, .ctx = f };
+	sched_io io = { .emit = fake_emit, .load = fake_load, .run = fake_run, .unload = fake_unload, .ctx = f };
 	int rc = sched_new(loop, p, cat, cfg, &io, &f->s);
 	if (!rc)
 		rc = pool_add_listener(p, sched_on_event, f->s);

@@ -3,7 +3,7 @@
  * The fake stands where the bridge and the pages stand. The scheduler's sched_io ends here: emit
  * applies events to a real pool, and every command the scheduler sends a browser (load, run,
  * unload) is recorded as a fake_msg. A test answers a recorded command with fake_answer_*(), which
- * writes the reply browser-js/accel.js would send (accel.v1, man/accel-top-protocol.7), decodes it
+ * writes the reply browser-js/handlers.js would send (accel.v1, man/accel-top-protocol.7), decodes it
  * with the real codec (bridge/proto.c) and gives it to sched_on_response() as the bridge does.
  *
  * Everything that knows the shape of sched_io (and the scheduler's tick timer) is inside

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../../bridge/proto.h"
+#include "../../bridge/replies.h"
 #include "check.h"
 #include "tests.h"
 
@@ -766,4 +767,76 @@ int test_proto_names(void)
 		CHECK_STR(proto_dtype_name(dts[i].dt), dts[i].name);
 	}
 	return 0;
+}
+
+/* The typed encoders write the bytes the scheduler wrote itself before (pool/sched.c built these
+ * objects field by field): the page and man/accel-top-protocol.7 depend on them. */
+static int expect_json(cJSON *j, const char *want)
+{
+	CHECK(DEFER_JSON(j));
+	char *s = DEFER_FREE(cJSON_PrintUnformatted(j));
+	CHECK_STR(s, want);
+	return 0;
+}
+
+int test_proto_encode_requests(void)
+{
+	proto_load l = { .session = 7, .model = "bert-tiny", .precision = "int8", .platform = "webnn",
+			 .url = "/models/0/bert-tiny/onnx/model_int8.onnx", .file = "model_int8.onnx", .device_type = "gpu" };
+	CHECK(!expect_json(proto_encode_load(&l),
+			   "{\"type\":\"load\",\"session\":7,\"model\":\"bert-tiny\",\"precision\":\"int8\",\"platform\":\"webnn\","
+			   "\"url\":\"/models/0/bert-tiny/onnx/model_int8.onnx\",\"file\":\"model_int8.onnx\",\"device_type\":\"gpu\"}"));
+	l.platform = "wasm";
+	l.device_type = NULL;
+	CHECK(!expect_json(proto_encode_load(&l),
+			   "{\"type\":\"load\",\"session\":7,\"model\":\"bert-tiny\",\"precision\":\"int8\",\"platform\":\"wasm\","
+			   "\"url\":\"/models/0/bert-tiny/onnx/model_int8.onnx\",\"file\":\"model_int8.onnx\"}"));
+	proto_run r = { .session = 12, .tensors = 3, .outputs = false };
+	CHECK(!expect_json(proto_encode_run(&r), "{\"type\":\"run\",\"session\":12,\"tensors\":3,\"outputs\":\"none\"}"));
+	proto_logmel_spec a = { .index = 1, .frames = 300, .rank = 3, .dims = { 1, 80, 300 }, .workgroup = { 16, 4, 1 },
+				.items = 2, .tuned = true };
+	r.outputs = true;
+	r.audio_logmel = &a;
+	CHECK(!expect_json(proto_encode_run(&r),
+			   "{\"type\":\"run\",\"session\":12,\"tensors\":3,\"outputs\":\"all\",\"audio_logmel\":{\"index\":1,"
+			   "\"frames\":300,\"dims\":[1,80,300],\"workgroup\":[16,4,1],\"items\":2,\"tuned\":true}}"));
+	CHECK(!expect_json(proto_encode_unload(12), "{\"type\":\"unload\",\"session\":12}"));
+	return 0;
+}
+
+static void reply_a(void *ctx, int browser, const proto_msg *m, const proto_frame *frames, int n)
+{
+	(void)ctx, (void)browser, (void)m, (void)frames, (void)n;
+}
+
+/* The bridge's id -> owner table: each reply reaches its owner once, from the browser it was
+ * sent to; answered slots are dropped as it grows; past REPLIES_MAX the oldest is forgotten. */
+static int replies_check(reply_table *t)
+{
+	int owner1, owner2;
+	reply_slot r;
+	CHECK_OK(replies_add(t, 1, 3, reply_a, &owner1));
+	CHECK_OK(replies_add(t, 2, 4, reply_a, &owner2));
+	CHECK(!replies_take(t, 2, 3, &r)); /* id 2 went to browser 4 */
+	CHECK(replies_take(t, 2, 4, &r) && r.ctx == &owner2);
+	CHECK(!replies_take(t, 2, 4, &r)); /* once */
+	CHECK(!replies_take(t, 9, 3, &r));
+	CHECK(replies_take(t, 1, 3, &r) && r.ctx == &owner1 && r.cb == reply_a);
+	uint32_t id = 10;
+	for (int i = 0; i < REPLIES_MAX; i++)
+		CHECK_OK(replies_add(t, id++, 1, reply_a, NULL));
+	CHECK_EQ_INT(t->n - t->dead, REPLIES_MAX);
+	CHECK_OK(replies_add(t, id++, 1, reply_a, NULL)); /* forgets id 10, the oldest */
+	CHECK(!replies_take(t, 10, 1, &r));
+	CHECK(replies_take(t, 11, 1, &r));
+	CHECK(replies_take(t, id - 1, 1, &r));
+	return 0;
+}
+
+int test_bridge_replies_by_id(void)
+{
+	reply_table t = { 0 };
+	int rc = replies_check(&t);
+	replies_free(&t);
+	return rc;
 }

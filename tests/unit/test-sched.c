@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../../pool/family.h"
 #include "check.h"
 #include "sched-harness.h"
 #include "tests.h"
@@ -113,10 +114,10 @@ int test_sched_place_preference(void)
 {
 	harness *h = sh_setup(NULL);
 	CHECK(h != NULL);
-	CHECK_EQ_INT(sched_kind_preference("audio", "firefox"), 0);
-	CHECK(sched_kind_preference("audio", "chromium") > 0);
-	CHECK(sched_kind_preference("vision", "chromium") < sched_kind_preference("vision", "firefox"));
-	CHECK(sched_kind_preference("text", "chromium") < sched_kind_preference("text", "firefox"));
+	CHECK_EQ_INT(family_preference("firefox", "audio", NULL), 0);
+	CHECK(family_preference("chromium", "audio", NULL) > 0);
+	CHECK(family_preference("chromium", "vision", NULL) < family_preference("firefox", "vision", NULL));
+	CHECK(family_preference("chromium", "text", NULL) < family_preference("firefox", "text", NULL));
 	/* browser 1 firefox; 2 chromium with software WebGPU, 3 with hardware: the earlier ones are
 	 * first in every table, so only the preference can put a request on a later one */
 	CHECK_EQ_INT(fake_connect(h->f, 1, "firefox", "hello-firefox-fallback.json"), 0);

@@ -35,6 +35,8 @@
 	X(proto_error_json) \
 	X(proto_simple_json) \
 	X(proto_names) \
+	X(proto_encode_requests) \
+	X(bridge_replies_by_id) \
 	/* test-caps.c */ \
 	X(caps_chromium_swiftshader) \
 	X(caps_firefox_fallback) \

@@ -81,12 +81,6 @@ static void on_tuned(void *ctx, tuner_result *r)
 	next_browser(t);
 }
 
-static bool on_response(app *a, int browser, const proto_msg *m, const proto_frame *frames, int n)
-{
-	tune *t = a->user;
-	return tuner_on_response(t->tn, browser, m, frames, n);
-}
-
 /* The browsers: their adapter, and a stored choice unless --force. */
 static void plan(tune *t)
 {
@@ -436,7 +430,6 @@ int tune_run(const command *self, int argc, char **argv)
 	}
 	uv_loop_t *loop = uv_default_loop();
 	t.a.user = &t;
-	t.a.on_response = on_response;
 	int rc = app_start(&t.a, loop, &t.o, &err);
 	bool bad_arg = false;
 	if (!rc)
@@ -449,7 +442,9 @@ int tune_run(const command *self, int argc, char **argv)
 	}
 	if (!rc) {
 		pool_add_listener(t.a.pool, on_event, &t.a);
-		t.tn = tuner_new(&t.a, &t.plan, on_tuned, &t);
+		tuner_io tio;
+		app_tuner_io(&t.a, &tio);
+		t.tn = tuner_new(&tio, &t.plan, on_tuned, &t);
 		rc = app_launch_browsers(&t.a, &err);
 	}
 	if (rc) {
