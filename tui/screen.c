@@ -598,7 +598,7 @@ static void draw_fkeys(screen *s, lrect r)
 		const char *label = keys_fkey_label(n, &changes);
 		if (!label)
 			continue;
-		char key[8];
+		char key[16]; /* "F12"; room for any int, which gcc -O1 (SANITIZE=1) asks for */
 		snprintf(key, sizeof key, "F%d", n);
 		int kw = (int)strlen(key), lw = (int)strlen(label);
 		if (x + kw + lw > r.x + r.w)
