@@ -14,7 +14,7 @@
  *   submit.c     requests brought by sched_submit() with inputs of their own
  * Functions shared between the files carry the sch_ prefix; the rest are static.
  *
- * Tables that look like the pool's, and why they stay (issue 12's step 5 was looked at, not done):
+ * Tables that look like the pool's, and why they stay:
  *   breaker  pool_breaker shows the state, failures at the last change and the reason; this one
  *            also holds what the pool does not: the consecutive-failure count between changes, the
  *            cool-down (doubling), the probe deadline in loop time and whether the probe is out.
@@ -24,11 +24,13 @@
  *            (out0) and the lanes compared. Its row/shard/reference/prec copies are the keys every
  *            loop here filters on, and they exist from the moment the load is sent (the pool's
  *            session only once EV_SESSION_LOADING is applied).
- * The scheduler reads the pool right after emitting (place() then has_live_session(), dispatch()'s
- * loop over pool_next_queued() after EV_REQUEST_SENT): with events applied at once, as today, the
- * copies agree with the pool. If events emitted inside a listener are queued (run-to-completion
- * dispatch), those reads see the state before the event, and the private copies are what keeps
- * the scheduler from loading or sending twice: see the integration note in the report. */
+ *
+ * Run to completion (pool.h): an event the scheduler emits from inside a pool listener
+ * (sched_on_event) is applied only after the current event has reached every listener. Work that
+ * reads the effect of its own events (place() then has_live_session(); dispatch()'s loop over
+ * pool_next_queued() after EV_REQUEST_SENT) is therefore put off with pool_after() when it starts
+ * from a listener: core.c place_all/dispatch_all, workloads.c start_work, submit.c
+ * dispatch_later. Outside a listener (replies, timers, actions) events apply at once. */
 #ifndef AC_SCHED_INTERNAL_H
 #define AC_SCHED_INTERNAL_H
 
