@@ -22,7 +22,7 @@ endif
 CORE_SRC := \
 	pool/ac.c pool/event.c pool/pool.c pool/apply_browser.c pool/apply_work.c pool/apply_breaker.c \
 	pool/workloads.c pool/caps.c pool/family.c pool/tensor.c pool/catalog.c pool/audio.c pool/inputs.c \
-	pool/store.c pool/tune.c pool/journal.c pool/checkpoint.c \
+	pool/store.c pool/tune.c pool/journal.c pool/journal_codec.c pool/checkpoint.c \
 	pool/launcher.c pool/supervisor.c pool/procstat.c \
 	pool/sched.c \
 	bridge/proto.c bridge/bridge.c bridge/probe.c \
