@@ -120,16 +120,17 @@
 	/* test-journal.c */ \
 	X(journal_events_roundtrip) \
 	X(journal_restore_matches_live) \
-	X(journal_checkpoint_roundtrip) \
 	X(journal_truncated) \
 	X(journal_corrupted) \
 	X(journal_wrong_files) \
-	X(journal_checkpoint_spacing) \
-	X(journal_checkpoint_bursts) \
-	X(journal_foreign_checkpoints) \
 	X(journal_crc32) \
 	X(journal_no_token) \
 	X(journal_replays_main_56eb8d2) \
+	/* test-checkpoint.c */ \
+	X(journal_checkpoint_roundtrip) \
+	X(journal_checkpoint_spacing) \
+	X(journal_checkpoint_bursts) \
+	X(journal_foreign_checkpoints) \
 	/* test-faults.c */ \
 	X(faults_request_accounting) \
 	X(faults_breakers) \
