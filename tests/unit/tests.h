@@ -17,6 +17,10 @@
 	X(proto_text_echo) \
 	X(proto_text_error) \
 	X(proto_text_err_buffer) \
+	X(proto_error_json) \
+	X(proto_simple_json) \
+	X(proto_names) \
+	/* test-proto-frame.c */ \
 	X(proto_frame_roundtrip) \
 	X(proto_frame_layout) \
 	X(proto_frame_header_multiple_of_8) \
@@ -32,9 +36,6 @@
 	X(proto_frame_name_nul) \
 	X(proto_frame_encode_invalid) \
 	X(proto_frame_encode_overflow) \
-	X(proto_error_json) \
-	X(proto_simple_json) \
-	X(proto_names) \
 	/* test-caps.c */ \
 	X(caps_chromium_swiftshader) \
 	X(caps_firefox_fallback) \
