@@ -22,7 +22,7 @@ endif
 CORE_SRC := \
 	pool/ac.c pool/event.c pool/pool.c pool/apply_browser.c pool/apply_work.c pool/apply_breaker.c \
 	pool/workloads.c pool/caps.c pool/family.c pool/tensor.c pool/catalog.c pool/audio.c pool/inputs.c \
-	pool/store.c pool/tune.c pool/journal.c pool/checkpoint.c \
+	pool/store.c pool/tune.c pool/journal.c pool/journal_codec.c pool/checkpoint.c \
 	pool/launcher.c pool/supervisor.c pool/procstat.c \
 	pool/sched/core.c pool/sched/placement.c pool/sched/breaker.c pool/sched/verify.c pool/sched/shards.c \
 	pool/sched/workloads.c pool/sched/wire.c pool/sched/submit.c \
@@ -38,7 +38,7 @@ MAIN_SRC := \
 	tui/cmd/serve_cmd.c tui/cmd/serve_json.c \
 	tui/cmd/doctor_cmd.c tui/cmd/doctor_models.c tui/cmd/doctor_plan.c tui/cmd/doctor_checks.c \
 	tui/screen.c tui/screen_rows.c tui/keys.c tui/keys_modal.c
-TEST_SRC := $(wildcard tests/unit/test-*.c) tests/unit/fake-sched-io.c tests/unit/sched-harness.c tests/unit/runner.c
+TEST_SRC := $(wildcard tests/unit/test-*.c) tests/unit/fake-sched-io.c tests/unit/sched-harness.c tests/unit/journal-harness.c tests/unit/runner.c
 BENCH_SRC := bench/roundtrip.c bench/overhead.c bench/replay.c
 
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)

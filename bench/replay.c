@@ -102,30 +102,14 @@ static double restore_ms(journal *j, size_t upto, pool **out)
 	return ms;
 }
 
-int main(int argc, char **argv)
+#define EV(...) (ev = (ac_event){ __VA_ARGS__ }, emit(g, &ev))
+
+/* The bridge, two browsers with the fixtures' hellos, a workload and a verified session on each;
+ * returns the time after the last of them. */
+static int64_t gen_start(gen *g, int64_t t, cJSON *const hello[2], cJSON *meta)
 {
-	int seconds = argc > 1 ? atoi(argv[1]) : 3600;
-	char path[1024];
-	if (argc > 2) {
-		snprintf(path, sizeof path, "%s", argv[2]);
-	} else {
-		const char *tmp = getenv("TMPDIR");
-		snprintf(path, sizeof path, "%s/bench-replay-%d.acc", tmp ? tmp : "/tmp", (int)getpid());
-	}
-	if (seconds <= 0)
-		seconds = 3600;
-	cJSON *hello[2] = { fixture("hello-chromium-swiftshader.json"), fixture("hello-firefox-fallback.json") };
 	const char *kinds[2] = { "chromium", "firefox" };
-	gen g = { 0 };
-	ac_err err;
-	if (pool_new(&g.p) || journal_create(path, "bench-replay", &g.w, &err)) {
-		fprintf(stderr, "bench-replay: %s\n", err.msg);
-		return 1;
-	}
-	srand(42);
-	int64_t t = 1795685261000000, t0 = t;
 	ac_event ev;
-#define EV(...) (ev = (ac_event){ __VA_ARGS__ }, emit(&g, &ev))
 	EV(.kind = EV_BRIDGE_LISTENING, .t_us = t, .num = 8765, .text = "http://127.0.0.1:8765/");
 	for (int b = 0; b < 2; b++) {
 		EV(.kind = EV_BROWSER_LAUNCHED, .t_us = t += 1000, .browser = b + 1, .num = 4000 + b, .family = kinds[b]);
@@ -138,9 +122,6 @@ int main(int argc, char **argv)
 	}
 	EV(.kind = EV_WORKLOAD_STARTED, .t_us = t += 100000, .model = 1, .name = "bert-tiny", .precision = "fp32",
 	   .platform = "wasm", .family = "auto", .x = { 50, 20 }, .text = "text");
-	cJSON *meta = cJSON_Parse("{\"inputs\":[{\"name\":\"input_ids\",\"type\":\"int64\",\"dims\":[1,32]},"
-				  "{\"name\":\"attention_mask\",\"type\":\"int64\",\"dims\":[1,32]}],"
-				  "\"outputs\":[{\"name\":\"last_hidden_state\",\"type\":\"float32\",\"dims\":[1,32,128]}]}");
 	for (int b = 0; b < 2; b++) {
 		EV(.kind = EV_SESSION_LOADING, .t_us = t += 1000, .browser = b + 1, .session = 1, .model = 1,
 		   .precision = "fp32", .platform = "wasm", .text = "bert-tiny.fp32.onnx");
@@ -150,7 +131,14 @@ int main(int argc, char **argv)
 		   .platform = "wasm", .x = { 2.384185791015625e-07, 1.1e-7, 1e-4 }, .num = 1,
 		   .text = "fp32 on wasm (reference)");
 	}
-	const int64_t start = t, end = t0 + (int64_t)seconds * 1000000;
+	return t;
+}
+
+/* A request every 20 ms from start to end, alternating between the browsers, with heartbeats
+ * every 2 s per browser; returns how many requests. */
+static int64_t gen_requests(gen *g, int64_t start, int64_t end)
+{
+	ac_event ev;
 	int64_t next_hb[2] = { start + 2000000, start + 3000000 };
 	int64_t req = 0;
 	double page_clock[2] = { 5000, 7000 };
@@ -174,36 +162,14 @@ int main(int argc, char **argv)
 		EV(.kind = EV_REQUEST_DONE, .t_us = done, .model = 1, .request = req, .browser = b + 1, .session = 1,
 		   .x = { total, js_ms(pc + 0.3, compute), js_ms(pc, pq), js_ms(pc, in_page) });
 	}
-	double t_write = now_s();
-	if (journal_flush(g.w, &err)) {
-		fprintf(stderr, "bench-replay: %s\n", err.msg);
-		return 1;
-	}
-	journal_close(g.w);
-	t_write = now_s() - t_write;
-	FILE *f = fopen(path, "rb");
-	long size = 0;
-	if (f) {
-		fseek(f, 0, SEEK_END);
-		size = ftell(f);
-		fclose(f);
-	}
-	double hours = (double)(end - t0) / 3.6e9;
-	printf("recorded %.0f s: %zu events (%lld requests, 2 browsers), %s\n", (double)(end - t0) / 1e6, g.n,
-	       (long long)req, path);
-	printf("file size:        %.2f MB (%.2f MB per hour)\n", size / 1e6, size / 1e6 / hours);
-	printf("write cost:       %.2f us per event (journal_append, checkpoints included)\n", g.t_append / g.n * 1e6);
+	return req;
+}
+#undef EV
 
-	journal *j;
-	double t_open = now_s();
-	if (journal_open(path, &j, &err)) {
-		fprintf(stderr, "bench-replay: %s\n", err.msg);
-		return 1;
-	}
-	t_open = (now_s() - t_open) * 1e3;
-	printf("journal_open:     %.1f ms (%zu events, %zu checkpoints indexed)%s%s\n", t_open, journal_event_count(j),
-	       journal_checkpoint_count(j), journal_truncation(j) ? "; " : "",
-	       journal_truncation(j) ? journal_truncation(j) : "");
+/* Restores the start, the middle (and the worst place after it) and the end of the recording;
+ * 1 when the end does not hold all n_events events. */
+static int bench_restores(journal *j, size_t n_events)
+{
 	size_t n = journal_event_count(j);
 	size_t at[3] = { 0, n / 2, n };
 	const char *what[3] = { "start", "middle", "end" };
@@ -228,13 +194,82 @@ int main(int argc, char **argv)
 		if (i == 1)
 			printf("; worst over the next %d s: %.1f ms", JOURNAL_CHECKPOINT_US / 1000000, worst);
 		printf("\n");
-		if (i == 2 && pool_event_count(p) != g.n) {
+		if (i == 2 && pool_event_count(p) != n_events) {
 			fprintf(stderr, "bench-replay: restored %llu events of %zu\n", (unsigned long long)pool_event_count(p),
-				g.n);
+				n_events);
 			rc = 1;
 		}
 		pool_free(p);
 	}
+	return rc;
+}
+
+/* Flushes and closes the recording and prints what writing it cost. */
+static int finish_write(gen *g, const char *path, int64_t t0, int64_t end, int64_t req)
+{
+	ac_err err;
+	double t_write = now_s();
+	if (journal_flush(g->w, &err)) {
+		fprintf(stderr, "bench-replay: %s\n", err.msg);
+		return 1;
+	}
+	journal_close(g->w);
+	t_write = now_s() - t_write;
+	FILE *f = fopen(path, "rb");
+	long size = 0;
+	if (f) {
+		fseek(f, 0, SEEK_END);
+		size = ftell(f);
+		fclose(f);
+	}
+	double hours = (double)(end - t0) / 3.6e9;
+	printf("recorded %.0f s: %zu events (%lld requests, 2 browsers), %s\n", (double)(end - t0) / 1e6, g->n,
+	       (long long)req, path);
+	printf("file size:        %.2f MB (%.2f MB per hour)\n", size / 1e6, size / 1e6 / hours);
+	printf("write cost:       %.2f us per event (journal_append, checkpoints included)\n", g->t_append / g->n * 1e6);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int seconds = argc > 1 ? atoi(argv[1]) : 3600;
+	char path[1024];
+	if (argc > 2) {
+		snprintf(path, sizeof path, "%s", argv[2]);
+	} else {
+		const char *tmp = getenv("TMPDIR");
+		snprintf(path, sizeof path, "%s/bench-replay-%d.acc", tmp ? tmp : "/tmp", (int)getpid());
+	}
+	if (seconds <= 0)
+		seconds = 3600;
+	cJSON *hello[2] = { fixture("hello-chromium-swiftshader.json"), fixture("hello-firefox-fallback.json") };
+	gen g = { 0 };
+	ac_err err;
+	if (pool_new(&g.p) || journal_create(path, "bench-replay", &g.w, &err)) {
+		fprintf(stderr, "bench-replay: %s\n", err.msg);
+		return 1;
+	}
+	srand(42);
+	int64_t t0 = 1795685261000000;
+	cJSON *meta = cJSON_Parse("{\"inputs\":[{\"name\":\"input_ids\",\"type\":\"int64\",\"dims\":[1,32]},"
+				  "{\"name\":\"attention_mask\",\"type\":\"int64\",\"dims\":[1,32]}],"
+				  "\"outputs\":[{\"name\":\"last_hidden_state\",\"type\":\"float32\",\"dims\":[1,32,128]}]}");
+	const int64_t start = gen_start(&g, t0, hello, meta), end = t0 + (int64_t)seconds * 1000000;
+	int64_t req = gen_requests(&g, start, end);
+	if (finish_write(&g, path, t0, end, req))
+		return 1;
+
+	journal *j;
+	double t_open = now_s();
+	if (journal_open(path, &j, &err)) {
+		fprintf(stderr, "bench-replay: %s\n", err.msg);
+		return 1;
+	}
+	t_open = (now_s() - t_open) * 1e3;
+	printf("journal_open:     %.1f ms (%zu events, %zu checkpoints indexed)%s%s\n", t_open, journal_event_count(j),
+	       journal_checkpoint_count(j), journal_truncation(j) ? "; " : "",
+	       journal_truncation(j) ? journal_truncation(j) : "");
+	int rc = bench_restores(j, g.n);
 	journal_free(j);
 	pool_free(g.p);
 	cJSON_Delete(hello[0]);

@@ -224,10 +224,11 @@ void pool_clear(pool *p)
 	p->n_listeners = saved.n_listeners;
 }
 
-int pool_load(pool *p, const uint8_t *buf, size_t len, ac_err *err)
+/* Checks the image's header against this build: 0 with the body's length and where its
+ * squeezed bytes start, or an error saying why it cannot be used. */
+static int check_header(const uint8_t *buf, size_t len, uint64_t *body_len, const uint8_t **z, ac_err *err)
 {
 	uint32_t fmt, nl, lw[N_LAYOUT], want[N_LAYOUT];
-	uint64_t body_len;
 	layout(want);
 	if (len < 8 + 8 || memcmp(buf, CK_MAGIC, 8) != 0)
 		return ac_errf(err, AC_EINVAL, "checkpoint: not a pool image");
@@ -243,11 +244,77 @@ int pool_load(pool *p, const uint8_t *buf, size_t len, ac_err *err)
 			       "checkpoint written by another build of accel-top (table sizes %u/%u/%u/%u/%u/%u, ours "
 			       "%u/%u/%u/%u/%u/%u)",
 			       lw[0], lw[1], lw[2], lw[3], lw[4], lw[5], want[0], want[1], want[2], want[3], want[4], want[5]);
-	memcpy(&body_len, buf + 16 + sizeof lw, 8);
-	const uint8_t *z = buf + 16 + sizeof lw + 8;
+	memcpy(body_len, buf + 16 + sizeof lw, 8);
+	*z = buf + 16 + sizeof lw + 8;
 	/* zero runs can expand a lot, but not past what a pool can hold: 1 GiB is far beyond */
-	if (body_len > (1u << 30))
-		return ac_errf(err, AC_EINVAL, "checkpoint: body of %llu bytes is implausible", (unsigned long long)body_len);
+	if (*body_len > (1u << 30))
+		return ac_errf(err, AC_EINVAL, "checkpoint: body of %llu bytes is implausible", (unsigned long long)*body_len);
+	return 0;
+}
+
+/* The scalars at the start of the body, into np. */
+static bool take_scalars(cursor *c, pool *np)
+{
+	int32_t last_id = 0, port = 0;
+	const void *s;
+	bool ok;
+	if ((s = take(c, 4)))
+		memcpy(&last_id, s, 4);
+	ok = s && (s = take(c, 4));
+	if (ok)
+		memcpy(&port, s, 4);
+	ok = ok && (s = take(c, 8));
+	if (ok)
+		memcpy(&np->started_us, s, 8);
+	ok = ok && take_u64(c, &np->events) && take_u64(c, &np->errors) && (s = take(c, sizeof np->bridge_url));
+	if (ok) {
+		memcpy(np->bridge_url, s, sizeof np->bridge_url);
+		np->bridge_url[sizeof np->bridge_url - 1] = '\0';
+		np->last_id = last_id;
+		np->bridge_port = port;
+	}
+	return ok;
+}
+
+/* The whole body into np (its tables malloc'd, also when it fails) and the log's length. */
+static bool take_body(cursor *c, pool *np, uint64_t *log_len)
+{
+	const void *s;
+	size_t n_stats = 0;
+	bool ok = take_scalars(c, np);
+	ok = ok && take_array(c, sizeof *np->browsers, (void **)&np->browsers, &np->n);
+	ok = ok && take_array(c, sizeof *np->models, (void **)&np->models, &np->n_models);
+	if (ok && np->n_models) { /* the stats follow the models, one each */
+		ok = (s = take(c, np->n_models * sizeof *np->stats)) && (np->stats = malloc(np->n_models * sizeof *np->stats));
+		if (ok) {
+			memcpy(np->stats, s, np->n_models * sizeof *np->stats);
+			n_stats = np->n_models;
+		}
+	}
+	ok = ok && take_array(c, sizeof *np->sessions, (void **)&np->sessions, &np->n_sessions);
+	ok = ok && take_array(c, sizeof *np->requests, (void **)&np->requests, &np->n_requests);
+	ok = ok && take_array(c, sizeof *np->breakers, (void **)&np->breakers, &np->n_breakers);
+	ok = ok && (s = take(c, sizeof np->totals));
+	if (ok)
+		memcpy(&np->totals, s, sizeof np->totals);
+	ok = ok && take_u64(c, log_len) && *log_len <= POOL_LOG_MAX;
+	for (size_t i = 0; ok && i < *log_len; i++) {
+		ok = (s = take(c, sizeof *np->log)) != NULL;
+		if (ok) {
+			memcpy(&np->log[i], s, sizeof *np->log);
+			np->log[i].text[sizeof np->log[i].text - 1] = '\0';
+		}
+	}
+	return ok && c->p == c->end && n_stats == np->n_models;
+}
+
+int pool_load(pool *p, const uint8_t *buf, size_t len, ac_err *err)
+{
+	uint64_t body_len = 0;
+	const uint8_t *z = NULL;
+	int rc = check_header(buf, len, &body_len, &z, err);
+	if (rc)
+		return rc;
 	uint8_t *body = malloc(body_len ? (size_t)body_len : 1);
 	if (!body)
 		return ac_errf(err, AC_ENOMEM, "out of memory loading a checkpoint");
@@ -258,50 +325,8 @@ int pool_load(pool *p, const uint8_t *buf, size_t len, ac_err *err)
 	cursor c = { body, body + body_len };
 	pool np;
 	memset(&np, 0, sizeof np);
-	int32_t last_id = 0, port = 0;
-	const void *s;
-	bool ok = true;
-	size_t n_stats = 0;
 	uint64_t log_len = 0;
-	if ((s = take(&c, 4)))
-		memcpy(&last_id, s, 4);
-	ok = s && (s = take(&c, 4));
-	if (ok)
-		memcpy(&port, s, 4);
-	ok = ok && (s = take(&c, 8));
-	if (ok)
-		memcpy(&np.started_us, s, 8);
-	ok = ok && take_u64(&c, &np.events) && take_u64(&c, &np.errors) && (s = take(&c, sizeof np.bridge_url));
-	if (ok) {
-		memcpy(np.bridge_url, s, sizeof np.bridge_url);
-		np.bridge_url[sizeof np.bridge_url - 1] = '\0';
-		np.last_id = last_id;
-		np.bridge_port = port;
-	}
-	ok = ok && take_array(&c, sizeof *np.browsers, (void **)&np.browsers, &np.n);
-	ok = ok && take_array(&c, sizeof *np.models, (void **)&np.models, &np.n_models);
-	if (ok && np.n_models) { /* the stats follow the models, one each */
-		ok = (s = take(&c, np.n_models * sizeof *np.stats)) && (np.stats = malloc(np.n_models * sizeof *np.stats));
-		if (ok) {
-			memcpy(np.stats, s, np.n_models * sizeof *np.stats);
-			n_stats = np.n_models;
-		}
-	}
-	ok = ok && take_array(&c, sizeof *np.sessions, (void **)&np.sessions, &np.n_sessions);
-	ok = ok && take_array(&c, sizeof *np.requests, (void **)&np.requests, &np.n_requests);
-	ok = ok && take_array(&c, sizeof *np.breakers, (void **)&np.breakers, &np.n_breakers);
-	ok = ok && (s = take(&c, sizeof np.totals));
-	if (ok)
-		memcpy(&np.totals, s, sizeof np.totals);
-	ok = ok && take_u64(&c, &log_len) && log_len <= POOL_LOG_MAX;
-	for (size_t i = 0; ok && i < log_len; i++) {
-		ok = (s = take(&c, sizeof *np.log)) != NULL;
-		if (ok) {
-			memcpy(&np.log[i], s, sizeof *np.log);
-			np.log[i].text[sizeof np.log[i].text - 1] = '\0';
-		}
-	}
-	ok = ok && c.p == c.end && n_stats == np.n_models;
+	bool ok = take_body(&c, &np, &log_len);
 	free(body);
 	if (!ok) {
 		free(np.browsers);

@@ -5,8 +5,8 @@
  *   header: the 8 bytes "ACCTREC1", then one record of type 'H' whose payload is a JSON object
  *           {format, version, started_us, command, host}
  *   records: u32 payload length (LE), u32 CRC-32 of type+time+payload, u8 type, i64 time (us since
- *           the epoch, LE), payload. Types: 'E' an event (compact binary encoding, see journal.c),
- *           'C' a checkpoint of the pool (pool_save()), 'H' the header.
+ *           the epoch, LE), payload. Types: 'E' an event (compact binary encoding, see
+ *           journal_codec.c), 'C' a checkpoint of the pool (pool_save()), 'H' the header.
  * A record whose length runs past the end of the file or whose CRC does not match ends the
  * readable part: a torn write never existed. The token, or anything that would let someone
  * connect to the bridge, is never written (events do not carry it). */

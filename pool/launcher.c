@@ -337,10 +337,10 @@ bool launcher_is_running(const launcher *l, int id)
 	return false;
 }
 
-int launcher_start(launcher *l, const browser_family *fam, int id, const char *page_url, bool visible, ac_err *err)
+/* A new child of l with its profile directory made and prepared, not yet started. */
+static int child_new(launcher *l, const browser_family *fam, int id, const char *page_url, bool visible, child **out,
+		     ac_err *err)
 {
-	if (l->shutting_down)
-		return ac_errf(err, AC_EINVAL, "accel-top is shutting down");
 	child *c = calloc(1, sizeof *c);
 	if (!c)
 		return ac_errf(err, AC_ENOMEM, "out of memory");
@@ -365,9 +365,17 @@ int launcher_start(launcher *l, const browser_family *fam, int id, const char *p
 		free(c);
 		return rc;
 	}
-	char url[1024];
-	snprintf(url, sizeof url, "%s&id=%d", page_url, id);
-	launch_spec ls = { .exe = c->exe, .profile = c->profile, .url = url, .visible = visible };
+	*out = c;
+	return 0;
+}
+
+#define CHILD_MAX_ARGS (FAMILY_MAX_ARGS + LAUNCHER_MAX_EXTRA + 8)
+
+/* The command line of c's browser, opening url, into args (NULL-terminated). */
+static void child_args(const launcher *l, const child *c, const char *url, const char *args[CHILD_MAX_ARGS])
+{
+	const browser_family *fam = c->fam;
+	launch_spec ls = { .exe = c->exe, .profile = c->profile, .url = url, .visible = c->visible };
 	const char *argv[FAMILY_MAX_ARGS + LAUNCHER_MAX_EXTRA + 1];
 	int argc = fam->build_argv(&ls, argv, FAMILY_MAX_ARGS);
 	/* the operator's flags go before the URL, which build_argv puts last */
@@ -377,20 +385,8 @@ int launcher_start(launcher *l, const browser_family *fam, int id, const char *p
 			argv[argc - 1] = l->extra[i].arg;
 			argv[++argc] = NULL;
 		}
-
-	uv_pipe_init(l->loop, &c->err_pipe, 0);
-	c->err_pipe.data = c;
-	c->open_handles = 1;
-	uv_stdio_container_t io[3] = {
-		{ .flags = UV_IGNORE },
-		{ .flags = UV_IGNORE },
-		{ .flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&c->err_pipe },
-	};
-	/* Browsers say what went wrong on stderr; a new session makes the browser a process group
-	 * we can signal as a whole */
 	/* util-linux's setpriv execs the browser with a parent-death signal, so the browser dies
 	 * with us even when we are killed with SIGKILL or crash (no cleanup of ours runs then). */
-	const char *args[FAMILY_MAX_ARGS + LAUNCHER_MAX_EXTRA + 8];
 	int na = 0;
 	if (access(SETPRIV, X_OK) == 0) {
 		args[na++] = SETPRIV;
@@ -398,27 +394,57 @@ int launcher_start(launcher *l, const browser_family *fam, int id, const char *p
 		args[na++] = "KILL";
 		args[na++] = "--";
 	}
-	for (int i = 0; argv[i] && na < FAMILY_MAX_ARGS + LAUNCHER_MAX_EXTRA + 7; i++)
+	for (int i = 0; argv[i] && na < CHILD_MAX_ARGS - 1; i++)
 		args[na++] = argv[i];
 	args[na] = NULL;
+}
+
+/* Spawns c with its stderr on a pipe and links it into l's children (also when the spawn
+ * fails: it is then freed once its pipe has closed on the loop). */
+static int child_spawn(launcher *l, child *c, const char **args, ac_err *err)
+{
+	uv_pipe_init(l->loop, &c->err_pipe, 0);
+	c->err_pipe.data = c;
+	c->open_handles = 1;
+	/* Browsers say what went wrong on stderr; a new session makes the browser a process group
+	 * we can signal as a whole */
+	uv_stdio_container_t io[3] = {
+		{ .flags = UV_IGNORE },
+		{ .flags = UV_IGNORE },
+		{ .flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&c->err_pipe },
+	};
 	uv_process_options_t o = { .exit_cb = child_exit, .file = args[0], .args = (char **)args,
 				   .stdio_count = 3, .stdio = io, .flags = UV_PROCESS_DETACHED };
 	c->proc.data = c;
-	rc = uv_spawn(l->loop, &c->proc, &o);
+	int rc = uv_spawn(l->loop, &c->proc, &o);
+	c->next = l->children;
+	l->children = c;
 	if (rc) {
 		ac_rmtree(c->profile);
-		ac_errf(err, rc, "cannot start %s (%s): %s", fam->name, c->exe, uv_strerror(rc));
-		/* the pipe handle is closed on the loop; the child is freed once it is */
-		c->next = l->children;
-		l->children = c;
+		ac_errf(err, rc, "cannot start %s (%s): %s", c->fam->name, c->exe, uv_strerror(rc));
 		uv_close((uv_handle_t *)&c->err_pipe, child_handle_closed);
 		return rc;
 	}
 	c->open_handles = 2;
 	c->running = true;
 	c->pgid = c->proc.pid;
-	c->next = l->children;
-	l->children = c;
+	return 0;
+}
+
+int launcher_start(launcher *l, const browser_family *fam, int id, const char *page_url, bool visible, ac_err *err)
+{
+	if (l->shutting_down)
+		return ac_errf(err, AC_EINVAL, "accel-top is shutting down");
+	child *c = NULL;
+	int rc = child_new(l, fam, id, page_url, visible, &c, err);
+	if (rc)
+		return rc;
+	char url[1024];
+	snprintf(url, sizeof url, "%s&id=%d", page_url, id);
+	const char *args[CHILD_MAX_ARGS];
+	child_args(l, c, url, args);
+	if ((rc = child_spawn(l, c, args, err)))
+		return rc;
 	uv_read_start((uv_stream_t *)&c->err_pipe, tail_alloc, tail_read);
 	emit(l, EV_BROWSER_LAUNCHED, id, c->proc.pid, 0, fam->name, c->exe);
 	probe *p = probe_for(l, fam, c->exe);

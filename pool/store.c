@@ -429,6 +429,90 @@ static int col_index(sqlite3_stmt *st, const char *name)
 	return -1;
 }
 
+/* The Markdown table's columns: the results column, its heading, and a printf format for
+ * numbers (NULL: the text as it is). */
+static const struct {
+	const char *col, *head, *fmt;
+} md_cols[] = {
+	{ "run_id", "run", NULL }, { "browser_kind", "browser", NULL }, { "shard", "shards", NULL },
+	{ "concurrency", "in flight", "%.0f" }, { "platform_requested", "platform", NULL },
+	{ "platform_used", "ran on", NULL }, { "classification", "adapter", NULL }, { "fallback", "fallback", NULL },
+	{ "model", "model", NULL }, { "precision_requested", "precision", NULL }, { "file_loaded", "file", NULL },
+	{ "status", "status", NULL },
+	{ "p50_ms", "p50 ms", "%.2f" }, { "p95_ms", "p95 ms", "%.2f" }, { "p99_ms", "p99 ms", "%.2f" },
+	{ "throughput_rps", "req/s", "%.1f" }, { "load_ms", "load ms", "%.0f" },
+	{ "verify_norm_err", "verify err", "%.1e" }, { "verify_ok", "verified", NULL }, { "reason", "reason", NULL },
+};
+#define N_MD ((int)(sizeof md_cols / sizeof md_cols[0]))
+
+static void md_head(FILE *out)
+{
+	fputs("|", out);
+	for (int i = 0; i < N_MD; i++)
+		fprintf(out, " %s |", md_cols[i].head);
+	fputs("\n|", out);
+	for (int i = 0; i < N_MD; i++)
+		fputs("---|", out);
+	fputc('\n', out);
+}
+
+static void md_row(FILE *out, sqlite3_stmt *st)
+{
+	fputs("|", out);
+	for (int i = 0; i < N_MD; i++) {
+		int c = col_index(st, md_cols[i].col);
+		if (!strcmp(md_cols[i].col, "fallback") || !strcmp(md_cols[i].col, "verify_ok")) {
+			const char *v = sqlite3_column_type(st, c) == SQLITE_NULL ? "n/a"
+				: sqlite3_column_int(st, c) ? "yes" : "no";
+			fprintf(out, " %s |", v);
+		} else {
+			md_cell(out, st, c, md_cols[i].fmt);
+		}
+	}
+	fputc('\n', out);
+}
+
+static void csv_head(FILE *out, sqlite3_stmt *st, int ncol)
+{
+	for (int i = 0; i < ncol; i++) {
+		if (i)
+			fputc(',', out);
+		csv_field(out, sqlite3_column_name(st, i));
+	}
+	fputc('\n', out);
+}
+
+static void csv_row(FILE *out, sqlite3_stmt *st, int ncol)
+{
+	for (int i = 0; i < ncol; i++) {
+		if (i)
+			fputc(',', out);
+		if (sqlite3_column_type(st, i) != SQLITE_NULL)
+			csv_field(out, (const char *)sqlite3_column_text(st, i));
+	}
+	fputc('\n', out);
+}
+
+static void json_row(cJSON *arr, sqlite3_stmt *st, int ncol)
+{
+	cJSON *o = cJSON_CreateObject();
+	for (int i = 0; i < ncol; i++) {
+		const char *name = sqlite3_column_name(st, i);
+		switch (sqlite3_column_type(st, i)) {
+		case SQLITE_NULL: cJSON_AddNullToObject(o, name); break;
+		case SQLITE_INTEGER:
+			if (!strcmp(name, "fallback") || !strcmp(name, "verify_ok"))
+				cJSON_AddBoolToObject(o, name, sqlite3_column_int(st, i));
+			else
+				cJSON_AddNumberToObject(o, name, (double)sqlite3_column_int64(st, i));
+			break;
+		case SQLITE_FLOAT: cJSON_AddNumberToObject(o, name, sqlite3_column_double(st, i)); break;
+		default: cJSON_AddStringToObject(o, name, (const char *)sqlite3_column_text(st, i));
+		}
+	}
+	cJSON_AddItemToArray(arr, o);
+}
+
 int store_report(store *s, int64_t run_id, report_format fmt, FILE *out, ac_err *err)
 {
 	sqlite3_stmt *st;
@@ -442,74 +526,18 @@ int store_report(store *s, int64_t run_id, report_format fmt, FILE *out, ac_err 
 	int ncol = sqlite3_column_count(st);
 	cJSON *arr = fmt == REPORT_JSON ? cJSON_CreateArray() : NULL;
 	int rows = 0, rc;
-	static const struct { const char *col, *head, *fmt; } md[] = {
-		{ "run_id", "run", NULL }, { "browser_kind", "browser", NULL }, { "shard", "shards", NULL },
-		{ "concurrency", "in flight", "%.0f" }, { "platform_requested", "platform", NULL },
-		{ "platform_used", "ran on", NULL }, { "classification", "adapter", NULL }, { "fallback", "fallback", NULL },
-		{ "model", "model", NULL }, { "precision_requested", "precision", NULL }, { "file_loaded", "file", NULL },
-		{ "status", "status", NULL },
-		{ "p50_ms", "p50 ms", "%.2f" }, { "p95_ms", "p95 ms", "%.2f" }, { "p99_ms", "p99 ms", "%.2f" },
-		{ "throughput_rps", "req/s", "%.1f" }, { "load_ms", "load ms", "%.0f" },
-		{ "verify_norm_err", "verify err", "%.1e" }, { "verify_ok", "verified", NULL }, { "reason", "reason", NULL },
-	};
-	const int nmd = sizeof md / sizeof md[0];
-	if (fmt == REPORT_CSV) {
-		for (int i = 0; i < ncol; i++) {
-			if (i)
-				fputc(',', out);
-			csv_field(out, sqlite3_column_name(st, i));
-		}
-		fputc('\n', out);
-	} else if (fmt == REPORT_MD) {
-		fputs("|", out);
-		for (int i = 0; i < nmd; i++)
-			fprintf(out, " %s |", md[i].head);
-		fputs("\n|", out);
-		for (int i = 0; i < nmd; i++)
-			fputs("---|", out);
-		fputc('\n', out);
-	}
+	if (fmt == REPORT_CSV)
+		csv_head(out, st, ncol);
+	else if (fmt == REPORT_MD)
+		md_head(out);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		rows++;
-		if (fmt == REPORT_JSON) {
-			cJSON *o = cJSON_CreateObject();
-			for (int i = 0; i < ncol; i++) {
-				const char *name = sqlite3_column_name(st, i);
-				switch (sqlite3_column_type(st, i)) {
-				case SQLITE_NULL: cJSON_AddNullToObject(o, name); break;
-				case SQLITE_INTEGER:
-					if (!strcmp(name, "fallback") || !strcmp(name, "verify_ok"))
-						cJSON_AddBoolToObject(o, name, sqlite3_column_int(st, i));
-					else
-						cJSON_AddNumberToObject(o, name, (double)sqlite3_column_int64(st, i));
-					break;
-				case SQLITE_FLOAT: cJSON_AddNumberToObject(o, name, sqlite3_column_double(st, i)); break;
-				default: cJSON_AddStringToObject(o, name, (const char *)sqlite3_column_text(st, i));
-				}
-			}
-			cJSON_AddItemToArray(arr, o);
-		} else if (fmt == REPORT_CSV) {
-			for (int i = 0; i < ncol; i++) {
-				if (i)
-					fputc(',', out);
-				if (sqlite3_column_type(st, i) != SQLITE_NULL)
-					csv_field(out, (const char *)sqlite3_column_text(st, i));
-			}
-			fputc('\n', out);
-		} else {
-			fputs("|", out);
-			for (int i = 0; i < nmd; i++) {
-				int c = col_index(st, md[i].col);
-				if (!strcmp(md[i].col, "fallback") || !strcmp(md[i].col, "verify_ok")) {
-					const char *v = sqlite3_column_type(st, c) == SQLITE_NULL ? "n/a"
-						: sqlite3_column_int(st, c) ? "yes" : "no";
-					fprintf(out, " %s |", v);
-				} else {
-					md_cell(out, st, c, md[i].fmt);
-				}
-			}
-			fputc('\n', out);
-		}
+		if (fmt == REPORT_JSON)
+			json_row(arr, st, ncol);
+		else if (fmt == REPORT_CSV)
+			csv_row(out, st, ncol);
+		else
+			md_row(out, st);
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {

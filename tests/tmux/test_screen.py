@@ -9,6 +9,8 @@ restores the terminal and leaves no browser process or runtime folder behind.
 Run: /usr/bin/python3 tests/tmux/test_screen.py [NAME...]
 ACCEL_TOP names the binary (default ./accel-top), ACCEL_TOP_DATA the repository root.
 Ends with 'tmux: N passed, N failed'; exits 1 when anything failed.
+Over 600 lines on purpose: one suite over one Pane driver and one real accel-top per test; split
+by file it would only scatter the driver and its checks.
 """
 import json
 import math

@@ -1,6 +1,8 @@
 /* Screen formatting (tui/format.c): status words, fitting text without cutting a status word,
  * sanitising what browsers send, durations, numbers, sparklines, rows at every width, header
- * lines, the detail pane text, the column tables and one validity rule for every printer. */
+ * lines, the detail pane text, the column tables and one validity rule for every printer.
+ * Over 600 lines on purpose: one topic (what tui/format.c prints) over shared sample rows and
+ * locale helpers; split by file it would only scatter. */
 #include <ctype.h>
 #include <locale.h>
 #include <stdio.h>

@@ -17,6 +17,12 @@
 	X(proto_text_echo) \
 	X(proto_text_error) \
 	X(proto_text_err_buffer) \
+	X(proto_error_json) \
+	X(proto_simple_json) \
+	X(proto_names) \
+	X(proto_encode_requests) \
+	X(bridge_replies_by_id) \
+	/* test-proto-frame.c */ \
 	X(proto_frame_roundtrip) \
 	X(proto_frame_layout) \
 	X(proto_frame_header_multiple_of_8) \
@@ -32,11 +38,6 @@
 	X(proto_frame_name_nul) \
 	X(proto_frame_encode_invalid) \
 	X(proto_frame_encode_overflow) \
-	X(proto_error_json) \
-	X(proto_simple_json) \
-	X(proto_names) \
-	X(proto_encode_requests) \
-	X(bridge_replies_by_id) \
 	/* test-caps.c */ \
 	X(caps_chromium_swiftshader) \
 	X(caps_firefox_fallback) \
@@ -122,16 +123,17 @@
 	/* test-journal.c */ \
 	X(journal_events_roundtrip) \
 	X(journal_restore_matches_live) \
-	X(journal_checkpoint_roundtrip) \
 	X(journal_truncated) \
 	X(journal_corrupted) \
 	X(journal_wrong_files) \
-	X(journal_checkpoint_spacing) \
-	X(journal_checkpoint_bursts) \
-	X(journal_foreign_checkpoints) \
 	X(journal_crc32) \
 	X(journal_no_token) \
 	X(journal_replays_main_56eb8d2) \
+	/* test-checkpoint.c */ \
+	X(journal_checkpoint_roundtrip) \
+	X(journal_checkpoint_spacing) \
+	X(journal_checkpoint_bursts) \
+	X(journal_foreign_checkpoints) \
 	/* test-faults.c */ \
 	X(faults_request_accounting) \
 	X(faults_breakers) \
