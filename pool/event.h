@@ -17,7 +17,7 @@
 
 /* The table of event kinds: one row per kind, X(ENUM, NUMBER, NAME, APPLIER, LOG LINE).
  *
- * NUMBER is what a recording stores for the kind (pool/journal.c writes it as one byte) and NAME
+ * NUMBER is what a recording stores for the kind (pool/journal_codec.c writes it as one byte) and NAME
  * what JSON, the protocol and the man page call it: both are part of the recording format.
  *   - numbers are never reused or renumbered: old recordings must replay unchanged;
  *   - a new kind goes at the end of the table, with the next number;
