@@ -70,9 +70,9 @@ static bool as_u32(const cJSON *v, uint32_t *out)
 	return true;
 }
 
-int proto_decode_text(const char *buf, size_t len, proto_msg *m, char *err, size_t errlen)
+/* One JSON object and nothing after it. */
+static int parse_object(const char *buf, size_t len, cJSON **out, char *err, size_t errlen)
 {
-	memset(m, 0, sizeof *m);
 	const char *end = NULL;
 	cJSON *root = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
 	if (!root)
@@ -86,99 +86,117 @@ int proto_decode_text(const char *buf, size_t len, proto_msg *m, char *err, size
 		cJSON_Delete(root);
 		return fail(err, errlen, PE_BAD_JSON, "message is JSON but not an object");
 	}
-	int rc = PE_OK;
+	*out = root;
+	return PE_OK;
+}
+
+/* What every message has: an optional (for some types required) id and a known type. */
+static int check_envelope(const cJSON *root, proto_msg *m, char *err, size_t errlen)
+{
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(root, "id");
 	if (id && !cJSON_IsNull(id)) {
-		if (!as_u32(id, &m->id)) {
-			rc = fail(err, errlen, PE_BAD_MESSAGE, "field 'id' must be an integer from 0 to 4294967295");
-			goto out;
-		}
+		if (!as_u32(id, &m->id))
+			return fail(err, errlen, PE_BAD_MESSAGE, "field 'id' must be an integer from 0 to 4294967295");
 		m->has_id = true;
 	}
 	const cJSON *type = cJSON_GetObjectItemCaseSensitive(root, "type");
-	if (!cJSON_IsString(type)) {
-		rc = fail(err, errlen, PE_BAD_MESSAGE, "field 'type' is missing or not a string");
-		goto out;
-	}
+	if (!cJSON_IsString(type))
+		return fail(err, errlen, PE_BAD_MESSAGE, "field 'type' is missing or not a string");
 	int t;
 	for (t = 0; t < PM__COUNT; t++)
 		if (strcmp(type->valuestring, type_names[t]) == 0)
 			break;
-	if (t == PM__COUNT) {
-		rc = fail(err, errlen, PE_UNKNOWN_TYPE, "unknown message type '%.64s'", type->valuestring);
-		goto out;
-	}
+	if (t == PM__COUNT)
+		return fail(err, errlen, PE_UNKNOWN_TYPE, "unknown message type '%.64s'", type->valuestring);
 	m->type = (pm_type)t;
-	if (needs_id[t] && !m->has_id) {
-		rc = fail(err, errlen, PE_BAD_MESSAGE, "'%s' needs an integer 'id'", type_names[t]);
-		goto out;
-	}
-	if (t == PM_HELLO) {
-		const cJSON *pv = cJSON_GetObjectItemCaseSensitive(root, "protocol");
-		uint32_t v;
-		if (!as_u32(pv, &v)) {
-			rc = fail(err, errlen, PE_BAD_MESSAGE, "'hello' needs an integer 'protocol'");
-			goto out;
-		}
-		if (v != PROTO_VERSION) {
-			rc = fail(err, errlen, PE_UNSUPPORTED_VERSION,
-				  "protocol version %u is not supported (this server speaks %d)", v, PROTO_VERSION);
-			goto out;
-		}
-		const cJSON *inst = cJSON_GetObjectItemCaseSensitive(root, "instance");
-		uint32_t iv;
-		if (inst && !cJSON_IsNull(inst) && !as_u32(inst, &iv)) {
-			rc = fail(err, errlen, PE_BAD_MESSAGE, "'hello' field 'instance' must be an integer or null");
-			goto out;
-		}
-	}
+	if (needs_id[t] && !m->has_id)
+		return fail(err, errlen, PE_BAD_MESSAGE, "'%s' needs an integer 'id'", type_names[t]);
+	return PE_OK;
+}
+
+static int check_hello(const cJSON *root, char *err, size_t errlen)
+{
+	const cJSON *pv = cJSON_GetObjectItemCaseSensitive(root, "protocol");
+	uint32_t v;
+	if (!as_u32(pv, &v))
+		return fail(err, errlen, PE_BAD_MESSAGE, "'hello' needs an integer 'protocol'");
+	if (v != PROTO_VERSION)
+		return fail(err, errlen, PE_UNSUPPORTED_VERSION, "protocol version %u is not supported (this server speaks %d)",
+			    v, PROTO_VERSION);
+	const cJSON *inst = cJSON_GetObjectItemCaseSensitive(root, "instance");
+	uint32_t iv;
+	if (inst && !cJSON_IsNull(inst) && !as_u32(inst, &iv))
+		return fail(err, errlen, PE_BAD_MESSAGE, "'hello' field 'instance' must be an integer or null");
+	return PE_OK;
+}
+
+/* The fields a type carries by the tables above: tensors, session, the measured time. */
+static int check_counts(const cJSON *root, proto_msg *m, char *err, size_t errlen)
+{
+	int t = (int)m->type;
 	if (has_tensors[t]) {
 		const cJSON *n = cJSON_GetObjectItemCaseSensitive(root, "tensors");
-		if (!as_u32(n, &m->tensors) || m->tensors > PROTO_MAX_TENSORS) {
-			rc = fail(err, errlen, PE_BAD_MESSAGE, "'%s' needs 'tensors' from 0 to %d", type_names[t],
-				  PROTO_MAX_TENSORS);
-			goto out;
-		}
+		if (!as_u32(n, &m->tensors) || m->tensors > PROTO_MAX_TENSORS)
+			return fail(err, errlen, PE_BAD_MESSAGE, "'%s' needs 'tensors' from 0 to %d", type_names[t],
+				    PROTO_MAX_TENSORS);
 	}
 	if (has_session[t]) {
 		const cJSON *n = cJSON_GetObjectItemCaseSensitive(root, "session");
-		if (!as_u32(n, &m->session)) {
-			rc = fail(err, errlen, PE_BAD_MESSAGE, "'%s' needs an integer 'session'", type_names[t]);
-			goto out;
-		}
+		if (!as_u32(n, &m->session))
+			return fail(err, errlen, PE_BAD_MESSAGE, "'%s' needs an integer 'session'", type_names[t]);
 	}
 	if (t == PM_RESULT || t == PM_LOADED) {
 		const char *key = t == PM_RESULT ? "compute_ms" : "load_ms";
 		const cJSON *n = cJSON_GetObjectItemCaseSensitive(root, key);
-		if (!cJSON_IsNumber(n) || !(n->valuedouble >= 0)) {
-			rc = fail(err, errlen, PE_BAD_MESSAGE, "'%s' needs a number '%s' >= 0", type_names[t], key);
-			goto out;
-		}
+		if (!cJSON_IsNumber(n) || !(n->valuedouble >= 0))
+			return fail(err, errlen, PE_BAD_MESSAGE, "'%s' needs a number '%s' >= 0", type_names[t], key);
 	}
-	if (t == PM_LOGMEL_RESULT) {
-		const cJSON *w = cJSON_GetObjectItemCaseSensitive(root, "wall_ms");
-		const cJSON *g = cJSON_GetObjectItemCaseSensitive(root, "gpu_ms");
-		const cJSON *tm = cJSON_GetObjectItemCaseSensitive(root, "timing");
-		bool ok = cJSON_IsArray(w) && cJSON_IsArray(g) && cJSON_IsString(tm);
-		for (const cJSON *e = ok ? w->child : NULL; e; e = e->next)
-			ok = ok && cJSON_IsNumber(e) && e->valuedouble >= 0;
-		for (const cJSON *e = ok ? g->child : NULL; e; e = e->next)
-			ok = ok && cJSON_IsNumber(e) && e->valuedouble >= 0;
-		if (!ok) {
-			rc = fail(err, errlen, PE_BAD_MESSAGE,
-				  "'logmel_result' needs 'wall_ms' and 'gpu_ms' (arrays of numbers >= 0) and a string 'timing'");
-			goto out;
-		}
-	}
-	if (t == PM_ERROR) {
-		const cJSON *c = cJSON_GetObjectItemCaseSensitive(root, "code");
-		const cJSON *msg = cJSON_GetObjectItemCaseSensitive(root, "message");
-		if (!cJSON_IsString(c) || !cJSON_IsString(msg)) {
-			rc = fail(err, errlen, PE_BAD_MESSAGE, "'error' needs string fields 'code' and 'message'");
-			goto out;
-		}
-	}
-out:
+	return PE_OK;
+}
+
+static bool all_numbers_ge0(const cJSON *a)
+{
+	if (!cJSON_IsArray(a))
+		return false;
+	for (const cJSON *e = a->child; e; e = e->next)
+		if (!cJSON_IsNumber(e) || !(e->valuedouble >= 0))
+			return false;
+	return true;
+}
+
+static int check_logmel(const cJSON *root, char *err, size_t errlen)
+{
+	if (all_numbers_ge0(cJSON_GetObjectItemCaseSensitive(root, "wall_ms")) &&
+	    all_numbers_ge0(cJSON_GetObjectItemCaseSensitive(root, "gpu_ms")) &&
+	    cJSON_IsString(cJSON_GetObjectItemCaseSensitive(root, "timing")))
+		return PE_OK;
+	return fail(err, errlen, PE_BAD_MESSAGE,
+		    "'logmel_result' needs 'wall_ms' and 'gpu_ms' (arrays of numbers >= 0) and a string 'timing'");
+}
+
+static int check_error(const cJSON *root, char *err, size_t errlen)
+{
+	if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(root, "code")) &&
+	    cJSON_IsString(cJSON_GetObjectItemCaseSensitive(root, "message")))
+		return PE_OK;
+	return fail(err, errlen, PE_BAD_MESSAGE, "'error' needs string fields 'code' and 'message'");
+}
+
+int proto_decode_text(const char *buf, size_t len, proto_msg *m, char *err, size_t errlen)
+{
+	memset(m, 0, sizeof *m);
+	cJSON *root = NULL;
+	int rc = parse_object(buf, len, &root, err, errlen);
+	if (rc != PE_OK)
+		return rc;
+	if ((rc = check_envelope(root, m, err, errlen)) == PE_OK && m->type == PM_HELLO)
+		rc = check_hello(root, err, errlen);
+	if (rc == PE_OK)
+		rc = check_counts(root, m, err, errlen);
+	if (rc == PE_OK && m->type == PM_LOGMEL_RESULT)
+		rc = check_logmel(root, err, errlen);
+	if (rc == PE_OK && m->type == PM_ERROR)
+		rc = check_error(root, err, errlen);
 	if (rc != PE_OK) {
 		cJSON_Delete(root);
 		return rc;
