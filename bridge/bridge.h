@@ -29,6 +29,10 @@ typedef struct {
 	int n_model_dirs;
 	unsigned heartbeat_ms;    /* ping interval, both ways */
 	unsigned timeout_ms;      /* silence after which a browser is lost */
+	/* Origins allowed besides the machine's own names and addresses (bridge/origins.h) */
+	const char *public_url;   /* --public-url: printed, announced and allowed; NULL = http://LISTEN:PORT/ */
+	const char *const *allow_origins; /* --allow-origin, each already checked with origin_parse() */
+	int n_allow_origins;
 } bridge_config;
 
 typedef struct {
@@ -55,7 +59,8 @@ typedef struct {
 int bridge_start(uv_loop_t *loop, const bridge_config *cfg, const bridge_sink *sink, bridge **out, ac_err *err);
 
 int bridge_port(const bridge *b);
-/* Page URL with the token ("http://127.0.0.1:8765/?token=..."): for launching and attaching. */
+/* Page URL with the token ("http://127.0.0.1:8765/?token=...", or --public-url with the token):
+ * for launching and attaching. */
 const char *bridge_page_url(const bridge *b);
 /* The same without the token: safe to print, record or show. */
 const char *bridge_public_url(const bridge *b);
@@ -70,6 +75,8 @@ int bridge_request(bridge *b, int browser, cJSON *msg, const bridge_blob *frames
 		   void *cb_ctx, uint32_t *id);
 int bridge_echo(bridge *b, int browser, size_t bytes, uint32_t *id);
 int bridge_reconnect(bridge *b, int browser);
+/* Whether a WebSocket from this Origin header value would be admitted (the token aside). */
+bool bridge_origin_allowed(const bridge *b, const char *origin);
 bool bridge_is_connected(const bridge *b, int browser);
 
 /* Shutdown in two steps (lws needs the loop to close its handles): bridge_stop() from a uv

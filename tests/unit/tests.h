@@ -4,6 +4,11 @@
 #define AC_TESTS_H
 
 #define TEST_LIST(X) \
+	/* test-origins.c */ \
+	X(origins_list) \
+	X(origins_parse) \
+	X(origins_host_header) \
+	X(origins_log_rate) \
 	/* test-proto.c */ \
 	X(proto_text_valid) \
 	X(proto_text_uses_len) \
