@@ -57,6 +57,7 @@
 	X(caps_webnn_cpu_software) \
 	X(caps_webnn_gpu_hardware) \
 	X(caps_wasm_missing) \
+	X(caps_insecure_context) \
 	X(caps_wrong_types) \
 	X(caps_out_of_range_numbers) \
 	X(caps_names) \
