@@ -1,5 +1,9 @@
-/* The libwebsockets server: HTTP mounts, the accel.v1 session per connection, heartbeats.
- * See ../../shared/notes/lws-libuv.md for the lws-on-libuv facts this relies on. */
+/* The libwebsockets server: HTTP mounts, the accel.v1 session per connection, heartbeats, and
+ * admission (token, Origin, GET /admission).
+ * See ../../shared/notes/lws-libuv.md for the lws-on-libuv facts this relies on.
+ * Longer than ~600 lines because every lws callback and the per-connection state it touches live
+ * here together (lws hands one user pointer per connection); the pure parts are split out:
+ * proto.c (the codec), replies.c (who gets a reply), origins.c (the allowed origins). */
 #include <uv.h> /* before libwebsockets.h, or the lws_uv_* declarations are missing */
 #include <libwebsockets.h>
 
@@ -563,11 +567,6 @@ static bool admit(bridge *b, struct lws *wsi)
 		return false;
 	}
 	return true;
-}
-
-bool bridge_origin_allowed(const bridge *b, const char *origin)
-{
-	return origins_has(&b->origins, origin);
 }
 
 /* GET /admission?token=T: whether this page's origin may open the WebSocket, and if not why and

@@ -75,8 +75,6 @@ int bridge_request(bridge *b, int browser, cJSON *msg, const bridge_blob *frames
 		   void *cb_ctx, uint32_t *id);
 int bridge_echo(bridge *b, int browser, size_t bytes, uint32_t *id);
 int bridge_reconnect(bridge *b, int browser);
-/* Whether a WebSocket from this Origin header value would be admitted (the token aside). */
-bool bridge_origin_allowed(const bridge *b, const char *origin);
 bool bridge_is_connected(const bridge *b, int browser);
 
 /* Shutdown in two steps (lws needs the loop to close its handles): bridge_stop() from a uv
