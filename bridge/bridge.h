@@ -29,6 +29,10 @@ typedef struct {
 	int n_model_dirs;
 	unsigned heartbeat_ms;    /* ping interval, both ways */
 	unsigned timeout_ms;      /* silence after which a browser is lost */
+	/* Origins allowed besides the machine's own names and addresses (bridge/origins.h) */
+	const char *public_url;   /* --public-url: printed, announced and allowed; NULL = http://LISTEN:PORT/ */
+	const char *const *allow_origins; /* --allow-origin, each already checked with origin_parse() */
+	int n_allow_origins;
 } bridge_config;
 
 typedef struct {
@@ -55,7 +59,8 @@ typedef struct {
 int bridge_start(uv_loop_t *loop, const bridge_config *cfg, const bridge_sink *sink, bridge **out, ac_err *err);
 
 int bridge_port(const bridge *b);
-/* Page URL with the token ("http://127.0.0.1:8765/?token=..."): for launching and attaching. */
+/* Page URL with the token ("http://127.0.0.1:8765/?token=...", or --public-url with the token):
+ * for launching and attaching. */
 const char *bridge_page_url(const bridge *b);
 /* The same without the token: safe to print, record or show. */
 const char *bridge_public_url(const bridge *b);

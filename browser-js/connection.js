@@ -38,7 +38,28 @@ export function receiveWith(r) {
 }
 
 function wsUrl() {
-  return `ws://${location.host}/ws?token=${encodeURIComponent(token)}`;
+  const scheme = location.protocol === 'https:' ? 'wss' : 'ws'; // behind a TLS proxy (--public-url https://...)
+  return `${scheme}://${location.host}/ws?token=${encodeURIComponent(token)}`;
+}
+
+// A refused upgrade is a bare close (code 1006) that says nothing; accel-top answers why at
+// GET /admission (the origin it sees for this page, whether it is allowed, and the option that
+// would allow it). Asked after a connection that closed before it opened, one question at a time.
+let admissionAsked = false;
+
+async function askAdmission() {
+  if (admissionAsked) return;
+  admissionAsked = true;
+  try {
+    const r = await fetch(`/admission?token=${encodeURIComponent(token)}`, { cache: 'no-store' });
+    const j = await r.json();
+    st.refusal = j && j.allowed === false && typeof j.reason === 'string' ? j.reason : null;
+  } catch {
+    st.refusal = null; // the server is unreachable: the close itself says enough
+  } finally {
+    admissionAsked = false;
+  }
+  render();
 }
 
 export function connect() {
@@ -57,6 +78,7 @@ export function connect() {
   const c = {
     ws: sock,
     helloId: null,
+    opened: false,
     welcomed: false,
     lastRx: performance.now(),
     pending: null, // frames being collected: {kind: 'echo'|'run', id, k, got, frames, failed, ...}
@@ -99,6 +121,7 @@ export function drop(c, code, reason, delay) {
 function onClose(c, ev) {
   if (conn !== c) return;
   teardown(c);
+  if (!c.opened) askAdmission();
   st.lastClose = { code: ev.code, reason: ev.reason, by: 'server', at: Date.now() };
   scheduleReconnect();
 }
@@ -144,6 +167,8 @@ export function badField(c, id, type, field, want) {
 
 function onOpen(c) {
   if (conn !== c) return;
+  c.opened = true;
+  st.refusal = null;
   const caps = st.caps;
   c.helloId = newId();
   sendText(
@@ -155,6 +180,7 @@ function onOpen(c) {
       instance,
       browser: caps.browser,
       cross_origin_isolated: caps.cross_origin_isolated,
+      isSecureContext: caps.isSecureContext,
       hardware_concurrency: caps.hardware_concurrency,
       device_memory: caps.device_memory,
       webgpu: caps.webgpu,

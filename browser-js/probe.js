@@ -198,6 +198,9 @@ export async function probeAll() {
   return {
     browser,
     cross_origin_isolated: globalThis.crossOriginIsolated === true,
+    // WebGPU and SharedArrayBuffer exist only in a secure context (https or loopback): the server
+    // names this as the cause when they are missing
+    isSecureContext: globalThis.isSecureContext === true,
     hardware_concurrency: Number.isInteger(hc) ? hc : null,
     device_memory: typeof dm === 'number' && Number.isFinite(dm) ? dm : null,
     webgpu,
@@ -212,6 +215,7 @@ export function failedCaps(e) {
   return {
     browser: { name: 'unknown', version: '', user_agent: navigator.userAgent },
     cross_origin_isolated: globalThis.crossOriginIsolated === true,
+    isSecureContext: globalThis.isSecureContext === true,
     hardware_concurrency: null,
     device_memory: null,
     webgpu: { api: !!navigator.gpu, adapter: false, error: String(e), vendor: '', architecture: '', device: '',

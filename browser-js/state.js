@@ -29,6 +29,7 @@ export const st = {
   reconnectAt: 0,
   lastClose: null, // {code, reason, by, at}
   lastError: null, // text: an error this page sent or hit
+  refusal: null, // text: why accel-top refuses this page's WebSocket (GET /admission), or null
   serverError: null, // text: the last error the server sent
   serverErrors: 0,
   sentErrors: 0,

@@ -50,7 +50,9 @@ function renderPhase() {
       break;
     case 'reconnecting': {
       const s = Math.max(0, (st.reconnectAt - performance.now()) / 1000);
-      state = `reconnecting in ${s.toFixed(1)} s`;
+      state = st.refusal
+        ? `refused by accel-top: ${st.refusal}; trying again in ${s.toFixed(1)} s`
+        : `reconnecting in ${s.toFixed(1)} s`;
       cls = 'bad';
       break;
     }
@@ -177,6 +179,7 @@ export function renderCaps(caps) {
     'cap-browser',
     `${caps.browser.name} ${caps.browser.version}; ${caps.hardware_concurrency ?? '?'} threads; ` +
       `memory ${caps.device_memory === null ? '?' : `${caps.device_memory} GiB`}; ` +
-      `cross-origin isolated ${caps.cross_origin_isolated ? 'yes' : 'no'}`,
+      `cross-origin isolated ${caps.cross_origin_isolated ? 'yes' : 'no'}; ` +
+      `secure context ${caps.isSecureContext ? 'yes' : 'no (http on a non-loopback name: no WebGPU, no wasm threads)'}`,
   );
 }

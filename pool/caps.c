@@ -160,6 +160,25 @@ static void parse_wasm(reader *r, const cJSON *o, caps_wasm *w)
 	w->threads = get_tri(r, o, "threads");
 }
 
+/* WebGPU and SharedArrayBuffer (threaded wasm) exist only in a secure context: https, or a
+ * loopback address. A page opened over http under another name lacks both, and "navigator.gpu is
+ * undefined" alone would hide the cause and the fix. */
+#define INSECURE_WHY "not a secure context (http on a non-loopback address): WebGPU and wasm threads need " \
+	"https or a loopback address; put accel-top behind https (--public-url https://...)"
+
+static void name_insecure_context(ac_caps *c)
+{
+	ac_verdict *g = &c->verdict[PLAT_WEBGPU], *w = &c->verdict[PLAT_WASM];
+	if (!c->webgpu.api)
+		snprintf(g->evidence, sizeof g->evidence, "navigator.gpu is undefined: " INSECURE_WHY);
+	if (c->wasm.api && c->wasm.threads != 1) {
+		char was[sizeof w->evidence];
+		ac_strlcpy(was, w->evidence, sizeof was);
+		snprintf(w->evidence, sizeof w->evidence, "%.120s; threads off because %s", was,
+			 "not a secure context (http on a non-loopback address): use https (--public-url https://...)");
+	}
+}
+
 int caps_from_hello(const cJSON *hello, ac_caps *c, ac_err *err)
 {
 	reader r = { .err = err };
@@ -171,6 +190,7 @@ int caps_from_hello(const cJSON *hello, ac_caps *c, ac_err *err)
 	get_str(&r, b, "user_agent", c->user_agent, sizeof c->user_agent);
 	r.path[0] = '\0';
 	c->cross_origin_isolated = get_tri(&r, hello, "cross_origin_isolated");
+	c->secure_context = get_tri(&r, hello, "isSecureContext");
 	c->hardware_concurrency = (int)get_num_in(&r, hello, "hardware_concurrency", -1, 0, 1 << 20);
 	c->device_memory_gb = get_num(&r, hello, "device_memory", -1);
 	r.path[0] = '\0';
@@ -187,6 +207,8 @@ int caps_from_hello(const cJSON *hello, ac_caps *c, ac_err *err)
 	classify_webgpu(&c->webgpu, &c->verdict[PLAT_WEBGPU]);
 	classify_webnn(&c->webnn, &c->verdict[PLAT_WEBNN]);
 	classify_wasm(&c->wasm, &c->verdict[PLAT_WASM]);
+	if (c->secure_context == 0)
+		name_insecure_context(c);
 	c->valid = true;
 	return 0;
 }

@@ -507,6 +507,7 @@ int app_start(app *a, uv_loop_t *loop, const options *o, ac_err *err)
 		.listen_addr = o->listen, .port = o->port, .token = a->token, .max_message = o->max_message,
 		.www_dir = a->www_dir, .ort_dir = a->ort_dir, .model_dirs = roots, .n_model_dirs = a->cat->n_roots,
 		.heartbeat_ms = (unsigned)(o->heartbeat_s * 1000), .timeout_ms = (unsigned)(o->heartbeat_timeout_s * 1000),
+		.public_url = o->public_url, .allow_origins = o->allow_origins, .n_allow_origins = o->n_allow_origins,
 	};
 	bridge_sink sink = { .on_event = apply_event, .resolve_id = resolve_id, .on_reply = a->on_reply,
 			     .ctx = a };

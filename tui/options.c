@@ -58,6 +58,10 @@ void options_usage(FILE *f)
 	      "      --listen ADDR           address to listen on (default 127.0.0.1)\n"
 	      "      --port N                port (default 8765; 0 picks a free one)\n"
 	      "      --token TOKEN           token for the page URL (default: random per start)\n"
+	      "      --public-url URL        the URL browsers use (a name, a TLS proxy): printed and its\n"
+	      "                              origin allowed, e.g. https://labhost.example/\n"
+	      "      --allow-origin ORIGIN   also accept WebSockets from ORIGIN, e.g. http://labhost:8765\n"
+	      "                              (repeatable; the machine's names and addresses always are)\n"
 	      "      --max-message SIZE      largest WebSocket message accepted (default 64M)\n"
 	      "      --min-browsers N|KIND:N,...  fewest managed browsers of each kind kept running\n"
       "      --max-browsers N|KIND:N,...  most launched when queues wait (scaling)\n"
@@ -379,7 +383,7 @@ OWN(o_max_restarts, "max-restarts", O_MAX_RESTARTS, "N")
 
 const opt_desc *const options_main[] = {
 	&opt_help, &o_batch, &o_iterations, &o_delay, &o_version, &opt_json, &o_settle, &o_browsers, &o_no_launch, &opt_visible,
-	&opt_listen, &opt_port, &opt_token, &o_max_message, &o_heartbeat, &o_heartbeat_timeout,
+	&opt_listen, &opt_port, &opt_token, &opt_public_url, &opt_allow_origin, &o_max_message, &o_heartbeat, &o_heartbeat_timeout,
 	&o_readonly, &o_no_color, &o_show_token, &o_warn_ms, &o_crit_ms, &o_warn_queue,
 	&o_crit_queue, &opt_models, &opt_allow_fallback, &opt_seed, &opt_audio, &o_inflight, &o_run,
 	&opt_record, &o_replay, &o_begin, &o_end, &o_min_browsers, &o_max_browsers,

@@ -24,6 +24,9 @@ typedef struct {
 	const char *listen;
 	int port;
 	const char *token;        /* NULL = random */
+	const char *public_url;   /* --public-url URL: printed, announced and allowed as an Origin */
+	const char *allow_origins[8]; /* --allow-origin ORIGIN (checked), repeatable */
+	int n_allow_origins;
 	size_t max_message;
 	double heartbeat_s, heartbeat_timeout_s;
 	launch_req launch[OPT_MAX_LAUNCH];

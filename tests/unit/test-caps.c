@@ -364,6 +364,40 @@ int test_caps_wasm_missing(void)
 	return 0;
 }
 
+/* A page over http under a non-loopback name: no navigator.gpu, no threads, and the verdicts say
+ * that the insecure context is why. A secure page (or an older one that does not say) keeps the
+ * plain wording. */
+int test_caps_insecure_context(void)
+{
+	ac_caps c;
+	CHECK_OK(caps_of("{\"isSecureContext\":false,\"cross_origin_isolated\":false,"
+			 "\"webgpu\":{\"api\":false,\"adapter\":false,\"features\":[],\"limits\":{}},"
+			 "\"wasm\":{\"api\":true,\"simd\":true,\"threads\":false}}", &c));
+	CHECK_EQ_INT(c.secure_context, 0);
+	CHECK_EQ_INT(c.verdict[PLAT_WEBGPU].status, CL_UNAVAILABLE);
+	CHECK_CONTAINS(c.verdict[PLAT_WEBGPU].evidence, "navigator.gpu is undefined");
+	CHECK_CONTAINS(c.verdict[PLAT_WEBGPU].evidence, "not a secure context (http on a non-loopback address)");
+	CHECK_CONTAINS(c.verdict[PLAT_WEBGPU].evidence, "--public-url https://");
+	CHECK(!strstr(c.verdict[PLAT_WEBGPU].evidence, "--tls"));
+	CHECK_EQ_INT(c.verdict[PLAT_WASM].status, CL_SOFTWARE);
+	CHECK_CONTAINS(c.verdict[PLAT_WASM].evidence, "simd=true threads=false");
+	CHECK_CONTAINS(c.verdict[PLAT_WASM].evidence, "not a secure context");
+	/* secure, or not reported: unchanged */
+	CHECK_OK(caps_of("{\"isSecureContext\":true,\"webgpu\":{\"api\":false},"
+			 "\"wasm\":{\"api\":true,\"simd\":true,\"threads\":false}}", &c));
+	CHECK_EQ_INT(c.secure_context, 1);
+	CHECK(!strstr(c.verdict[PLAT_WEBGPU].evidence, "secure"));
+	CHECK(!strstr(c.verdict[PLAT_WASM].evidence, "secure"));
+	CHECK_OK(caps_of("{\"webgpu\":{\"api\":false}}", &c));
+	CHECK_EQ_INT(c.secure_context, TRI_UNSET);
+	CHECK(!strstr(c.verdict[PLAT_WEBGPU].evidence, "secure"));
+	/* an API that exists is judged as before, whatever the context says */
+	CHECK_OK(caps_of_fixture("hello-chromium-swiftshader.json", &c));
+	ac_verdict before = c.verdict[PLAT_WEBGPU];
+	CHECK_EQ_INT(before.status, CL_SOFTWARE);
+	return 0;
+}
+
 /* ---- wrong types ---- */
 
 int test_caps_wrong_types(void)

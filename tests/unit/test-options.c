@@ -207,6 +207,21 @@ int test_options_port(void)
 	return 0;
 }
 
+int test_options_origins(void)
+{
+	options o;
+	PARSE_OK(&o, "--allow-origin", "http://labhost:18990", "--allow-origin=https://lab.example",
+		 "--public-url", "https://lab.example/accel/");
+	CHECK_EQ_INT(o.n_allow_origins, 2);
+	CHECK_STR(o.allow_origins[1], "https://lab.example");
+	CHECK_STR(o.public_url, "https://lab.example/accel/");
+	PARSE_FAIL("--allow-origin 'labhost:1'", "--allow-origin", "labhost:1");
+	PARSE_FAIL("nothing after", "--allow-origin", "http://labhost:1/");
+	PARSE_FAIL("--public-url 'labhost'", "--public-url", "labhost");
+	PARSE_FAIL("--allow-origin", "--allow-origin");
+	return 0;
+}
+
 int test_options_max_message(void)
 {
 	options o;

@@ -4,6 +4,11 @@
 #define AC_TESTS_H
 
 #define TEST_LIST(X) \
+	/* test-origins.c */ \
+	X(origins_list) \
+	X(origins_parse) \
+	X(origins_host_header) \
+	X(origins_log_rate) \
 	/* test-proto.c */ \
 	X(proto_text_valid) \
 	X(proto_text_uses_len) \
@@ -53,6 +58,7 @@
 	X(caps_webnn_cpu_software) \
 	X(caps_webnn_gpu_hardware) \
 	X(caps_wasm_missing) \
+	X(caps_insecure_context) \
 	X(caps_wrong_types) \
 	X(caps_out_of_range_numbers) \
 	X(caps_names) \
@@ -84,6 +90,7 @@
 	X(options_batch) \
 	X(options_browsers) \
 	X(options_port) \
+	X(options_origins) \
 	X(options_max_message) \
 	X(options_parse_size) \
 	X(options_parse_size_negative_blank) \

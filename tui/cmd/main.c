@@ -60,7 +60,10 @@ static void on_settle_timeout(uv_timer_t *t)
 static void on_pool_event(void *ctx, const ac_event *ev)
 {
 	app *a = ctx;
-	(void)ev;
+	/* The snapshots show state, not the event log: an error (a refused WebSocket, a failed launch)
+	 * goes to stderr as it happens, so that -b and --json runs show it too. */
+	if (ev && ev->kind == EV_ERROR)
+		fprintf(stderr, "accel-top: error: %s\n", ev->text ? ev->text : "");
 	if (!a->quitting && !uv_is_active((uv_handle_t *)&a->tick) && pool_settled(a->pool))
 		start_printing(a);
 }

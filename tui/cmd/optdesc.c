@@ -6,9 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../bridge/origins.h"
 #include "../../pool/family.h"
 
-#define OPT_MAX 96 /* options of one command: accel-top itself has 44 */
+#define OPT_MAX 96 /* options of one command: accel-top itself has 46 */
 
 int opt_parse_double(const char *s, double lo, double hi, double *out)
 {
@@ -131,6 +132,28 @@ static int p_token(opt_ctx *c, const opt_desc *d, const char *arg, ac_err *err)
 	return 0;
 }
 
+static int p_public_url(opt_ctx *c, const opt_desc *d, const char *arg, ac_err *err)
+{
+	(void)d;
+	char o[ORIGIN_MAX];
+	if (origin_of_url(arg, o, sizeof o, err))
+		return AC_EINVAL;
+	c->o->public_url = arg;
+	return 0;
+}
+
+static int p_allow_origin(opt_ctx *c, const opt_desc *d, const char *arg, ac_err *err)
+{
+	(void)d;
+	char o[ORIGIN_MAX];
+	if (origin_parse(arg, o, sizeof o, err))
+		return AC_EINVAL;
+	if (c->o->n_allow_origins == 8)
+		return ac_errf(err, AC_EINVAL, "--allow-origin: at most 8 (or put accel-top behind one --public-url)");
+	c->o->allow_origins[c->o->n_allow_origins++] = arg;
+	return 0;
+}
+
 /* A --browser list: every entry a known family or "all", at least one entry. */
 int opt_check_browser_list(const char *list, ac_err *err)
 {
@@ -227,3 +250,5 @@ const opt_desc opt_allow_fallback = OPT_FLAG("allow-fallback", 1012, allow_fallb
 const opt_desc opt_record = { "record", 1013, "FILE", p_record, 0 };
 const opt_desc opt_optimize_audio = OPT_FLAG("optimize-audio", 1014, optimize_audio);
 const opt_desc opt_browser_arg = { "browser-arg", 1015, "KIND=FLAG", p_browser_arg, 0 };
+const opt_desc opt_public_url = { "public-url", 1016, "URL", p_public_url, 0 };
+const opt_desc opt_allow_origin = { "allow-origin", 1017, "ORIGIN", p_allow_origin, 0 };

@@ -53,6 +53,8 @@ extern const opt_desc opt_help;           /* -h, --help: o->help (the command pr
 extern const opt_desc opt_port;           /* --port N: o->port, 0 to 65535 */
 extern const opt_desc opt_listen;         /* --listen ADDR: o->listen */
 extern const opt_desc opt_token;          /* --token TOKEN: o->token */
+extern const opt_desc opt_public_url;     /* --public-url URL: o->public_url (checked as a URL) */
+extern const opt_desc opt_allow_origin;   /* --allow-origin ORIGIN: o->allow_origins (repeatable) */
 extern const opt_desc opt_browser;        /* --browser KIND|all[,...]: o->browser (bench, tune, doctor) */
 extern const opt_desc opt_timeout;        /* --timeout SECS: o->timeout_s, 1 to 86400 */
 extern const opt_desc opt_db;             /* --db PATH: o->db */
