@@ -180,7 +180,7 @@ function onOpen(c) {
       instance,
       browser: caps.browser,
       cross_origin_isolated: caps.cross_origin_isolated,
-      isSecureContext: caps.isSecureContext,
+      secure_context: caps.isSecureContext,
       hardware_concurrency: caps.hardware_concurrency,
       device_memory: caps.device_memory,
       webgpu: caps.webgpu,

@@ -190,7 +190,7 @@ int caps_from_hello(const cJSON *hello, ac_caps *c, ac_err *err)
 	get_str(&r, b, "user_agent", c->user_agent, sizeof c->user_agent);
 	r.path[0] = '\0';
 	c->cross_origin_isolated = get_tri(&r, hello, "cross_origin_isolated");
-	c->secure_context = get_tri(&r, hello, "isSecureContext");
+	c->secure_context = get_tri(&r, hello, "secure_context");
 	c->hardware_concurrency = (int)get_num_in(&r, hello, "hardware_concurrency", -1, 0, 1 << 20);
 	c->device_memory_gb = get_num(&r, hello, "device_memory", -1);
 	r.path[0] = '\0';

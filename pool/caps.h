@@ -52,7 +52,7 @@ typedef struct {
 	bool valid;     /* a hello has been parsed */
 	char name[32], version[64], user_agent[320];
 	int cross_origin_isolated; /* TRI_UNSET if absent */
-	int secure_context;        /* hello's isSecureContext; TRI_UNSET if absent (older pages) */
+	int secure_context;        /* hello's secure_context (the page's isSecureContext); TRI_UNSET if absent (older pages) */
 	int hardware_concurrency;  /* -1 = n/a */
 	double device_memory_gb;   /* < 0 = n/a */
 	caps_webgpu webgpu;

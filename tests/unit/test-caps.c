@@ -370,7 +370,7 @@ int test_caps_wasm_missing(void)
 int test_caps_insecure_context(void)
 {
 	ac_caps c;
-	CHECK_OK(caps_of("{\"isSecureContext\":false,\"cross_origin_isolated\":false,"
+	CHECK_OK(caps_of("{\"secure_context\":false,\"cross_origin_isolated\":false,"
 			 "\"webgpu\":{\"api\":false,\"adapter\":false,\"features\":[],\"limits\":{}},"
 			 "\"wasm\":{\"api\":true,\"simd\":true,\"threads\":false}}", &c));
 	CHECK_EQ_INT(c.secure_context, 0);
@@ -383,7 +383,7 @@ int test_caps_insecure_context(void)
 	CHECK_CONTAINS(c.verdict[PLAT_WASM].evidence, "simd=true threads=false");
 	CHECK_CONTAINS(c.verdict[PLAT_WASM].evidence, "not a secure context");
 	/* secure, or not reported: unchanged */
-	CHECK_OK(caps_of("{\"isSecureContext\":true,\"webgpu\":{\"api\":false},"
+	CHECK_OK(caps_of("{\"secure_context\":true,\"webgpu\":{\"api\":false},"
 			 "\"wasm\":{\"api\":true,\"simd\":true,\"threads\":false}}", &c));
 	CHECK_EQ_INT(c.secure_context, 1);
 	CHECK(!strstr(c.verdict[PLAT_WEBGPU].evidence, "secure"));
