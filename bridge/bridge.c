@@ -1,92 +1,23 @@
 /* The libwebsockets server: HTTP mounts, the accel.v1 session per connection, heartbeats, and
  * admission (token, Origin, GET /admission).
  * See ../../shared/notes/lws-libuv.md for the lws-on-libuv facts this relies on.
- * Longer than ~600 lines because every lws callback and the per-connection state it touches live
- * here together (lws hands one user pointer per connection); the pure parts are split out:
- * proto.c (the codec), replies.c (who gets a reply), origins.c (the allowed origins). */
+ * The parts with one job each live beside it: proto.c (the codec), replies.c (who gets a reply),
+ * origins.c (the allowed origins as pure functions), admission.c (token and Origin checks, the
+ * refusal lines, GET /admission, the origins and URLs of this listener). What stays (over ~600
+ * lines) is what shares the per-connection state lws hands each callback: sending, receiving and
+ * reassembly, replies, heartbeats, and the public calls that reach a connection. */
 #include <uv.h> /* before libwebsockets.h, or the lws_uv_* declarations are missing */
 #include <libwebsockets.h>
 
-#include "bridge.h"
-#include "origins.h"
-#include "replies.h"
+#include "bridge_internal.h"
 #include "../pool/caps.h"
 
-#include <arpa/inet.h>
-#include <ifaddrs.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define RX_CHUNK (256 * 1024)
-#define PENDING_MAX 64
-#define LOST_KEEP_FACTOR 10 /* a lost connection is closed after this many heartbeat timeouts */
-#define MAX_MOUNTS 12
-
-typedef struct txmsg {
-	struct txmsg *next;
-	enum lws_write_protocol kind;
-	size_t len;
-	unsigned char buf[]; /* LWS_PRE bytes of headroom, then the payload */
-} txmsg;
-
-typedef enum { PEND_FREE, PEND_HEARTBEAT, PEND_PING, PEND_ECHO } pend_kind;
-
-/* One WebSocket connection (lws's per-session data; zeroed by lws). */
-typedef struct conn {
-	struct conn *next;
-	bridge *br;
-	struct lws *wsi;
-	int browser;          /* 0 until hello, and again once replaced */
-	bool hello_done;
-	char close_reason[160];
-	uint64_t last_rx_ms;  /* uv_now() of the last message */
-	/* reassembly of one message */
-	unsigned char *rx;
-	size_t rx_len, rx_cap;
-	bool rx_binary;
-	/* a text message that announced tensors, waiting for them */
-	proto_msg pending_msg;
-	uint32_t frames_left, frames_next;
-	size_t frames_bytes;
-	unsigned char *fbuf[PROTO_MAX_TENSORS]; /* kept frames of a result */
-	size_t flen[PROTO_MAX_TENSORS];
-	/* outgoing */
-	txmsg *tx_head, *tx_tail;
-	/* our requests waiting for a reply */
-	struct { pend_kind kind; uint32_t id; uint64_t sent_ns; } pend[PENDING_MAX];
-	uint16_t peer_close_code;
-	/* declared lost after a silence but left open: if it speaks again, what it sends is late
-	 * (the pool discards and counts it) and it is told to reconnect */
-	bool lost, told_to_reconnect;
-	uint64_t lost_ms;
-} conn;
-
-struct bridge {
-	uv_loop_t *loop;
-	bridge_config cfg;
-	bridge_sink sink;
-	struct lws_context *ctx;
-	struct lws_vhost *vh;
-	int port;
-	char page_url[1024], public_url[768];
-	origin_list origins;       /* who may open a WebSocket (origins.h) */
-	origin_log refusals;       /* the rate limit of the refusal lines */
-	conn *conns;
-	uv_timer_t heartbeat;
-	struct lws_protocols protocols[4];
-	struct lws_http_mount mounts[MAX_MOUNTS];
-	char mount_points[MAX_MOUNTS][24];
-	bool stopping;
-	/* request ids are unique over all connections, so that a late reply on a browser's new
-	 * connection cannot be taken for the answer to a newer request */
-	uint32_t next_id;
-	reply_table replies;       /* who gets the reply to each bridge_request() */
-};
 
 static const struct lws_protocol_vhost_options mime_wasm = { NULL, NULL, ".wasm", "application/wasm" };
 static const struct lws_protocol_vhost_options mime_onnx = { &mime_wasm, NULL, ".onnx", "application/octet-stream" };
@@ -100,12 +31,12 @@ static const struct lws_protocol_vhost_options hdr_corp = { &hdr_cache, NULL, "c
 static const struct lws_protocol_vhost_options hdr_coep = { &hdr_corp, NULL, "cross-origin-embedder-policy:", "require-corp" };
 static const struct lws_protocol_vhost_options hdr_coop = { &hdr_coep, NULL, "cross-origin-opener-policy:", "same-origin" };
 
-static bridge *the_bridge(struct lws *wsi)
+bridge *bridge_of(struct lws *wsi)
 {
 	return lws_context_user(lws_get_context(wsi));
 }
 
-static void emit(bridge *b, ev_kind kind, int browser, const char *text, const cJSON *data, const char *family)
+void bridge_emit(bridge *b, ev_kind kind, int browser, const char *text, const cJSON *data, const char *family)
 {
 	ac_event ev = { .kind = kind, .t_us = ac_now_us(), .browser = browser, .text = text, .data = data,
 			.family = family };
@@ -241,7 +172,7 @@ static void conn_release(conn *c)
 		else
 			snprintf(why, sizeof why, "the socket closed without a close frame");
 		if (!b->stopping && !c->lost) /* a lost one was reported when it fell silent */
-			emit(b, EV_BROWSER_LOST, c->browser, why, NULL, NULL);
+			bridge_emit(b, EV_BROWSER_LOST, c->browser, why, NULL, NULL);
 	}
 }
 
@@ -266,14 +197,14 @@ static void on_hello(conn *c, proto_msg *m)
 	const cJSON *browser = cJSON_GetObjectItemCaseSensitive(m->root, "browser");
 	const cJSON *name = cJSON_GetObjectItemCaseSensitive(browser, "name");
 	c->browser = id;
-	emit(b, EV_BROWSER_CONNECTED, id, NULL, NULL, cJSON_IsString(name) ? name->valuestring : NULL);
+	bridge_emit(b, EV_BROWSER_CONNECTED, id, NULL, NULL, cJSON_IsString(name) ? name->valuestring : NULL);
 	/* Check the capabilities before welcoming, so that whoever reacts to the hello event can
 	 * already send to this browser, and the welcome goes out before anything else. */
 	ac_caps caps;
 	ac_err err;
 	if (caps_from_hello(m->root, &caps, &err)) {
 		send_error(c, true, m->id, PE_BAD_MESSAGE, err.msg);
-		emit(b, EV_ERROR, id, err.msg, NULL, NULL);
+		bridge_emit(b, EV_ERROR, id, err.msg, NULL, NULL);
 		return;
 	}
 	c->hello_done = true;
@@ -286,7 +217,7 @@ static void on_hello(conn *c, proto_msg *m)
 	char *s = cJSON_PrintUnformatted(w);
 	cJSON_Delete(w);
 	enqueue_text(c, s);
-	emit(b, EV_BROWSER_HELLO, id, NULL, m->root, NULL);
+	bridge_emit(b, EV_BROWSER_HELLO, id, NULL, m->root, NULL);
 }
 
 /* ---------------------------------------------------------------- replies to requests */
@@ -309,7 +240,7 @@ static void route_reply(conn *c, const proto_msg *m, const proto_frame *frames, 
 	char text[400];
 	snprintf(text, sizeof text, "browser %d: %s: %s", c->browser, cJSON_IsString(code) ? code->valuestring : "error",
 		 cJSON_IsString(msg) ? msg->valuestring : "");
-	emit(b, EV_ERROR, c->browser, text, NULL, NULL);
+	bridge_emit(b, EV_ERROR, c->browser, text, NULL, NULL);
 }
 
 /* A reply of ours completed: a pong, or an echo with all its frames. page_mem: the bytes a pong
@@ -435,7 +366,7 @@ static void on_text(conn *c)
 		const cJSON *msg = cJSON_GetObjectItemCaseSensitive(m.root, "message");
 		char text[400];
 		snprintf(text, sizeof text, "browser reported %s: %s", code->valuestring, msg->valuestring);
-		emit(b, EV_ERROR, c->browser, text, NULL, NULL);
+		bridge_emit(b, EV_ERROR, c->browser, text, NULL, NULL);
 		break;
 	}
 	default:
@@ -516,124 +447,13 @@ static int on_receive(conn *c, const void *in, size_t len)
 	return 0;
 }
 
-/* ---------------------------------------------------------------- admission */
-
-static bool token_ok(const bridge *b, struct lws *wsi)
-{
-	char tok[160];
-	const char *v = lws_get_urlarg_by_name(wsi, "token=", tok, sizeof tok);
-	if (!v)
-		return false;
-	size_t n = strlen(v), m = strlen(b->cfg.token);
-	unsigned diff = (unsigned)(n ^ m);
-	for (size_t i = 0; i < m; i++) /* constant time in the token's length */
-		diff |= (unsigned char)(i < n ? v[i] : 0) ^ (unsigned char)b->cfg.token[i];
-	return diff == 0;
-}
-
-/* One refusal line in the event log, at most one per (cause, origin) every ORIGIN_LOG_EVERY_MS: a
- * page retries with backoff, and a line per retry would bury everything else. */
-static void refused(bridge *b, struct lws *wsi, const char *cause, const char *origin, const char *why)
-{
-	char peer[64] = "?", key[ORIGIN_MAX + 16], msg[768], more[48] = "";
-	unsigned suppressed = 0;
-	lws_get_peer_simple(wsi, peer, sizeof peer);
-	snprintf(key, sizeof key, "%s|%s", cause, origin[0] ? origin : peer);
-	if (!origin_log_should(&b->refusals, key, uv_now(b->loop), &suppressed))
-		return;
-	if (suppressed)
-		snprintf(more, sizeof more, " (%u more refused since)", suppressed);
-	if (origin[0])
-		snprintf(msg, sizeof msg, "refused a WebSocket from origin %s (peer %s): %s%s", origin, peer, why, more);
-	else
-		snprintf(msg, sizeof msg, "refused a WebSocket connection from %s: %s%s", peer, why, more);
-	emit(b, EV_ERROR, 0, msg, NULL, NULL);
-}
-
-/* Returns true when admitted; else writes the refusal line. */
-static bool admit(bridge *b, struct lws *wsi)
-{
-	char origin[ORIGIN_MAX] = "";
-	if (lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) <= 0)
-		origin[0] = '\0'; /* not a browser: the token is the authentication */
-	if (!token_ok(b, wsi)) {
-		refused(b, wsi, "token", origin, "missing or wrong token");
-		return false;
-	}
-	if (origin[0] && !origins_has(&b->origins, origin)) {
-		char why[512];
-		origin_refusal_reason(origin, why, sizeof why);
-		refused(b, wsi, "origin", origin, why);
-		return false;
-	}
-	return true;
-}
-
-/* GET /admission?token=T: whether this page's origin may open the WebSocket, and if not why and
- * what allows it. The page asks when its WebSocket failed before opening (a refused upgrade is a
- * bare close, code 1006, that says nothing). The origin comes from the Host header and the scheme
- * served (http: the listener has no TLS). Returns the HTTP status; body is JSON. */
-static int admission_answer(bridge *b, struct lws *wsi, char *body, size_t cap)
-{
-	char host[ORIGIN_MAX] = "", origin[ORIGIN_MAX] = "", why[512];
-	if (lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST) <= 0)
-		host[0] = '\0';
-	origin_from_host_header("http", host, origin, sizeof origin);
-	bool tok = token_ok(b, wsi), allowed = tok && origin[0] && origins_has(&b->origins, origin);
-	if (!tok)
-		ac_strlcpy(why, "missing or wrong token: open the page URL accel-top printed, with its ?token=", sizeof why);
-	else if (!origin[0])
-		ac_strlcpy(why, "the request has no usable Host header", sizeof why);
-	else if (!allowed)
-		origin_refusal_reason(origin, why, sizeof why);
-	else
-		ac_strlcpy(why, "allowed", sizeof why);
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddBoolToObject(o, "allowed", allowed);
-	cJSON_AddStringToObject(o, "origin", origin);
-	cJSON_AddStringToObject(o, "reason", why);
-	if (!cJSON_PrintPreallocated(o, body, (int)cap, 0))
-		ac_strlcpy(body, "{\"allowed\":false,\"origin\":\"\",\"reason\":\"answer too long\"}", cap);
-	cJSON_Delete(o);
-	return tok ? HTTP_STATUS_OK : HTTP_STATUS_FORBIDDEN;
-}
-
-typedef struct { char body[1024]; size_t len; } admission_pss;
-
-static int admission_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
-{
-	admission_pss *a = user;
-	switch (reason) {
-	case LWS_CALLBACK_HTTP: {
-		int status = admission_answer(the_bridge(wsi), wsi, a->body, sizeof a->body);
-		a->len = strlen(a->body);
-		/* the vhost's headers (no-store, nosniff, COOP/COEP) come with the status line */
-		unsigned char hb[LWS_PRE + 1536], *start = hb + LWS_PRE, *p = start, *end = hb + sizeof hb - 1;
-		if (lws_add_http_common_headers(wsi, (unsigned)status, "application/json", a->len, &p, end) ||
-		    lws_finalize_write_http_header(wsi, start, &p, end))
-			return 1;
-		lws_callback_on_writable(wsi);
-		return 0;
-	}
-	case LWS_CALLBACK_HTTP_WRITEABLE: {
-		unsigned char buf[LWS_PRE + sizeof a->body];
-		memcpy(buf + LWS_PRE, a->body, a->len);
-		if (lws_write(wsi, buf + LWS_PRE, a->len, LWS_WRITE_HTTP_FINAL) != (int)a->len)
-			return 1;
-		return lws_http_transaction_completed(wsi) ? -1 : 0;
-	}
-	default:
-		return lws_callback_http_dummy(wsi, reason, user, in, len);
-	}
-}
-
 /* ---------------------------------------------------------------- lws callbacks */
 
 static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
 	if (reason == LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION) {
 		/* An upgrade that asked for no subprotocol lands here, on the http protocol. */
-		refused(the_bridge(wsi), wsi, "subprotocol", "", "no '" PROTO_NAME "' subprotocol");
+		bridge_refused(bridge_of(wsi), wsi, "subprotocol", "", "no '" PROTO_NAME "' subprotocol");
 		return -1;
 	}
 	return lws_callback_http_dummy(wsi, reason, user, in, len);
@@ -641,11 +461,11 @@ static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
 
 static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
-	bridge *b = the_bridge(wsi);
+	bridge *b = bridge_of(wsi);
 	conn *c = user;
 	switch (reason) {
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
-		return admit(b, wsi) ? 0 : -1;
+		return bridge_admit(b, wsi) ? 0 : -1;
 	}
 	case LWS_CALLBACK_ESTABLISHED: {
 		/* A request is a text message and then its frames: without TCP_NODELAY the frames wait
@@ -695,7 +515,7 @@ static void on_heartbeat(uv_timer_t *t)
 			snprintf(why, sizeof why, "silent for %u ms (heartbeat timeout)", b->cfg.timeout_ms);
 			c->lost = true;
 			c->lost_ms = now;
-			emit(b, EV_BROWSER_LOST, c->browser, why, NULL, NULL);
+			bridge_emit(b, EV_BROWSER_LOST, c->browser, why, NULL, NULL);
 		} else if (silent > b->cfg.timeout_ms) {
 			close_now(c, LWS_CLOSE_STATUS_GOINGAWAY, "no hello within the heartbeat timeout");
 		} else if (c->hello_done) {
@@ -715,98 +535,6 @@ static void lws_log(int level, const char *line)
 		fprintf(stderr, "lws[%d]: %s", level, line);
 }
 
-/* The machine's host name, and its canonical name when the resolver knows a different one. */
-static int add_host_names(bridge *b)
-{
-	char name[256];
-	if (gethostname(name, sizeof name) != 0)
-		return 0;
-	name[sizeof name - 1] = '\0';
-	int rc = origins_add_host(&b->origins, "http", name, b->port);
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_flags = AI_CANONNAME }, *res = NULL;
-	if (!rc && getaddrinfo(name, NULL, &hints, &res) == 0) {
-		if (res && res->ai_canonname && strcmp(res->ai_canonname, name) != 0)
-			rc = origins_add_host(&b->origins, "http", res->ai_canonname, b->port);
-		freeaddrinfo(res);
-	}
-	return rc;
-}
-
-/* Every interface address (a wildcard listen serves them all); IPv6 link-local addresses need a
- * zone that no Origin header carries, so they are left out. */
-static int add_interfaces(bridge *b)
-{
-	struct ifaddrs *ifs = NULL;
-	if (getifaddrs(&ifs) != 0)
-		return 0;
-	int rc = 0;
-	for (struct ifaddrs *i = ifs; i && !rc; i = i->ifa_next) {
-		char a[INET6_ADDRSTRLEN] = "";
-		if (!i->ifa_addr)
-			continue;
-		if (i->ifa_addr->sa_family == AF_INET) {
-			inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr, a, sizeof a);
-		} else if (i->ifa_addr->sa_family == AF_INET6) {
-			const struct in6_addr *in6 = &((struct sockaddr_in6 *)(void *)i->ifa_addr)->sin6_addr;
-			if (IN6_IS_ADDR_LINKLOCAL(in6))
-				continue;
-			inet_ntop(AF_INET6, in6, a, sizeof a);
-		}
-		if (a[0])
-			rc = origins_add_host(&b->origins, "http", a, b->port);
-	}
-	freeifaddrs(ifs);
-	return rc;
-}
-
-static bool wildcard(const char *addr)
-{
-	return strcmp(addr, "0.0.0.0") == 0 || strcmp(addr, "::") == 0;
-}
-
-/* The Origins a page served by this listener can have, then --public-url and --allow-origin. */
-static int fill_origins(bridge *b, ac_err *err)
-{
-	static const char *const loopback[] = { "localhost", "127.0.0.1", "::1" };
-	int rc = 0;
-	for (size_t i = 0; i < sizeof loopback / sizeof loopback[0] && !rc; i++)
-		rc = origins_add_host(&b->origins, "http", loopback[i], b->port);
-	if (!rc && !wildcard(b->cfg.listen_addr))
-		rc = origins_add_host(&b->origins, "http", b->cfg.listen_addr, b->port);
-	if (!rc)
-		rc = add_host_names(b);
-	if (!rc && wildcard(b->cfg.listen_addr))
-		rc = add_interfaces(b);
-	if (!rc && b->cfg.public_url) {
-		char o[ORIGIN_MAX];
-		if ((rc = origin_of_url(b->cfg.public_url, o, sizeof o, err)))
-			return rc;
-		rc = origins_add(&b->origins, o);
-	}
-	for (int i = 0; i < b->cfg.n_allow_origins && !rc; i++) {
-		char o[ORIGIN_MAX];
-		if ((rc = origin_parse(b->cfg.allow_origins[i], o, sizeof o, err)))
-			return rc;
-		rc = origins_add(&b->origins, o);
-	}
-	return rc ? ac_errf(err, rc, "out of memory") : 0;
-}
-
-/* The URL printed and announced (EV_BRIDGE_LISTENING), and the page URL with the token. */
-static void set_urls(bridge *b)
-{
-	if (b->cfg.public_url) {
-		const char *u = b->cfg.public_url, *after = strstr(u, "://") + 3;
-		snprintf(b->public_url, sizeof b->public_url, "%s%s", u, strchr(after, '/') ? "" : "/");
-	} else {
-		const char *host = wildcard(b->cfg.listen_addr) ? "127.0.0.1" : b->cfg.listen_addr;
-		bool v6 = strchr(host, ':') != NULL;
-		snprintf(b->public_url, sizeof b->public_url, "http://%s%s%s:%d/", v6 ? "[" : "", host, v6 ? "]" : "",
-			 b->port);
-	}
-	snprintf(b->page_url, sizeof b->page_url, "%s?token=%s", b->public_url, b->cfg.token);
-}
-
 int bridge_start(uv_loop_t *loop, const bridge_config *cfg, const bridge_sink *sink, bridge **out, ac_err *err)
 {
 	bridge *b = calloc(1, sizeof *b);
@@ -824,7 +552,7 @@ int bridge_start(uv_loop_t *loop, const bridge_config *cfg, const bridge_sink *s
 		.rx_buffer_size = RX_CHUNK, .tx_packet_size = RX_CHUNK,
 	};
 	b->protocols[2] = (struct lws_protocols){
-		.name = "accel-admission", .callback = admission_cb, .per_session_data_size = sizeof(admission_pss),
+		.name = "accel-admission", .callback = bridge_admission_cb, .per_session_data_size = bridge_admission_pss_size,
 	};
 	/* / is the page, /ort the onnxruntime-web files, /models/N each models directory, /admission
 	 * the page's question why its WebSocket was refused */
@@ -881,10 +609,10 @@ int bridge_start(uv_loop_t *loop, const bridge_config *cfg, const bridge_sink *s
 			       "of this machine): choose another with --port or --listen", b->cfg.listen_addr, cfg->port);
 	}
 	b->port = lws_get_vhost_listen_port(b->vh);
-	int rc = fill_origins(b, err);
+	int rc = bridge_fill_origins(b, err);
 	if (rc)
 		return rc;
-	set_urls(b);
+	bridge_set_urls(b);
 
 	uv_timer_start(&b->heartbeat, on_heartbeat, cfg->heartbeat_ms, cfg->heartbeat_ms);
 	ac_event ev = { .kind = EV_BRIDGE_LISTENING, .t_us = ac_now_us(), .num = b->port, .text = b->public_url };
