@@ -8,6 +8,8 @@ manifest format.
 Run with Debian's python3 (python3-onnx, python3-numpy):
     /usr/bin/python3 models/gen.py --out build/models
 The output is byte-for-byte the same on every run.
+Over 600 lines because each demo model's graph builder is here beside the others: they share the
+precision variants, the shard writer and the manifest, and are read side by side.
 """
 
 import argparse
