@@ -44,14 +44,15 @@ void sch_brk_result(sched *s, int browser, int row, bool ok, const char *why)
 	breaker *k = brk_find(s, browser, row, !ok);
 	if (!k)
 		return;
+	bool probed = k->probing;
 	k->probing = false;
 	if (ok) {
 		bool was = k->state != BRK_CLOSED;
 		k->fails = 0;
 		k->cooldown_s = BRK_COOLDOWN_S;
-		if (was) {
+		if (was) { /* a result is a result: one of a run sent before it opened closes it too */
 			k->state = BRK_CLOSED;
-			brk_emit(s, k, "a probe request succeeded");
+			brk_emit(s, k, probed ? "a probe request succeeded" : "a request sent before it opened succeeded");
 		}
 		return;
 	}

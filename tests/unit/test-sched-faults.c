@@ -96,6 +96,27 @@ int test_sched_breaker_open_probe_close(void)
 	return sh_accounting(h);
 }
 
+/* A run sent before the breaker opened that then succeeds closes it (a result is a result), and
+ * the breaker's reason says so rather than claiming a probe that was never sent. */
+int test_sched_breaker_closed_by_earlier_run(void)
+{
+	harness *h = sh_setup(NULL);
+	CHECK(h != NULL);
+	CHECK_EQ_INT(fake_connect(h->f, 1, "chromium", "hello-chromium-swiftshader.json"), 0);
+	int r;
+	CHECK_EQ_INT(sh_start(h, "txt", "wasm", "#1", 2, 0, &r), 0);
+	CHECK_EQ_INT(fake_answer_all(h->f, 0, NULL, 0, 1), 1); /* the load */
+	CHECK_EQ_INT(fake_pending(h->f, 1, FM_RUN), 2);
+	for (int i = 0; i < 3; i++)
+		CHECK_OK(fail_run(h, 1));
+	CHECK_EQ_INT(brk_of(h, 1, r)->state, BRK_OPEN);
+	CHECK_EQ_INT(fake_pending(h->f, 1, FM_RUN), 1); /* sent before it opened */
+	CHECK_EQ_INT(fake_answer_run(h->f, fake_next(h->f, 1, FM_RUN), 0, sh_outs_a, 1), 0);
+	CHECK_EQ_INT(brk_of(h, 1, r)->state, BRK_CLOSED);
+	CHECK_CONTAINS(sh_last(h, EV_BREAKER)->text, "a request sent before it opened succeeded");
+	return sh_accounting(h);
+}
+
 /* ---------------------------------------------------------------- browsers lost, late replies */
 
 static int64_t requeued_id(const harness *h, int nth)

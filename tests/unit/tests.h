@@ -177,6 +177,7 @@
 	X(sched_verify_reference_itself) \
 	/* test-sched-faults.c */ \
 	X(sched_breaker_open_probe_close) \
+	X(sched_breaker_closed_by_earlier_run) \
 	X(sched_requeue_on_loss_once) \
 	X(sched_requeue_on_reconnect) \
 	X(sched_late_reply_after_timeout) \
