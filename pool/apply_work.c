@@ -74,6 +74,20 @@ static int need_request(pool *p, const ac_event *ev, pool_model **m, row_stats *
 	return 0;
 }
 
+/* The appliers of a request's lifecycle, each given what need_request() found. */
+typedef int (*request_applier)(pool *p, const ac_event *ev, pool_model *m, row_stats *st, pool_request *r,
+			       pool_session *s, ac_err *err);
+
+static int with_request(pool *p, const ac_event *ev, request_applier fn, ac_err *err)
+{
+	pool_model *m = NULL;
+	row_stats *st = NULL;
+	pool_request *r = NULL;
+	pool_session *s = NULL;
+	int rc = need_request(p, ev, &m, &st, &r, &s, err);
+	return rc ? rc : fn(p, ev, m, st, r, s, err);
+}
+
 /* A request was sent to a browser or ended there: its last work. */
 static void worked(pool *p, const ac_event *ev)
 {
@@ -312,15 +326,11 @@ int pa_request_discarded(pool *p, const ac_event *ev, ac_err *err)
 	return 0;
 }
 
-int pa_request_sent(pool *p, const ac_event *ev, ac_err *err)
+static int request_sent(pool *p, const ac_event *ev, pool_model *m, row_stats *st, pool_request *r,
+			pool_session *s, ac_err *err)
 {
-	pool_model *m = NULL;
-	row_stats *st = NULL;
-	pool_request *r = NULL;
-	pool_session *s = NULL;
-	int rc = need_request(p, ev, &m, &st, &r, &s, err);
-	if (rc)
-		return rc;
+	(void)st;
+	(void)s;
 	pool_session *to = pool_session_get(p, ev->browser, ev->session);
 	if (r->inflight || !to)
 		return ac_errf(err, AC_EINVAL, "request %lld sent twice or to an unknown session", (long long)r->id);
@@ -334,6 +344,11 @@ int pa_request_sent(pool *p, const ac_event *ev, ac_err *err)
 	pool_recount(p, m);
 	worked(p, ev);
 	return 0;
+}
+
+int pa_request_sent(pool *p, const ac_event *ev, ac_err *err)
+{
+	return with_request(p, ev, request_sent, err);
 }
 
 /* A completion after warm-up: its latency and its split into the row's figures. */
@@ -361,15 +376,9 @@ static void measure(pool_model *m, row_stats *st, const pool_request *r, const a
 	m->history[m->history_len++] = (float)e2e;
 }
 
-int pa_request_done(pool *p, const ac_event *ev, ac_err *err)
+static int request_done(pool *p, const ac_event *ev, pool_model *m, row_stats *st, pool_request *r,
+			pool_session *s, ac_err *err)
 {
-	pool_model *m = NULL;
-	row_stats *st = NULL;
-	pool_request *r = NULL;
-	pool_session *s = NULL;
-	int rc = need_request(p, ev, &m, &st, &r, &s, err);
-	if (rc)
-		return rc;
 	if (!s)
 		return ac_errf(err, AC_EINVAL, "request %lld done but not in flight", (long long)r->id);
 	s->inflight--;
@@ -393,15 +402,16 @@ int pa_request_done(pool *p, const ac_event *ev, ac_err *err)
 	return 0;
 }
 
-int pa_request_failed(pool *p, const ac_event *ev, ac_err *err)
+int pa_request_done(pool *p, const ac_event *ev, ac_err *err)
 {
-	pool_model *m = NULL;
-	row_stats *st = NULL;
-	pool_request *r = NULL;
-	pool_session *s = NULL;
-	int rc = need_request(p, ev, &m, &st, &r, &s, err);
-	if (rc)
-		return rc;
+	return with_request(p, ev, request_done, err);
+}
+
+static int request_failed(pool *p, const ac_event *ev, pool_model *m, row_stats *st, pool_request *r,
+			pool_session *s, ac_err *err)
+{
+	(void)st;
+	(void)err;
 	if (s) {
 		s->inflight--;
 		s->failed++;
@@ -420,15 +430,17 @@ int pa_request_failed(pool *p, const ac_event *ev, ac_err *err)
 	return 0;
 }
 
-int pa_request_requeued(pool *p, const ac_event *ev, ac_err *err)
+int pa_request_failed(pool *p, const ac_event *ev, ac_err *err)
 {
-	pool_model *m = NULL;
-	row_stats *st = NULL;
-	pool_request *r = NULL;
-	pool_session *s = NULL;
-	int rc = need_request(p, ev, &m, &st, &r, &s, err);
-	if (rc)
-		return rc;
+	return with_request(p, ev, request_failed, err);
+}
+
+static int request_requeued(pool *p, const ac_event *ev, pool_model *m, row_stats *st, pool_request *r,
+			pool_session *s, ac_err *err)
+{
+	(void)ev;
+	(void)st;
+	(void)err;
 	r->stage = 0; /* a sharded request starts again from its first shard */
 	m->requeued++;
 	p->totals.requeued++;
@@ -439,6 +451,11 @@ int pa_request_requeued(pool *p, const ac_event *ev, ac_err *err)
 	r->browser = r->session = 0;
 	pool_recount(p, m);
 	return 0;
+}
+
+int pa_request_requeued(pool *p, const ac_event *ev, ac_err *err)
+{
+	return with_request(p, ev, request_requeued, err);
 }
 
 /* A stage after warm-up: its figures into the shard's running means. */
@@ -453,15 +470,10 @@ static void measure_shard(pool_model *m, int k, const ac_event *ev)
 	f->bytes += (ev->x[3] - f->bytes) / (double)f->n;
 }
 
-int pa_shard_done(pool *p, const ac_event *ev, ac_err *err)
+static int shard_done(pool *p, const ac_event *ev, pool_model *m, row_stats *st, pool_request *r,
+			pool_session *s, ac_err *err)
 {
-	pool_model *m = NULL;
-	row_stats *st = NULL;
-	pool_request *r = NULL;
-	pool_session *s = NULL;
-	int rc = need_request(p, ev, &m, &st, &r, &s, err);
-	if (rc)
-		return rc;
+	(void)st;
 	int k = (int)ev->num, n = (int)ev->num2;
 	if (!s || s->browser != ev->browser || s->session != ev->session || k < 1 || k > n || n > POOL_MAX_SHARDS)
 		return ac_errf(err, AC_EINVAL, "shard %d/%d of request %lld is not in flight on session %d of browser %d",
@@ -481,6 +493,11 @@ int pa_shard_done(pool *p, const ac_event *ev, ac_err *err)
 	}
 	pool_recount(p, m);
 	return 0;
+}
+
+int pa_shard_done(pool *p, const ac_event *ev, ac_err *err)
+{
+	return with_request(p, ev, shard_done, err);
 }
 
 /* ---------------------------------------------------------------- log lines */
