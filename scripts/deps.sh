@@ -13,6 +13,10 @@ pkgs=(
   tmux python3 python3-websockets  # screen tests; scripted protocol client in tests/e2e
   procps                           # pgrep/ps in tests
   python3-onnx python3-numpy espeak-ng  # demo models and speech, made at build time
+  openssl                          # --tls self-signed, and the TLS test's certificate
+  openjdk-17-jre-headless chromium-driver  # a Selenium Grid (jar from npm) for --grid and its test
+  prometheus                       # promtool and a real scrape of /metrics in the test
+  brotli                           # unpacks @sparticuz/chromium (a Chromium with WebNN) at build time
 )
 missing=()
 for p in "${pkgs[@]}"; do
@@ -32,7 +36,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
 fi
 
-# onnxruntime-web, pinned by browser-js/package-lock.json; reinstalled when the lock changes.
+# onnxruntime-web and the other npm packages, pinned by browser-js/package-lock.json; reinstalled when the lock changes.
 stamp=browser-js/node_modules/.accel-top-lock
 if ! cmp -s browser-js/package-lock.json "$stamp" 2>/dev/null; then
   echo "accel-top: installing npm packages of browser-js/ (npm ci)" >&2
