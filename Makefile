@@ -30,7 +30,7 @@ CORE_SRC := \
 	bridge/origins.c \
 	tui/options.c tui/cmd/optdesc.c tui/snapshot.c tui/app.c tui/app_actions.c tui/tuner.c tui/optaudio.c \
 	tui/format.c tui/format_detail.c tui/format_shard.c tui/columns.c tui/columns_browser.c tui/columns_model.c \
-	tui/layout.c tui/replay.c tui/usage.c
+	tui/layout.c tui/replay.c tui/usage.c tui/metrics.c
 MAIN_SRC := \
 	tui/cmd/main.c tui/cmd/commands.c \
 	tui/cmd/bench_cmd.c tui/cmd/bench_run.c \

@@ -98,6 +98,7 @@ void usage_sample(usage_sampler *u)
 		ac_event ev = { .kind = EV_BROWSER_USAGE, .t_us = ac_now_us(), .browser = u->ids[i],
 				.num = t->rss_bytes, .num2 = t->nproc };
 		ev.x[0] = cpu_pct(u, u->ids[i], t, now_ns);
+		ev.x[1] = (double)t->cpu_ticks / (double)procstat_hz();
 		u->emit(u->ctx, &ev, &err);
 	}
 	/* browsers not sampled this time start over when they come back */

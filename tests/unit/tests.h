@@ -181,6 +181,11 @@
 	X(sched_requeue_on_loss_once) \
 	X(sched_requeue_on_reconnect) \
 	X(sched_late_reply_after_timeout) \
+	/* test-metrics.c */ \
+	X(metrics_help_type) \
+	X(metrics_escape) \
+	X(metrics_histogram) \
+	X(metrics_figures) \
 	/* end */
 
 #define X(name) int test_##name(void);
