@@ -109,6 +109,25 @@ void usage_sample(usage_sampler *u)
 	u->n_prev = k;
 }
 
+int usage_self(const char *proc_root, int64_t *rss_bytes, double *cpu_seconds, ac_err *err)
+{
+	char path[300], text[1024];
+	snprintf(path, sizeof path, "%s/self/stat", proc_root);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return ac_errf(err, AC_ENOENT, "cannot read %s", path);
+	size_t n = fread(text, 1, sizeof text - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	procstat_entry e;
+	int rc = procstat_parse(text, &e, err);
+	if (rc)
+		return rc;
+	*rss_bytes = e.rss_pages * procstat_page_size();
+	*cpu_seconds = (double)(e.utime + e.stime) / (double)procstat_hz();
+	return 0;
+}
+
 static void on_timer(uv_timer_t *t)
 {
 	usage_sample(t->data);
