@@ -91,6 +91,7 @@
 	X(options_browsers) \
 	X(options_port) \
 	X(options_origins) \
+	X(options_metrics_listen) \
 	X(options_max_message) \
 	X(options_parse_size) \
 	X(options_parse_size_negative_blank) \
