@@ -68,13 +68,19 @@ static void family(metrics_buf *b, const char *name, const char *type, const cha
 	put(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-/* A double as the format writes it: integers without a point, others to full precision. */
+/* A double as the format writes it: integers without a point, others in the fewest digits that
+ * read back as the same double (0.26, not 0.26000000000000001). */
 static void put_value(metrics_buf *b, double v)
 {
-	if (v == (double)(int64_t)v && v > -9e15 && v < 9e15)
+	if (v == (double)(int64_t)v && v > -9e15 && v < 9e15) {
 		put(b, "%lld\n", (long long)v);
-	else
-		put(b, "%.17g\n", v);
+		return;
+	}
+	char t[40];
+	snprintf(t, sizeof t, "%.15g", v);
+	if (strtod(t, NULL) != v)
+		snprintf(t, sizeof t, "%.17g", v);
+	put(b, "%s\n", t);
 }
 
 /* ---------------------------------------------------------------- series by label set */

@@ -88,7 +88,7 @@ static int render(metrics_buf *b)
 	CHECK_OK(mt_work(p));
 	memset(b, 0, sizeof *b);
 	check_defer(free_buf, b);
-	metrics_self self = { .valid = true, .rss_bytes = 4096000, .cpu_seconds = 0.75 };
+	metrics_self self = { .valid = true, .rss_bytes = 4096000, .cpu_seconds = 0.26 };
 	CHECK_EQ_INT(metrics_render(p, pool_started_us(p) + 90 * 1000000LL, &self, b), 0);
 	CHECK(b->s != NULL && b->len == strlen(b->s));
 	return 0;
@@ -215,6 +215,7 @@ int test_metrics_figures(void)
 			    "platform=\"wasm\",state=\"closed\"} 0\n");
 	CHECK_CONTAINS(b.s, "accel_top_uptime_seconds 90\n");
 	CHECK_CONTAINS(b.s, "accel_top_process_resident_memory_bytes 4096000\n");
+	CHECK_CONTAINS(b.s, "accel_top_process_cpu_seconds_total 0.26\n"); /* shortest exact form */
 	CHECK_CONTAINS(b.s, "accel_top_build_info{version=\"" AC_VERSION "\"} 1\n");
 	return 0;
 }
