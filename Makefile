@@ -27,10 +27,10 @@ CORE_SRC := \
 	pool/sched/core.c pool/sched/placement.c pool/sched/breaker.c pool/sched/verify.c pool/sched/shards.c \
 	pool/sched/workloads.c pool/sched/wire.c pool/sched/submit.c \
 	bridge/proto.c bridge/bridge.c bridge/admission.c bridge/replies.c bridge/probe.c \
-	bridge/origins.c \
+	bridge/origins.c bridge/metrics_http.c \
 	tui/options.c tui/cmd/optdesc.c tui/snapshot.c tui/app.c tui/app_actions.c tui/tuner.c tui/optaudio.c \
 	tui/format.c tui/format_detail.c tui/format_shard.c tui/columns.c tui/columns_browser.c tui/columns_model.c \
-	tui/layout.c tui/replay.c tui/usage.c
+	tui/layout.c tui/replay.c tui/usage.c tui/metrics.c
 MAIN_SRC := \
 	tui/cmd/main.c tui/cmd/commands.c \
 	tui/cmd/bench_cmd.c tui/cmd/bench_run.c \

@@ -15,17 +15,20 @@
 #include <string.h>
 #include <unistd.h>
 
-static bool token_ok(const bridge *b, struct lws *wsi)
+bool bridge_token_is(const bridge *b, const char *v)
 {
-	char tok[160];
-	const char *v = lws_get_urlarg_by_name(wsi, "token=", tok, sizeof tok);
-	if (!v)
-		return false;
 	size_t n = strlen(v), m = strlen(b->cfg.token);
 	unsigned diff = (unsigned)(n ^ m);
 	for (size_t i = 0; i < m; i++) /* constant time in the token's length */
 		diff |= (unsigned char)(i < n ? v[i] : 0) ^ (unsigned char)b->cfg.token[i];
 	return diff == 0;
+}
+
+static bool token_ok(const bridge *b, struct lws *wsi)
+{
+	char tok[160];
+	const char *v = lws_get_urlarg_by_name(wsi, "token=", tok, sizeof tok);
+	return v && bridge_token_is(b, v);
 }
 
 /* One refusal line in the event log, at most one per (cause, origin) every ORIGIN_LOG_EVERY_MS: a

@@ -554,11 +554,18 @@ int bridge_start(uv_loop_t *loop, const bridge_config *cfg, const bridge_sink *s
 	b->protocols[2] = (struct lws_protocols){
 		.name = "accel-admission", .callback = bridge_admission_cb, .per_session_data_size = bridge_admission_pss_size,
 	};
+	b->protocols[3] = (struct lws_protocols){
+		.name = METRICS_PROTOCOL, .callback = bridge_metrics_cb, .per_session_data_size = bridge_metrics_pss_size,
+	};
 	/* / is the page, /ort the onnxruntime-web files, /models/N each models directory, /admission
-	 * the page's question why its WebSocket was refused */
+	 * the page's question why its WebSocket was refused, /metrics for Prometheus */
 	int nm = 0;
 	b->mounts[nm++] = (struct lws_http_mount){
 		.mountpoint = "/admission", .mountpoint_len = 10, .origin = "accel-admission",
+		.origin_protocol = LWSMPRO_CALLBACK,
+	};
+	b->mounts[nm++] = (struct lws_http_mount){ /* Prometheus, with the token (metrics_http.c) */
+		.mountpoint = "/metrics", .mountpoint_len = 8, .origin = METRICS_PROTOCOL,
 		.origin_protocol = LWSMPRO_CALLBACK,
 	};
 	b->mounts[nm++] = (struct lws_http_mount){
@@ -609,6 +616,8 @@ int bridge_start(uv_loop_t *loop, const bridge_config *cfg, const bridge_sink *s
 			       "of this machine): choose another with --port or --listen", b->cfg.listen_addr, cfg->port);
 	}
 	b->port = lws_get_vhost_listen_port(b->vh);
+	if (cfg->metrics_addr && bridge_metrics_listen(b, &info, err))
+		return err->code;
 	int rc = bridge_fill_origins(b, err);
 	if (rc)
 		return rc;

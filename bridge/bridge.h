@@ -33,6 +33,10 @@ typedef struct {
 	const char *public_url;   /* --public-url: printed, announced and allowed; NULL = http://LISTEN:PORT/ */
 	const char *const *allow_origins; /* --allow-origin, each already checked with origin_parse() */
 	int n_allow_origins;
+	/* --metrics-listen: GET /metrics also on this address and port (0 = a free one), without the
+	 * token, on a vhost of its own; NULL = only on the main port, with the token */
+	const char *metrics_addr;
+	int metrics_port;
 } bridge_config;
 
 typedef struct {
@@ -42,6 +46,9 @@ typedef struct {
 	int (*resolve_id)(void *ctx, bool has_requested, uint32_t requested);
 	/* Optional: a reply to bridge_ping()/bridge_echo() arrived (benchmarks, tests). */
 	void (*on_reply)(void *ctx, int browser, pm_type type, uint32_t id, uint64_t rtt_ns, size_t bytes);
+	/* Optional: the body of GET /metrics (Prometheus text 0.0.4), malloc'ed, its length in *len;
+	 * NULL when it could not be made (answered 503). Without it /metrics answers 404. */
+	char *(*render_metrics)(void *ctx, size_t *len);
 	void *ctx;
 } bridge_sink;
 
@@ -64,6 +71,8 @@ int bridge_port(const bridge *b);
 const char *bridge_page_url(const bridge *b);
 /* The same without the token: safe to print, record or show. */
 const char *bridge_public_url(const bridge *b);
+/* "http://ADDR:PORT/metrics" of --metrics-listen (served without the token); NULL without it. */
+const char *bridge_metrics_url(const bridge *b);
 
 /* Sends to a connected browser; AC_ENOENT when it has no open connection. */
 int bridge_send_text(bridge *b, int browser, const char *json);

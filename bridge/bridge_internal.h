@@ -12,7 +12,7 @@
 #define RX_CHUNK (256 * 1024)
 #define PENDING_MAX 64
 #define LOST_KEEP_FACTOR 10 /* a lost connection is closed after this many heartbeat timeouts */
-#define MAX_MOUNTS 12
+#define MAX_MOUNTS 14
 
 typedef struct txmsg {
 	struct txmsg *next;
@@ -65,7 +65,12 @@ struct bridge {
 	origin_log refusals;       /* the rate limit of the refusal lines */
 	conn *conns;
 	uv_timer_t heartbeat;
-	struct lws_protocols protocols[4];
+	struct lws_protocols protocols[5];
+	/* --metrics-listen: its own vhost with only GET /metrics (metrics_http.c) */
+	struct lws_vhost *metrics_vh;
+	struct lws_protocols metrics_protocols[3];
+	struct lws_http_mount metrics_mount;
+	char metrics_url[128];
 	struct lws_http_mount mounts[MAX_MOUNTS];
 	char mount_points[MAX_MOUNTS][24];
 	bool stopping;
@@ -86,5 +91,13 @@ int bridge_admission_cb(struct lws *wsi, enum lws_callback_reasons reason, void 
 extern const size_t bridge_admission_pss_size;
 int bridge_fill_origins(bridge *b, ac_err *err);
 void bridge_set_urls(bridge *b);
+/* v is the token (compared in constant time in the token's length) */
+bool bridge_token_is(const bridge *b, const char *v);
+
+/* metrics_http.c: GET /metrics on the main vhost (token required) and on --metrics-listen's */
+int bridge_metrics_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
+extern const size_t bridge_metrics_pss_size;
+#define METRICS_PROTOCOL "accel-metrics"
+int bridge_metrics_listen(bridge *b, struct lws_context_creation_info *info, ac_err *err);
 
 #endif

@@ -102,7 +102,7 @@ int pa_browser_launched(pool *p, const ac_event *ev, ac_err *err)
 	ac_strlcpy(b->kind, ev->family, sizeof b->kind);
 	b->managed = true;
 	b->state = BS_LAUNCHING;
-	b->rss_valid = b->cpu_valid = b->page_mem_valid = false;
+	b->rss_valid = b->cpu_valid = b->page_mem_valid = b->cpu_seconds_valid = false;
 	b->pid = (int)ev->num;
 	b->launched_us = ev->t_us;
 	b->restart_at_us = 0;
@@ -188,6 +188,9 @@ int pa_browser_usage(pool *p, const ac_event *ev, ac_err *err)
 	b->rss_valid = true;
 	b->cpu_valid = ev->x[0] >= 0 && ev->x[0] < 1e6; /* NaN and nonsense: n/a */
 	b->cpu_pct = b->cpu_valid ? ev->x[0] : 0;
+	/* 0 = not carried (recordings before it): a live tree has used some CPU by its first sample */
+	b->cpu_seconds_valid = ev->x[1] > 0 && ev->x[1] < 1e12;
+	b->cpu_seconds = b->cpu_seconds_valid ? ev->x[1] : 0;
 	return 0;
 }
 
@@ -215,7 +218,7 @@ int pa_browser_ended(pool *p, const ac_event *ev, ac_err *err)
 	if (rc)
 		return rc;
 	b->state = BS_EXITED;
-	b->rss_valid = b->cpu_valid = b->page_mem_valid = false;
+	b->rss_valid = b->cpu_valid = b->page_mem_valid = b->cpu_seconds_valid = false;
 	b->exit_status = (int)ev->num;
 	b->exit_signal = (int)ev->num2;
 	ac_strlcpy(b->reason, ev->text, sizeof b->reason);

@@ -253,6 +253,7 @@ static void not_verified(pool *p, pool_model *m, const ac_event *ev)
 		s->verified = true;
 		s->verify_ok = false;
 		s->verify_abs = s->verify_err = -1;
+		s->verify_failures++;
 		ac_strlcpy(s->verify_note, ev->text, sizeof s->verify_note);
 	}
 	m->verify_ok = false;
@@ -281,6 +282,7 @@ int pa_verified(pool *p, const ac_event *ev, ac_err *err)
 		s->verify_ok = (first ? true : s->verify_ok) && ev->num == 1;
 		s->verified = true;
 		s->verifications++;
+		s->verify_mismatches += ev->num != 1;
 	}
 	if (!m->err_valid || ev->x[0] > m->max_abs_err)
 		m->max_abs_err = ev->x[0];
@@ -376,6 +378,18 @@ static void measure(pool_model *m, row_stats *st, const pool_request *r, const a
 	m->history[m->history_len++] = (float)e2e;
 }
 
+const double pool_lat_bounds_ms[POOL_LAT_BUCKETS] = { 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000 };
+
+/* One completed request into its session's histogram (pool.h). */
+static void observe_latency(pool_session *s, double ms)
+{
+	int k = 0;
+	while (k < POOL_LAT_BUCKETS && ms > pool_lat_bounds_ms[k])
+		k++;
+	s->lat_counts[k]++;
+	s->lat_sum_ms += ms;
+}
+
 static int request_done(pool *p, const ac_event *ev, pool_model *m, row_stats *st, pool_request *r,
 			pool_session *s, ac_err *err)
 {
@@ -383,6 +397,7 @@ static int request_done(pool *p, const ac_event *ev, pool_model *m, row_stats *s
 		return ac_errf(err, AC_EINVAL, "request %lld done but not in flight", (long long)r->id);
 	s->inflight--;
 	s->completed++;
+	observe_latency(s, (double)(ev->t_us - r->queued_us) / 1000.0);
 	if (!r->stage) /* a sharded request's last stage: EV_SHARD_DONE measured the session */
 		s->ewma_ms = s->ewma_ms < 0 ? ev->x[0] : 0.8 * s->ewma_ms + 0.2 * ev->x[0];
 	m->finished++;

@@ -95,7 +95,8 @@
 	/* family = kind; num = +1 launched / -1 stopped; browser; text = the reason */ \
 	X(EV_SCALED,             27, "scaled",             pa_scaled,             pl_scaled) \
 	/* browser (managed); num = RSS bytes of its process tree; num2 = processes; x[0] = CPU % of \
-	   one core since the previous sample (< 0 = n/a: first sample); see pool/procstat.h */ \
+	   one core since the previous sample (< 0 = n/a: first sample); x[1] = CPU seconds of the \
+	   tree since it started (0 = n/a: recordings before it); see pool/procstat.h */ \
 	X(EV_BROWSER_USAGE,      28, "browser_usage",      pa_browser_usage,      pl_none) \
 	/* browser; name = workgroup shape "WxHx1/ITEMS" of its GPU log-mel; num = 1 tuned (measured), \
 	   0 the default; x[0] = measured speed-up over the default (0 = n/a); text = why the default */ \

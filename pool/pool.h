@@ -47,6 +47,11 @@ typedef struct {
 	int64_t rss_bytes;
 	double cpu_pct;
 	int64_t page_mem_bytes;
+	/* CPU time of the process tree since it started (user + system, reaped children included),
+	 * from the same sample as rss_bytes; for /metrics' counter. Not valid from recordings made
+	 * before EV_BROWSER_USAGE carried it. */
+	bool cpu_seconds_valid;
+	double cpu_seconds;
 } pool_browser;
 
 /* A model row: one (model, precision, platform) with its queue and measured latency. Filled by the
@@ -123,6 +128,12 @@ typedef struct {
 
 typedef enum { SS_LOADING, SS_READY, SS_FAILED, SS_RETIRED } session_state;
 
+/* Request latency per session as a histogram, for /metrics: the upper bounds of its buckets in
+ * milliseconds (1 ms to 10 s); a session counts every completed request (warm-up included) in the
+ * first bucket whose bound is >= its latency, above the last in lat_counts[POOL_LAT_BUCKETS]. */
+#define POOL_LAT_BUCKETS 13
+extern const double pool_lat_bounds_ms[POOL_LAT_BUCKETS];
+
 /* An onnxruntime-web session in one browser: a variant of a row's model on one platform. */
 typedef struct {
 	int browser, session;     /* the key: session numbers are per browser */
@@ -145,6 +156,12 @@ typedef struct {
 	bool verified, verify_ok;
 	double verify_abs, verify_err, verify_tol;
 	char verify_note[96];
+	int verify_mismatches;    /* verifications outside the tolerance */
+	int verify_failures;      /* verifications that could not run (no reference, an error) */
+	/* the latency of its completed requests (queued to result, as the row's p50): not
+	 * cumulative per bucket (the last one is above every bound), and their sum */
+	uint64_t lat_counts[POOL_LAT_BUCKETS + 1];
+	double lat_sum_ms;
 } pool_session;
 
 typedef struct {

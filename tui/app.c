@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "../pool/journal.h"
+#include "metrics.h"
 #include "optaudio.h"
 #include "replay.h"
 #include "snapshot.h"
@@ -468,6 +469,22 @@ static void load_audio(app *a, const options *o)
 	a->have_clip = true;
 }
 
+/* GET /metrics (the bridge's hook): the pool now, and this process from /proc/self. */
+static char *render_metrics(void *ctx, size_t *len)
+{
+	app *a = ctx;
+	metrics_self self = { 0 };
+	ac_err err;
+	self.valid = usage_self("/proc", &self.rss_bytes, &self.cpu_seconds, &err) == 0;
+	metrics_buf b = { 0 };
+	if (metrics_render(a->pool, app_now_us(a), &self, &b)) {
+		metrics_buf_free(&b);
+		return NULL;
+	}
+	*len = b.len;
+	return b.s;
+}
+
 int app_start(app *a, uv_loop_t *loop, const options *o, ac_err *err)
 {
 	int rc;
@@ -503,9 +520,10 @@ int app_start(app *a, uv_loop_t *loop, const options *o, ac_err *err)
 		.www_dir = a->www_dir, .ort_dir = a->ort_dir, .model_dirs = roots, .n_model_dirs = a->cat->n_roots,
 		.heartbeat_ms = (unsigned)(o->heartbeat_s * 1000), .timeout_ms = (unsigned)(o->heartbeat_timeout_s * 1000),
 		.public_url = o->public_url, .allow_origins = o->allow_origins, .n_allow_origins = o->n_allow_origins,
+		.metrics_addr = o->metrics_addr[0] ? o->metrics_addr : NULL, .metrics_port = o->metrics_port,
 	};
 	bridge_sink sink = { .on_event = apply_event, .resolve_id = resolve_id, .on_reply = a->on_reply,
-			     .ctx = a };
+			     .render_metrics = render_metrics, .ctx = a };
 	if ((rc = bridge_start(loop, &bc, &sink, &a->br, err)))
 		return rc;
 	if (o->optimize_audio) { /* before the scheduler: its encode_audio hook */

@@ -1,5 +1,6 @@
 #include "options.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -62,6 +63,8 @@ void options_usage(FILE *f)
 	      "                              origin allowed, e.g. https://labhost.example/\n"
 	      "      --allow-origin ORIGIN   also accept WebSockets from ORIGIN, e.g. http://labhost:8765\n"
 	      "                              (repeatable; the machine's names and addresses always are)\n"
+	      "      --metrics-listen ADDR:PORT  also serve GET /metrics there without the token\n"
+	      "                              (e.g. 127.0.0.1:9464; on --port it needs the token)\n"
 	      "      --max-message SIZE      largest WebSocket message accepted (default 64M)\n"
 	      "      --min-browsers N|KIND:N,...  fewest managed browsers of each kind kept running\n"
       "      --max-browsers N|KIND:N,...  most launched when queues wait (scaling)\n"
@@ -129,6 +132,26 @@ int options_parse_port(const char *s, int *port, ac_err *err)
 	return 0;
 }
 
+int options_parse_metrics_listen(options *o, const char *s, ac_err *err)
+{
+	char addr[64] = "";
+	const char *colon = s[0] == '[' ? strstr(s, "]:") : strrchr(s, ':');
+	size_t n = colon ? (size_t)(colon - s) - (s[0] == '[') : 0;
+	if (colon && n > 0 && n < sizeof addr)
+		memcpy(addr, s + (s[0] == '['), n);
+	const char *port = colon ? colon + 1 + (s[0] == '[') : "";
+	unsigned char bin[16];
+	long v;
+	bool v6 = strchr(addr, ':') != NULL;
+	if (!addr[0] || inet_pton(v6 ? AF_INET6 : AF_INET, addr, bin) != 1 || v6 != (s[0] == '[') ||
+	    opt_parse_long(port, 0, 65535, &v))
+		return ac_errf(err, AC_EINVAL, "--metrics-listen: '%s' is not ADDR:PORT with a numeric address, "
+			       "e.g. 127.0.0.1:9464 or [::1]:9464 (port 0 picks a free one)", s);
+	ac_strlcpy(o->metrics_addr, addr, sizeof o->metrics_addr);
+	o->metrics_port = (int)v;
+	return 0;
+}
+
 int options_parse_browsers(options *o, const char *list, ac_err *err)
 {
 	o->n_launch = 0;
@@ -168,7 +191,7 @@ int options_parse_browsers(options *o, const char *list, ac_err *err)
 enum { O_SETTLE = 256, O_BROWSERS, O_NO_LAUNCH, O_MAX_MESSAGE, O_HEARTBEAT, O_HEARTBEAT_TIMEOUT, O_INFLIGHT,
        O_RUN, O_READONLY, O_NO_COLOR, O_SHOW_TOKEN, O_WARN_MS, O_CRIT_MS, O_WARN_QUEUE, O_CRIT_QUEUE, O_REPLAY,
        O_BEGIN, O_END, O_MIN_BROWSERS, O_MAX_BROWSERS, O_IDLE_TIMEOUT, O_SCALE_WAIT, O_SCALE_DEPTH,
-       O_REQUEST_TIMEOUT, O_MAX_RESTARTS, O_TUNE_DB };
+       O_REQUEST_TIMEOUT, O_MAX_RESTARTS, O_TUNE_DB, O_METRICS_LISTEN };
 
 static launch_req *launch_entry(options *o, const char *family)
 {
@@ -338,6 +361,7 @@ static int main_opt(opt_ctx *c, const opt_desc *d, const char *arg, ac_err *err)
 				       "(MODEL[:PRECISION[:PLATFORM[:BROWSER[:N]]]])", arg);
 		o->runs[o->n_runs++] = arg;
 		break;
+	case O_METRICS_LISTEN: return options_parse_metrics_listen(o, arg, err);
 	case O_REPLAY:
 		if (!arg[0])
 			return ac_errf(err, AC_EINVAL, "--replay: name the recording to read");
@@ -379,6 +403,7 @@ OWN(o_scale_wait, "scale-wait", O_SCALE_WAIT, "SECS")
 OWN(o_scale_depth, "scale-depth", O_SCALE_DEPTH, "N")
 OWN(o_request_timeout, "request-timeout", O_REQUEST_TIMEOUT, "SECS")
 OWN(o_max_restarts, "max-restarts", O_MAX_RESTARTS, "N")
+OWN(o_metrics_listen, "metrics-listen", O_METRICS_LISTEN, "ADDR:PORT")
 #undef OWN
 
 const opt_desc *const options_main[] = {
@@ -388,7 +413,9 @@ const opt_desc *const options_main[] = {
 	&o_crit_queue, &opt_models, &opt_allow_fallback, &opt_seed, &opt_audio, &o_inflight, &o_run,
 	&opt_record, &o_replay, &o_begin, &o_end, &o_min_browsers, &o_max_browsers,
 	&o_idle_timeout, &o_scale_wait, &o_scale_depth, &o_request_timeout, &o_max_restarts,
-	&opt_browser_arg, &opt_optimize_audio, &o_tune_db, NULL,
+	&opt_browser_arg, &opt_optimize_audio, &o_tune_db,
+	&o_metrics_listen,
+	NULL,
 };
 
 /* What no single option decides: contradictions and the scaling limits, after the whole line. */

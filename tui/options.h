@@ -27,6 +27,8 @@ typedef struct {
 	const char *public_url;   /* --public-url URL: printed, announced and allowed as an Origin */
 	const char *allow_origins[8]; /* --allow-origin ORIGIN (checked), repeatable */
 	int n_allow_origins;
+	char metrics_addr[64];    /* --metrics-listen ADDR:PORT: /metrics without the token there; "" = none */
+	int metrics_port;
 	size_t max_message;
 	double heartbeat_s, heartbeat_timeout_s;
 	launch_req launch[OPT_MAX_LAUNCH];
@@ -91,6 +93,9 @@ int options_parse_browsers(options *o, const char *list, ac_err *err);
 
 /* --port N (0 to 65535; 0 picks a free one), for accel-top and its subcommands. */
 int options_parse_port(const char *s, int *port, ac_err *err);
+
+/* --metrics-listen "127.0.0.1:9464", "[::1]:9464", "0.0.0.0:0": a numeric address and a port. */
+int options_parse_metrics_listen(options *o, const char *s, ac_err *err);
 
 /* "67108864", "64M", "1G", "512K" */
 int options_parse_size(const char *s, size_t *out);

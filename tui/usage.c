@@ -98,6 +98,7 @@ void usage_sample(usage_sampler *u)
 		ac_event ev = { .kind = EV_BROWSER_USAGE, .t_us = ac_now_us(), .browser = u->ids[i],
 				.num = t->rss_bytes, .num2 = t->nproc };
 		ev.x[0] = cpu_pct(u, u->ids[i], t, now_ns);
+		ev.x[1] = (double)t->cpu_ticks / (double)procstat_hz();
 		u->emit(u->ctx, &ev, &err);
 	}
 	/* browsers not sampled this time start over when they come back */
@@ -106,6 +107,25 @@ void usage_sample(usage_sampler *u)
 		if (u->prev[i].seen)
 			u->prev[k++] = u->prev[i];
 	u->n_prev = k;
+}
+
+int usage_self(const char *proc_root, int64_t *rss_bytes, double *cpu_seconds, ac_err *err)
+{
+	char path[300], text[1024];
+	snprintf(path, sizeof path, "%s/self/stat", proc_root);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return ac_errf(err, AC_ENOENT, "cannot read %s", path);
+	size_t n = fread(text, 1, sizeof text - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	procstat_entry e;
+	int rc = procstat_parse(text, &e, err);
+	if (rc)
+		return rc;
+	*rss_bytes = e.rss_pages * procstat_page_size();
+	*cpu_seconds = (double)(e.utime + e.stime) / (double)procstat_hz();
+	return 0;
 }
 
 static void on_timer(uv_timer_t *t)

@@ -20,6 +20,10 @@ int usage_start(uv_loop_t *loop, const pool *p, const char *proc_root, unsigned 
 /* One sample now (what the timer does). */
 void usage_sample(usage_sampler *u);
 
+/* accel-top's own process from PROC_ROOT/self/stat, now: resident bytes and CPU seconds (user +
+ * system). Returns 0, or a negative code with *err set (for /metrics, which then leaves them out). */
+int usage_self(const char *proc_root, int64_t *rss_bytes, double *cpu_seconds, ac_err *err);
+
 /* Stops sampling; the sampler is freed once its timer is closed (NULL is ignored). */
 void usage_close(usage_sampler *u);
 

@@ -222,6 +222,26 @@ int test_options_origins(void)
 	return 0;
 }
 
+int test_options_metrics_listen(void)
+{
+	options o;
+	PARSE_OK(&o, "--port", "1");
+	CHECK_STR(o.metrics_addr, "");
+	PARSE_OK(&o, "--metrics-listen", "127.0.0.1:9464");
+	CHECK_STR(o.metrics_addr, "127.0.0.1");
+	CHECK_EQ_INT(o.metrics_port, 9464);
+	PARSE_OK(&o, "--metrics-listen=[::1]:0");
+	CHECK_STR(o.metrics_addr, "::1");
+	CHECK_EQ_INT(o.metrics_port, 0);
+	PARSE_FAIL("'9464' is not ADDR:PORT", "--metrics-listen", "9464");
+	PARSE_FAIL("numeric address", "--metrics-listen", "localhost:9464");
+	PARSE_FAIL("'::1:9464' is not ADDR:PORT", "--metrics-listen", "::1:9464");
+	PARSE_FAIL("'[127.0.0.1]:1' is not ADDR:PORT", "--metrics-listen", "[127.0.0.1]:1");
+	PARSE_FAIL("'127.0.0.1:65536' is not ADDR:PORT", "--metrics-listen", "127.0.0.1:65536");
+	PARSE_FAIL("'127.0.0.1:' is not ADDR:PORT", "--metrics-listen", "127.0.0.1:");
+	return 0;
+}
+
 int test_options_max_message(void)
 {
 	options o;

@@ -91,6 +91,7 @@
 	X(options_browsers) \
 	X(options_port) \
 	X(options_origins) \
+	X(options_metrics_listen) \
 	X(options_max_message) \
 	X(options_parse_size) \
 	X(options_parse_size_negative_blank) \
@@ -181,6 +182,11 @@
 	X(sched_requeue_on_loss_once) \
 	X(sched_requeue_on_reconnect) \
 	X(sched_late_reply_after_timeout) \
+	/* test-metrics.c */ \
+	X(metrics_help_type) \
+	X(metrics_escape) \
+	X(metrics_histogram) \
+	X(metrics_figures) \
 	/* end */
 
 #define X(name) int test_##name(void);

@@ -171,6 +171,8 @@ int main(int argc, char **argv)
 	if (!rc) {
 		pool_add_listener(a.pool, on_pool_event, &a);
 		fprintf(stderr, "accel-top: serving %s (open it in a browser to attach it)\n", bridge_page_url(a.br));
+		if (bridge_metrics_url(a.br))
+			fprintf(stderr, "accel-top: metrics at %s (no token)\n", bridge_metrics_url(a.br));
 		rc = app_launch_browsers(&a, &err);
 	}
 	if (rc) {

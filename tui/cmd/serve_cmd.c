@@ -524,6 +524,8 @@ int serve_run(const command *self, int argc, char **argv)
 	if (!rc) {
 		pool_add_listener(v.a.pool, on_pool_event, &v);
 		fprintf(stderr, "accel-top: serving %s (open it in a browser to attach it)\n", bridge_page_url(v.a.br));
+		if (bridge_metrics_url(v.a.br))
+			fprintf(stderr, "accel-top: metrics at %s (no token)\n", bridge_metrics_url(v.a.br));
 		rc = app_launch_browsers(&v.a, &err);
 	}
 	if (!rc)
