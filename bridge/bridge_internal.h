@@ -65,7 +65,7 @@ struct bridge {
 	origin_log refusals;       /* the rate limit of the refusal lines */
 	conn *conns;
 	uv_timer_t heartbeat;
-	struct lws_protocols protocols[4];
+	struct lws_protocols protocols[5];
 	struct lws_http_mount mounts[MAX_MOUNTS];
 	char mount_points[MAX_MOUNTS][24];
 	bool stopping;
@@ -73,6 +73,8 @@ struct bridge {
 	 * connection cannot be taken for the answer to a newer request */
 	uint32_t next_id;
 	reply_table replies;       /* who gets the reply to each bridge_request() */
+	struct http_call *calls;   /* bridge_http(): calls not yet freed (http_client.c) */
+	uint32_t next_call;
 };
 
 bridge *bridge_of(struct lws *wsi);
@@ -86,5 +88,10 @@ int bridge_admission_cb(struct lws *wsi, enum lws_callback_reasons reason, void 
 extern const size_t bridge_admission_pss_size;
 int bridge_fill_origins(bridge *b, ac_err *err);
 void bridge_set_urls(bridge *b);
+
+/* http_client.c: lws's callback for the client protocol, listed on the vhost */
+#define BRIDGE_HTTP_PROTOCOL "accel-http-client"
+void bridge_http_cancel_all(bridge *b);
+int bridge_http_client_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
 
 #endif

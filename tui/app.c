@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../bridge/http_client.h"
+#include "../pool/grid.h"
 #include "../pool/journal.h"
 #include "optaudio.h"
 #include "replay.h"
@@ -96,6 +98,28 @@ static int resolve_id(void *ctx, bool has_requested, uint32_t requested)
 	return pool_next_id(a->pool);
 }
 
+/* ---- managed browsers: launched here, or from the Selenium Grid ---- */
+
+int app_start_managed(app *a, const browser_family *f, int id, ac_err *err)
+{
+	if (!a->ln || a->quitting)
+		return ac_errf(err, AC_EINVAL, "accel-top is shutting down");
+	if (!f->webdriver_name)
+		return launcher_start(a->ln, f, id, bridge_page_url(a->br), a->opt->visible, err);
+	if (!a->grid)
+		return ac_errf(err, AC_EINVAL, "%s: %s", f->name, f->install_hint);
+	return grid_start(a->grid, f, id, bridge_page_url(a->br), err);
+}
+
+int app_stop_managed(app *a, int id, ac_err *err)
+{
+	if (a->grid && grid_has(a->grid, id))
+		return grid_stop(a->grid, id, "stopped", err);
+	if (!a->ln || launcher_signal(a->ln, id, SIGTERM) != 0)
+		return ac_errf(err, AC_ENOENT, "browser %d is not running", id);
+	return 0;
+}
+
 /* ---- the supervisor's hands ---- */
 
 static int sup_launch(void *ctx, const char *family, int id, ac_err *err)
@@ -104,7 +128,7 @@ static int sup_launch(void *ctx, const char *family, int id, ac_err *err)
 	const browser_family *f = family_find(family);
 	if (!a->ln || !f)
 		return ac_errf(err, AC_EINVAL, "cannot launch %s now", family);
-	return launcher_start(a->ln, f, id, bridge_page_url(a->br), a->opt->visible, err);
+	return app_start_managed(a, f, id, err);
 }
 
 static int sup_restart(void *ctx, int browser, ac_err *err)
@@ -113,19 +137,58 @@ static int sup_restart(void *ctx, int browser, ac_err *err)
 	const pool_browser *b = pool_browser_find(a->pool, browser);
 	if (!a->ln || !b)
 		return ac_errf(err, AC_EINVAL, "browser %d cannot be restarted now", browser);
+	if (a->grid && grid_has(a->grid, browser)) /* a new session, same id */
+		return grid_restart(a->grid, browser, bridge_page_url(a->br), err);
 	if (launcher_is_running(a->ln, browser)) /* SIGKILL: a hung or stopped process ignores SIGTERM */
 		return launcher_restart(a->ln, browser, SIGKILL) ? ac_errf(err, AC_EIO, "cannot signal browser %d", browser) : 0;
 	const browser_family *f = family_find(b->kind);
 	if (!f)
 		return ac_errf(err, AC_EINVAL, "browser %d: unknown kind %s", browser, b->kind);
-	return launcher_start(a->ln, f, browser, bridge_page_url(a->br), a->opt->visible, err);
+	return app_start_managed(a, f, browser, err);
 }
 
 static int sup_stop(void *ctx, int browser, ac_err *err)
 {
+	return app_stop_managed(ctx, browser, err);
+}
+
+/* ---- the Selenium Grid's hands: HTTP on the bridge's lws context ---- */
+
+static int grid_http(void *ctx, const char *method, const char *url, const char *body, unsigned timeout_ms,
+		     grid_http_done done, void *done_ctx, uint32_t *handle, ac_err *err)
+{
 	app *a = ctx;
-	if (!a->ln || launcher_signal(a->ln, browser, SIGTERM) != 0)
-		return ac_errf(err, AC_ENOENT, "browser %d is not running", browser);
+	return bridge_http(a->br, method, url, body, timeout_ms, done, done_ctx, handle, err);
+}
+
+static void grid_cancel(void *ctx, uint32_t handle)
+{
+	app *a = ctx;
+	bridge_http_cancel(a->br, handle);
+}
+
+static int start_grid(app *a, ac_err *err)
+{
+	const options *o = a->opt;
+	grid_config gc = { .url = o->grid, .keepalive_s = o->grid_keepalive_s, .create_timeout_s = o->grid_timeout_s,
+			   .poll_s = 2, .visible = o->visible };
+	grid_io io = { .emit = apply_event, .http = grid_http, .cancel = grid_cancel, .ctx = a };
+	int rc = grid_new(a->loop, &gc, &io, &a->grid, err);
+	if (rc)
+		return rc;
+	for (int i = 0; i < o->n_browser_args; i++)
+		grid_add_arg(a->grid, o->browser_args[i].family, o->browser_args[i].arg);
+	pool_add_listener(a->pool, grid_on_event, a->grid);
+	/* a node on another machine cannot open a loopback URL: say so before anything is asked */
+	const char *page = bridge_public_url(a->br);
+	bool grid_local = strstr(o->grid, "://127.") || strstr(o->grid, "://localhost") || strstr(o->grid, "://[::1]");
+	if (!grid_local && (strstr(page, "://127.") || strstr(page, "://localhost"))) {
+		char msg[600];
+		snprintf(msg, sizeof msg, "--grid %.200s is not on this machine, but the page URL %.200s is loopback: its "
+			 "nodes cannot open it; give --listen 0.0.0.0 and --public-url http://THIS-HOST:PORT/", o->grid, page);
+		ac_event ev = { .kind = EV_ERROR, .t_us = ac_now_us(), .text = msg };
+		pool_apply(a->pool, &ev, err);
+	}
 	return 0;
 }
 
@@ -190,6 +253,16 @@ static void on_launcher_done(void *ctx)
 		a->on_stopped(a);
 }
 
+static void stop_launcher(void *ctx)
+{
+	app *a = ctx;
+	a->grid = NULL; /* freed by its shutdown */
+	if (a->ln)
+		launcher_shutdown(a->ln, 3000, on_launcher_done, a);
+	else
+		on_launcher_done(a);
+}
+
 void app_quit(app *a, int code)
 {
 	if (a->quitting)
@@ -203,10 +276,12 @@ void app_quit(app *a, int code)
 		uv_timer_stop(&a->settle);
 	usage_close(a->usage);
 	a->usage = NULL;
-	if (a->ln)
-		launcher_shutdown(a->ln, 3000, on_launcher_done, a);
+	/* Grid sessions first, while the bridge (their HTTP) still runs: deleted, each answered or
+	 * given up after the bound (one being created may take a session's start) */
+	if (a->grid)
+		grid_shutdown(a->grid, GRID_QUIT_GRACE_MS, stop_launcher, a);
 	else
-		on_launcher_done(a);
+		stop_launcher(a);
 }
 
 static void on_signal(uv_signal_t *s, int signum)
@@ -536,6 +611,8 @@ int app_start(app *a, uv_loop_t *loop, const options *o, ac_err *err)
 		launcher_add_arg(a->ln, o->browser_args[i].family, o->browser_args[i].arg);
 	if ((rc = usage_start(loop, a->pool, "/proc", USAGE_INTERVAL_MS, apply_event, a, &a->usage, err)))
 		return rc;
+	if (o->grid && (rc = start_grid(a, err)))
+		return rc;
 	return start_supervisor(a, err);
 }
 
@@ -550,14 +627,15 @@ int app_launch_browsers(app *a, ac_err *err)
 		for (int i = 0; i < o->n_launch; i++) {
 			const browser_family *f = family_find(o->launch[i].family);
 			char path[4096];
-			if ((rc = family_locate(f, path, sizeof path, err)))
+			if (f->webdriver_name && !a->grid)
+				return ac_errf(err, AC_EINVAL, "--browsers %s: %s", f->name, f->install_hint);
+			if (!f->webdriver_name && (rc = family_locate(f, path, sizeof path, err)))
 				return rc; /* asked for and not installed: say so before launching any */
 		}
 		for (int i = 0; i < o->n_launch; i++)
 			for (int k = 0; k < o->launch[i].count; k++) {
 				const browser_family *f = family_find(o->launch[i].family);
-				if ((rc = launcher_start(a->ln, f, pool_next_id(a->pool), bridge_page_url(a->br),
-							 o->visible, err)))
+				if ((rc = app_start_managed(a, f, pool_next_id(a->pool), err)))
 					return rc;
 			}
 		return 0;
