@@ -119,6 +119,7 @@ bench: $(BUILD)/bench-roundtrip $(BUILD)/bench-overhead $(BUILD)/bench-replay mo
 	ACCEL_TOP=$(abspath $(BIN)) ACCEL_TOP_DATA=$(CURDIR) /usr/bin/python3 bench/faults.py
 	ACCEL_TOP=$(abspath $(BIN)) ACCEL_TOP_DATA=$(CURDIR) bench/shard.sh
 	bench/tune.sh
+	ACCEL_TOP=$(abspath $(BIN)) ACCEL_TOP_DATA=$(CURDIR) /usr/bin/python3 bench/grid.py
 
 # accel-top, its page, runtime and models, and Firefox in parts of <= 61 MB for the GPU machine
 # (bench/README.md). GPU_BUNDLE_BASE=REV also packs the page as committed at REV, for a before/after;
