@@ -242,10 +242,12 @@ int bridge_http(bridge *b, const char *method, const char *url, const char *body
 	i.local_protocol_name = BRIDGE_HTTP_PROTOCOL;
 	i.protocol = BRIDGE_HTTP_PROTOCOL;
 	i.opaque_user_data = c;
-	i.pwsi = &c->wsi;
-	if (!lws_client_connect_via_info(&i) && !c->done) {
-		c->wsi = NULL;
-		finish(c, "libwebsockets could not start the connection");
+	/* no pwsi: lws would write through it after this call was freed (the wsi can outlive it) */
+	struct lws *wsi = lws_client_connect_via_info(&i);
+	if (!c->done) { /* a connection error may already have been reported from inside the call */
+		c->wsi = wsi;
+		if (!wsi)
+			finish(c, "libwebsockets could not start the connection");
 	}
 	if (handle)
 		*handle = c->handle;
