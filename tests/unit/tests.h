@@ -5,6 +5,7 @@
 
 #define TEST_LIST(X) \
 	/* test-grid.c */ \
+	X(options_grid) \
 	X(grid_capabilities) \
 	X(grid_parse_answers) \
 	X(grid_appliers) \
