@@ -1,7 +1,11 @@
 /* The Selenium Grid backend (grid.h): sessions asked for, kept alive, lost, deleted; the Grid's
  * capacity polled. One gsess per Grid browser; every HTTP call carries a gcall naming its purpose
  * and browser id, so an answer that comes after its session went is recognised (and a session
- * made for nobody is deleted at once). */
+ * made for nobody is deleted at once).
+ *
+ * About 640 lines: one state machine (a session's life, its calls, the capacity that decides
+ * "full", the bounded shutdown) over the same two tables; split, each part would need the others'
+ * internals. Its pure parts (the messages) are in grid_parse.c. */
 #include "grid.h"
 
 #include <stdio.h>

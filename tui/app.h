@@ -62,6 +62,8 @@ int app_start(app *a, uv_loop_t *loop, const options *o, ac_err *err);
 int app_start_managed(app *a, const browser_family *f, int id, ac_err *err);
 /* Stops a managed browser: SIGTERM here, DELETE of its session on the Grid. */
 int app_stop_managed(app *a, int id, ac_err *err);
+/* --grid: the Selenium Grid backend on the loop, listening to the pool (tui/app_grid.c). */
+int app_start_grid(app *a, ac_err *err);
 /* --replay: a fresh pool fed by the recording o->replay on a virtual clock (playing from its start
  * when play is true). Actions on live browsers answer "not available in replay". */
 int app_start_replay(app *a, uv_loop_t *loop, const options *o, bool play, ac_err *err);
