@@ -21,14 +21,14 @@ endif
 # One source file a line, grouped by room (ARCHITECTURE.md), so that parallel work merges cleanly.
 CORE_SRC := \
 	pool/ac.c pool/event.c pool/pool.c pool/apply_browser.c pool/apply_work.c pool/apply_breaker.c \
-	pool/workloads.c pool/caps.c pool/family.c pool/tensor.c pool/catalog.c pool/audio.c pool/inputs.c \
+	pool/workloads.c pool/apply_grid.c pool/caps.c pool/family.c pool/tensor.c pool/catalog.c pool/audio.c pool/inputs.c \
 	pool/store.c pool/tune.c pool/journal.c pool/journal_codec.c pool/checkpoint.c \
-	pool/launcher.c pool/supervisor.c pool/procstat.c \
+	pool/launcher.c pool/supervisor.c pool/procstat.c pool/grid.c pool/grid_parse.c \
 	pool/sched/core.c pool/sched/placement.c pool/sched/breaker.c pool/sched/verify.c pool/sched/shards.c \
 	pool/sched/workloads.c pool/sched/wire.c pool/sched/submit.c \
 	bridge/proto.c bridge/bridge.c bridge/admission.c bridge/replies.c bridge/probe.c \
-	bridge/origins.c bridge/metrics_http.c \
-	tui/options.c tui/cmd/optdesc.c tui/snapshot.c tui/app.c tui/app_actions.c tui/tuner.c tui/optaudio.c \
+	bridge/origins.c bridge/metrics_http.c bridge/http_client.c \
+	tui/options.c tui/cmd/optdesc.c tui/snapshot.c tui/app.c tui/app_actions.c tui/app_grid.c tui/tuner.c tui/optaudio.c \
 	tui/format.c tui/format_detail.c tui/format_shard.c tui/columns.c tui/columns_browser.c tui/columns_model.c \
 	tui/layout.c tui/replay.c tui/usage.c tui/metrics.c
 MAIN_SRC := \
@@ -119,6 +119,7 @@ bench: $(BUILD)/bench-roundtrip $(BUILD)/bench-overhead $(BUILD)/bench-replay mo
 	ACCEL_TOP=$(abspath $(BIN)) ACCEL_TOP_DATA=$(CURDIR) /usr/bin/python3 bench/faults.py
 	ACCEL_TOP=$(abspath $(BIN)) ACCEL_TOP_DATA=$(CURDIR) bench/shard.sh
 	bench/tune.sh
+	ACCEL_TOP=$(abspath $(BIN)) ACCEL_TOP_DATA=$(CURDIR) /usr/bin/python3 bench/grid.py
 
 # accel-top, its page, runtime and models, and Firefox in parts of <= 61 MB for the GPU machine
 # (bench/README.md). GPU_BUNDLE_BASE=REV also packs the page as committed at REV, for a before/after;

@@ -557,6 +557,7 @@ int bridge_start(uv_loop_t *loop, const bridge_config *cfg, const bridge_sink *s
 	b->protocols[3] = (struct lws_protocols){
 		.name = METRICS_PROTOCOL, .callback = bridge_metrics_cb, .per_session_data_size = bridge_metrics_pss_size,
 	};
+	b->protocols[4] = (struct lws_protocols){ .name = BRIDGE_HTTP_PROTOCOL, .callback = bridge_http_client_cb };
 	/* / is the page, /ort the onnxruntime-web files, /models/N each models directory, /admission
 	 * the page's question why its WebSocket was refused, /metrics for Prometheus */
 	int nm = 0;
@@ -715,6 +716,7 @@ void bridge_stop(bridge *b)
 	if (!b || b->stopping)
 		return;
 	b->stopping = true;
+	bridge_http_cancel_all(b); /* their owners have gone first */
 	uv_timer_stop(&b->heartbeat);
 	uv_close((uv_handle_t *)&b->heartbeat, NULL);
 	if (b->ctx)

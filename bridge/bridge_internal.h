@@ -65,7 +65,7 @@ struct bridge {
 	origin_log refusals;       /* the rate limit of the refusal lines */
 	conn *conns;
 	uv_timer_t heartbeat;
-	struct lws_protocols protocols[5];
+	struct lws_protocols protocols[6]; /* http, ws, admission, metrics, http client, end */
 	/* --metrics-listen: its own vhost with only GET /metrics (metrics_http.c) */
 	struct lws_vhost *metrics_vh;
 	struct lws_protocols metrics_protocols[3];
@@ -78,6 +78,8 @@ struct bridge {
 	 * connection cannot be taken for the answer to a newer request */
 	uint32_t next_id;
 	reply_table replies;       /* who gets the reply to each bridge_request() */
+	struct http_call *calls;   /* bridge_http(): calls not yet freed (http_client.c) */
+	uint32_t next_call;
 };
 
 bridge *bridge_of(struct lws *wsi);
@@ -99,5 +101,10 @@ int bridge_metrics_cb(struct lws *wsi, enum lws_callback_reasons reason, void *u
 extern const size_t bridge_metrics_pss_size;
 #define METRICS_PROTOCOL "accel-metrics"
 int bridge_metrics_listen(bridge *b, struct lws_context_creation_info *info, ac_err *err);
+
+/* http_client.c: lws's callback for the client protocol, listed on the vhost */
+#define BRIDGE_HTTP_PROTOCOL "accel-http-client"
+void bridge_http_cancel_all(bridge *b);
+int bridge_http_client_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
 
 #endif

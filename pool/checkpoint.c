@@ -8,7 +8,7 @@
  *   of zero bytes).
  * The body: i32 last_id, i32 bridge_port, i64 started_us, u64 events, u64 errors, the bridge URL
  * (char[256]), then u64 count + the array for browsers, models (followed by their row_stats),
- * sessions, requests and breakers, the request totals, and u64 count + the kept log entries,
+ * sessions, requests and breakers, the request totals, the Selenium Grid's figures (pool_grid), and u64 count + the kept log entries,
  * oldest first. All integers are in
  * the machine's byte order: a checkpoint is only read by the same build on the same kind of
  * machine (the layout words check it), the events around it are portable. */
@@ -20,13 +20,13 @@
 
 #define CK_MAGIC "ACCTPOOL"
 
-#define N_LAYOUT 14
+#define N_LAYOUT 15
 static void layout(uint32_t w[N_LAYOUT])
 {
 	uint32_t v[N_LAYOUT] = { sizeof(pool_browser), sizeof(pool_model), sizeof(row_stats), sizeof(pool_session),
 				 sizeof(pool_request), sizeof(pool_log_entry), POOL_LOG_MAX, STATS_LAT_MAX, STATS_DONE_MAX,
 				 sizeof(ac_caps), sizeof(((pool *)0)->bridge_url), 0x01020304u /* byte order */,
-				 sizeof(pool_breaker), sizeof(pool_request_totals) };
+				 sizeof(pool_breaker), sizeof(pool_request_totals), sizeof(pool_grid) };
 	memcpy(w, v, sizeof v);
 }
 
@@ -145,6 +145,7 @@ int pool_save(const pool *p, uint8_t **buf, size_t *len)
 	put_u64(&body, p->n_breakers);
 	put(&body, p->breakers, p->n_breakers * sizeof *p->breakers);
 	put(&body, &p->totals, sizeof p->totals);
+	put(&body, &p->grid, sizeof p->grid);
 	put_u64(&body, p->log_len);
 	for (size_t i = 0; i < p->log_len; i++) {
 		/* only the text up to its end: what follows the NUL is an older entry's leftovers */
@@ -297,6 +298,9 @@ static bool take_body(cursor *c, pool *np, uint64_t *log_len)
 	ok = ok && (s = take(c, sizeof np->totals));
 	if (ok)
 		memcpy(&np->totals, s, sizeof np->totals);
+	ok = ok && (s = take(c, sizeof np->grid));
+	if (ok)
+		memcpy(&np->grid, s, sizeof np->grid);
 	ok = ok && take_u64(c, log_len) && *log_len <= POOL_LOG_MAX;
 	for (size_t i = 0; ok && i < *log_len; i++) {
 		ok = (s = take(c, sizeof *np->log)) != NULL;

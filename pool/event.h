@@ -107,7 +107,21 @@
 	   x[2] round trip ms (ours), x[3] bytes of the outputs it returned (the intermediate \
 	   tensors). Below the last shard the request leaves that session and waits for the next \
 	   stage; the last shard's is followed by EV_REQUEST_DONE. */ \
-	X(EV_SHARD_DONE,         30, "shard_done",         pa_shard_done,         pl_none)
+	X(EV_SHARD_DONE,         30, "shard_done",         pa_shard_done,         pl_none) \
+	/* browsers from a Selenium Grid (--grid; pool/grid.h) */ \
+	/* browser; family = kind (chromium@grid); text = the Grid's URL: a W3C session was asked \
+	   for (POST /session); the browser row is launched as by EV_BROWSER_LAUNCHED, with no pid */ \
+	X(EV_GRID_REQUESTED,     31, "grid_requested",     pa_grid_requested,     pl_grid_requested) \
+	/* browser; name = WebDriver session id; text = the node's URI; x[0] = seconds the Grid took */ \
+	X(EV_GRID_CREATED,       32, "grid_created",       pa_grid_created,       pl_grid_created) \
+	/* browser; name = session id; text = why (the keep-alive found it gone, or it was never \
+	   created: the Grid down, full, or refusing); an EV_BROWSER_EXITED or _FAILED follows */ \
+	X(EV_GRID_LOST,          33, "grid_lost",          pa_grid_lost,          pl_grid_lost) \
+	/* browser; name = session id; text = why we deleted it (stopped, restart, quit) */ \
+	X(EV_GRID_DELETED,       34, "grid_deleted",       pa_grid_deleted,       pl_grid_deleted) \
+	/* num = the Grid's slots (-1: unreachable), num2 = sessions running, x[0] = requests queued \
+	   in the Grid; name = the Grid's URL; text = "" or why it cannot be used (down, full) */ \
+	X(EV_GRID_CAPACITY,      35, "grid_capacity",      pa_grid_capacity,      pl_grid_capacity)
 
 typedef enum {
 #define EV_ENUM_(e, n, name, ap, pl) e = n,

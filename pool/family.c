@@ -23,8 +23,10 @@ static int chromium_argv(const launch_spec *ls, const char **argv, int cap)
 	argv[n++] = ls->exe;
 	if (!ls->visible || !getenv("DISPLAY"))
 		argv[n++] = "--headless=new";
-	if (geteuid() == 0)
-		argv[n++] = "--no-sandbox"; /* Chromium refuses to run as root with its sandbox */
+	/* Chromium refuses to run as root with its sandbox; a Grid node's user is not ours to know,
+	 * and nodes in containers commonly run as root */
+	if (geteuid() == 0 || !ls->profile)
+		argv[n++] = "--no-sandbox";
 	argv[n++] = "--no-first-run";
 	argv[n++] = "--no-default-browser-check";
 	argv[n++] = "--disable-background-networking"; /* no network here: its attempts fail noisily */
@@ -33,8 +35,10 @@ static int chromium_argv(const launch_spec *ls, const char **argv, int cap)
 	argv[n++] = "--password-store=basic";
 	argv[n++] = "--enable-unsafe-webgpu"; /* headless WebGPU is off without it */
 	argv[n++] = "--enable-features=WebMachineLearningNeuralNetwork"; /* expose WebNN so it can say why it fails */
-	argv[n++] = udd;
-	argv[n++] = ls->url;
+	if (ls->profile)
+		argv[n++] = udd;
+	if (ls->url)
+		argv[n++] = ls->url;
 	argv[n] = NULL;
 	(void)cap;
 	return n;
@@ -91,15 +95,15 @@ static const char *const edge_exes[] = { "microsoft-edge", "microsoft-edge-stabl
 
 static const browser_family fam_chromium = {
 	"chromium", chromium_exes, "apt-get install chromium", chromium_profile, chromium_argv,
-	chromium_suits, 'c', true,
+	chromium_suits, 'c', true, NULL,
 };
 static const browser_family fam_chrome = {
 	"chrome", chrome_exes, "install Google Chrome (package google-chrome-stable) from Google",
-	chromium_profile, chromium_argv, chrome_suits, 'g', false,
+	chromium_profile, chromium_argv, chrome_suits, 'g', false, NULL,
 };
 static const browser_family fam_edge = {
 	"edge", edge_exes, "install Microsoft Edge (package microsoft-edge-stable) from Microsoft",
-	chromium_profile, chromium_argv, edge_suits, 'e', false,
+	chromium_profile, chromium_argv, edge_suits, 'e', false, NULL,
 };
 
 /* ---- Firefox ---- */
@@ -161,8 +165,17 @@ static int firefox_suits(const char *type, const ac_caps *caps)
 static const char *const firefox_exes[] = { "firefox-esr", "firefox", NULL };
 static const browser_family fam_firefox = {
 	"firefox", firefox_exes, "apt-get install firefox-esr", firefox_profile, firefox_argv,
-	firefox_suits, 'f', true,
+	firefox_suits, 'f', true, NULL,
 };
+
+/* ---- browsers from a Selenium Grid ---- */
+
+static const char *const no_exes[] = { NULL };
+static const browser_family fam_chromium_grid = {
+	"chromium@grid", no_exes, "it runs on a Selenium Grid node: give the Grid's URL with --grid URL",
+	chromium_profile, chromium_argv, chromium_suits, 0, false, "chrome",
+};
+static const browser_family *const grid_families[] = { &fam_chromium_grid };
 
 /* ---- the table ---- */
 
@@ -189,6 +202,9 @@ const browser_family *family_find(const char *name)
 	for (int i = 0; i < N_FAMILIES; i++)
 		if (strcmp(families[i]->name, name) == 0)
 			return families[i];
+	for (size_t i = 0; i < sizeof grid_families / sizeof grid_families[0]; i++)
+		if (strcmp(grid_families[i]->name, name) == 0)
+			return grid_families[i];
 	return NULL;
 }
 
@@ -212,6 +228,14 @@ const char *family_known(void)
 	return known;
 }
 
+const char *family_grid_known(void)
+{
+	static char known[160];
+	for (size_t i = 0; !known[0] && i < sizeof grid_families / sizeof grid_families[0]; i++)
+		ac_strlcatf(known, sizeof known, "%s%s", i ? ", " : "", grid_families[i]->name);
+	return known;
+}
+
 int family_preference(const char *kind, const char *model_type, const ac_caps *caps)
 {
 	const browser_family *f = kind ? family_find(kind) : NULL;
@@ -220,6 +244,8 @@ int family_preference(const char *kind, const char *model_type, const ac_caps *c
 
 int family_locate(const browser_family *f, char *out, size_t cap, ac_err *err)
 {
+	if (f->webdriver_name)
+		return ac_errf(err, AC_ENOENT, "%s is not launched here: %s", f->name, f->install_hint);
 	const char *path = getenv("PATH");
 	if (!path || !*path)
 		path = "/usr/local/bin:/usr/bin:/bin";

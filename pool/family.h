@@ -16,8 +16,10 @@
 
 typedef struct {
 	const char *exe;     /* absolute path */
-	const char *profile; /* fresh, empty directory owned by this instance */
-	const char *url;     /* page URL with token and instance id */
+	const char *profile; /* fresh, empty directory owned by this instance; NULL on a Grid node
+			      * (its driver makes the profile) */
+	const char *url;     /* page URL with token and instance id; NULL: none (a Grid session
+			      * navigates to it by WebDriver) */
 	bool visible;        /* headed, when a display exists */
 } launch_spec;
 
@@ -34,6 +36,10 @@ typedef struct browser_family {
 	char menu_key;                  /* its letter in the screen's "Start a browser" menu */
 	bool by_default;                /* launched when no --browsers is given; doctor's "all"
 					 * checks it even when it is missing (the others if installed) */
+	/* Non-NULL: not launched here but asked of a Selenium Grid (--grid, pool/grid.h) as a W3C
+	 * WebDriver session with this browserName, its flags from build_argv. Such families are
+	 * found by family_find() ("chromium@grid") but are not in family_at()'s menus. */
+	const char *webdriver_name;
 } browser_family;
 
 /* The families in table order (how menus and messages list them); NULL past the end. */
@@ -50,6 +56,8 @@ enum { FAM_ALL, FAM_DEFAULT, FAM_OPTIONAL };
 void family_list(char *buf, size_t cap, const char *sep, int which);
 /* "chromium, chrome, edge, firefox": every family, for messages (static storage). */
 const char *family_known(void);
+/* "chromium@grid": the families asked of a Selenium Grid, for messages (static storage). */
+const char *family_grid_known(void);
 
 /* Lower is better: the scheduler's preference for a browser of this kind (a family name, or any
  * attached kind) for a model of this type, before any measurement: the family's suits(), and for

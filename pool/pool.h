@@ -37,6 +37,11 @@ typedef struct {
 	char note[160];         /* the supervisor's last word on it: "restart in 2 s", "held down: ..." */
 	int64_t last_work_us;   /* last request sent to it or ended there; 0 = never */
 	char audio_frontend[160]; /* --optimize-audio: the GPU log-mel shape in use and its measured gain */
+	/* a browser from a Selenium Grid (EV_GRID_*): where it runs; "" while none */
+	bool grid;
+	char grid_session[64];  /* the WebDriver session id */
+	char grid_node[128];    /* the Grid node's URI */
+	double grid_create_s;   /* how long the Grid took to create the session; < 0 = n/a */
 	/* Resource use (nvtop style: a figure counts only while its flag is set; the screen says
 	 * n/a, the JSON null). rss_bytes and nproc: the managed browser's process tree, from
 	 * EV_BROWSER_USAGE; cpu_pct: % of one core over the last sampling interval (above 100 with
@@ -268,6 +273,16 @@ size_t pool_log_count(const pool *p);
 /* i = 0 is the oldest kept entry. */
 const pool_log_entry *pool_log_at(const pool *p, size_t i);
 uint64_t pool_error_count(const pool *p);
+
+/* The Selenium Grid (--grid) as last seen by EV_GRID_CAPACITY; seen false before the first. */
+typedef struct {
+	bool seen, up;
+	int slots, used, queued;
+	char url[256];
+	char message[256];    /* why it cannot be used now (down, full), "" when it can */
+	int64_t t_us;
+} pool_grid;
+const pool_grid *pool_grid_get(const pool *p);
 
 /* True when no managed browser is still on its way: each has said hello, or is lost, exited or
  * failed (a browser lost before its hello counts as settled: it will not say hello by waiting). */

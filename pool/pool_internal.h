@@ -46,6 +46,7 @@ struct pool {
 	pool_breaker *breakers;
 	size_t n_breakers, cap_breakers;
 	pool_request_totals totals;
+	pool_grid grid;
 	pool_log_entry log[POOL_LOG_MAX];
 	size_t log_head, log_len;
 	pool_listener listeners[POOL_MAX_LISTENERS];

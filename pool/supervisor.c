@@ -135,6 +135,7 @@ void sup_on_event(void *ctx, const ac_event *ev)
 		return;
 	switch (ev->kind) {
 	case EV_BROWSER_LAUNCHED:
+	case EV_GRID_REQUESTED: /* a Grid browser's launch */
 		b->restarting = false;
 		b->planned = false;
 		break;
@@ -217,6 +218,16 @@ static bool kind_serves(const supervisor *s, int row, const char *family, bool *
 	return serves;
 }
 
+/* A kind from a Selenium Grid grows only into free slots (as last seen: EV_GRID_CAPACITY). */
+static bool grid_has_room(const supervisor *s, const char *family)
+{
+	const browser_family *f = family_find(family);
+	if (!f || !f->webdriver_name)
+		return true;
+	const pool_grid *g = pool_grid_get(s->p);
+	return g->seen && g->up && g->used < g->slots;
+}
+
 static bool scale_up_for(supervisor *s, const pool_model *m, double wait_s)
 {
 	const sup_limit *best = NULL;
@@ -231,7 +242,7 @@ static bool scale_up_for(supervisor *s, const pool_model *m, double wait_s)
 		if (loading)
 			return false; /* the last browser added is still loading the model: wait for it */
 		int count = kind_count(s, l->family);
-		if (count >= l->max)
+		if (count >= l->max || !grid_has_room(s, l->family))
 			continue;
 		int pref = family_preference(l->family, m->type, NULL);
 		if (!best || pref < best_pref || (pref == best_pref && count < best_count)) {

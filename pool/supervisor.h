@@ -8,7 +8,8 @@
  * Scaling: with limits per kind (min..max), a model row whose queue waits longer than
  * scale_wait_s, or holds more than scale_depth requests, for scale_sustain_s gets one more
  * browser of the kind that suits it (pin first, then the kind's preference for the model type),
- * up to max; a browser above min idle for idle_timeout_s is stopped. Every decision is an event
+ * up to max (and for a kind from a Selenium Grid, only while the Grid has a free slot); a browser
+ * above min idle for idle_timeout_s is stopped. Every decision is an event
  * with its reason (EV_BROWSER_RESTARTING, EV_BROWSER_HELD, EV_SCALED).
  *
  * Like the scheduler, it only runs live; replay shows its events without it. */

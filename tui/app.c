@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../pool/grid.h"
 #include "../pool/journal.h"
 #include "metrics.h"
 #include "optaudio.h"
@@ -105,7 +106,7 @@ static int sup_launch(void *ctx, const char *family, int id, ac_err *err)
 	const browser_family *f = family_find(family);
 	if (!a->ln || !f)
 		return ac_errf(err, AC_EINVAL, "cannot launch %s now", family);
-	return launcher_start(a->ln, f, id, bridge_page_url(a->br), a->opt->visible, err);
+	return app_start_managed(a, f, id, err);
 }
 
 static int sup_restart(void *ctx, int browser, ac_err *err)
@@ -114,20 +115,19 @@ static int sup_restart(void *ctx, int browser, ac_err *err)
 	const pool_browser *b = pool_browser_find(a->pool, browser);
 	if (!a->ln || !b)
 		return ac_errf(err, AC_EINVAL, "browser %d cannot be restarted now", browser);
+	if (a->grid && grid_has(a->grid, browser)) /* a new session, same id */
+		return grid_restart(a->grid, browser, bridge_page_url(a->br), err);
 	if (launcher_is_running(a->ln, browser)) /* SIGKILL: a hung or stopped process ignores SIGTERM */
 		return launcher_restart(a->ln, browser, SIGKILL) ? ac_errf(err, AC_EIO, "cannot signal browser %d", browser) : 0;
 	const browser_family *f = family_find(b->kind);
 	if (!f)
 		return ac_errf(err, AC_EINVAL, "browser %d: unknown kind %s", browser, b->kind);
-	return launcher_start(a->ln, f, browser, bridge_page_url(a->br), a->opt->visible, err);
+	return app_start_managed(a, f, browser, err);
 }
 
 static int sup_stop(void *ctx, int browser, ac_err *err)
 {
-	app *a = ctx;
-	if (!a->ln || launcher_signal(a->ln, browser, SIGTERM) != 0)
-		return ac_errf(err, AC_ENOENT, "browser %d is not running", browser);
-	return 0;
+	return app_stop_managed(ctx, browser, err);
 }
 
 static int start_supervisor(app *a, ac_err *err)
@@ -191,6 +191,16 @@ static void on_launcher_done(void *ctx)
 		a->on_stopped(a);
 }
 
+static void stop_launcher(void *ctx)
+{
+	app *a = ctx;
+	a->grid = NULL; /* freed by its shutdown */
+	if (a->ln)
+		launcher_shutdown(a->ln, 3000, on_launcher_done, a);
+	else
+		on_launcher_done(a);
+}
+
 void app_quit(app *a, int code)
 {
 	if (a->quitting)
@@ -204,10 +214,12 @@ void app_quit(app *a, int code)
 		uv_timer_stop(&a->settle);
 	usage_close(a->usage);
 	a->usage = NULL;
-	if (a->ln)
-		launcher_shutdown(a->ln, 3000, on_launcher_done, a);
+	/* Grid sessions first, while the bridge (their HTTP) still runs: deleted, each answered or
+	 * given up after the bound (one being created may take a session's start) */
+	if (a->grid)
+		grid_shutdown(a->grid, GRID_QUIT_GRACE_MS, stop_launcher, a);
 	else
-		on_launcher_done(a);
+		stop_launcher(a);
 }
 
 static void on_signal(uv_signal_t *s, int signum)
@@ -554,6 +566,8 @@ int app_start(app *a, uv_loop_t *loop, const options *o, ac_err *err)
 		launcher_add_arg(a->ln, o->browser_args[i].family, o->browser_args[i].arg);
 	if ((rc = usage_start(loop, a->pool, "/proc", USAGE_INTERVAL_MS, apply_event, a, &a->usage, err)))
 		return rc;
+	if (o->grid && (rc = app_start_grid(a, err)))
+		return rc;
 	return start_supervisor(a, err);
 }
 
@@ -568,14 +582,15 @@ int app_launch_browsers(app *a, ac_err *err)
 		for (int i = 0; i < o->n_launch; i++) {
 			const browser_family *f = family_find(o->launch[i].family);
 			char path[4096];
-			if ((rc = family_locate(f, path, sizeof path, err)))
+			if (f->webdriver_name && !a->grid)
+				return ac_errf(err, AC_EINVAL, "--browsers %s: %s", f->name, f->install_hint);
+			if (!f->webdriver_name && (rc = family_locate(f, path, sizeof path, err)))
 				return rc; /* asked for and not installed: say so before launching any */
 		}
 		for (int i = 0; i < o->n_launch; i++)
 			for (int k = 0; k < o->launch[i].count; k++) {
 				const browser_family *f = family_find(o->launch[i].family);
-				if ((rc = launcher_start(a->ln, f, pool_next_id(a->pool), bridge_page_url(a->br),
-							 o->visible, err)))
+				if ((rc = app_start_managed(a, f, pool_next_id(a->pool), err)))
 					return rc;
 			}
 		return 0;

@@ -27,6 +27,7 @@ typedef struct app {
 	catalog *cat;
 	sched *sch;
 	supervisor *sup;
+	struct grid *grid;         /* --grid: browsers from a Selenium Grid (pool/grid.h) */
 	struct optaudio *oa;       /* --optimize-audio (tui/optaudio.h) */
 	audio_clip clip;
 	bool have_clip;
@@ -56,6 +57,13 @@ typedef struct app {
 } app;
 
 int app_start(app *a, uv_loop_t *loop, const options *o, ac_err *err);
+/* Starts a managed browser of family f under id: launched here, or asked of the Selenium Grid
+ * for a family that runs there (f->webdriver_name). */
+int app_start_managed(app *a, const browser_family *f, int id, ac_err *err);
+/* Stops a managed browser: SIGTERM here, DELETE of its session on the Grid. */
+int app_stop_managed(app *a, int id, ac_err *err);
+/* --grid: the Selenium Grid backend on the loop, listening to the pool (tui/app_grid.c). */
+int app_start_grid(app *a, ac_err *err);
 /* --replay: a fresh pool fed by the recording o->replay on a virtual clock (playing from its start
  * when play is true). Actions on live browsers answer "not available in replay". */
 int app_start_replay(app *a, uv_loop_t *loop, const options *o, bool play, ac_err *err);

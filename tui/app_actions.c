@@ -59,9 +59,7 @@ int app_stop_browser(app *a, int id, ac_err *err)
 		return ac_errf(err, AC_EINVAL, "browser %d was attached by someone else: close it there", id);
 	if (a->sup)
 		sup_forget(a->sup, id); /* stopped on purpose: not restarted */
-	if (!a->ln || launcher_signal(a->ln, id, SIGTERM) != 0)
-		return ac_errf(err, AC_ENOENT, "browser %d is not running", id);
-	return 0;
+	return app_stop_managed(a, id, err);
 }
 
 int app_start_browser(app *a, const char *family, ac_err *err)
@@ -73,7 +71,7 @@ int app_start_browser(app *a, const char *family, ac_err *err)
 		return ac_errf(err, AC_EINVAL, "unknown browser '%s' (known: %s)", family, family_known());
 	if (!a->ln)
 		return ac_errf(err, AC_EINVAL, "accel-top is shutting down");
-	return launcher_start(a->ln, f, pool_next_id(a->pool), bridge_page_url(a->br), a->opt->visible, err);
+	return app_start_managed(a, f, pool_next_id(a->pool), err);
 }
 
 int app_launch_model(app *a, const launch_form *f, int *model_id, ac_err *err)

@@ -125,6 +125,12 @@ void fmt_browser_detail(fmt_lines *l, const pool_browser *b, const browser_load 
 		fmt_lines_wrap(l, b->held ? "  HELD DOWN" : "  supervisor", b->note, width);
 	if (b->audio_frontend[0])
 		fmt_lines_wrap(l, "  audio front end", b->audio_frontend, width);
+	if (b->grid) { /* a Selenium Grid browser: where it runs */
+		char where[300];
+		snprintf(where, sizeof where, "node %s, session %s", b->grid_node[0] ? b->grid_node : "n/a",
+			 b->grid_session[0] ? b->grid_session : "none");
+		fmt_lines_wrap(l, "  grid", where, width);
+	}
 	if (b->last_work_us > 0) {
 		fmt_duration(dur, sizeof dur, now_us - b->last_work_us);
 		fmt_lines_add(l, "  last request %s ago", dur);

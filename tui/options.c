@@ -36,6 +36,8 @@ void options_defaults(options *o)
 	o->scale_depth = 16;
 	o->request_timeout_s = 120;
 	o->max_restarts = 5;
+	o->grid_keepalive_s = 60;
+	o->grid_timeout_s = 60;
 }
 
 void options_usage(FILE *f)
@@ -74,6 +76,9 @@ void options_usage(FILE *f)
       "      --request-timeout SECS  fail a request not ended this long after queued (default 120, 0 = never)\n"
       "      --max-restarts N        restarts of a browser per minute before it is held down (default 5)\n"
       "      --browser-arg KIND=FLAG one more flag for every browser of KIND we launch (repeatable)\n"
+      "      --grid URL              a Selenium Grid to ask for browsers: --browsers chromium@grid:2\n"
+      "      --grid-keepalive SECS   a WebDriver command per Grid session this often (default 60)\n"
+      "      --grid-timeout SECS     a Grid session not made by then fails: Grid full (default 60)\n"
       "      --heartbeat SECS        ping interval (default 2)\n"
 	      "      --heartbeat-timeout SECS  silence after which a browser is lost (default 10)\n"
 	      "      --readonly              screen: refuse keys that change something\n"
@@ -173,8 +178,8 @@ int options_parse_browsers(options *o, const char *list, ac_err *err)
 		}
 		const browser_family *f = family_find(item);
 		if (!f)
-			return ac_errf(err, AC_EINVAL, "--browsers: unknown browser '%s' (known: %s)", item,
-				       family_known());
+			return ac_errf(err, AC_EINVAL, "--browsers: unknown browser '%s' (known: %s; from a Selenium "
+				       "Grid: %s)", item, family_known(), family_grid_known());
 		if (o->n_launch == OPT_MAX_LAUNCH)
 			return ac_errf(err, AC_EINVAL, "--browsers: too many entries (at most %d)", OPT_MAX_LAUNCH);
 		o->launch[o->n_launch].family = f->name; /* static storage, unlike buf */
@@ -191,7 +196,7 @@ int options_parse_browsers(options *o, const char *list, ac_err *err)
 enum { O_SETTLE = 256, O_BROWSERS, O_NO_LAUNCH, O_MAX_MESSAGE, O_HEARTBEAT, O_HEARTBEAT_TIMEOUT, O_INFLIGHT,
        O_RUN, O_READONLY, O_NO_COLOR, O_SHOW_TOKEN, O_WARN_MS, O_CRIT_MS, O_WARN_QUEUE, O_CRIT_QUEUE, O_REPLAY,
        O_BEGIN, O_END, O_MIN_BROWSERS, O_MAX_BROWSERS, O_IDLE_TIMEOUT, O_SCALE_WAIT, O_SCALE_DEPTH,
-       O_REQUEST_TIMEOUT, O_MAX_RESTARTS, O_TUNE_DB, O_METRICS_LISTEN };
+       O_REQUEST_TIMEOUT, O_MAX_RESTARTS, O_TUNE_DB, O_METRICS_LISTEN, O_GRID, O_GRID_KEEPALIVE, O_GRID_TIMEOUT };
 
 static launch_req *launch_entry(options *o, const char *family)
 {
@@ -273,6 +278,28 @@ static int resolve_limits(options *o, ac_err *err)
 	return 0;
 }
 
+/* --grid URL, --grid-keepalive SECS, --grid-timeout SECS (pool/grid.h). */
+static int grid_opt(options *o, const opt_desc *d, const char *arg, ac_err *err)
+{
+	switch (d->id) {
+	case O_GRID:
+		if (strncmp(arg, "http://", 7) || !arg[7])
+			return ac_errf(err, AC_EINVAL, "--grid: '%s' is not an http:// URL of a Selenium Grid "
+				       "(e.g. http://127.0.0.1:4444)", arg);
+		o->grid = arg;
+		break;
+	case O_GRID_KEEPALIVE:
+		if (opt_parse_double(arg, 1, 3600, &o->grid_keepalive_s))
+			return ac_errf(err, AC_EINVAL, "--grid-keepalive: '%s' is not a number of seconds from 1 to 3600", arg);
+		break;
+	case O_GRID_TIMEOUT:
+		if (opt_parse_double(arg, 1, 3600, &o->grid_timeout_s))
+			return ac_errf(err, AC_EINVAL, "--grid-timeout: '%s' is not a number of seconds from 1 to 3600", arg);
+		break;
+	}
+	return 0;
+}
+
 /* The screen's thresholds and the supervisor's scaling limits. */
 static int main_limit_opt(options *o, const opt_desc *d, const char *arg, ac_err *err)
 {
@@ -311,6 +338,7 @@ static int main_limit_opt(options *o, const opt_desc *d, const char *arg, ac_err
 		if (opt_parse_long(arg, 0, 1000, &o->max_restarts))
 			return ac_errf(err, AC_EINVAL, "--max-restarts: '%s' is not a count from 0 to 1000", arg);
 		break;
+	default: return grid_opt(o, d, arg, err);
 	}
 	return 0;
 }
@@ -404,6 +432,9 @@ OWN(o_scale_depth, "scale-depth", O_SCALE_DEPTH, "N")
 OWN(o_request_timeout, "request-timeout", O_REQUEST_TIMEOUT, "SECS")
 OWN(o_max_restarts, "max-restarts", O_MAX_RESTARTS, "N")
 OWN(o_metrics_listen, "metrics-listen", O_METRICS_LISTEN, "ADDR:PORT")
+OWN(o_grid, "grid", O_GRID, "URL")
+OWN(o_grid_keepalive, "grid-keepalive", O_GRID_KEEPALIVE, "SECS")
+OWN(o_grid_timeout, "grid-timeout", O_GRID_TIMEOUT, "SECS")
 #undef OWN
 
 const opt_desc *const options_main[] = {
@@ -415,6 +446,7 @@ const opt_desc *const options_main[] = {
 	&o_idle_timeout, &o_scale_wait, &o_scale_depth, &o_request_timeout, &o_max_restarts,
 	&opt_browser_arg, &opt_optimize_audio, &o_tune_db,
 	&o_metrics_listen,
+	&o_grid, &o_grid_keepalive, &o_grid_timeout,
 	NULL,
 };
 
@@ -426,6 +458,10 @@ int options_check(options *o, int argc, char **argv, ac_err *err)
 			       o->heartbeat_timeout_s, o->heartbeat_s);
 	if (o->no_launch && o->browsers_given)
 		return ac_errf(err, AC_EINVAL, "--no-launch and --browsers contradict each other: use one");
+	for (int i = 0; i < o->n_launch && !o->grid; i++)
+		if (family_find(o->launch[i].family)->webdriver_name)
+			return ac_errf(err, AC_EINVAL, "--browsers %s: give the Selenium Grid's URL with --grid URL",
+				       o->launch[i].family);
 	if (resolve_limits(o, err))
 		return AC_EINVAL;
 	if (o->warn_ms > o->crit_ms)

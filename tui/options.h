@@ -25,6 +25,9 @@ typedef struct {
 	int port;
 	const char *token;        /* NULL = random */
 	const char *public_url;   /* --public-url URL: printed, announced and allowed as an Origin */
+	const char *grid;         /* --grid URL: the Selenium Grid that KIND@grid browsers come from */
+	double grid_keepalive_s;  /* --grid-keepalive: a WebDriver command per session this often */
+	double grid_timeout_s;    /* --grid-timeout: a session not made by then (a full Grid) fails */
 	const char *allow_origins[8]; /* --allow-origin ORIGIN (checked), repeatable */
 	int n_allow_origins;
 	char metrics_addr[64];    /* --metrics-listen ADDR:PORT: /metrics without the token there; "" = none */

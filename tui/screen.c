@@ -308,6 +308,28 @@ void screen_say(screen *s, bool error, const char *fmt, ...)
 
 /* ---- panels ---- */
 
+/* The Selenium Grid's meter after the counts, where there is room: "  grid 1/2 used, 0 queued",
+ * or "  GRID DOWN" / "  GRID FULL" (the event log has the whole message). Its width, 0 for none. */
+static int draw_grid_meter(screen *s, int y, int x, int room)
+{
+	const pool_grid *g = s->a->pool ? pool_grid_get(s->a->pool) : NULL;
+	if (!g || !g->seen)
+		return 0;
+	char t[80];
+	const char *trouble = !g->message[0] ? "" : g->used >= g->slots ? " FULL" : " NOT READY";
+	if (!g->up)
+		snprintf(t, sizeof t, "  GRID DOWN");
+	else if (g->queued >= 0)
+		snprintf(t, sizeof t, "  grid %d/%d used, %d queued%s", g->used, g->slots, g->queued, trouble);
+	else
+		snprintf(t, sizeof t, "  grid %d/%d used%s", g->used, g->slots, trouble);
+	int w = fmt_width(t);
+	if (w > room)
+		return 0;
+	put(s, y, x, w, t, !g->up || g->message[0] ? R_WARN : R_NORMAL, false);
+	return w;
+}
+
 static void draw_header(screen *s, lrect r)
 {
 	const view *v = &s->v;
@@ -363,10 +385,11 @@ static void draw_header(screen *s, lrect r)
 		int col = fmt_width(pre);
 		put(s, r.y + 1, r.x + col, fmt_width(e + 7), e + 7, R_WARN, false);
 	}
+	int room = r.w - fmt_width(line) - 1;
+	room -= draw_grid_meter(s, r.y + 1, r.x + fmt_width(line), room);
 	const char *flag_words[3] = { s->paused ? "PAUSED" : NULL, s->readonly ? "READ-ONLY" : NULL,
 				      s->filter[0] ? "FILTERED" : NULL };
 	char flags[64] = "";
-	int room = r.w - fmt_width(line) - 1;
 	for (int i = 0; i < 3; i++)
 		if (flag_words[i] && (int)(strlen(flags) + 1 + strlen(flag_words[i])) <= room)
 			ac_strlcatf(flags, sizeof flags, " %s", flag_words[i]);

@@ -118,6 +118,14 @@ static cJSON *browser_json(const pool_browser *b)
 	col_json_str_or_null(o, "supervisor", b->note);
 	col_json_num_or_null(o, "last_work", (double)b->last_work_us / 1e6, b->last_work_us > 0);
 	col_json_str_or_null(o, "audio_frontend", b->audio_frontend);
+	if (b->grid) { /* where a Selenium Grid browser runs */
+		cJSON *g = cJSON_AddObjectToObject(o, "grid");
+		col_json_str_or_null(g, "session", b->grid_session);
+		col_json_str_or_null(g, "node", b->grid_node);
+		col_json_num_or_null(g, "create_s", b->grid_create_s, b->grid_create_s >= 0);
+	} else {
+		cJSON_AddNullToObject(o, "grid");
+	}
 	col_json_put(o, t, BC_RTT, &r, done);
 	col_json_put(o, t, BC_RSS, &r, done);
 	col_json_put(o, t, BC_PROCS, &r, done);
@@ -289,6 +297,18 @@ cJSON *snapshot_json(const pool *p, int64_t now_us)
 	cJSON *br = cJSON_AddObjectToObject(o, "bridge");
 	col_json_str_or_null(br, "url", pool_bridge_url(p));
 	col_json_num_or_null(br, "port", pool_bridge_port(p), pool_bridge_port(p) > 0);
+	const pool_grid *g = pool_grid_get(p);
+	if (g->seen) {
+		cJSON *gj = cJSON_AddObjectToObject(o, "grid");
+		cJSON_AddStringToObject(gj, "url", g->url);
+		cJSON_AddBoolToObject(gj, "up", g->up);
+		col_json_num_or_null(gj, "slots", g->slots, g->up);
+		col_json_num_or_null(gj, "used", g->used, g->up);
+		col_json_num_or_null(gj, "queued", g->queued, g->up && g->queued >= 0);
+		col_json_str_or_null(gj, "message", g->message);
+	} else {
+		cJSON_AddNullToObject(o, "grid");
+	}
 	cJSON *arr = cJSON_AddArrayToObject(o, "browsers");
 	for (size_t i = 0; i < pool_browser_count(p); i++)
 		cJSON_AddItemToArray(arr, browser_json(pool_browser_at(p, i)));
@@ -314,6 +334,23 @@ cJSON *snapshot_requests_json(const pool *p)
 	return rq;
 }
 
+bool snapshot_grid_line(const pool *p, char *out, size_t cap)
+{
+	const pool_grid *g = pool_grid_get(p);
+	if (!g->seen)
+		return false;
+	if (!g->up) {
+		snprintf(out, cap, "grid: DOWN %s", g->message);
+		return true;
+	}
+	char queued[16] = "n/a"; /* GET /status does not say */
+	if (g->queued >= 0)
+		snprintf(queued, sizeof queued, "%d", g->queued);
+	snprintf(out, cap, "grid: %s  slots %d  used %d  queued %s%s%s", g->url, g->slots, g->used, queued,
+		 g->message[0] ? "  " : "", g->message);
+	return true;
+}
+
 void snapshot_text(FILE *f, const pool *p, int64_t now_us)
 {
 	time_t t = (time_t)(now_us / 1000000);
@@ -327,6 +364,8 @@ void snapshot_text(FILE *f, const pool *p, int64_t now_us)
 	fprintf(f, "accel-top %s  %s  %s  browsers %zu/%zu connected\n", AC_VERSION, when,
 		pool_bridge_url(p)[0] ? pool_bridge_url(p) : "(bridge not listening)", connected, n);
 	char line[2048];
+	if (snapshot_grid_line(p, line, sizeof line))
+		fprintf(f, "%s\n", line);
 	col_batch_head(line, sizeof line, browser_columns, BC__COUNT);
 	fprintf(f, "%s\n", line);
 	for (size_t i = 0; i < n; i++) {
@@ -337,6 +376,9 @@ void snapshot_text(FILE *f, const pool *p, int64_t now_us)
 			fprintf(f, "     reason: %s\n", b->reason);
 		if (b->note[0])
 			fprintf(f, "     supervisor: %s\n", b->note);
+		if (b->grid)
+			fprintf(f, "     grid: node %s, session %s\n", b->grid_node[0] ? b->grid_node : "n/a",
+				b->grid_session[0] ? b->grid_session : "none");
 		if (b->caps.valid)
 			for (int pl = 0; pl < PLAT__COUNT; pl++)
 				fprintf(f, "     %-7s %s\n", plat_name((ac_platform)pl), b->caps.verdict[pl].evidence);

@@ -12,5 +12,8 @@ cJSON *snapshot_json(const pool *p, int64_t now_us);
 /* The request totals (exactly-once accounting) as the "requests" object of snapshot_json(). */
 cJSON *snapshot_requests_json(const pool *p);
 void snapshot_text(FILE *f, const pool *p, int64_t now_us);
+/* "grid: URL  slots 2  used 1  queued 0" or "grid: DOWN why", for -b and the screen's header;
+ * false while no Selenium Grid was seen. */
+bool snapshot_grid_line(const pool *p, char *out, size_t cap);
 
 #endif

@@ -233,12 +233,17 @@ def test_replay_recording_of_main_56eb8d2():
     the kinds' recorded numbers and names, and every applier, still mean what they meant."""
     with open(FIXTURE + ".end.json") as f:
         want = json.load(f)
-    # The one printer change since: an RTT counts only while its browser is connected
+    # The printer changes since: an RTT counts only while its browser is connected
     # (tui/fields.h, browser_rtt_valid; before, the JSON showed an exited browser's last RTT).
     # The pool's own figure is unchanged: test-journal.c's journal_replays_main_56eb8d2 checks it.
     for b in want["browsers"]:
         if b["state"] != "connected":
             b["rtt_ms"] = None
+    # And one addition: the Selenium Grid (issue 13) is null at the top and per browser where
+    # there is none, as in that recording. Key order does not matter to the comparison.
+    want["grid"] = None
+    for b in want["browsers"]:
+        b["grid"] = None
     rc, out, err = replay(FIXTURE + ".acrec", "-b", "--json", "--begin", "%.6f" % want["time"])
     check(rc == 0 and not err.strip(), f"replay of the fixture: exit {rc}: {err!r}")
     got = json_lines(out, "fixture replay")

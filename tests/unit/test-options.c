@@ -530,3 +530,25 @@ int test_optdesc_refusals(void)
 	CHECK_STR(err.msg, "option --json needs a value (see accel-top sub --help)");
 	return 0;
 }
+
+/* --grid and chromium@grid in --browsers (pool/grid.h): a Grid kind needs the Grid's URL. */
+int test_options_grid(void)
+{
+	options o;
+	PARSE_OK(&o, "--grid", "http://127.0.0.1:4444", "--browsers", "chromium:1,chromium@grid:1-3");
+	CHECK_STR(o.grid, "http://127.0.0.1:4444");
+	CHECK_EQ_INT(o.n_launch, 2);
+	CHECK_STR(o.launch[1].family, "chromium@grid");
+	CHECK_EQ_INT(o.launch[1].min, 1);
+	CHECK_EQ_INT(o.launch[1].max, 3);
+	CHECK(o.scaling);
+	CHECK(o.grid_keepalive_s == 60 && o.grid_timeout_s == 60);
+	PARSE_OK(&o, "--grid", "http://g:4444", "--grid-keepalive", "30", "--grid-timeout", "90", "--browsers",
+		 "chromium@grid");
+	CHECK(o.grid_keepalive_s == 30 && o.grid_timeout_s == 90);
+	PARSE_FAIL("--browsers chromium@grid: give the Selenium Grid's URL with --grid URL", "--browsers", "chromium@grid:2");
+	PARSE_FAIL("--grid: 'ftp://g' is not an http:// URL", "--grid", "ftp://g");
+	PARSE_FAIL("--grid-keepalive: '0' is not a number of seconds", "--grid-keepalive", "0");
+	PARSE_FAIL("from a Selenium Grid: chromium@grid", "--browsers", "firefox@grid");
+	return 0;
+}

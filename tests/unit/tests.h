@@ -4,6 +4,13 @@
 #define AC_TESTS_H
 
 #define TEST_LIST(X) \
+	/* test-grid.c */ \
+	X(options_grid) \
+	X(grid_capabilities) \
+	X(grid_parse_answers) \
+	X(grid_appliers) \
+	X(grid_session_life) \
+	X(grid_down) \
 	/* test-origins.c */ \
 	X(origins_list) \
 	X(origins_parse) \
