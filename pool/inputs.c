@@ -89,6 +89,13 @@ int inputs_make(const cat_model *m, uint64_t seed, const audio_clip *clip, ac_te
 			}
 			audio_log_mel(clip, ci->frames, t->data);
 			break;
+		case FILL_IMAGE: /* a random image, 0..255 per pixel, rescaled and normalised per channel */
+			for (uint64_t i = 0; i < n; i++) {
+				uint64_t ch = (i / ((uint64_t)ci->dims[2] * (uint64_t)ci->dims[3])) % (uint64_t)ci->dims[1];
+				double px = (double)(next(&s) % 256) * ci->rescale;
+				put(t, i, (px - ci->mean[ch]) / ci->std[ch]);
+			}
+			break;
 		case FILL_AUDIO_PCM: {
 			size_t at = audio_loudest(clip, (size_t)n);
 			for (uint64_t i = 0; i < n; i++)

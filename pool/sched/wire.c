@@ -68,10 +68,11 @@ int sch_load_shard(sched *s, work *w, int browser, ac_precision prec, const char
 	catalog_shard_url(w->m, shard, prec, url, sizeof url);
 	if (shard)
 		snprintf(file, sizeof file, "shard %d/%d %s", shard, w->n_shards, prec_file(prec));
-	else
-		ac_strlcpy(file, prec_file(prec), sizeof file);
+	else /* the file's own name: a dropped-in model's may be silero_vad_v5.onnx */
+		ac_strlcpy(file, w->m->file[prec][0] ? (strrchr(w->m->file[prec], '/') ? strrchr(w->m->file[prec], '/') + 1
+									      : w->m->file[prec]) : prec_file(prec), sizeof file);
 	sched_load l = { .session = (uint32_t)key, .model = w->m->name, .precision = prec_name(prec),
-			 .platform = platform, .url = url, .file = prec_file(prec),
+			 .platform = platform, .url = url, .file = shard ? prec_file(prec) : file,
 			 .device_type = !strcmp(platform, "webnn") ? "gpu" : NULL };
 	uint32_t id;
 	if (pend_reserve(s))
