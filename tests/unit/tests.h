@@ -181,6 +181,10 @@
 	X(sched_requeue_on_loss_once) \
 	X(sched_requeue_on_reconnect) \
 	X(sched_late_reply_after_timeout) \
+	/* test-onnx.c */ \
+	X(onnx_real_models) \
+	X(onnx_truncated_and_corrupt) \
+	X(infer_rules) \
 	/* end */
 
 #define X(name) int test_##name(void);
