@@ -554,7 +554,7 @@ int bridge_start(uv_loop_t *loop, const bridge_config *cfg, const bridge_sink *s
 	b->protocols[2] = (struct lws_protocols){
 		.name = "accel-admission", .callback = bridge_admission_cb, .per_session_data_size = bridge_admission_pss_size,
 	};
-	/* / is the page, /ort the onnxruntime-web files, /models/N each models directory, /admission
+	/* / is the page, /ort the onnxruntime-web files, /tokenizers @huggingface/tokenizers, /models/N each models directory, /admission
 	 * the page's question why its WebSocket was refused */
 	int nm = 0;
 	b->mounts[nm++] = (struct lws_http_mount){
@@ -565,6 +565,11 @@ int bridge_start(uv_loop_t *loop, const bridge_config *cfg, const bridge_sink *s
 		.mountpoint = "/", .mountpoint_len = 1, .origin = cfg->www_dir,
 		.def = "index.html", .origin_protocol = LWSMPRO_FILE, .extra_mimetypes = &mime_mjs,
 	};
+	if (cfg->tokenizers_dir) /* --text: the page tokenizes with the model's own tokenizer.json */
+		b->mounts[nm++] = (struct lws_http_mount){
+			.mountpoint = "/tokenizers", .mountpoint_len = 11, .origin = cfg->tokenizers_dir,
+			.origin_protocol = LWSMPRO_FILE, .extra_mimetypes = &mime_mjs,
+		};
 	b->mounts[nm++] = (struct lws_http_mount){
 		.mountpoint = "/ort", .mountpoint_len = 4, .origin = cfg->ort_dir,
 		.origin_protocol = LWSMPRO_FILE, .extra_mimetypes = &mime_mjs,

@@ -58,6 +58,9 @@ typedef struct {
 	uint64_t seed;        /* inputs */
 	int window;           /* requests in flight per session */
 	const audio_clip *audio; /* for audio models */
+	const char *text;     /* --text: token inputs made in the page from it, with the model's tokenizer.json */
+	const unsigned char *image; /* --image: the file's bytes; image inputs are decoded from it in the page */
+	size_t image_len;
 	double request_timeout_s; /* a request not ended this long after it was queued fails; 0 = never */
 	/* A request from sched_submit() got its result (after EV_REQUEST_DONE was applied): its output
 	 * frames (none unless asked for). Failures are EV_REQUEST_FAILED events. */

@@ -385,7 +385,7 @@ const opt_desc *const options_main[] = {
 	&opt_help, &o_batch, &o_iterations, &o_delay, &o_version, &opt_json, &o_settle, &o_browsers, &o_no_launch, &opt_visible,
 	&opt_listen, &opt_port, &opt_token, &opt_public_url, &opt_allow_origin, &o_max_message, &o_heartbeat, &o_heartbeat_timeout,
 	&o_readonly, &o_no_color, &o_show_token, &o_warn_ms, &o_crit_ms, &o_warn_queue,
-	&o_crit_queue, &opt_models, &opt_allow_fallback, &opt_seed, &opt_audio, &o_inflight, &o_run,
+	&o_crit_queue, &opt_models, &opt_allow_fallback, &opt_seed, &opt_audio, &opt_text, &opt_image, &o_inflight, &o_run,
 	&opt_record, &o_replay, &o_begin, &o_end, &o_min_browsers, &o_max_browsers,
 	&o_idle_timeout, &o_scale_wait, &o_scale_depth, &o_request_timeout, &o_max_restarts,
 	&opt_browser_arg, &opt_optimize_audio, &o_tune_db, NULL,

@@ -158,6 +158,18 @@ static bool has_logmel_input(const cat_model *m)
 	return false;
 }
 
+/* --text / --image: the run carries "prepare", and the image file in the image input's place. */
+void sch_with_prepare(const work *w, sched_run *r, const void **fr, size_t *lens)
+{
+	if (!w->has_prep)
+		return;
+	r->prepare = &w->prep;
+	if (w->prep.image >= 0 && w->prep.image < r->tensors) {
+		fr[w->prep.image] = w->image_frame;
+		lens[w->prep.image] = w->image_frame_len;
+	}
+}
+
 /* Sends one stage of a request (stage 0: the whole model). Returns 0 when sent. */
 int sch_send_stage(sched *s, work *w, sess_x *x, int64_t req, int stage, bool *verified_out)
 {
@@ -174,6 +186,8 @@ int sch_send_stage(sched *s, work *w, sess_x *x, int64_t req, int stage, bool *v
 	if (n < 0)
 		return n;
 	sched_run r = { .session = (uint32_t)x->session, .tensors = n, .outputs = want };
+	if (!custom && !stage)
+		sch_with_prepare(w, &r, fr, lens);
 	/* --optimize-audio: the page may compute a log-mel input itself from the clip */
 	proto_logmel_spec audio;
 	if (s->cfg.encode_audio && has_logmel_input(w->m) &&
@@ -248,9 +262,11 @@ static void on_loaded(sched *s, const pending *pd, const proto_msg *m)
 		sched_run run = { .session = (uint32_t)x->session, .tensors = w->n_in, .outputs = true };
 		pending pd = { .kind = PK_REFRUN, .row = w->row, .session = x->session, .want_outputs = true };
 		const void *fr[CAT_MAX_IO];
+		size_t lens[CAT_MAX_IO];
 		for (int i = 0; i < w->n_in; i++)
-			fr[i] = w->frames[i];
-		if (send_run(s, x->browser, &run, fr, w->lens, &pd) == 0 && r)
+			fr[i] = w->frames[i], lens[i] = w->lens[i];
+		sch_with_prepare(w, &run, fr, lens);
+		if (send_run(s, x->browser, &run, fr, lens, &pd) == 0 && r)
 			r->state = REF_RUNNING;
 		return;
 	}

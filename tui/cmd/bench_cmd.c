@@ -91,7 +91,7 @@ static const opt_desc b_platform = { "platform", B_PLATFORM, "webgpu|webnn|wasm|
 const opt_desc *const bench_options[] = {
 	&opt_browser, &b_platform, &b_model, &b_precision, &b_mixed, &b_iterations, &b_warmup, &b_concurrency,
 	&b_comprehensive, &opt_db, &b_db_only, &opt_json_file, &b_markdown, &opt_visible, &opt_browser_arg,
-	&opt_allow_fallback, &b_require_hardware, &opt_timeout, &opt_models, &opt_seed, &opt_audio, &opt_port,
+	&opt_allow_fallback, &b_require_hardware, &opt_timeout, &opt_models, &opt_seed, &opt_audio, &opt_text, &opt_image, &opt_port,
 	&opt_record, &b_shard, &opt_optimize_audio, &opt_help, NULL,
 };
 
