@@ -1,6 +1,8 @@
 #include "inputs.h"
 
+#include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -111,4 +113,26 @@ void inputs_free(ac_tensor *t, int n)
 {
 	for (int i = 0; i < n; i++)
 		tensor_free(&t[i]);
+}
+
+int inputs_read_image(const char *path, unsigned char **out, size_t *len, ac_err *err)
+{
+	*out = NULL;
+	*len = 0;
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return ac_errf(err, AC_ENOENT, "image %s: %s", path, strerror(errno));
+	enum { MAX = 32 << 20 };
+	unsigned char *b = malloc(MAX);
+	size_t n = b ? fread(b, 1, MAX, f) : 0;
+	fclose(f);
+	if (!b)
+		return ac_errf(err, AC_ENOMEM, "out of memory");
+	if (n < 8 || n == MAX || (memcmp(b, "\x89PNG\r\n\x1a\n", 8) && memcmp(b, "\xff\xd8\xff", 3))) {
+		free(b);
+		return ac_errf(err, AC_EINVAL, "image %s: not a PNG or JPEG file of at most 32 MB", path);
+	}
+	*out = b;
+	*len = n;
+	return 0;
 }

@@ -96,6 +96,11 @@ int sched_change_precision(sched *s, int row, int direction, ac_err *err);
 /* Queues one request on a running row (an on_demand one, typically) with its own inputs (n = 0:
  * the row's seeded inputs). want_outputs: the page sends the outputs back, for cfg.on_done.
  * *request is its id; it ends with EV_REQUEST_DONE or EV_REQUEST_FAILED, exactly once. */
+/* A request on the row's inputs, but with its own text (token inputs, through the model's
+ * tokenizer.json) and/or image file bytes (image input), made into inputs by the page; NULL for
+ * what it does not bring. Not used for verification, like other requests with inputs of their own. */
+int sched_submit_prepared(sched *s, int row, const char *text, const unsigned char *image, size_t image_len,
+			  bool want_outputs, int64_t *request, ac_err *err);
 int sched_submit(sched *s, int row, const ac_tensor *inputs, int n, bool want_outputs, int64_t *request,
 		 ac_err *err);
 /* The catalog model a row runs; NULL if no such row. */

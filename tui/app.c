@@ -2,6 +2,7 @@
  * from the bridge and the launcher into pool_apply(). The front ends (batch printer, screen) read
  * the pool through the listener and the snapshot functions. */
 #include "app.h"
+#include "../pool/inputs.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -468,23 +469,6 @@ static void load_audio(app *a, const options *o)
 	a->have_clip = true;
 }
 
-/* --image FILE: its bytes, sent to the page, which decodes them (PNG or JPEG) */
-static int load_image(app *a, const char *path, ac_err *err)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return ac_errf(err, AC_ENOENT, "--image %s: %s", path, strerror(errno));
-	enum { MAX = 32 << 20 };
-	a->image = malloc(MAX);
-	a->image_len = a->image ? fread(a->image, 1, MAX, f) : 0;
-	fclose(f);
-	const unsigned char *b = a->image;
-	if (!b || a->image_len < 8 || a->image_len == MAX ||
-	    (memcmp(b, "\x89PNG\r\n\x1a\n", 8) && memcmp(b, "\xff\xd8\xff", 3)))
-		return ac_errf(err, AC_EINVAL, "--image %s: not a PNG or JPEG file of at most 32 MB", path);
-	return 0;
-}
-
 int app_start(app *a, uv_loop_t *loop, const options *o, ac_err *err)
 {
 	int rc;
@@ -503,7 +487,7 @@ int app_start(app *a, uv_loop_t *loop, const options *o, ac_err *err)
 	if ((rc = load_models(a, o, err)))
 		return rc;
 	load_audio(a, o);
-	if (o->image && (rc = load_image(a, o->image, err)))
+	if (o->image && (rc = inputs_read_image(o->image, &a->image, &a->image_len, err)))
 		return rc;
 	snprintf(a->tok_dir, sizeof a->tok_dir, "%s/browser-js/node_modules/@huggingface/tokenizers/dist", a->data_dir);
 

@@ -174,7 +174,7 @@ void sch_with_prepare(const work *w, sched_run *r, const void **fr, size_t *lens
 int sch_send_stage(sched *s, work *w, sess_x *x, int64_t req, int stage, bool *verified_out)
 {
 	const submitted *u = sch_sub_find(s, req);
-	bool custom = u && u->n > 0;
+	bool custom = u && (u->n > 0 || u->has_prep);
 	bool last = !w->n_shards || stage == w->n_shards;
 	/* the last stage's first run with the row's own inputs is compared with the reference, and
 	 * so is one run of every other lane of the page (ort-lanes.js) once the reference is known */
@@ -188,6 +188,13 @@ int sch_send_stage(sched *s, work *w, sess_x *x, int64_t req, int stage, bool *v
 	sched_run r = { .session = (uint32_t)x->session, .tensors = n, .outputs = want };
 	if (!custom && !stage)
 		sch_with_prepare(w, &r, fr, lens);
+	if (u && u->has_prep && !stage) { /* the request's own text / image */
+		r.prepare = &u->prep;
+		if (u->prep.image >= 0 && u->prep.image < n) {
+			fr[u->prep.image] = u->image_frame;
+			lens[u->prep.image] = u->image_frame_len;
+		}
+	}
 	/* --optimize-audio: the page may compute a log-mel input itself from the clip */
 	proto_logmel_spec audio;
 	if (s->cfg.encode_audio && has_logmel_input(w->m) &&

@@ -240,21 +240,40 @@ static bool ends(const char *s, const char *tail)
 	return n >= t && !strcmp(s + n - t, tail);
 }
 
+/* Whether the row can take a text (its model has token inputs and a tokenizer.json) and an image. */
+int sch_prep_check(const work *w, bool text, bool image, const char *tname, const char *iname, ac_err *err)
+{
+	const cat_model *m = w->m;
+	if (w->n_shards)
+		return ac_errf(err, AC_EINVAL, "%s and %s apply to whole models, not to sharded runs (%s)", tname, iname, m->name);
+	if (text && w->tmpl.ids < 0)
+		return ac_errf(err, AC_EINVAL, "model %s has no token input for %s", m->name, tname);
+	if (image && w->tmpl.image < 0)
+		return ac_errf(err, AC_EINVAL, "model %s has no image input for %s (an input with an \"image\" fill)",
+			       m->name, iname);
+	char path[4400];
+	snprintf(path, sizeof path, "%s/tokenizer.json", m->dir);
+	if (text && access(path, R_OK) != 0)
+		return ac_errf(err, AC_ENOENT, "model %s has no tokenizer.json in %s: %s needs the model's own "
+			       "tokenizer (put its tokenizer.json in that folder)", m->name, m->dir, tname);
+	return 0;
+}
+
 /* --text / --image for this row: which inputs the page makes (w->prep), checked here. */
 static int build_prepare(sched *s, work *w, ac_err *err)
 {
 	const cat_model *m = w->m;
-	proto_prepare *p = &w->prep;
+	proto_prepare *p = &w->tmpl;
 	*p = (proto_prepare){ .ids = -1, .mask = -1, .type_ids = -1, .image = -1 };
 	for (int i = 0; i < m->n_inputs; i++) {
 		const cat_input *ci = &m->inputs[i];
-		if (s->cfg.text && ci->fill == FILL_TOKENS && p->ids < 0)
+		if (ci->fill == FILL_TOKENS && p->ids < 0)
 			p->ids = i;
-		else if (s->cfg.text && ends(ci->name, "attention_mask"))
+		else if (ends(ci->name, "attention_mask"))
 			p->mask = i;
-		else if (s->cfg.text && ends(ci->name, "token_type_ids"))
+		else if (ends(ci->name, "token_type_ids"))
 			p->type_ids = i;
-		else if (s->cfg.image && ci->fill == FILL_IMAGE && p->image < 0) {
+		else if (ci->fill == FILL_IMAGE && p->image < 0) {
 			p->image = i;
 			memcpy(p->mean, ci->mean, sizeof p->mean);
 			memcpy(p->std, ci->std, sizeof p->std);
@@ -264,18 +283,20 @@ static int build_prepare(sched *s, work *w, ac_err *err)
 	}
 	if (p->ids < 0)
 		p->mask = p->type_ids = -1;
+	snprintf(w->tok_url, sizeof w->tok_url, "/models/%d/%s/tokenizer.json", m->root, m->name);
+	w->prep = *p;
+	if (!s->cfg.text)
+		w->prep.ids = w->prep.mask = w->prep.type_ids = -1;
+	if (!s->cfg.image)
+		w->prep.image = -1;
+	p = &w->prep;
 	w->has_prep = p->ids >= 0 || p->image >= 0;
 	if (!w->has_prep)
 		return 0;
-	if (w->n_shards)
-		return ac_errf(err, AC_EINVAL, "--text and --image apply to whole models, not to sharded runs (%s)", m->name);
+	int rc = sch_prep_check(w, p->ids >= 0, p->image >= 0, "--text", "--image", err);
+	if (rc)
+		return rc;
 	if (p->ids >= 0) {
-		char path[4400];
-		snprintf(path, sizeof path, "%s/tokenizer.json", m->dir);
-		if (access(path, R_OK) != 0)
-			return ac_errf(err, AC_ENOENT, "model %s has no tokenizer.json in %s: --text needs the model's own "
-				       "tokenizer (put its tokenizer.json in that folder)", m->name, m->dir);
-		snprintf(w->tok_url, sizeof w->tok_url, "/models/%d/%s/tokenizer.json", m->root, m->name);
 		p->text = s->cfg.text;
 		p->tokenizer = w->tok_url;
 	}
