@@ -82,6 +82,8 @@ void options_usage(FILE *f)
 	      "      --allow-fallback        run on wasm, labelled fallback, where a platform fails\n"
 	      "      --seed N                seed of the generated model inputs (default 1)\n"
 	      "      --audio SRC             audio input: speech (espeak-ng), silence, noise, FILE.wav\n"
+	      "      --text TEXT             token inputs from TEXT, through the model's tokenizer.json\n"
+	      "      --image FILE            image inputs from a PNG/JPEG, decoded and normalised in the page\n"
 	      "      --inflight N            requests in flight per browser session (default 2)\n"
 	      "      --optimize-audio        audio models: log-mel computed on the page's GPU with the workgroup\n"
 	      "                              shape accel-top tune stored (see --tune-db), else tuned on first use\n"

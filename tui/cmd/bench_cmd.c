@@ -27,6 +27,7 @@ void bench_usage(FILE *f)
 	      "  --visible  --allow-fallback  --require-hardware (exit 2 if a result ran on software or fell back)\n"
 	      "  --browser-arg KIND=FLAG      one more flag for every browser of KIND (repeatable)\n"
 	      "  --timeout SECS per combination (default 600)  --models DIR  --seed N  --audio SRC  --port N\n"
+	      "  --text TEXT  --image FILE   real inputs for text and vision models (see accel-top(1))\n"
 	      "  --record FILE                record every event of the run (replay: accel-top --replay FILE)\n"
 	      "  --shard KIND,KIND            run each model that has shards as a pipeline, shard k on the k-th\n"
 	      "                               kind, at 1 and at --concurrency (default 4) in flight, next to the\n"
