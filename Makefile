@@ -22,6 +22,7 @@ endif
 CORE_SRC := \
 	pool/ac.c pool/event.c pool/pool.c pool/apply_browser.c pool/apply_work.c pool/apply_breaker.c \
 	pool/workloads.c pool/apply_grid.c pool/caps.c pool/family.c pool/tensor.c pool/catalog.c pool/audio.c pool/inputs.c \
+	pool/onnx.c pool/infer.c \
 	pool/store.c pool/tune.c pool/journal.c pool/journal_codec.c pool/checkpoint.c \
 	pool/launcher.c pool/supervisor.c pool/procstat.c pool/grid.c pool/grid_parse.c \
 	pool/sched/core.c pool/sched/placement.c pool/sched/breaker.c pool/sched/verify.c pool/sched/shards.c \
@@ -36,6 +37,7 @@ MAIN_SRC := \
 	tui/cmd/bench_cmd.c tui/cmd/bench_run.c \
 	tui/cmd/tune_cmd.c tui/cmd/tune_args.c \
 	tui/cmd/report_cmd.c \
+	tui/cmd/models_cmd.c \
 	tui/cmd/serve_cmd.c tui/cmd/serve_json.c \
 	tui/cmd/doctor_cmd.c tui/cmd/doctor_models.c tui/cmd/doctor_plan.c tui/cmd/doctor_checks.c \
 	tui/screen.c tui/screen_rows.c tui/keys.c tui/keys_modal.c
@@ -57,7 +59,7 @@ MODELS_STAMP := build/models/.stamp
 SPEECH_WAV   := build/audio/speech.wav
 models: $(MODELS_STAMP) $(SPEECH_WAV)
 
-$(MODELS_STAMP): models/gen.py browser-js/package-lock.json
+$(MODELS_STAMP): models/gen.py models/dropin.py browser-js/package-lock.json
 	/usr/bin/python3 models/gen.py --out build/models
 	@touch $@
 

@@ -558,8 +558,9 @@ int bridge_start(uv_loop_t *loop, const bridge_config *cfg, const bridge_sink *s
 		.name = METRICS_PROTOCOL, .callback = bridge_metrics_cb, .per_session_data_size = bridge_metrics_pss_size,
 	};
 	b->protocols[4] = (struct lws_protocols){ .name = BRIDGE_HTTP_PROTOCOL, .callback = bridge_http_client_cb };
-	/* / is the page, /ort the onnxruntime-web files, /models/N each models directory, /admission
-	 * the page's question why its WebSocket was refused, /metrics for Prometheus */
+	/* / is the page, /ort the onnxruntime-web files, /tokenizers @huggingface/tokenizers, /models/N
+	 * each models directory, /admission the page's question why its WebSocket was refused, /metrics
+	 * for Prometheus */
 	int nm = 0;
 	b->mounts[nm++] = (struct lws_http_mount){
 		.mountpoint = "/admission", .mountpoint_len = 10, .origin = "accel-admission",
@@ -573,6 +574,11 @@ int bridge_start(uv_loop_t *loop, const bridge_config *cfg, const bridge_sink *s
 		.mountpoint = "/", .mountpoint_len = 1, .origin = cfg->www_dir,
 		.def = "index.html", .origin_protocol = LWSMPRO_FILE, .extra_mimetypes = &mime_mjs,
 	};
+	if (cfg->tokenizers_dir) /* --text: the page tokenizes with the model's own tokenizer.json */
+		b->mounts[nm++] = (struct lws_http_mount){
+			.mountpoint = "/tokenizers", .mountpoint_len = 11, .origin = cfg->tokenizers_dir,
+			.origin_protocol = LWSMPRO_FILE, .extra_mimetypes = &mime_mjs,
+		};
 	b->mounts[nm++] = (struct lws_http_mount){
 		.mountpoint = "/ort", .mountpoint_len = 4, .origin = cfg->ort_dir,
 		.origin_protocol = LWSMPRO_FILE, .extra_mimetypes = &mime_mjs,

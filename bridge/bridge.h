@@ -25,6 +25,7 @@ typedef struct {
 	size_t max_message;       /* bytes; larger messages close the connection with 1009 */
 	const char *www_dir;      /* served at / */
 	const char *ort_dir;      /* served at /ort/ */
+	const char *tokenizers_dir; /* served at /tokenizers/ (@huggingface/tokenizers' dist); NULL: not */
 	const char *const *model_dirs; /* served at /models/0/, /models/1/, ... */
 	int n_model_dirs;
 	unsigned heartbeat_ms;    /* ping interval, both ways */

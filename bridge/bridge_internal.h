@@ -12,7 +12,7 @@
 #define RX_CHUNK (256 * 1024)
 #define PENDING_MAX 64
 #define LOST_KEEP_FACTOR 10 /* a lost connection is closed after this many heartbeat timeouts */
-#define MAX_MOUNTS 14
+#define MAX_MOUNTS 16
 
 typedef struct txmsg {
 	struct txmsg *next;

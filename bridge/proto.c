@@ -372,6 +372,29 @@ static void add_logmel_spec(cJSON *msg, const proto_logmel_spec *a)
 	cJSON_AddBoolToObject(spec, "tuned", a->tuned);
 }
 
+static void add_prepare(cJSON *msg, const proto_prepare *p)
+{
+	cJSON *o = cJSON_AddObjectToObject(msg, "prepare");
+	if (p->text) {
+		cJSON_AddStringToObject(o, "text", p->text);
+		cJSON_AddStringToObject(o, "tokenizer", p->tokenizer);
+		const char *keys[] = { "ids", "mask", "type_ids" };
+		const int idx[] = { p->ids, p->mask, p->type_ids };
+		for (int i = 0; i < 3; i++)
+			if (idx[i] >= 0)
+				cJSON_AddNumberToObject(o, keys[i], idx[i]);
+	}
+	if (p->image >= 0) {
+		cJSON_AddNumberToObject(o, "image", p->image);
+		cJSON *dims = cJSON_AddArrayToObject(o, "dims");
+		for (int d = 0; d < 4; d++)
+			cJSON_AddItemToArray(dims, cJSON_CreateNumber((double)p->image_dims[d]));
+		cJSON_AddItemToObject(o, "mean", cJSON_CreateDoubleArray(p->mean, 3));
+		cJSON_AddItemToObject(o, "std", cJSON_CreateDoubleArray(p->std, 3));
+		cJSON_AddNumberToObject(o, "rescale", p->rescale);
+	}
+}
+
 cJSON *proto_encode_run(const proto_run *r)
 {
 	cJSON *msg = cJSON_CreateObject();
@@ -383,6 +406,8 @@ cJSON *proto_encode_run(const proto_run *r)
 	cJSON_AddStringToObject(msg, "outputs", r->outputs ? "all" : "none");
 	if (r->audio_logmel)
 		add_logmel_spec(msg, r->audio_logmel);
+	if (r->prepare)
+		add_prepare(msg, r->prepare);
 	return msg;
 }
 

@@ -97,11 +97,23 @@ typedef struct {
 	bool tuned;
 } proto_logmel_spec;
 
+/* A run's "prepare" (--text, --image): the page makes these inputs itself, from the text through
+ * the model's tokenizer.json, or from the encoded image (PNG/JPEG) that the run carries in place of
+ * the image input's frame (a uint8 frame of the file's bytes), resized and normalised as given. */
+typedef struct {
+	const char *text, *tokenizer; /* NULL: no text */
+	int ids, mask, type_ids;      /* frame indices of the token inputs, -1 where absent */
+	int image;                    /* frame index of the image input, -1 none */
+	int64_t image_dims[4];        /* the input's [batch, channels, height, width] */
+	double mean[3], std[3], rescale;
+} proto_prepare;
+
 typedef struct {
 	uint32_t session;
 	int tensors;               /* binary frames that follow */
 	bool outputs;              /* "outputs": "all" (true) or "none" */
 	const proto_logmel_spec *audio_logmel; /* NULL: not sent */
+	const proto_prepare *prepare;          /* NULL: not sent */
 } proto_run;
 
 cJSON *proto_encode_load(const proto_load *l);

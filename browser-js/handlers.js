@@ -5,6 +5,7 @@
 
 import { parseHeader, decodeTensor, encodeTensor } from './tensor.js';
 import { logMel } from './logmel-wgsl.js';
+import { prepareInputs } from './prepare.js';
 import { PLATFORMS, WEBNN_DEVICES } from './ort-runner.js';
 import { st, isU32, str } from './state.js';
 import { freshMemory } from './page-memory.js';
@@ -125,7 +126,7 @@ function checkFrame(e, buf, pos) {
 
 function framesComplete(c, e) {
   if (e.kind === 'run') {
-    startRun(c, e.id, e.session, e.outputs, e.frames, e.headers, e.t0, e.alm);
+    startRun(c, e.id, e.session, e.outputs, e.frames, e.headers, e.t0, e.alm, e.prep);
     return;
   }
   if (e.kind === 'logmel') {
@@ -189,7 +190,7 @@ function onRun(c, m, id) {
   if (!isU32(k)) return badField(c, id, 'run', 'tensors', 'an integer >= 0');
   // From here on the K frames belong to this request, whatever else is wrong with it.
   const t0 = performance.now(); // the request reached the page: page_ms counts from here
-  collect(c, 'run', id, k, { session: m.session, outputs: m.outputs, t0, alm: m.audio_logmel });
+  collect(c, 'run', id, k, { session: m.session, outputs: m.outputs, t0, alm: m.audio_logmel, prep: m.prepare });
   let field = null;
   if (!isU32(m.session)) field = ['session', 'an integer 0..4294967295'];
   else if (m.outputs !== 'all' && m.outputs !== 'none') field = ['outputs', '"all" or "none"'];
@@ -198,7 +199,7 @@ function onRun(c, m, id) {
     badField(c, id, 'run', field[0], field[1]);
     return;
   }
-  if (k === 0) startRun(c, id, m.session, m.outputs, [], [], t0, m.audio_logmel);
+  if (k === 0) startRun(c, id, m.session, m.outputs, [], [], t0, m.audio_logmel, m.prepare);
 }
 
 // --optimize-audio: the request carries the raw clip at audio_logmel.index; its log-mel is
@@ -217,22 +218,26 @@ async function gpuLogMel(frames, headers, alm) {
   return { ms: r.timing === 'timestamp-query' ? r.gpuMs[0] : r.wallMs[0], timing: r.timing };
 }
 
-function startRun(c, id, key, outputs, frames, headers, t0, alm) {
+// prep: a run's "prepare" (--text, --image; prepare.js): inputs made here before the run
+function startRun(c, id, key, outputs, frames, headers, t0, alm, prep) {
   let lm = null;
+  let prepared = null;
   const front = alm ? gpuLogMel(frames, headers, alm).then((x) => { lm = x; }) : Promise.resolve();
-  front.then(() => c.sessions.run(key, frames, headers, outputs === 'all', id)).then(
-    (r) => sendResult(c, id, key, r, t0, lm),
+  const inputs = prep === undefined ? front : front.then(() => prepareInputs(prep, frames, headers).then((x) => { prepared = x; }));
+  inputs.then(() => c.sessions.run(key, frames, headers, outputs === 'all', id)).then(
+    (r) => sendResult(c, id, key, r, t0, lm, prepared),
     (e) => sendFailure(c, id, e),
   );
 }
 
 // The result of run id: its text, then its output frames; kept for the next connection if
 // this one closed meanwhile.
-function sendResult(c, id, key, r, t0, lm) {
+function sendResult(c, id, key, r, t0, lm, prepared) {
   const ws = c.ws;
   const n = r.frames.length;
   const pageMs = performance.now() - t0; // arrival of the request to sending the result
-  const gpu = lm ? `,"logmel_ms":${lm.ms},"logmel_timing":${JSON.stringify(lm.timing)}` : '';
+  const gpu = (lm ? `,"logmel_ms":${lm.ms},"logmel_timing":${JSON.stringify(lm.timing)}` : '') +
+    (prepared ? `,"prepared":${JSON.stringify(prepared)}` : '');
   const text = `{"type":"result","id":${id},"session":${key},"compute_ms":${r.compute_ms},"queue_ms":${r.queue_ms},"page_ms":${pageMs}${gpu},"lane":${r.lane ?? 0},"tensors":${n}}`;
   if (!isLive(c) || ws.readyState !== 1) {
     keepLate(text, r.frames);

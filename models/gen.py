@@ -635,9 +635,11 @@ def main():
     for name, build in MODELS:
         write_model(args.out, name, build)
     write_silero(args.out, args.vad)
+    import dropin  # beside this file: the drop-in folders, without hand-written manifests
+    dropped = dropin.write_all(args.out, root)
     if not args.quiet:
         total = 0
-        for name in [n for n, _ in MODELS] + ["silero-vad"]:
+        for name in [n for n, _ in MODELS] + ["silero-vad"] + dropped:
             files = []
             for root, _, names in os.walk(os.path.join(args.out, name)):
                 files += [os.path.join(root, f) for f in names if f.endswith(".onnx")]

@@ -1,4 +1,5 @@
 #include "catalog.h"
+#include "infer.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -41,7 +42,7 @@ int prec_from_bits(int bits, bool mixed)
 static const struct { const char *name; fill_kind kind; } fills[] = {
 	{ "tokens", FILL_TOKENS }, { "ones", FILL_ONES }, { "zeros", FILL_ZEROS },
 	{ "uniform", FILL_UNIFORM }, { "normal", FILL_NORMAL }, { "audio_logmel", FILL_AUDIO_LOGMEL },
-	{ "audio_pcm", FILL_AUDIO_PCM }, { "scalar", FILL_SCALAR },
+	{ "audio_pcm", FILL_AUDIO_PCM }, { "scalar", FILL_SCALAR }, { "image", FILL_IMAGE },
 };
 
 static const char *const dtypes[] = { "float32", "float16", "int64", "int32", "int8", "uint8", "bool", NULL };
@@ -85,7 +86,7 @@ static int parse_input(const cJSON *in, const cJSON *dims, const char *path, int
 			return ac_errf(err, AC_EINVAL, "%s: input '%s' shape[%d] is neither a number nor a dim name",
 				       path, ci->name, d);
 		}
-		if (ci->dims[d] < 1 || ci->dims[d] > (1 << 24))
+		if (ci->dims[d] < 0 || ci->dims[d] > (1 << 24))
 			return ac_errf(err, AC_EINVAL, "%s: input '%s' dim %d is %lld", path, ci->name, d, (long long)ci->dims[d]);
 	}
 	const cJSON *kind = cJSON_GetObjectItemCaseSensitive(fill, "kind");
@@ -113,8 +114,28 @@ static int parse_input(const cJSON *in, const cJSON *dims, const char *path, int
 			return ac_errf(err, AC_EINVAL, "%s: input '%s': only 80 mel bins are supported", path, ci->name);
 		break;
 	case FILL_AUDIO_PCM: ci->samples = (int)num(fill, "samples", 512); break;
+	case FILL_IMAGE: {
+		const cJSON *mean = cJSON_GetObjectItemCaseSensitive(fill, "mean");
+		const cJSON *std = cJSON_GetObjectItemCaseSensitive(fill, "std");
+		ci->rescale = num(fill, "rescale", 1.0 / 255);
+		for (int i = 0; i < 3; i++) {
+			const cJSON *mi = cJSON_GetArrayItem(mean, i), *si = cJSON_GetArrayItem(std, i);
+			ci->mean[i] = cJSON_IsNumber(mi) ? mi->valuedouble : 0.5;
+			ci->std[i] = cJSON_IsNumber(si) ? si->valuedouble : 0.5;
+			if (ci->std[i] <= 0)
+				return ac_errf(err, AC_EINVAL, "%s: input '%s': fill.std must be above 0", path, ci->name);
+		}
+		if (ci->rank != 4 || ci->dims[1] < 1 || ci->dims[1] > 3)
+			return ac_errf(err, AC_EINVAL, "%s: input '%s': an image fill needs shape [batch, 1..3 channels, "
+				       "height, width]", path, ci->name);
+		break;
+	}
 	default: break;
 	}
+	for (int d = 0; d < ci->rank; d++)
+		if (ci->dims[d] == 0 && ci->fill != FILL_ZEROS)
+			return ac_errf(err, AC_EINVAL, "%s: input '%s' dim %d is 0, which only a zeros fill (an empty "
+				       "cache) may be", path, ci->name, d);
 	return 0;
 }
 
@@ -263,6 +284,28 @@ int catalog_parse_manifest(const char *json, const char *path, cat_model *m, ac_
 	static const double dflt_tol[PREC__COUNT] = { 1e-4, 2e-2, 5e-2, 0.2, 0.2 };
 	for (int p = 0; p < PREC__COUNT; p++)
 		m->tolerance[p] = num(tol, prec_names[p], dflt_tol[p]);
+	/* "files": {"fp32": "silero_vad.onnx"}: where each precision is, when not onnx/<usual name> */
+	const cJSON *files = cJSON_GetObjectItemCaseSensitive(j, "files");
+	for (int p = 0; p < PREC__COUNT; p++) {
+		const cJSON *f = cJSON_GetObjectItemCaseSensitive(files, prec_names[p]);
+		if (files && !cJSON_IsObject(files)) {
+			rc = ac_errf(err, AC_EINVAL, "%s: 'files' must be an object of precision -> file", path);
+			goto out;
+		}
+		if (!f) {
+			snprintf(m->file[p], sizeof m->file[p], "onnx/%s", prec_files[p]);
+			if (files)
+				m->file[p][0] = '\0'; /* "files" lists every precision the model has */
+			continue;
+		}
+		if (!cJSON_IsString(f) || !f->valuestring[0] || f->valuestring[0] == '/' || strstr(f->valuestring, "..") ||
+		    strlen(f->valuestring) >= sizeof m->file[p]) {
+			rc = ac_errf(err, AC_EINVAL, "%s: files.%s must be a relative path inside the model's folder, "
+				     "without '..'", path, prec_names[p]);
+			goto out;
+		}
+		ac_strlcpy(m->file[p], f->valuestring, sizeof m->file[p]);
+	}
 out:
 	cJSON_Delete(j);
 	return rc;
@@ -281,6 +324,104 @@ static char *slurp(const char *path, size_t max)
 	return buf;
 }
 
+/* The manifest of one model folder: a complete accel.json as written, else the inferred one with
+ * the accel.json overlay (if any). 1 when the folder holds no model at all. */
+static int folder_manifest(const char *mdir, const char *name, cJSON **out, bool *inferred, ac_err *err)
+{
+	char path[4400];
+	snprintf(path, sizeof path, "%s/accel.json", mdir);
+	cJSON *file = NULL;
+	*out = NULL;
+	*inferred = false;
+	if (access(path, F_OK) == 0) {
+		char *json = slurp(path, 1 << 20);
+		if (!json)
+			return ac_errf(err, AC_EIO, "%s: cannot read: %s", path, strerror(errno));
+		file = cJSON_Parse(json);
+		free(json);
+		if (!cJSON_IsObject(file)) {
+			cJSON_Delete(file);
+			return ac_errf(err, AC_EINVAL, "%s: not valid JSON", path);
+		}
+		if (cJSON_GetObjectItemCaseSensitive(file, "inputs")) {
+			*out = file;
+			return 0;
+		}
+	} else if (!infer_has_model(mdir)) {
+		return 1;
+	}
+	*inferred = true;
+	int rc = infer_manifest(mdir, name, file, out, err);
+	cJSON_Delete(file);
+	return rc;
+}
+
+int catalog_manifest_text(const char *dir, const char *name, char **json, bool *inferred, ac_err *err)
+{
+	cJSON *man;
+	*json = NULL;
+	int rc = folder_manifest(dir, name, &man, inferred, err);
+	if (rc == 1)
+		return ac_errf(err, AC_ENOENT, "%s holds no accel.json, no onnx/model*.onnx and no *.onnx", dir);
+	if (rc)
+		return rc;
+	*json = cJSON_Print(man);
+	cJSON_Delete(man);
+	return *json ? 0 : ac_errf(err, AC_ENOMEM, "out of memory");
+}
+
+/* Adds the model in dir/e (root index root): 0 added or already known, 1 not a model, < 0 error. */
+static int add_model(catalog *c, const char *dir, const char *e, int root, ac_err *err)
+{
+	char mdir[4400], path[4500];
+	snprintf(mdir, sizeof mdir, "%.3000s/%.255s", dir, e);
+	cJSON *man;
+	bool inferred;
+	int rc = folder_manifest(mdir, e, &man, &inferred, err);
+	if (rc)
+		return rc;
+	if (c->n == CAT_MAX_MODELS) {
+		cJSON_Delete(man);
+		return ac_errf(err, AC_EINVAL, "too many models (at most %d)", CAT_MAX_MODELS);
+	}
+	char *json = cJSON_PrintUnformatted(man);
+	cJSON_Delete(man);
+	if (!json)
+		return ac_errf(err, AC_ENOMEM, "out of memory");
+	snprintf(path, sizeof path, "%s/accel.json%s", mdir, inferred ? " (inferred: accel-top models --inspect shows it)" : "");
+	cat_model *m = &c->models[c->n];
+	memset(m, 0, sizeof *m);
+	rc = catalog_parse_manifest(json, path, m, err);
+	free(json);
+	if (rc)
+		return rc;
+	if (strcmp(m->name, e) != 0)
+		return ac_errf(err, AC_EINVAL, "%s: 'name' is '%s' but the folder is '%s'", path, m->name, e);
+	if (catalog_find(c, m->name))
+		return 0; /* an earlier directory provides this name: the first one wins */
+	ac_strlcpy(m->dir, mdir, sizeof m->dir);
+	m->root = root;
+	m->inferred = inferred;
+	int any = 0;
+	for (int p = 0; p < PREC__COUNT; p++) {
+		char f[4600];
+		snprintf(f, sizeof f, "%s/%s", m->dir, m->file[p]);
+		m->has[p] = m->file[p][0] && access(f, R_OK) == 0;
+		any |= m->has[p];
+	}
+	for (int k = 0; k < m->n_shards; k++)
+		for (int p = 0; p < PREC__COUNT; p++) {
+			char f[4800];
+			snprintf(f, sizeof f, "%s/%s/onnx/%s", m->dir, m->shards[k].folder, prec_files[p]);
+			m->shards[k].has[p] = access(f, R_OK) == 0;
+		}
+	if (!any)
+		return ac_errf(err, AC_ENOENT, "%s/onnx/ holds none of model.onnx, model_fp16.onnx, "
+			       "model_quantized.onnx, model_q4.onnx, model_q4f16.onnx", m->dir);
+	c->n++;
+	return 0;
+}
+
 int catalog_add_dir(catalog *c, const char *dir, ac_err *err)
 {
 	DIR *d = opendir(dir);
@@ -297,53 +438,14 @@ int catalog_add_dir(catalog *c, const char *dir, ac_err *err)
 	while (!rc && (e = readdir(d))) {
 		if (e->d_name[0] == '.')
 			continue;
-		char path[4200];
-		snprintf(path, sizeof path, "%.3000s/%.255s/accel.json", dir, e->d_name);
-		if (access(path, F_OK) != 0)
+		char sub[4400];
+		struct stat st;
+		snprintf(sub, sizeof sub, "%.3000s/%.255s", dir, e->d_name);
+		if (stat(sub, &st) || !S_ISDIR(st.st_mode))
 			continue;
-		char *json = slurp(path, 1 << 20);
-		if (!json) {
-			rc = ac_errf(err, AC_EIO, "%s: cannot read: %s", path, strerror(errno));
-			break;
-		}
-		if (c->n == CAT_MAX_MODELS) {
-			free(json);
-			rc = ac_errf(err, AC_EINVAL, "too many models (at most %d)", CAT_MAX_MODELS);
-			break;
-		}
-		cat_model *m = &c->models[c->n];
-		memset(m, 0, sizeof *m);
-		rc = catalog_parse_manifest(json, path, m, err);
-		free(json);
-		if (rc)
-			break;
-		if (strcmp(m->name, e->d_name) != 0) {
-			rc = ac_errf(err, AC_EINVAL, "%s: 'name' is '%s' but the folder is '%s'", path, m->name, e->d_name);
-			break;
-		}
-		if (catalog_find(c, m->name))
-			continue; /* an earlier directory provides this name: the first one wins */
-		snprintf(m->dir, sizeof m->dir, "%.3000s/%.255s", dir, e->d_name);
-		m->root = root;
-		int any = 0;
-		for (int p = 0; p < PREC__COUNT; p++) {
-			char f[4400];
-			snprintf(f, sizeof f, "%s/onnx/%s", m->dir, prec_files[p]);
-			m->has[p] = access(f, R_OK) == 0;
-			any |= m->has[p];
-		}
-		for (int k = 0; k < m->n_shards; k++)
-			for (int p = 0; p < PREC__COUNT; p++) {
-				char f[4800];
-				snprintf(f, sizeof f, "%s/%s/onnx/%s", m->dir, m->shards[k].folder, prec_files[p]);
-				m->shards[k].has[p] = access(f, R_OK) == 0;
-			}
-		if (!any) {
-			rc = ac_errf(err, AC_ENOENT, "%s/onnx/ holds none of model.onnx, model_fp16.onnx, "
-				     "model_quantized.onnx, model_q4.onnx, model_q4f16.onnx", m->dir);
-			break;
-		}
-		c->n++;
+		rc = add_model(c, dir, e->d_name, root, err);
+		if (rc == 1)
+			rc = 0;
 	}
 	closedir(d);
 	return rc;
@@ -359,7 +461,10 @@ const cat_model *catalog_find(const catalog *c, const char *name)
 
 void catalog_url(const cat_model *m, ac_precision p, char *out, size_t cap)
 {
-	snprintf(out, cap, "/models/%d/%s/onnx/%s", m->root, m->name, prec_file(p));
+	if ((unsigned)p < PREC__COUNT && m->file[p][0])
+		snprintf(out, cap, "/models/%d/%s/%s", m->root, m->name, m->file[p]);
+	else
+		snprintf(out, cap, "/models/%d/%s/onnx/%s", m->root, m->name, prec_file(p));
 }
 
 void catalog_shard_url(const cat_model *m, int shard, ac_precision p, char *out, size_t cap)

@@ -17,7 +17,7 @@ typedef enum { PREC_FP32, PREC_FP16, PREC_INT8, PREC_INT4, PREC_Q4F16, PREC__COU
 
 typedef enum {
 	FILL_TOKENS, FILL_ONES, FILL_ZEROS, FILL_UNIFORM, FILL_NORMAL, FILL_AUDIO_LOGMEL, FILL_AUDIO_PCM,
-	FILL_SCALAR
+	FILL_SCALAR, FILL_IMAGE
 } fill_kind;
 
 #define CAT_MAX_IO 8
@@ -34,6 +34,7 @@ typedef struct {
 	double a, b;          /* uniform low/high, normal mean/std, scalar value */
 	int64_t vocab;        /* tokens */
 	int n_mels, frames, samples; /* audio */
+	double mean[3], std[3], rescale; /* image: pixels 0..255 * rescale, then (x - mean) / std per channel */
 } cat_input;
 
 /* A model split into a pipeline: shard k runs on what the request and shard k-1 give it. Each
@@ -55,6 +56,8 @@ typedef struct {
 	char description[160];
 	char source[160];
 	char dir[4096];       /* the model's folder */
+	char file[PREC__COUNT][160]; /* each precision's file, relative to dir ("onnx/model.onnx") */
+	bool inferred;        /* the manifest was built from the model (no complete accel.json) */
 	int root;             /* index of its models directory: served at /models/ROOT/NAME/ */
 	bool has[PREC__COUNT];
 	double tolerance[PREC__COUNT]; /* normalised error allowed against fp32 on wasm */
@@ -79,9 +82,15 @@ int prec_from_name(const char *name);           /* negative if unknown */
 /* --precision 4|8|16|32 (+ --mixed-precision) */
 int prec_from_bits(int bits, bool mixed);
 
-/* Adds every model under dir (each subfolder with an accel.json). A malformed manifest is an
- * error naming the file and the problem; a folder without accel.json is skipped. */
+/* Adds every model under dir: each subfolder with a complete accel.json, or with model files
+ * whose manifest is inferred (pool/infer.h; an accel.json without "inputs" overlays it). A
+ * malformed manifest or a model that cannot be inferred is an error naming the folder and what to
+ * write; a folder with neither accel.json nor a .onnx file is skipped. */
 int catalog_add_dir(catalog *c, const char *dir, ac_err *err);
+
+/* The manifest of the model folder dir (named name), as accel.json text: the file when it is
+ * complete, else the inferred one with the file's overlay. *inferred says which; free() *json. */
+int catalog_manifest_text(const char *dir, const char *name, char **json, bool *inferred, ac_err *err);
 
 /* Parses one manifest into m (dir and root set by the caller). */
 int catalog_parse_manifest(const char *json, const char *path, cat_model *m, ac_err *err);

@@ -1,6 +1,8 @@
 #include "inputs.h"
 
+#include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,6 +91,13 @@ int inputs_make(const cat_model *m, uint64_t seed, const audio_clip *clip, ac_te
 			}
 			audio_log_mel(clip, ci->frames, t->data);
 			break;
+		case FILL_IMAGE: /* a random image, 0..255 per pixel, rescaled and normalised per channel */
+			for (uint64_t i = 0; i < n; i++) {
+				uint64_t ch = (i / ((uint64_t)ci->dims[2] * (uint64_t)ci->dims[3])) % (uint64_t)ci->dims[1];
+				double px = (double)(next(&s) % 256) * ci->rescale;
+				put(t, i, (px - ci->mean[ch]) / ci->std[ch]);
+			}
+			break;
 		case FILL_AUDIO_PCM: {
 			size_t at = audio_loudest(clip, (size_t)n);
 			for (uint64_t i = 0; i < n; i++)
@@ -104,4 +113,26 @@ void inputs_free(ac_tensor *t, int n)
 {
 	for (int i = 0; i < n; i++)
 		tensor_free(&t[i]);
+}
+
+int inputs_read_image(const char *path, unsigned char **out, size_t *len, ac_err *err)
+{
+	*out = NULL;
+	*len = 0;
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return ac_errf(err, AC_ENOENT, "image %s: %s", path, strerror(errno));
+	enum { MAX = 32 << 20 };
+	unsigned char *b = malloc(MAX);
+	size_t n = b ? fread(b, 1, MAX, f) : 0;
+	fclose(f);
+	if (!b)
+		return ac_errf(err, AC_ENOMEM, "out of memory");
+	if (n < 8 || n == MAX || (memcmp(b, "\x89PNG\r\n\x1a\n", 8) && memcmp(b, "\xff\xd8\xff", 3))) {
+		free(b);
+		return ac_errf(err, AC_EINVAL, "image %s: not a PNG or JPEG file of at most 32 MB", path);
+	}
+	*out = b;
+	*len = n;
+	return 0;
 }

@@ -58,6 +58,9 @@ typedef struct {
 	uint64_t seed;        /* inputs */
 	int window;           /* requests in flight per session */
 	const audio_clip *audio; /* for audio models */
+	const char *text;     /* --text: token inputs made in the page from it, with the model's tokenizer.json */
+	const unsigned char *image; /* --image: the file's bytes; image inputs are decoded from it in the page */
+	size_t image_len;
 	double request_timeout_s; /* a request not ended this long after it was queued fails; 0 = never */
 	/* A request from sched_submit() got its result (after EV_REQUEST_DONE was applied): its output
 	 * frames (none unless asked for). Failures are EV_REQUEST_FAILED events. */
@@ -93,6 +96,11 @@ int sched_change_precision(sched *s, int row, int direction, ac_err *err);
 /* Queues one request on a running row (an on_demand one, typically) with its own inputs (n = 0:
  * the row's seeded inputs). want_outputs: the page sends the outputs back, for cfg.on_done.
  * *request is its id; it ends with EV_REQUEST_DONE or EV_REQUEST_FAILED, exactly once. */
+/* A request on the row's inputs, but with its own text (token inputs, through the model's
+ * tokenizer.json) and/or image file bytes (image input), made into inputs by the page; NULL for
+ * what it does not bring. Not used for verification, like other requests with inputs of their own. */
+int sched_submit_prepared(sched *s, int row, const char *text, const unsigned char *image, size_t image_len,
+			  bool want_outputs, int64_t *request, ac_err *err);
 int sched_submit(sched *s, int row, const ac_tensor *inputs, int n, bool want_outputs, int64_t *request,
 		 ac_err *err);
 /* The catalog model a row runs; NULL if no such row. */

@@ -2,6 +2,7 @@
  * from the bridge and the launcher into pool_apply(). The front ends (batch printer, screen) read
  * the pool through the listener and the snapshot functions. */
 #include "app.h"
+#include "../pool/inputs.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -515,6 +516,9 @@ int app_start(app *a, uv_loop_t *loop, const options *o, ac_err *err)
 	if ((rc = load_models(a, o, err)))
 		return rc;
 	load_audio(a, o);
+	if (o->image && (rc = inputs_read_image(o->image, &a->image, &a->image_len, err)))
+		return rc;
+	snprintf(a->tok_dir, sizeof a->tok_dir, "%s/browser-js/node_modules/@huggingface/tokenizers/dist", a->data_dir);
 
 	init_handles(a, loop);
 	if (o->record && (rc = start_recording(a, o, err)))
@@ -529,7 +533,7 @@ int app_start(app *a, uv_loop_t *loop, const options *o, ac_err *err)
 		roots[i] = a->cat->roots[i];
 	bridge_config bc = {
 		.listen_addr = o->listen, .port = o->port, .token = a->token, .max_message = o->max_message,
-		.www_dir = a->www_dir, .ort_dir = a->ort_dir, .model_dirs = roots, .n_model_dirs = a->cat->n_roots,
+		.www_dir = a->www_dir, .ort_dir = a->ort_dir, .tokenizers_dir = a->tok_dir, .model_dirs = roots, .n_model_dirs = a->cat->n_roots,
 		.heartbeat_ms = (unsigned)(o->heartbeat_s * 1000), .timeout_ms = (unsigned)(o->heartbeat_timeout_s * 1000),
 		.public_url = o->public_url, .allow_origins = o->allow_origins, .n_allow_origins = o->n_allow_origins,
 		.metrics_addr = o->metrics_addr[0] ? o->metrics_addr : NULL, .metrics_port = o->metrics_port,
@@ -546,7 +550,8 @@ int app_start(app *a, uv_loop_t *loop, const options *o, ac_err *err)
 			return ac_errf(err, AC_ENOMEM, "out of memory");
 	}
 	sched_config sc = { .allow_fallback = o->allow_fallback, .seed = o->seed, .window = (int)o->inflight,
-			    .audio = a->have_clip ? &a->clip : NULL, .request_timeout_s = o->request_timeout_s,
+			    .audio = a->have_clip ? &a->clip : NULL, .text = o->text, .image = a->image, .image_len = a->image_len,
+			    .request_timeout_s = o->request_timeout_s,
 			    .on_done = a->on_done, .on_done_ctx = a->user,
 			    .encode_audio = a->oa ? optaudio_encode_audio : NULL, .encode_audio_ctx = a->oa };
 	sched_io io = { .emit = apply_event, .load = sched_load_cmd, .run = sched_run_cmd, .unload = sched_unload_cmd,
@@ -636,6 +641,7 @@ void app_free(app *a)
 	pool_free(a->pool);
 	free(a->cat);
 	audio_free(&a->clip);
+	free(a->image);
 	optaudio_free(a->oa);
 	a->oa = NULL;
 	a->br = NULL;

@@ -32,12 +32,14 @@ typedef struct app {
 	audio_clip clip;
 	bool have_clip;
 	char audio_error[300];
+	unsigned char *image;     /* --image: the file's bytes, decoded in the page */
+	size_t image_len;
 	uv_signal_t sig_int, sig_term, sig_hup;
 	uv_timer_t tick, settle;   /* for the front end's use */
 	uv_timer_t runs_timer;     /* starts the --run workloads once the browsers are up */
 	bool runs_started;
 	char token[160];
-	char data_dir[4096], www_dir[4200], ort_dir[4300];
+	char data_dir[4096], www_dir[4200], ort_dir[4300], tok_dir[4300];
 	bool quitting;
 	int exit_code;
 	/* --record: every applied event goes to the journal, flushed every second */

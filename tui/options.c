@@ -90,6 +90,8 @@ void options_usage(FILE *f)
 	      "      --allow-fallback        run on wasm, labelled fallback, where a platform fails\n"
 	      "      --seed N                seed of the generated model inputs (default 1)\n"
 	      "      --audio SRC             audio input: speech (espeak-ng), silence, noise, FILE.wav\n"
+	      "      --text TEXT             token inputs from TEXT, through the model's tokenizer.json\n"
+	      "      --image FILE            image inputs from a PNG/JPEG, decoded and normalised in the page\n"
 	      "      --inflight N            requests in flight per browser session (default 2)\n"
 	      "      --optimize-audio        audio models: log-mel computed on the page's GPU with the workgroup\n"
 	      "                              shape accel-top tune stored (see --tune-db), else tuned on first use\n"
@@ -441,7 +443,7 @@ const opt_desc *const options_main[] = {
 	&opt_help, &o_batch, &o_iterations, &o_delay, &o_version, &opt_json, &o_settle, &o_browsers, &o_no_launch, &opt_visible,
 	&opt_listen, &opt_port, &opt_token, &opt_public_url, &opt_allow_origin, &o_max_message, &o_heartbeat, &o_heartbeat_timeout,
 	&o_readonly, &o_no_color, &o_show_token, &o_warn_ms, &o_crit_ms, &o_warn_queue,
-	&o_crit_queue, &opt_models, &opt_allow_fallback, &opt_seed, &opt_audio, &o_inflight, &o_run,
+	&o_crit_queue, &opt_models, &opt_allow_fallback, &opt_seed, &opt_audio, &opt_text, &opt_image, &o_inflight, &o_run,
 	&opt_record, &o_replay, &o_begin, &o_end, &o_min_browsers, &o_max_browsers,
 	&o_idle_timeout, &o_scale_wait, &o_scale_depth, &o_request_timeout, &o_max_restarts,
 	&opt_browser_arg, &opt_optimize_audio, &o_tune_db,

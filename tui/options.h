@@ -53,6 +53,8 @@ typedef struct {
 	bool allow_fallback;
 	unsigned long long seed;  /* inputs */
 	const char *audio;        /* speech, silence, noise or a WAV file */
+	const char *text;         /* --text: token inputs from this text, through the model's tokenizer.json */
+	const char *image;        /* --image: a PNG/JPEG file for image inputs, decoded in the page */
 	long inflight;            /* requests in flight per session */
 	bool optimize_audio;      /* --optimize-audio: audio models' log-mel on the page's GPU */
 	const char *tune_db;      /* --tune-db: where `accel-top tune` stored its choices */

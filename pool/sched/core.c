@@ -187,6 +187,7 @@ void sch_work_free(work *w)
 	inputs_free(w->inputs, CAT_MAX_IO);
 	for (int i = 0; i < CAT_MAX_IO; i++)
 		free(w->frames[i]);
+	free(w->image_frame);
 	free(w);
 }
 

@@ -66,6 +66,14 @@ typedef struct work {
 	int n_shards;
 	char shard_pin[CAT_MAX_SHARDS][24];
 	int in_index[CAT_MAX_SHARDS][CAT_MAX_IO];
+	/* --text / --image: what the page makes of them (every run of the row, the reference's too, so
+	 * that verification compares like with like), and the image file as the frame that stands in
+	 * the image input's place */
+	bool has_prep;
+	proto_prepare prep, tmpl;   /* tmpl: every token and image input, for per-request text/image */
+	char tok_url[600];
+	unsigned char *image_frame;
+	size_t image_frame_len;
 } work;
 
 typedef enum { PK_LOAD, PK_RUN, PK_UNLOAD, PK_REFRUN } pend_kind;
@@ -101,6 +109,12 @@ typedef struct {
 	size_t lens[CAT_MAX_IO];
 	int n;                /* 0 = the row's inputs */
 	bool want_outputs;
+	/* sched_submit_prepared(): its own text / image, made into inputs by the page (not verified) */
+	bool has_prep;
+	proto_prepare prep;
+	char *text;
+	unsigned char *image_frame;
+	size_t image_frame_len;
 } submitted;
 
 /* A sharded request between stages, or in a later stage: what the earlier stages returned (the
@@ -226,6 +240,9 @@ void sch_expire_requests(sched *s);
 int sch_build_inputs(sched *s, work *w, ac_err *err);
 
 /* wire.c */
+void sch_with_prepare(const work *w, sched_run *r, const void **fr, size_t *lens);
+/* workloads.c */
+int sch_prep_check(const work *w, bool text, bool image, const char *tname, const char *iname, ac_err *err);
 void sch_ghost_add(sched *s, const pending *pd, const char *why);
 int sch_load_shard(sched *s, work *w, int browser, ac_precision prec, const char *platform, bool reference,
 		      bool fallback, int shard);

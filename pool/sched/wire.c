@@ -68,10 +68,11 @@ int sch_load_shard(sched *s, work *w, int browser, ac_precision prec, const char
 	catalog_shard_url(w->m, shard, prec, url, sizeof url);
 	if (shard)
 		snprintf(file, sizeof file, "shard %d/%d %s", shard, w->n_shards, prec_file(prec));
-	else
-		ac_strlcpy(file, prec_file(prec), sizeof file);
+	else /* the file's own name: a dropped-in model's may be silero_vad_v5.onnx */
+		ac_strlcpy(file, w->m->file[prec][0] ? (strrchr(w->m->file[prec], '/') ? strrchr(w->m->file[prec], '/') + 1
+									      : w->m->file[prec]) : prec_file(prec), sizeof file);
 	sched_load l = { .session = (uint32_t)key, .model = w->m->name, .precision = prec_name(prec),
-			 .platform = platform, .url = url, .file = prec_file(prec),
+			 .platform = platform, .url = url, .file = shard ? prec_file(prec) : file,
 			 .device_type = !strcmp(platform, "webnn") ? "gpu" : NULL };
 	uint32_t id;
 	if (pend_reserve(s))
@@ -157,11 +158,23 @@ static bool has_logmel_input(const cat_model *m)
 	return false;
 }
 
+/* --text / --image: the run carries "prepare", and the image file in the image input's place. */
+void sch_with_prepare(const work *w, sched_run *r, const void **fr, size_t *lens)
+{
+	if (!w->has_prep)
+		return;
+	r->prepare = &w->prep;
+	if (w->prep.image >= 0 && w->prep.image < r->tensors) {
+		fr[w->prep.image] = w->image_frame;
+		lens[w->prep.image] = w->image_frame_len;
+	}
+}
+
 /* Sends one stage of a request (stage 0: the whole model). Returns 0 when sent. */
 int sch_send_stage(sched *s, work *w, sess_x *x, int64_t req, int stage, bool *verified_out)
 {
 	const submitted *u = sch_sub_find(s, req);
-	bool custom = u && u->n > 0;
+	bool custom = u && (u->n > 0 || u->has_prep);
 	bool last = !w->n_shards || stage == w->n_shards;
 	/* the last stage's first run with the row's own inputs is compared with the reference, and
 	 * so is one run of every other lane of the page (ort-lanes.js) once the reference is known */
@@ -173,6 +186,15 @@ int sch_send_stage(sched *s, work *w, sess_x *x, int64_t req, int stage, bool *v
 	if (n < 0)
 		return n;
 	sched_run r = { .session = (uint32_t)x->session, .tensors = n, .outputs = want };
+	if (!custom && !stage)
+		sch_with_prepare(w, &r, fr, lens);
+	if (u && u->has_prep && !stage) { /* the request's own text / image */
+		r.prepare = &u->prep;
+		if (u->prep.image >= 0 && u->prep.image < n) {
+			fr[u->prep.image] = u->image_frame;
+			lens[u->prep.image] = u->image_frame_len;
+		}
+	}
 	/* --optimize-audio: the page may compute a log-mel input itself from the clip */
 	proto_logmel_spec audio;
 	if (s->cfg.encode_audio && has_logmel_input(w->m) &&
@@ -247,9 +269,11 @@ static void on_loaded(sched *s, const pending *pd, const proto_msg *m)
 		sched_run run = { .session = (uint32_t)x->session, .tensors = w->n_in, .outputs = true };
 		pending pd = { .kind = PK_REFRUN, .row = w->row, .session = x->session, .want_outputs = true };
 		const void *fr[CAT_MAX_IO];
+		size_t lens[CAT_MAX_IO];
 		for (int i = 0; i < w->n_in; i++)
-			fr[i] = w->frames[i];
-		if (send_run(s, x->browser, &run, fr, w->lens, &pd) == 0 && r)
+			fr[i] = w->frames[i], lens[i] = w->lens[i];
+		sch_with_prepare(w, &run, fr, lens);
+		if (send_run(s, x->browser, &run, fr, lens, &pd) == 0 && r)
 			r->state = REF_RUNNING;
 		return;
 	}

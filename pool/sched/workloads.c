@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void sch_dispatch(sched *s, work *w)
 {
@@ -233,6 +234,81 @@ void sch_expire_requests(sched *s)
 	}
 }
 
+static bool ends(const char *s, const char *tail)
+{
+	size_t n = strlen(s), t = strlen(tail);
+	return n >= t && !strcmp(s + n - t, tail);
+}
+
+/* Whether the row can take a text (its model has token inputs and a tokenizer.json) and an image. */
+int sch_prep_check(const work *w, bool text, bool image, const char *tname, const char *iname, ac_err *err)
+{
+	const cat_model *m = w->m;
+	if (w->n_shards)
+		return ac_errf(err, AC_EINVAL, "%s and %s apply to whole models, not to sharded runs (%s)", tname, iname, m->name);
+	if (text && w->tmpl.ids < 0)
+		return ac_errf(err, AC_EINVAL, "model %s has no token input for %s", m->name, tname);
+	if (image && w->tmpl.image < 0)
+		return ac_errf(err, AC_EINVAL, "model %s has no image input for %s (an input with an \"image\" fill)",
+			       m->name, iname);
+	char path[4400];
+	snprintf(path, sizeof path, "%s/tokenizer.json", m->dir);
+	if (text && access(path, R_OK) != 0)
+		return ac_errf(err, AC_ENOENT, "model %s has no tokenizer.json in %s: %s needs the model's own "
+			       "tokenizer (put its tokenizer.json in that folder)", m->name, m->dir, tname);
+	return 0;
+}
+
+/* --text / --image for this row: which inputs the page makes (w->prep), checked here. */
+static int build_prepare(sched *s, work *w, ac_err *err)
+{
+	const cat_model *m = w->m;
+	proto_prepare *p = &w->tmpl;
+	*p = (proto_prepare){ .ids = -1, .mask = -1, .type_ids = -1, .image = -1 };
+	for (int i = 0; i < m->n_inputs; i++) {
+		const cat_input *ci = &m->inputs[i];
+		if (ci->fill == FILL_TOKENS && p->ids < 0)
+			p->ids = i;
+		else if (ends(ci->name, "attention_mask"))
+			p->mask = i;
+		else if (ends(ci->name, "token_type_ids"))
+			p->type_ids = i;
+		else if (ci->fill == FILL_IMAGE && p->image < 0) {
+			p->image = i;
+			memcpy(p->mean, ci->mean, sizeof p->mean);
+			memcpy(p->std, ci->std, sizeof p->std);
+			p->rescale = ci->rescale;
+			memcpy(p->image_dims, ci->dims, sizeof p->image_dims);
+		}
+	}
+	if (p->ids < 0)
+		p->mask = p->type_ids = -1;
+	snprintf(w->tok_url, sizeof w->tok_url, "/models/%d/%s/tokenizer.json", m->root, m->name);
+	w->prep = *p;
+	if (!s->cfg.text)
+		w->prep.ids = w->prep.mask = w->prep.type_ids = -1;
+	if (!s->cfg.image)
+		w->prep.image = -1;
+	p = &w->prep;
+	w->has_prep = p->ids >= 0 || p->image >= 0;
+	if (!w->has_prep)
+		return 0;
+	int rc = sch_prep_check(w, p->ids >= 0, p->image >= 0, "--text", "--image", err);
+	if (rc)
+		return rc;
+	if (p->ids >= 0) {
+		p->text = s->cfg.text;
+		p->tokenizer = w->tok_url;
+	}
+	if (p->image >= 0) {
+		uint64_t n = s->cfg.image_len;
+		if (!(w->image_frame = sch_frame_tensor(m->inputs[p->image].name, DT_UINT8, 1, &n, s->cfg.image,
+							s->cfg.image_len, &w->image_frame_len)))
+			return ac_errf(err, AC_EINVAL, "the --image file cannot be framed (too large?)");
+	}
+	return 0;
+}
+
 int sch_build_inputs(sched *s, work *w, ac_err *err)
 {
 	int rc = inputs_make(w->m, s->cfg.seed, s->cfg.audio, w->inputs, err);
@@ -244,7 +320,7 @@ int sch_build_inputs(sched *s, work *w, ac_err *err)
 		if (!(w->frames[i] = sch_frame_tensor(t->name, t->dtype, t->rank, t->dims, t->data, t->bytes, &w->lens[i])))
 			return ac_errf(err, AC_EINVAL, "model %s input %s cannot be framed", w->m->name, t->name);
 	}
-	return 0;
+	return build_prepare(s, w, err);
 }
 
 /* The catalog model, precision and platform a spec names, checked. */

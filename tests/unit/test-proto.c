@@ -389,6 +389,20 @@ int test_proto_encode_requests(void)
 	CHECK(!expect_json(proto_encode_run(&r),
 			   "{\"type\":\"run\",\"session\":12,\"tensors\":3,\"outputs\":\"all\",\"audio_logmel\":{\"index\":1,"
 			   "\"frames\":300,\"dims\":[1,80,300],\"workgroup\":[16,4,1],\"items\":2,\"tuned\":true}}"));
+	/* --text and --image: the page makes these frames (browser-js/prepare.js) */
+	proto_prepare pp = { .text = "hi", .tokenizer = "/models/0/b/tokenizer.json", .ids = 0, .mask = 1, .type_ids = -1,
+			     .image = 2, .image_dims = { 1, 3, 4, 4 }, .mean = { 0.5, 0.5, 0.5 }, .std = { 0.25, 0.25, 0.25 },
+			     .rescale = 0.5 };
+	r.audio_logmel = NULL;
+	r.prepare = &pp;
+	CHECK(!expect_json(proto_encode_run(&r),
+			   "{\"type\":\"run\",\"session\":12,\"tensors\":3,\"outputs\":\"all\",\"prepare\":{\"text\":\"hi\","
+			   "\"tokenizer\":\"/models/0/b/tokenizer.json\",\"ids\":0,\"mask\":1,\"image\":2,\"dims\":[1,3,4,4],"
+			   "\"mean\":[0.5,0.5,0.5],\"std\":[0.25,0.25,0.25],\"rescale\":0.5}}"));
+	pp.text = NULL;
+	pp.image = -1;
+	CHECK(!expect_json(proto_encode_run(&r),
+			   "{\"type\":\"run\",\"session\":12,\"tensors\":3,\"outputs\":\"all\",\"prepare\":{}}"));
 	CHECK(!expect_json(proto_encode_unload(12), "{\"type\":\"unload\",\"session\":12}"));
 	return 0;
 }

@@ -194,6 +194,10 @@
 	X(metrics_escape) \
 	X(metrics_histogram) \
 	X(metrics_figures) \
+	/* test-onnx.c */ \
+	X(onnx_real_models) \
+	X(onnx_truncated_and_corrupt) \
+	X(infer_rules) \
 	/* end */
 
 #define X(name) int test_##name(void);

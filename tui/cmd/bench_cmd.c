@@ -27,6 +27,7 @@ void bench_usage(FILE *f)
 	      "  --visible  --allow-fallback  --require-hardware (exit 2 if a result ran on software or fell back)\n"
 	      "  --browser-arg KIND=FLAG      one more flag for every browser of KIND (repeatable)\n"
 	      "  --timeout SECS per combination (default 600)  --models DIR  --seed N  --audio SRC  --port N\n"
+	      "  --text TEXT  --image FILE   real inputs for text and vision models (see accel-top(1))\n"
 	      "  --record FILE                record every event of the run (replay: accel-top --replay FILE)\n"
 	      "  --shard KIND,KIND            run each model that has shards as a pipeline, shard k on the k-th\n"
 	      "                               kind, at 1 and at --concurrency (default 4) in flight, next to the\n"
@@ -91,7 +92,7 @@ static const opt_desc b_platform = { "platform", B_PLATFORM, "webgpu|webnn|wasm|
 const opt_desc *const bench_options[] = {
 	&opt_browser, &b_platform, &b_model, &b_precision, &b_mixed, &b_iterations, &b_warmup, &b_concurrency,
 	&b_comprehensive, &opt_db, &b_db_only, &opt_json_file, &b_markdown, &opt_visible, &opt_browser_arg,
-	&opt_allow_fallback, &b_require_hardware, &opt_timeout, &opt_models, &opt_seed, &opt_audio, &opt_port,
+	&opt_allow_fallback, &b_require_hardware, &opt_timeout, &opt_models, &opt_seed, &opt_audio, &opt_text, &opt_image, &opt_port,
 	&opt_record, &b_shard, &opt_optimize_audio, &opt_help, NULL,
 };
 

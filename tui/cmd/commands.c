@@ -17,6 +17,8 @@ static const command table[] = {
 	  doctor_usage, doctor_run },
 	{ "tune", "time the WebGPU log-mel kernels per browser and adapter, and store the fastest", tune_options,
 	  tune_usage, tune_run },
+	{ "models", "print the manifest of a model folder, inferred from the model when it has no accel.json",
+	  models_options, models_usage, models_run },
 };
 
 const command *command_find(const char *name)

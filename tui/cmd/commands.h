@@ -34,12 +34,14 @@ int command_launch_kinds(options *o, const char *list, ac_err *err);
 
 /* ---- each command's entry points (tui/cmd/NAME_cmd.c) ---- */
 extern const opt_desc *const bench_options[], *const tune_options[], *const report_options[],
-	*const serve_options[], *const doctor_options[];
-void bench_usage(FILE *f), tune_usage(FILE *f), report_usage(FILE *f), serve_usage(FILE *f), doctor_usage(FILE *f);
+	*const serve_options[], *const doctor_options[], *const models_options[];
+void bench_usage(FILE *f), tune_usage(FILE *f), report_usage(FILE *f), serve_usage(FILE *f), doctor_usage(FILE *f),
+	models_usage(FILE *f);
 int bench_run(const command *self, int argc, char **argv);
 int tune_run(const command *self, int argc, char **argv);
 int report_run(const command *self, int argc, char **argv);
 int serve_run(const command *self, int argc, char **argv);
 int doctor_run(const command *self, int argc, char **argv);
+int models_run(const command *self, int argc, char **argv);
 
 #endif

@@ -64,6 +64,8 @@ extern const opt_desc opt_visible;        /* --visible: o->visible */
 extern const opt_desc opt_models;         /* --models DIR: o->model_dirs */
 extern const opt_desc opt_seed;           /* --seed N: o->seed */
 extern const opt_desc opt_audio;          /* --audio SRC: o->audio */
+extern const opt_desc opt_text;           /* --text TEXT: o->text */
+extern const opt_desc opt_image;          /* --image FILE: o->image */
 extern const opt_desc opt_allow_fallback; /* --allow-fallback: o->allow_fallback */
 extern const opt_desc opt_record;         /* --record FILE: o->record */
 extern const opt_desc opt_optimize_audio; /* --optimize-audio: o->optimize_audio */

@@ -313,8 +313,18 @@ static void handle_line(serve *v, const char *text)
 	ac_tensor tin[CAT_MAX_IO];
 	int n = 0;
 	memset(tin, 0, sizeof tin);
-	if (read_inputs(v, cJSON_GetObjectItemCaseSensitive(j, "inputs"), row, tin, &n, &err)) {
+	/* its own inputs: "inputs" as numbers, or an "audio" WAV, a "text", an "image" file */
+	const char *rtext = str_field(j, "text", NULL), *rimage = str_field(j, "image", NULL);
+	const char *raudio = str_field(j, "audio", NULL);
+	unsigned char *img = NULL;
+	size_t img_len = 0;
+	const cJSON *ins = cJSON_GetObjectItemCaseSensitive(j, "inputs");
+	if ((ins && (rtext || rimage || raudio)) || (raudio && (rtext || rimage)))
+		ac_errf(&err, AC_EINVAL, "a request brings \"inputs\", or an \"audio\" file, or \"text\" and/or an \"image\"");
+	if (err.code || read_inputs(v, ins, row, tin, &n, &err) ||
+	    serve_own_inputs(sched_row_model(v->a.sch, row), v->o.seed, raudio, rimage, tin, &n, &img, &img_len, &err)) {
 		inputs_free(tin, CAT_MAX_IO);
+		free(img);
 		answer_error(v, id, 0, err.msg);
 		goto done;
 	}
@@ -332,8 +342,11 @@ static void handle_line(serve *v, const char *text)
 	r->t0_us = ac_now_us();
 	r->request = -1;
 	int64_t req = 0;
-	int rc = sched_submit(v->a.sch, row, n ? tin : NULL, n, strcmp(outputs, "none") != 0, &req, &err);
+	bool want = strcmp(outputs, "none") != 0;
+	int rc = rtext || img ? sched_submit_prepared(v->a.sch, row, rtext, img, img_len, want, &req, &err)
+			      : sched_submit(v->a.sch, row, n ? tin : NULL, n, want, &req, &err);
 	inputs_free(tin, CAT_MAX_IO);
+	free(img);
 	r = req_find(v, -1);
 	if (rc) {
 		if (r)

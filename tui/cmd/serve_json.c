@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "serve.h"
+#include "../../pool/inputs.h"
 
 /* Fills t for model input ci from {"dims": [...], "data": [...]} or a flat array of numbers. */
 int serve_input_from_json(const cat_input *ci, const cJSON *j, ac_tensor *t, ac_err *err)
@@ -149,3 +150,18 @@ cJSON *serve_provenance(const pool *p, int browser, int session)
 	return o;
 }
 
+
+int serve_own_inputs(const cat_model *cm, uint64_t seed, const char *audio, const char *image, ac_tensor *tin, int *n,
+		     unsigned char **img, size_t *img_len, ac_err *err)
+{
+	if (audio) {
+		audio_clip clip = { 0 };
+		int rc = audio_load_wav(audio, &clip, err);
+		if (!rc && !(rc = inputs_make(cm, seed, &clip, tin, err)))
+			*n = cm->n_inputs;
+		audio_free(&clip);
+		if (rc)
+			return rc;
+	}
+	return image ? inputs_read_image(image, img, img_len, err) : 0;
+}
