@@ -40,7 +40,7 @@ MAIN_SRC := \
 	tui/cmd/doctor_cmd.c tui/cmd/doctor_models.c tui/cmd/doctor_plan.c tui/cmd/doctor_checks.c \
 	tui/screen.c tui/screen_rows.c tui/keys.c tui/keys_modal.c
 TEST_SRC := $(wildcard tests/unit/test-*.c) tests/unit/fake-sched-io.c tests/unit/sched-harness.c tests/unit/journal-harness.c tests/unit/runner.c
-BENCH_SRC := bench/roundtrip.c bench/overhead.c bench/replay.c
+BENCH_SRC := bench/roundtrip.c bench/overhead.c bench/replay.c bench/loadgen.c
 
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)
 MAIN_OBJ := $(MAIN_SRC:%.c=$(BUILD)/%.o)

@@ -28,6 +28,7 @@ typedef struct {
 	const char *allow_origins[8]; /* --allow-origin ORIGIN (checked), repeatable */
 	int n_allow_origins;
 	size_t max_message;
+	size_t send_queue;    /* --send-queue: the bridge's per-connection limit (bridge.h) */
 	double heartbeat_s, heartbeat_timeout_s;
 	launch_req launch[OPT_MAX_LAUNCH];
 	int n_launch;
