@@ -104,14 +104,14 @@ fuzz: build-fuzz/fuzz-proto
 
 # one end-to-end suite by name: make e2e SUITE=faults (e2e, models, replay, faults, doctor, ...)
 SUITE ?= e2e
-e2e: $(BIN) models
+e2e: $(BIN) models $(BUILD)/bench-loadgen
 	@ACCEL_TOP=$(abspath $(BIN)) ACCEL_TOP_DATA=$(CURDIR) /usr/bin/python3 tests/e2e/test_$(SUITE).py
 
 test: deps
-	@$(MAKE) --no-print-directory $(BIN) models $(BUILD)/unit-tests build-fuzz/fuzz-proto
+	@$(MAKE) --no-print-directory $(BIN) models $(BUILD)/unit-tests build-fuzz/fuzz-proto $(BUILD)/bench-loadgen
 	@ACCEL_TOP=$(abspath $(BIN)) UNIT=$(abspath $(BUILD)/unit-tests) ACCEL_TOP_DATA=$(CURDIR) tests/run-all.sh
 
-bench: $(BUILD)/bench-roundtrip $(BUILD)/bench-overhead $(BUILD)/bench-replay models
+bench: $(BUILD)/bench-roundtrip $(BUILD)/bench-overhead $(BUILD)/bench-replay $(BUILD)/bench-loadgen models
 	ACCEL_TOP_DATA=$(CURDIR) ./$(BUILD)/bench-roundtrip
 	ACCEL_TOP_DATA=$(CURDIR) ./$(BUILD)/bench-overhead
 	ACCEL_TOP_DATA=$(CURDIR) ./$(BUILD)/bench-replay
@@ -119,6 +119,7 @@ bench: $(BUILD)/bench-roundtrip $(BUILD)/bench-overhead $(BUILD)/bench-replay mo
 	ACCEL_TOP=$(abspath $(BIN)) ACCEL_TOP_DATA=$(CURDIR) /usr/bin/python3 bench/faults.py
 	ACCEL_TOP=$(abspath $(BIN)) ACCEL_TOP_DATA=$(CURDIR) bench/shard.sh
 	bench/tune.sh
+	ACCEL_TOP=$(abspath $(BIN)) ACCEL_TOP_DATA=$(CURDIR) LOADGEN=$(abspath $(BUILD)/bench-loadgen) /usr/bin/python3 bench/load.py
 
 # accel-top, its page, runtime and models, and Firefox in parts of <= 61 MB for the GPU machine
 # (bench/README.md). GPU_BUNDLE_BASE=REV also packs the page as committed at REV, for a before/after;

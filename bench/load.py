@@ -279,7 +279,8 @@ def part_tui(a):
     T = Tmux()
     lg = None
     try:
-        cmd = (f"{ACCEL_TOP} --no-launch --port 0 -d 1 "
+        tok = "%032x" % int.from_bytes(os.urandom(16), "big")
+        cmd = (f"{ACCEL_TOP} --no-launch --port 0 -d 1 --token {tok} "
                f"--run bert-tiny:fp32:wasm:auto:{a.tui_concurrency} 2>/tmp/accel-load-tui-{os.getpid()}.err")
         T("new-session", "-d", "-s", "at", "-x", "160", "-y", "50", cmd)
         pid = int(T("display-message", "-p", "-t", "at", "#{pane_pid}").strip())
@@ -291,8 +292,8 @@ def part_tui(a):
             time.sleep(0.2)
             kids = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
             at_pid = int(kids[0]) if kids else (pid if "accel-top" in open(f"/proc/{pid}/cmdline").read() else None)
-            m = re.search(r"http://\S+token=\w+", open(f"/tmp/accel-load-tui-{os.getpid()}.err").read() + T.screen())
-            url = m.group(0) if m else None
+            m = re.search(r"listening on (http://[\d.]+:\d+/)", T.screen())
+            url = f"{m.group(1)}?token={tok}" if m else None
         if not url:
             return {"part": "tui", "error": "no URL from accel-top: " + T.screen()[-400:]}
         lg = start_loadgen(ws_url(url), a.connections, seconds=600)
@@ -396,7 +397,7 @@ def part_churn(a):
 
 
 def part_slow(a):
-    p, url = attached_at()
+    p, url = attached_at(("--send-queue", a.send_queue))
     try:
         time.sleep(0.5)
         b = proc(p.pid)
@@ -406,14 +407,14 @@ def part_slow(a):
             peak = max(peak, proc(p.pid)[1])
             time.sleep(0.05)
         lgr = loadgen_result(lg)
-        time.sleep(0.5)
+        time.sleep(2)                        # a snapshot (-d 1) after the drop
         e = proc(p.pid)
         out, err = stop_at(p)
         p = None
         lines = [l for l in err.splitlines() if "send queue" in l]
         snap = json.loads(out.strip().splitlines()[-1]) if out.strip() else {}
         lost = [f'browser {b["id"]} ({b["kind"]}) {b["state"]}: {b.get("reason")}' for b in snap.get("browsers", [])]
-        return {"part": "slow", "pings_sent_unread": a.flood, "dropped": lgr["closed_by_server"] == 1,
+        return {"part": "slow", "send_queue": a.send_queue, "pings_sent_unread": a.flood, "dropped": lgr["closed_by_server"] == 1,
                 "dropped_after_ms": round(lgr.get("slow_dropped_after_ms", 0), 1),
                 "close_reasons": lgr["close_reasons"], "stderr_lines": lines[:2], "browser_reasons": lost[:2],
                 "rss_mb_before": round(b[1], 1), "rss_mb_peak_sampled": round(peak, 1),
@@ -424,7 +425,7 @@ def part_slow(a):
 
 
 def part_half(a):
-    p, url = attached_at(("--heartbeat", "1", "--heartbeat-timeout", str(a.half_timeout)))
+    p, url = attached_at(("--heartbeat", str(a.half_timeout / 2), "--heartbeat-timeout", str(a.half_timeout)))
     try:
         time.sleep(0.5)
         b = proc(p.pid)
@@ -453,6 +454,7 @@ def main(argv=None):
     ap.add_argument("--churns", type=int, default=1000)
     ap.add_argument("--flood", type=int, default=2000000)
     ap.add_argument("--slow-seconds", type=float, default=60)
+    ap.add_argument("--send-queue", default="8M", help="accel-top --send-queue for the slow part")
     ap.add_argument("--half", type=int, default=100)
     ap.add_argument("--half-timeout", type=int, default=3)
     ap.add_argument("--tui-concurrency", type=int, default=64)
