@@ -78,11 +78,17 @@ $(BUILD)/unit-tests: $(CORE_OBJ) $(TEST_OBJ)
 $(BUILD)/bench-%: $(CORE_OBJ) $(BUILD)/bench/%.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-# libFuzzer target for the protocol decoder: always clang, always with ASan + UBSan.
+# libFuzzer targets for the protocol decoder and the recording reader: always clang, always with
+# ASan + UBSan (scripts/fuzz.sh runs both).
 FUZZ_CFLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS)
 build-fuzz/fuzz-proto: tests/fuzz/fuzz-proto.c bridge/proto.c bridge/proto.h pool/tensor.c pool/tensor.h
 	@mkdir -p build-fuzz
 	clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz-proto.c bridge/proto.c pool/tensor.c $(PKG_LIBS) -lm
+FUZZ_JOURNAL_SRC := pool/ac.c pool/event.c pool/pool.c pool/apply_browser.c pool/apply_work.c pool/apply_breaker.c \
+	pool/workloads.c pool/caps.c pool/family.c pool/tensor.c pool/journal.c pool/journal_codec.c pool/checkpoint.c
+build-fuzz/fuzz-journal: tests/fuzz/fuzz-journal.c $(FUZZ_JOURNAL_SRC) $(wildcard pool/*.h)
+	@mkdir -p build-fuzz
+	clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz-journal.c $(FUZZ_JOURNAL_SRC) $(PKG_LIBS) -lm
 
 # Installs missing Debian packages and the npm packages (idempotent; quick when all is there).
 deps:
@@ -96,10 +102,10 @@ run: deps
 unit: $(BUILD)/unit-tests
 	./$(BUILD)/unit-tests
 
-fuzz-smoke: build-fuzz/fuzz-proto
+fuzz-smoke: build-fuzz/fuzz-proto build-fuzz/fuzz-journal
 	@scripts/fuzz.sh smoke
 
-fuzz: build-fuzz/fuzz-proto
+fuzz: build-fuzz/fuzz-proto build-fuzz/fuzz-journal
 	@scripts/fuzz.sh long
 
 # one end-to-end suite by name: make e2e SUITE=faults (e2e, models, replay, faults, doctor, ...)
@@ -108,7 +114,7 @@ e2e: $(BIN) models $(BUILD)/bench-loadgen
 	@ACCEL_TOP=$(abspath $(BIN)) ACCEL_TOP_DATA=$(CURDIR) /usr/bin/python3 tests/e2e/test_$(SUITE).py
 
 test: deps
-	@$(MAKE) --no-print-directory $(BIN) models $(BUILD)/unit-tests build-fuzz/fuzz-proto $(BUILD)/bench-loadgen
+	@$(MAKE) --no-print-directory $(BIN) models $(BUILD)/unit-tests build-fuzz/fuzz-proto build-fuzz/fuzz-journal $(BUILD)/bench-loadgen
 	@ACCEL_TOP=$(abspath $(BIN)) UNIT=$(abspath $(BUILD)/unit-tests) ACCEL_TOP_DATA=$(CURDIR) tests/run-all.sh
 
 bench: $(BUILD)/bench-roundtrip $(BUILD)/bench-overhead $(BUILD)/bench-replay $(BUILD)/bench-loadgen models
