@@ -119,6 +119,7 @@ test: deps
 
 bench: $(BUILD)/bench-roundtrip $(BUILD)/bench-overhead $(BUILD)/bench-replay $(BUILD)/bench-loadgen models
 	ACCEL_TOP_DATA=$(CURDIR) ./$(BUILD)/bench-roundtrip
+	ACCEL_TOP=$(abspath $(BIN)) ACCEL_TOP_DATA=$(CURDIR) ROUNDTRIP=$(abspath $(BUILD)/bench-roundtrip) /usr/bin/python3 bench/seed_baseline.py
 	ACCEL_TOP_DATA=$(CURDIR) ./$(BUILD)/bench-overhead
 	ACCEL_TOP_DATA=$(CURDIR) ./$(BUILD)/bench-replay
 	bench/tui-cost.sh
