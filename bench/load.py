@@ -450,7 +450,7 @@ def main(argv=None):
     ap.add_argument("--connections", type=int, default=1000)
     ap.add_argument("--rate", type=int, default=10000)
     ap.add_argument("--seconds", type=float, default=60)
-    ap.add_argument("--window", type=int, default=2000, help="most requests unanswered at once")
+    ap.add_argument("--window", type=int, default=200, help="most requests unanswered at once")
     ap.add_argument("--churns", type=int, default=1000)
     ap.add_argument("--flood", type=int, default=2000000)
     ap.add_argument("--slow-seconds", type=float, default=60)

@@ -4,6 +4,7 @@ generator (fake browser, bench/loadgen.c; not browsers) and serve --stdio at 1,0
 5 s, 200 connect/close churns, a client that stops reading, half-open connections.
 Run: tests/e2e/test_load.py [NAME...]; ACCEL_TOP names the binary, LOADGEN the load generator
 (default build/bench-loadgen, made by `make e2e`/`make test`). Ends with 'load: N passed, N failed'."""
+import argparse
 import os
 import sys
 
@@ -12,12 +13,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import check, run_tests  # noqa: E402
 import load  # noqa: E402
 
+
 def parsed():
-    import argparse
-    ns = argparse.Namespace(connections=200, rate=1000, seconds=5.0, window=200, churns=200, flood=400000,
-                            slow_seconds=20.0, send_queue="1M", half=20, half_timeout=1, tui_concurrency=16,
-                            tui_keys=4, tui_settle=3.0, parts="")
-    return ns
+    """bench/load.py's arguments, short"""
+    return argparse.Namespace(connections=200, rate=1000, seconds=5.0, window=200, churns=200, flood=400000,
+                              slow_seconds=20.0, send_queue="1M", half=20, half_timeout=1, tui_concurrency=16,
+                              tui_keys=4, tui_settle=3.0, parts="")
 
 
 def test_hold_every_request_answered_once():
