@@ -64,7 +64,20 @@ def chromium(url, profile):
     return subprocess.Popen([exe, "--headless", "--no-sandbox", "--disable-background-networking",
                              "--disable-component-update", "--disable-sync", "--no-first-run",
                              f"--user-data-dir={profile}", url],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+def stop_chromium(br):
+    """Chromium and its children: the process group it leads (started above as its own)."""
+    try:
+        os.killpg(br.pid, 15)
+        br.wait(10)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(br.pid, 9)
+        except ProcessLookupError:
+            pass
+        br.wait()
 
 
 async def seed_style(small, mib):
@@ -113,13 +126,12 @@ async def seed_style(small, mib):
                                 compression=None) as server:
         port = server.sockets[0].getsockname()[1]
         res["idle_rss_mb"] = rss_mb()
-        with tempfile.TemporaryDirectory() as prof:
+        with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as prof:
             br = chromium(f"http://127.0.0.1:{port}/", prof)
             try:
                 await asyncio.wait_for(done, 600)
             finally:
-                br.terminate()
-                br.wait()
+                stop_chromium(br)
     return res
 
 

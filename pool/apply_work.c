@@ -122,7 +122,9 @@ int pa_workload_started(pool *p, const ac_event *ev, ac_err *err)
 	m->concurrency = (int)ev->num;
 	m->target_rps = ev->x[0];
 	m->count = ev->num2;
-	m->warmup = (int)ev->x[1];
+	/* in range before the conversion: a recorded event's numbers are untrusted input (found by
+	 * tests/fuzz/fuzz-journal.c) */
+	m->warmup = ev->x[1] > 0 && ev->x[1] < 1e9 ? (int)ev->x[1] : 0;
 	m->started_us = ev->t_us;
 	m->running = true;
 	return 0;
