@@ -15,7 +15,9 @@
  *   half-ws   N WebSocket upgrades that never say hello.
  * Each run's figures go to standard output as one JSON object; progress goes to standard error.
  * With --pid PID, accel-top's CPU time, RSS and open file descriptors (from /proc) are sampled
- * before and after. Usage: bench-loadgen --url ws://127.0.0.1:PORT/ws?token=T [options]; --help. */
+ * before and after. Usage: bench-loadgen --url ws://127.0.0.1:PORT/ws?token=T [options]; --help.
+ * Over ~600 lines: one client with five modes sharing its connection state, answering, /proc
+ * sampling and report; split, each part would need that state passed around. */
 #include <uv.h>
 #include <libwebsockets.h>
 
