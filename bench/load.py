@@ -343,18 +343,22 @@ def attached_at(extra=()):
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     end = time.time() + 10
     err = ""
-    os.set_blocking(p.stderr.fileno(), False)
-    while time.time() < end:
-        try:
-            err += os.read(p.stderr.fileno(), 65536).decode(errors="replace")
-        except BlockingIOError:
-            pass
-        m = re.search(r"serving (http://\S+)", err)
-        if m:
-            return p, ws_url(m.group(1))
-        time.sleep(0.05)
-    p.kill()
-    raise RuntimeError("accel-top printed no URL: " + err[-400:])
+    try:
+        os.set_blocking(p.stderr.fileno(), False)
+        while time.time() < end:
+            try:
+                err += os.read(p.stderr.fileno(), 65536).decode(errors="replace")
+            except BlockingIOError:
+                pass
+            m = re.search(r"serving (http://\S+)", err)
+            if m:
+                return p, ws_url(m.group(1))
+            time.sleep(0.05)
+        raise RuntimeError("accel-top printed no URL: " + err[-400:])
+    except BaseException:
+        p.kill()                             # nothing of ours is left running
+        p.wait()
+        raise
 
 
 def stop_at(p):

@@ -589,11 +589,9 @@ int bridge_start(uv_loop_t *loop, const bridge_config *cfg, const bridge_sink *s
 		return ac_errf(err, AC_ENOMEM, "out of memory");
 	b->loop = loop;
 	b->cfg = *cfg;
+	b->cfg.send_queue_max = cfg->send_queue_max ? cfg->send_queue_max : BRIDGE_SEND_QUEUE_DEFAULT;
 	b->sink = *sink;
-	if (!b->cfg.listen_addr)
-		b->cfg.listen_addr = "127.0.0.1";
-	if (!b->cfg.send_queue_max)
-		b->cfg.send_queue_max = BRIDGE_SEND_QUEUE_DEFAULT;
+	b->cfg.listen_addr = cfg->listen_addr ? cfg->listen_addr : "127.0.0.1";
 
 	b->protocols[0] = (struct lws_protocols){ .name = "http", .callback = http_cb };
 	b->protocols[1] = (struct lws_protocols){
