@@ -42,7 +42,7 @@ MAIN_SRC := \
 	tui/cmd/doctor_cmd.c tui/cmd/doctor_models.c tui/cmd/doctor_plan.c tui/cmd/doctor_checks.c \
 	tui/screen.c tui/screen_rows.c tui/keys.c tui/keys_modal.c
 TEST_SRC := $(wildcard tests/unit/test-*.c) tests/unit/fake-sched-io.c tests/unit/sched-harness.c tests/unit/journal-harness.c tests/unit/runner.c
-BENCH_SRC := bench/roundtrip.c bench/overhead.c bench/replay.c
+BENCH_SRC := bench/roundtrip.c bench/overhead.c bench/replay.c bench/loadgen.c
 
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)
 MAIN_OBJ := $(MAIN_SRC:%.c=$(BUILD)/%.o)
@@ -80,11 +80,17 @@ $(BUILD)/unit-tests: $(CORE_OBJ) $(TEST_OBJ)
 $(BUILD)/bench-%: $(CORE_OBJ) $(BUILD)/bench/%.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-# libFuzzer target for the protocol decoder: always clang, always with ASan + UBSan.
+# libFuzzer targets for the protocol decoder and the recording reader: always clang, always with
+# ASan + UBSan (scripts/fuzz.sh runs both).
 FUZZ_CFLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS)
 build-fuzz/fuzz-proto: tests/fuzz/fuzz-proto.c bridge/proto.c bridge/proto.h pool/tensor.c pool/tensor.h
 	@mkdir -p build-fuzz
 	clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz-proto.c bridge/proto.c pool/tensor.c $(PKG_LIBS) -lm
+FUZZ_JOURNAL_SRC := pool/ac.c pool/event.c pool/pool.c pool/apply_browser.c pool/apply_work.c pool/apply_breaker.c \
+	pool/workloads.c pool/caps.c pool/family.c pool/tensor.c pool/journal.c pool/journal_codec.c pool/checkpoint.c
+build-fuzz/fuzz-journal: tests/fuzz/fuzz-journal.c $(FUZZ_JOURNAL_SRC) $(wildcard pool/*.h)
+	@mkdir -p build-fuzz
+	clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz-journal.c $(FUZZ_JOURNAL_SRC) $(PKG_LIBS) -lm
 
 # Installs missing Debian packages and the npm packages (idempotent; quick when all is there).
 deps:
@@ -98,23 +104,24 @@ run: deps
 unit: $(BUILD)/unit-tests
 	./$(BUILD)/unit-tests
 
-fuzz-smoke: build-fuzz/fuzz-proto
+fuzz-smoke: build-fuzz/fuzz-proto build-fuzz/fuzz-journal
 	@scripts/fuzz.sh smoke
 
-fuzz: build-fuzz/fuzz-proto
+fuzz: build-fuzz/fuzz-proto build-fuzz/fuzz-journal
 	@scripts/fuzz.sh long
 
 # one end-to-end suite by name: make e2e SUITE=faults (e2e, models, replay, faults, doctor, ...)
 SUITE ?= e2e
-e2e: $(BIN) models
+e2e: $(BIN) models $(BUILD)/bench-loadgen
 	@ACCEL_TOP=$(abspath $(BIN)) ACCEL_TOP_DATA=$(CURDIR) /usr/bin/python3 tests/e2e/test_$(SUITE).py
 
 test: deps
-	@$(MAKE) --no-print-directory $(BIN) models $(BUILD)/unit-tests build-fuzz/fuzz-proto
+	@$(MAKE) --no-print-directory $(BIN) models $(BUILD)/unit-tests build-fuzz/fuzz-proto build-fuzz/fuzz-journal $(BUILD)/bench-loadgen
 	@ACCEL_TOP=$(abspath $(BIN)) UNIT=$(abspath $(BUILD)/unit-tests) ACCEL_TOP_DATA=$(CURDIR) tests/run-all.sh
 
-bench: $(BUILD)/bench-roundtrip $(BUILD)/bench-overhead $(BUILD)/bench-replay models
+bench: $(BUILD)/bench-roundtrip $(BUILD)/bench-overhead $(BUILD)/bench-replay $(BUILD)/bench-loadgen models
 	ACCEL_TOP_DATA=$(CURDIR) ./$(BUILD)/bench-roundtrip
+	ACCEL_TOP=$(abspath $(BIN)) ACCEL_TOP_DATA=$(CURDIR) ROUNDTRIP=$(abspath $(BUILD)/bench-roundtrip) /usr/bin/python3 bench/seed_baseline.py
 	ACCEL_TOP_DATA=$(CURDIR) ./$(BUILD)/bench-overhead
 	ACCEL_TOP_DATA=$(CURDIR) ./$(BUILD)/bench-replay
 	bench/tui-cost.sh
@@ -122,6 +129,7 @@ bench: $(BUILD)/bench-roundtrip $(BUILD)/bench-overhead $(BUILD)/bench-replay mo
 	ACCEL_TOP=$(abspath $(BIN)) ACCEL_TOP_DATA=$(CURDIR) bench/shard.sh
 	bench/tune.sh
 	ACCEL_TOP=$(abspath $(BIN)) ACCEL_TOP_DATA=$(CURDIR) /usr/bin/python3 bench/grid.py
+	ACCEL_TOP=$(abspath $(BIN)) ACCEL_TOP_DATA=$(CURDIR) LOADGEN=$(abspath $(BUILD)/bench-loadgen) /usr/bin/python3 bench/load.py
 
 # accel-top, its page, runtime and models, and Firefox in parts of <= 61 MB for the GPU machine
 # (bench/README.md). GPU_BUNDLE_BASE=REV also packs the page as committed at REV, for a before/after;

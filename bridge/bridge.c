@@ -49,8 +49,30 @@ void bridge_emit(bridge *b, ev_kind kind, int browser, const char *text, const c
 
 /* ---------------------------------------------------------------- sending */
 
+/* A connection whose queue passed the limit is dropped: a peer that asks and does not read
+ * (a stopped page, a slow reader) would otherwise grow our memory without bound. Dropped through
+ * lws's own timeout (the async kill), so that whoever called enqueue() may still use c. */
+static void drop_over_limit(conn *c)
+{
+	bridge *b = c->br;
+	c->tx_over = true;
+	snprintf(c->close_reason, sizeof c->close_reason, "dropped: send queue over %.0f %s (it stopped reading)",
+		 b->cfg.send_queue_max >= (1u << 20) ? b->cfg.send_queue_max / 1048576.0 : b->cfg.send_queue_max / 1024.0,
+		 b->cfg.send_queue_max >= (1u << 20) ? "MiB" : "KiB");
+	lws_close_reason(c->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, (unsigned char *)"send queue over its limit", 25);
+	lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+	lws_cancel_service(b->ctx);
+}
+
 static int enqueue(conn *c, enum lws_write_protocol kind, const void *data, size_t len)
 {
+	if (c->tx_over)
+		return AC_EIO;
+	/* the backlog before this message: one message larger than the limit (a big tensor) still goes */
+	if (c->tx_bytes > c->br->cfg.send_queue_max) {
+		drop_over_limit(c);
+		return AC_EIO;
+	}
 	txmsg *m = malloc(sizeof *m + LWS_PRE + len);
 	if (!m)
 		return AC_ENOMEM;
@@ -63,6 +85,7 @@ static int enqueue(conn *c, enum lws_write_protocol kind, const void *data, size
 	else
 		c->tx_head = m;
 	c->tx_tail = m;
+	c->tx_bytes += sizeof *m + LWS_PRE + len; /* what it holds, so that many small ones count too */
 	lws_callback_on_writable(c->wsi);
 	return 0;
 }
@@ -89,6 +112,7 @@ static int write_one(conn *c)
 	int n = lws_write(c->wsi, m->buf + LWS_PRE, m->len, m->kind);
 	if (n < (int)m->len)
 		return -1;
+	c->tx_bytes -= sizeof *m + LWS_PRE + m->len;
 	c->tx_head = m->next;
 	if (!c->tx_head)
 		c->tx_tail = NULL;
@@ -100,10 +124,30 @@ static int write_one(conn *c)
 
 static conn *find_conn(const bridge *b, int browser)
 {
-	for (conn *c = b->conns; c; c = c->next)
-		if (browser && c->browser == browser && c->hello_done && !c->lost)
-			return c;
-	return NULL;
+	conn *c = browser > 0 && (size_t)browser < b->n_by_browser ? b->by_browser[browser] : NULL;
+	return c && c->browser == browser && c->hello_done && !c->lost ? c : NULL;
+}
+
+/* by_browser[id] = c (NULL clears it, only where it still points at c) */
+static void index_conn(bridge *b, int id, conn *c, conn *was)
+{
+	if (id <= 0)
+		return;
+	if ((size_t)id >= b->n_by_browser) {
+		if (!c)
+			return;
+		size_t n = b->n_by_browser ? b->n_by_browser : 64;
+		while (n <= (size_t)id)
+			n *= 2;
+		conn **nb = realloc(b->by_browser, n * sizeof *nb);
+		if (!nb)
+			return; /* find_conn() then misses it: sends fail with AC_ENOENT, nothing worse */
+		memset(nb + b->n_by_browser, 0, (n - b->n_by_browser) * sizeof *nb);
+		b->by_browser = nb;
+		b->n_by_browser = n;
+	}
+	if (c || b->by_browser[id] == was)
+		b->by_browser[id] = c;
 }
 
 static uint32_t remember(conn *c, pend_kind kind)
@@ -149,6 +193,7 @@ static void close_now(conn *c, enum lws_close_status status, const char *reason)
 static void conn_release(conn *c)
 {
 	bridge *b = c->br;
+	index_conn(b, c->browser, NULL, c);
 	for (conn **pp = &b->conns; *pp; pp = &(*pp)->next)
 		if (*pp == c) {
 			*pp = c->next;
@@ -189,6 +234,7 @@ static void on_hello(conn *c, proto_msg *m)
 			continue;
 		/* the browser reconnected before we noticed the old socket die, or after it was
 		 * declared lost: the old socket goes, without a second "lost" */
+		index_conn(b, old->browser, NULL, old);
 		old->browser = 0;
 		ac_strlcpy(old->close_reason, "replaced by a newer connection", sizeof old->close_reason);
 		lws_close_reason(old->wsi, LWS_CLOSE_STATUS_NORMAL, (unsigned char *)"replaced", 8);
@@ -208,6 +254,7 @@ static void on_hello(conn *c, proto_msg *m)
 		return;
 	}
 	c->hello_done = true;
+	index_conn(b, id, c, NULL);
 	cJSON *w = cJSON_CreateObject();
 	cJSON_AddStringToObject(w, "type", "welcome");
 	cJSON_AddNumberToObject(w, "id", m->id);
@@ -542,9 +589,9 @@ int bridge_start(uv_loop_t *loop, const bridge_config *cfg, const bridge_sink *s
 		return ac_errf(err, AC_ENOMEM, "out of memory");
 	b->loop = loop;
 	b->cfg = *cfg;
+	b->cfg.send_queue_max = cfg->send_queue_max ? cfg->send_queue_max : BRIDGE_SEND_QUEUE_DEFAULT;
 	b->sink = *sink;
-	if (!b->cfg.listen_addr)
-		b->cfg.listen_addr = "127.0.0.1";
+	b->cfg.listen_addr = cfg->listen_addr ? cfg->listen_addr : "127.0.0.1";
 
 	b->protocols[0] = (struct lws_protocols){ .name = "http", .callback = http_cb };
 	b->protocols[1] = (struct lws_protocols){
@@ -737,5 +784,6 @@ void bridge_free(bridge *b)
 		lws_context_destroy(b->ctx); /* second call, after uv_run() returned: frees it */
 	replies_free(&b->replies);
 	origins_free(&b->origins);
+	free(b->by_browser);
 	free(b);
 }

@@ -18,11 +18,15 @@
 
 typedef struct bridge bridge;
 
+#define BRIDGE_SEND_QUEUE_DEFAULT (8u << 20)
+
 typedef struct {
 	const char *listen_addr;  /* default 127.0.0.1 */
 	int port;                 /* 0 = pick a free one */
 	const char *token;        /* required in the page and WebSocket URLs */
 	size_t max_message;       /* bytes; larger messages close the connection with 1009 */
+	size_t send_queue_max;    /* bytes queued for one connection that stopped reading, before
+				   * it is dropped (0: BRIDGE_SEND_QUEUE_DEFAULT) */
 	const char *www_dir;      /* served at / */
 	const char *ort_dir;      /* served at /ort/ */
 	const char *tokenizers_dir; /* served at /tokenizers/ (@huggingface/tokenizers' dist); NULL: not */

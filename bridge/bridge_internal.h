@@ -44,6 +44,8 @@ typedef struct conn {
 	size_t flen[PROTO_MAX_TENSORS];
 	/* outgoing */
 	txmsg *tx_head, *tx_tail;
+	size_t tx_bytes;      /* queued here, not yet handed to lws: bounded by send_queue_max */
+	bool tx_over;         /* over it: nothing more is queued, the connection is being dropped */
 	/* our requests waiting for a reply */
 	struct { pend_kind kind; uint32_t id; uint64_t sent_ns; } pend[PENDING_MAX];
 	uint16_t peer_close_code;
@@ -64,6 +66,8 @@ struct bridge {
 	origin_list origins;       /* who may open a WebSocket (origins.h) */
 	origin_log refusals;       /* the rate limit of the refusal lines */
 	conn *conns;
+	conn **by_browser;         /* browser id -> its welcomed connection (find_conn without a scan) */
+	size_t n_by_browser;
 	uv_timer_t heartbeat;
 	struct lws_protocols protocols[6]; /* http, ws, admission, metrics, http client, end */
 	/* --metrics-listen: its own vhost with only GET /metrics (metrics_http.c) */

@@ -19,9 +19,13 @@ const pool_browser *pool_browser_at(const pool *p, size_t i) { return i < p->n ?
 
 pool_browser *pool_find_browser(pool *p, int id)
 {
-	for (size_t i = 0; i < p->n; i++)
-		if (p->browsers[i].id == id)
+	for (size_t k = 0, n = p->n; k < n; k++) {
+		size_t i = (p->browser_hint + k) % n; /* from where the last lookup ended (pool_internal.h) */
+		if (p->browsers[i].id == id) {
+			p->browser_hint = i + 1;
 			return &p->browsers[i];
+		}
+	}
 	return NULL;
 }
 

@@ -122,7 +122,9 @@ int pa_workload_started(pool *p, const ac_event *ev, ac_err *err)
 	m->concurrency = (int)ev->num;
 	m->target_rps = ev->x[0];
 	m->count = ev->num2;
-	m->warmup = (int)ev->x[1];
+	/* in range before the conversion: a recorded event's numbers are untrusted input (found by
+	 * tests/fuzz/fuzz-journal.c) */
+	m->warmup = ev->x[1] > 0 && ev->x[1] < 1e9 ? (int)ev->x[1] : 0;
 	m->started_us = ev->t_us;
 	m->running = true;
 	return 0;
@@ -359,10 +361,12 @@ static void measure(pool_model *m, row_stats *st, const pool_request *r, const a
 	double total = ev->x[0], compute = ev->x[1], page_queue = ev->x[2];
 	/* a page that does not report its span has all of it counted as wire */
 	double in_page = ev->x[3] > 0 ? ev->x[3] : compute + page_queue;
-	/* latency as the submitter sees it: from queued here to the result back here */
-	double e2e = (double)(ev->t_us - r->queued_us) / 1000.0;
+	/* latency as the submitter sees it: from queued here to the result back here. Differences in
+	 * double: a recording's times are untrusted input (any int64), and below 2^53 us the result
+	 * is the same as integer arithmetic's (found by tests/fuzz/fuzz-journal.c) */
+	double e2e = ((double)ev->t_us - (double)r->queued_us) / 1000.0;
 	st->lat[st->n_lat++ % STATS_LAT_MAX] = (float)e2e;
-	st->sum_queue += (double)(r->sent_us - r->queued_us) / 1000.0 + page_queue;
+	st->sum_queue += ((double)r->sent_us - (double)r->queued_us) / 1000.0 + page_queue;
 	st->sum_wire += fmax(0, total - in_page);
 	st->sum_page += fmax(0, in_page - compute - page_queue);
 	st->sum_compute += compute;

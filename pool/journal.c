@@ -308,6 +308,11 @@ static int read_header(journal *j, const char *path, size_t *pos, const char **w
 
 /* Indexes every complete record from pos on; where and why the readable part stops goes into
  * j->trunc. */
+/* Record times past this (2^52 us after 1970: the year 2112) or before 1970 are not a clock's:
+ * such a record ends the readable part, so that the pool never subtracts times that overflow
+ * (a recording is untrusted input; found by tests/fuzz/fuzz-journal.c). */
+#define JOURNAL_MAX_US (INT64_C(1) << 52)
+
 static int index_records(journal *j, const char *path, size_t pos, const char *why, ac_err *err)
 {
 	uint32_t len = 0;
@@ -315,6 +320,11 @@ static int index_records(journal *j, const char *path, size_t pos, const char *w
 		if ((why = record_at(j, pos, &len)))
 			break;
 		const uint8_t *h = j->map + pos;
+		int64_t t = (int64_t)jc_get_le(h + 9, 8);
+		if ((h[8] == 'E' || h[8] == 'C') && (t < 0 || t > JOURNAL_MAX_US)) {
+			why = "a record time that is not a clock's (before 1970 or after 2112)";
+			break;
+		}
 		if (h[8] == 'E') {
 			if (!push_index((void **)&j->ev_off, (void **)&j->ev_t, &j->cap_ev, j->n_ev, sizeof *j->ev_off,
 					sizeof *j->ev_t))

@@ -35,9 +35,13 @@ const pool_model *pool_model_find(const pool *p, int id)
 
 pool_session *pool_session_get(pool *p, int browser, int session)
 {
-	for (size_t i = 0; i < p->n_sessions; i++)
-		if (p->sessions[i].browser == browser && p->sessions[i].session == session)
+	for (size_t k = 0, n = p->n_sessions; k < n; k++) {
+		size_t i = (p->session_hint + k) % n; /* from where the last lookup ended (pool_internal.h) */
+		if (p->sessions[i].browser == browser && p->sessions[i].session == session) {
+			p->session_hint = i + 1;
 			return &p->sessions[i];
+		}
+	}
 	return NULL;
 }
 

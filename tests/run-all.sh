@@ -43,6 +43,7 @@ suite shard /usr/bin/python3 tests/e2e/test_shard.py
 suite doctor /usr/bin/python3 tests/e2e/test_doctor.py
 suite metrics /usr/bin/python3 tests/e2e/test_metrics.py
 suite dropin /usr/bin/python3 tests/e2e/test_dropin.py
+suite load /usr/bin/python3 tests/e2e/test_load.py
 suite tmux /usr/bin/python3 tests/tmux/test_screen.py
 
 [ ${#broken[@]} -gt 0 ] && echo "failing suites: ${broken[*]}"

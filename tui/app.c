@@ -5,6 +5,7 @@
 #include "../pool/inputs.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -498,8 +499,42 @@ static char *render_metrics(void *ctx, size_t *len)
 	return b.s;
 }
 
+/* Each browser's WebSocket is a file descriptor: raise the soft limit to the hard one (as a
+ * shell's `ulimit -n` default of 1024 would cap us near 1,000 browsers), and say so in the log
+ * when even the hard limit is low. Before bridge_start(): lws sizes its tables from it. */
+#define APP_FDS_WANTED 4096
+static rlim_t raise_fd_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return 0;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rlim_t want = rl.rlim_max == RLIM_INFINITY ? 1 << 20 : rl.rlim_max;
+		struct rlimit nl = { .rlim_cur = want, .rlim_max = rl.rlim_max };
+		if (!setrlimit(RLIMIT_NOFILE, &nl))
+			rl.rlim_cur = want;
+	}
+	return rl.rlim_cur;
+}
+
+static void say_fd_limit(app *a, const options *o, rlim_t fds)
+{
+	if (!fds || fds >= APP_FDS_WANTED)
+		return;
+	char text[256];
+	snprintf(text, sizeof text, "file descriptors limited to %llu (the hard limit): at most about %llu browsers "
+		 "can connect; raise it (ulimit -Hn, or LimitNOFILE= in a systemd unit)", (unsigned long long)fds,
+		 (unsigned long long)(fds > 64 ? fds - 64 : 0));
+	ac_event ev = { .kind = EV_ERROR, .t_us = ac_now_us(), .text = text };
+	ac_err err;
+	apply_event(a, &ev, &err);
+	if (o->batch) /* the screen shows it in its log; batch output has no log */
+		fprintf(stderr, "accel-top: %s\n", text);
+}
+
 int app_start(app *a, uv_loop_t *loop, const options *o, ac_err *err)
 {
+	rlim_t fds = raise_fd_limit();
 	int rc;
 	a->loop = loop;
 	a->opt = o;
@@ -533,6 +568,7 @@ int app_start(app *a, uv_loop_t *loop, const options *o, ac_err *err)
 		roots[i] = a->cat->roots[i];
 	bridge_config bc = {
 		.listen_addr = o->listen, .port = o->port, .token = a->token, .max_message = o->max_message,
+		.send_queue_max = o->send_queue,
 		.www_dir = a->www_dir, .ort_dir = a->ort_dir, .tokenizers_dir = a->tok_dir, .model_dirs = roots, .n_model_dirs = a->cat->n_roots,
 		.heartbeat_ms = (unsigned)(o->heartbeat_s * 1000), .timeout_ms = (unsigned)(o->heartbeat_timeout_s * 1000),
 		.public_url = o->public_url, .allow_origins = o->allow_origins, .n_allow_origins = o->n_allow_origins,
@@ -542,6 +578,7 @@ int app_start(app *a, uv_loop_t *loop, const options *o, ac_err *err)
 			     .render_metrics = render_metrics, .ctx = a };
 	if ((rc = bridge_start(loop, &bc, &sink, &a->br, err)))
 		return rc;
+	say_fd_limit(a, o, fds);
 	if (o->optimize_audio) { /* before the scheduler: its encode_audio hook */
 		optaudio_io oio = { .pool = a->pool, .cat = a->cat, .clip = a->have_clip ? &a->clip : NULL,
 				    .batch = o->batch };

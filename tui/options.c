@@ -18,6 +18,7 @@ void options_defaults(options *o)
 	o->listen = "127.0.0.1";
 	o->port = 8765;
 	o->max_message = 64u << 20;
+	o->send_queue = 8u << 20;
 	o->heartbeat_s = 2.0;
 	o->heartbeat_timeout_s = 10.0;
 	o->seed = 1;
@@ -68,6 +69,8 @@ void options_usage(FILE *f)
 	      "      --metrics-listen ADDR:PORT  also serve GET /metrics there without the token\n"
 	      "                              (e.g. 127.0.0.1:9464; on --port it needs the token)\n"
 	      "      --max-message SIZE      largest WebSocket message accepted (default 64M)\n"
+	      "      --send-queue SIZE       bytes queued for a browser that stopped reading before it is\n"
+	      "                              dropped (default 8M)\n"
 	      "      --min-browsers N|KIND:N,...  fewest managed browsers of each kind kept running\n"
       "      --max-browsers N|KIND:N,...  most launched when queues wait (scaling)\n"
       "      --idle-timeout SECS     stop a browser above the minimum idle this long (default 60)\n"
@@ -198,7 +201,8 @@ int options_parse_browsers(options *o, const char *list, ac_err *err)
 enum { O_SETTLE = 256, O_BROWSERS, O_NO_LAUNCH, O_MAX_MESSAGE, O_HEARTBEAT, O_HEARTBEAT_TIMEOUT, O_INFLIGHT,
        O_RUN, O_READONLY, O_NO_COLOR, O_SHOW_TOKEN, O_WARN_MS, O_CRIT_MS, O_WARN_QUEUE, O_CRIT_QUEUE, O_REPLAY,
        O_BEGIN, O_END, O_MIN_BROWSERS, O_MAX_BROWSERS, O_IDLE_TIMEOUT, O_SCALE_WAIT, O_SCALE_DEPTH,
-       O_REQUEST_TIMEOUT, O_MAX_RESTARTS, O_TUNE_DB, O_METRICS_LISTEN, O_GRID, O_GRID_KEEPALIVE, O_GRID_TIMEOUT };
+       O_REQUEST_TIMEOUT, O_MAX_RESTARTS, O_TUNE_DB, O_METRICS_LISTEN, O_GRID, O_GRID_KEEPALIVE, O_GRID_TIMEOUT,
+       O_SEND_QUEUE };
 
 static launch_req *launch_entry(options *o, const char *family)
 {
@@ -371,6 +375,11 @@ static int main_opt(opt_ctx *c, const opt_desc *d, const char *arg, ac_err *err)
 			return ac_errf(err, AC_EINVAL, "--max-message: '%s' is not a size of at least 4096 bytes "
 				       "(suffixes K, M, G)", arg);
 		break;
+	case O_SEND_QUEUE:
+		if (options_parse_size(arg, &o->send_queue) || o->send_queue < 4096)
+			return ac_errf(err, AC_EINVAL, "--send-queue: '%s' is not a size of at least 4096 bytes "
+				       "(suffixes K, M, G)", arg);
+		break;
 	case O_HEARTBEAT:
 		if (opt_parse_double(arg, 0.05, 3600, &o->heartbeat_s))
 			return ac_errf(err, AC_EINVAL, "--heartbeat: '%s' is not a number of seconds from 0.05 to 3600", arg);
@@ -411,6 +420,7 @@ OWN(o_settle, "settle", O_SETTLE, "SECS")
 OWN(o_browsers, "browsers", O_BROWSERS, "LIST")
 static const opt_desc o_no_launch = OPT_FLAG("no-launch", O_NO_LAUNCH, no_launch);
 OWN(o_max_message, "max-message", O_MAX_MESSAGE, "SIZE")
+OWN(o_send_queue, "send-queue", O_SEND_QUEUE, "SIZE")
 OWN(o_heartbeat, "heartbeat", O_HEARTBEAT, "SECS")
 OWN(o_heartbeat_timeout, "heartbeat-timeout", O_HEARTBEAT_TIMEOUT, "SECS")
 static const opt_desc o_readonly = OPT_FLAG("readonly", O_READONLY, readonly);
@@ -441,7 +451,7 @@ OWN(o_grid_timeout, "grid-timeout", O_GRID_TIMEOUT, "SECS")
 
 const opt_desc *const options_main[] = {
 	&opt_help, &o_batch, &o_iterations, &o_delay, &o_version, &opt_json, &o_settle, &o_browsers, &o_no_launch, &opt_visible,
-	&opt_listen, &opt_port, &opt_token, &opt_public_url, &opt_allow_origin, &o_max_message, &o_heartbeat, &o_heartbeat_timeout,
+	&opt_listen, &opt_port, &opt_token, &opt_public_url, &opt_allow_origin, &o_max_message, &o_send_queue, &o_heartbeat, &o_heartbeat_timeout,
 	&o_readonly, &o_no_color, &o_show_token, &o_warn_ms, &o_crit_ms, &o_warn_queue,
 	&o_crit_queue, &opt_models, &opt_allow_fallback, &opt_seed, &opt_audio, &opt_text, &opt_image, &o_inflight, &o_run,
 	&opt_record, &o_replay, &o_begin, &o_end, &o_min_browsers, &o_max_browsers,

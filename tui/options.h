@@ -33,6 +33,7 @@ typedef struct {
 	char metrics_addr[64];    /* --metrics-listen ADDR:PORT: /metrics without the token there; "" = none */
 	int metrics_port;
 	size_t max_message;
+	size_t send_queue;    /* --send-queue: the bridge's per-connection limit (bridge.h) */
 	double heartbeat_s, heartbeat_timeout_s;
 	launch_req launch[OPT_MAX_LAUNCH];
 	int n_launch;
