@@ -53,22 +53,9 @@ static double num(const cJSON *o, const char *k, double dflt)
 	return cJSON_IsNumber(v) ? v->valuedouble : dflt;
 }
 
-static int parse_input(const cJSON *in, const cJSON *dims, const char *path, int idx, cat_input *ci, ac_err *err)
+/* shape: numbers, or names that the manifest's 'dims' defines */
+static int parse_shape(const cJSON *shape, const cJSON *dims, const char *path, cat_input *ci, ac_err *err)
 {
-	const cJSON *name = cJSON_GetObjectItemCaseSensitive(in, "name");
-	const cJSON *dtype = cJSON_GetObjectItemCaseSensitive(in, "dtype");
-	const cJSON *shape = cJSON_GetObjectItemCaseSensitive(in, "shape");
-	const cJSON *fill = cJSON_GetObjectItemCaseSensitive(in, "fill");
-	if (!cJSON_IsString(name) || !cJSON_IsString(dtype) || !cJSON_IsArray(shape) || !cJSON_IsObject(fill))
-		return ac_errf(err, AC_EINVAL, "%s: inputs[%d] needs string 'name' and 'dtype', array 'shape', object 'fill'",
-			       path, idx);
-	ac_strlcpy(ci->name, name->valuestring, sizeof ci->name);
-	ac_strlcpy(ci->dtype, dtype->valuestring, sizeof ci->dtype);
-	int ok = 0;
-	for (int i = 0; dtypes[i]; i++)
-		ok |= strcmp(dtypes[i], ci->dtype) == 0;
-	if (!ok)
-		return ac_errf(err, AC_EINVAL, "%s: input '%s' has unsupported dtype '%s'", path, ci->name, ci->dtype);
 	ci->rank = cJSON_GetArraySize(shape);
 	if (ci->rank > CAT_MAX_RANK)
 		return ac_errf(err, AC_EINVAL, "%s: input '%s' has rank %d (at most %d)", path, ci->name, ci->rank, CAT_MAX_RANK);
@@ -89,6 +76,12 @@ static int parse_input(const cJSON *in, const cJSON *dims, const char *path, int
 		if (ci->dims[d] < 0 || ci->dims[d] > (1 << 24))
 			return ac_errf(err, AC_EINVAL, "%s: input '%s' dim %d is %lld", path, ci->name, d, (long long)ci->dims[d]);
 	}
+	return 0;
+}
+
+/* fill: how the input is made (kind and its parameters) */
+static int parse_fill(const cJSON *fill, const char *path, cat_input *ci, ac_err *err)
+{
 	const cJSON *kind = cJSON_GetObjectItemCaseSensitive(fill, "kind");
 	size_t k;
 	for (k = 0; k < sizeof fills / sizeof fills[0]; k++)
@@ -132,6 +125,30 @@ static int parse_input(const cJSON *in, const cJSON *dims, const char *path, int
 	}
 	default: break;
 	}
+	return 0;
+}
+
+static int parse_input(const cJSON *in, const cJSON *dims, const char *path, int idx, cat_input *ci, ac_err *err)
+{
+	const cJSON *name = cJSON_GetObjectItemCaseSensitive(in, "name");
+	const cJSON *dtype = cJSON_GetObjectItemCaseSensitive(in, "dtype");
+	const cJSON *shape = cJSON_GetObjectItemCaseSensitive(in, "shape");
+	const cJSON *fill = cJSON_GetObjectItemCaseSensitive(in, "fill");
+	if (!cJSON_IsString(name) || !cJSON_IsString(dtype) || !cJSON_IsArray(shape) || !cJSON_IsObject(fill))
+		return ac_errf(err, AC_EINVAL, "%s: inputs[%d] needs string 'name' and 'dtype', array 'shape', object 'fill'",
+			       path, idx);
+	ac_strlcpy(ci->name, name->valuestring, sizeof ci->name);
+	ac_strlcpy(ci->dtype, dtype->valuestring, sizeof ci->dtype);
+	int ok = 0;
+	for (int i = 0; dtypes[i]; i++)
+		ok |= strcmp(dtypes[i], ci->dtype) == 0;
+	if (!ok)
+		return ac_errf(err, AC_EINVAL, "%s: input '%s' has unsupported dtype '%s'", path, ci->name, ci->dtype);
+	int rc = parse_shape(shape, dims, path, ci, err);
+	if (rc == 0)
+		rc = parse_fill(fill, path, ci, err);
+	if (rc)
+		return rc;
 	for (int d = 0; d < ci->rank; d++)
 		if (ci->dims[d] == 0 && ci->fill != FILL_ZEROS)
 			return ac_errf(err, AC_EINVAL, "%s: input '%s' dim %d is 0, which only a zeros fill (an empty "
@@ -222,6 +239,30 @@ static int parse_shards(const cJSON *shards, const char *path, cat_model *m, ac_
 	return 0;
 }
 
+/* "files": {"fp32": "silero_vad.onnx"}: where each precision is, when not onnx/<usual name> */
+static int parse_files(const cJSON *files, const char *path, cat_model *m, ac_err *err)
+{
+		for (int p = 0; p < PREC__COUNT; p++) {
+		const cJSON *f = cJSON_GetObjectItemCaseSensitive(files, prec_names[p]);
+		if (files && !cJSON_IsObject(files)) {
+			return ac_errf(err, AC_EINVAL, "%s: 'files' must be an object of precision -> file", path);
+		}
+		if (!f) {
+			snprintf(m->file[p], sizeof m->file[p], "onnx/%s", prec_files[p]);
+			if (files)
+				m->file[p][0] = '\0'; /* "files" lists every precision the model has */
+			continue;
+		}
+		if (!cJSON_IsString(f) || !f->valuestring[0] || f->valuestring[0] == '/' || strstr(f->valuestring, "..") ||
+		    strlen(f->valuestring) >= sizeof m->file[p]) {
+			return ac_errf(err, AC_EINVAL, "%s: files.%s must be a relative path inside the model's folder, "
+				       "without '..'", path, prec_names[p]);
+		}
+		ac_strlcpy(m->file[p], f->valuestring, sizeof m->file[p]);
+	}
+	return 0;
+}
+
 int catalog_parse_manifest(const char *json, const char *path, cat_model *m, ac_err *err)
 {
 	cJSON *j = cJSON_Parse(json);
@@ -284,28 +325,7 @@ int catalog_parse_manifest(const char *json, const char *path, cat_model *m, ac_
 	static const double dflt_tol[PREC__COUNT] = { 1e-4, 2e-2, 5e-2, 0.2, 0.2 };
 	for (int p = 0; p < PREC__COUNT; p++)
 		m->tolerance[p] = num(tol, prec_names[p], dflt_tol[p]);
-	/* "files": {"fp32": "silero_vad.onnx"}: where each precision is, when not onnx/<usual name> */
-	const cJSON *files = cJSON_GetObjectItemCaseSensitive(j, "files");
-	for (int p = 0; p < PREC__COUNT; p++) {
-		const cJSON *f = cJSON_GetObjectItemCaseSensitive(files, prec_names[p]);
-		if (files && !cJSON_IsObject(files)) {
-			rc = ac_errf(err, AC_EINVAL, "%s: 'files' must be an object of precision -> file", path);
-			goto out;
-		}
-		if (!f) {
-			snprintf(m->file[p], sizeof m->file[p], "onnx/%s", prec_files[p]);
-			if (files)
-				m->file[p][0] = '\0'; /* "files" lists every precision the model has */
-			continue;
-		}
-		if (!cJSON_IsString(f) || !f->valuestring[0] || f->valuestring[0] == '/' || strstr(f->valuestring, "..") ||
-		    strlen(f->valuestring) >= sizeof m->file[p]) {
-			rc = ac_errf(err, AC_EINVAL, "%s: files.%s must be a relative path inside the model's folder, "
-				     "without '..'", path, prec_names[p]);
-			goto out;
-		}
-		ac_strlcpy(m->file[p], f->valuestring, sizeof m->file[p]);
-	}
+	rc = parse_files(cJSON_GetObjectItemCaseSensitive(j, "files"), path, m, err);
 out:
 	cJSON_Delete(j);
 	return rc;

@@ -272,48 +272,40 @@ static int read_inputs(serve *v, const cJSON *ins, int row, ac_tensor *tin, int 
 	return 0;
 }
 
-static void handle_line(serve *v, const char *text)
+/* A request's model, precision, platform and browser to its row; 0, or an answer was given. */
+static int request_row(serve *v, const cJSON *j, const cJSON *id, const char *outputs, int *row)
 {
 	ac_err err = { 0 };
-	cJSON *j = cJSON_Parse(text);
-	v->asked++;
-	if (!cJSON_IsObject(j)) {
-		answer_error(v, NULL, 0, "not a JSON object: each line is one request, e.g. {\"id\": 1, \"model\": \"bert-tiny\"}");
-		cJSON_Delete(j);
-		return;
-	}
-	const cJSON *id = cJSON_GetObjectItemCaseSensitive(j, "id");
-	const char *cmd = str_field(j, "cmd", NULL);
-	if (cmd) { /* not a request: a question or an operator action */
-		v->asked--;
-		handle_cmd(v, cmd, j, id);
-		goto done;
-	}
 	launch_form f;
 	memset(&f, 0, sizeof f);
 	const char *model = str_field(j, "model", NULL);
-	const char *outputs = str_field(j, "outputs", "summary");
 	if (!model) {
 		answer_error(v, id, 0, "the request names no model (\"model\": NAME)");
-		goto done;
+		return -1;
 	}
 	if (strcmp(outputs, "none") && strcmp(outputs, "summary") && strcmp(outputs, "all")) {
 		answer_error(v, id, 0, "\"outputs\" must be none, summary or all");
-		goto done;
+		return -1;
 	}
 	ac_strlcpy(f.model, model, sizeof f.model);
 	ac_strlcpy(f.precision, str_field(j, "precision", "fp32"), sizeof f.precision);
 	ac_strlcpy(f.platform, str_field(j, "platform", "wasm"), sizeof f.platform);
 	ac_strlcpy(f.browser, str_field(j, "browser", "auto"), sizeof f.browser); /* KIND,KIND: shards */
-	int row;
-	if (row_for(v, &f, &row, &err)) {
+	if (row_for(v, &f, row, &err)) {
 		answer_error(v, id, 0, err.msg);
-		goto done;
+		return -1;
 	}
+	return 0;
+}
+
+/* Its own inputs ("inputs" as numbers, or an "audio" WAV, a "text", an "image" file), then the
+ * scheduler; the answer comes later, or now as an error. */
+static void submit_request(serve *v, const cJSON *j, const cJSON *id, const char *outputs, int row)
+{
+	ac_err err = { 0 };
 	ac_tensor tin[CAT_MAX_IO];
 	int n = 0;
 	memset(tin, 0, sizeof tin);
-	/* its own inputs: "inputs" as numbers, or an "audio" WAV, a "text", an "image" file */
 	const char *rtext = str_field(j, "text", NULL), *rimage = str_field(j, "image", NULL);
 	const char *raudio = str_field(j, "audio", NULL);
 	unsigned char *img = NULL;
@@ -322,16 +314,12 @@ static void handle_line(serve *v, const char *text)
 	if ((ins && (rtext || rimage || raudio)) || (raudio && (rtext || rimage)))
 		ac_errf(&err, AC_EINVAL, "a request brings \"inputs\", or an \"audio\" file, or \"text\" and/or an \"image\"");
 	if (err.code || read_inputs(v, ins, row, tin, &n, &err) ||
-	    serve_own_inputs(sched_row_model(v->a.sch, row), v->o.seed, raudio, rimage, tin, &n, &img, &img_len, &err)) {
+	    serve_own_inputs(sched_row_model(v->a.sch, row), v->o.seed, raudio, rimage, tin, &n, &img, &img_len, &err) ||
+	    ac_reserve((void **)&v->reqs, &v->cap_reqs, v->n_reqs + 1, sizeof *v->reqs)) {
 		inputs_free(tin, CAT_MAX_IO);
 		free(img);
-		answer_error(v, id, 0, err.msg);
-		goto done;
-	}
-	if (ac_reserve((void **)&v->reqs, &v->cap_reqs, v->n_reqs + 1, sizeof *v->reqs)) {
-		inputs_free(tin, CAT_MAX_IO);
-		answer_error(v, id, 0, "out of memory");
-		goto done;
+		answer_error(v, id, 0, err.code ? err.msg : "out of memory");
+		return;
 	}
 	/* entered before submitting: the answer can come from inside sched_submit */
 	sreq *r = &v->reqs[v->n_reqs++];
@@ -355,7 +343,27 @@ static void handle_line(serve *v, const char *text)
 	} else if (r) {
 		r->request = req;
 	}
-done:
+}
+
+static void handle_line(serve *v, const char *text)
+{
+	cJSON *j = cJSON_Parse(text);
+	v->asked++;
+	if (!cJSON_IsObject(j)) {
+		answer_error(v, NULL, 0, "not a JSON object: each line is one request, e.g. {\"id\": 1, \"model\": \"bert-tiny\"}");
+		cJSON_Delete(j);
+		return;
+	}
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(j, "id");
+	const char *cmd = str_field(j, "cmd", NULL);
+	const char *outputs = str_field(j, "outputs", "summary");
+	int row;
+	if (cmd) { /* not a request: a question or an operator action */
+		v->asked--;
+		handle_cmd(v, cmd, j, id);
+	} else if (request_row(v, j, id, outputs, &row) == 0) {
+		submit_request(v, j, id, outputs, row);
+	}
 	cJSON_Delete(j);
 }
 
