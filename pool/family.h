@@ -34,6 +34,9 @@ typedef struct browser_family {
 	char menu_key;                  /* its letter in the screen's "Start a browser" menu */
 	bool by_default;                /* launched when no --browsers is given; doctor's "all"
 					 * checks it even when it is missing (the others if installed) */
+	/* Finds a family that is not in PATH (chromium-shell: under build/); NULL: exe_names in PATH.
+	 * 0 and the path, or nonzero leaving in out the path it tried (or ""). */
+	int (*locate)(char *out, size_t cap);
 } browser_family;
 
 /* The families in table order (how menus and messages list them); NULL past the end. */
@@ -56,7 +59,7 @@ const char *family_known(void);
  * a kind that is no family, what a family with no particular fit gets (1; 2 for text). */
 int family_preference(const char *kind, const char *model_type, const ac_caps *caps);
 
-/* Finds the family's executable in PATH. 0 and the path, or AC_ENOENT with a message naming
+/* Finds the family's executable in PATH (or through its locate()). 0 and the path, or AC_ENOENT with a message naming
  * every executable looked for and the install hint. */
 int family_locate(const browser_family *f, char *path, size_t cap, ac_err *err);
 

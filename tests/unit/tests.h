@@ -66,6 +66,7 @@
 	X(family_preference_branches) \
 	X(family_preference_matches_sched) \
 	X(family_orders_and_lists) \
+	X(family_shell_locate) \
 	/* test-pool.c */ \
 	X(pool_managed_lifecycle) \
 	X(pool_attached_browser) \
