@@ -315,6 +315,11 @@ void classify_webnn(const caps_webnn *n, ac_verdict *v)
 		ac_strlcatf(errs, sizeof errs, "%s%s: %s", errs[0] ? "; " : "", names,
 			    dv->error[0] ? dv->error : "failed");
 	}
+	/* Debian's chromium answers this on every device: it is built without a WebNN backend
+	 * (webnn_use_tflite=false, webnn_use_litert=false), and no flag brings one back */
+	if (!any_ok && n->linux_chromium && strstr(errs, "not supported on this platform"))
+		return verdict(v, CL_UNAVAILABLE, "createContext failed: %.200s (this Chromium is built without a WebNN "
+			       "backend, as Debian's is; the chromium-shell family has one)", errs);
 	if (!any_ok)
 		return verdict(v, CL_UNAVAILABLE, "createContext failed: %s", errs[0] ? errs : "no device tried");
 	if (n->linux_chromium)

@@ -40,6 +40,7 @@ suite faults /usr/bin/python3 tests/e2e/test_faults.py
 suite tune /usr/bin/python3 tests/e2e/test_tune.py
 suite shard /usr/bin/python3 tests/e2e/test_shard.py
 suite doctor /usr/bin/python3 tests/e2e/test_doctor.py
+suite webnn /usr/bin/python3 tests/e2e/test_webnn.py
 suite tmux /usr/bin/python3 tests/tmux/test_screen.py
 
 [ ${#broken[@]} -gt 0 ] && echo "failing suites: ${broken[*]}"

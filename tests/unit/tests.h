@@ -45,6 +45,8 @@
 	X(proto_frame_encode_overflow) \
 	/* test-caps.c */ \
 	X(caps_chromium_swiftshader) \
+	X(caps_chromium_shell_webnn) \
+	X(caps_webnn_linux_never_hardware) \
 	X(caps_firefox_fallback) \
 	X(caps_firefox_nvidia_hardware) \
 	X(caps_firefox_nvidia_h100) \
