@@ -66,6 +66,7 @@ static void describe_placement(const cJSON *loaded, char *out, size_t cap)
 	const cJSON *on_ep = cJSON_GetObjectItemCaseSensitive(pl, "nodes_on_ep");
 	const cJSON *parts = cJSON_GetObjectItemCaseSensitive(pl, "partitions");
 	const cJSON *ops = cJSON_GetObjectItemCaseSensitive(pl, "fallback_ops"), *op;
+	const cJSON *dev = cJSON_GetObjectItemCaseSensitive(loaded, "device_type");
 	if (cJSON_IsNumber(nodes) && cJSON_IsNumber(on_ep))
 		snprintf(out, cap, "WebNN took %.0f of %.0f nodes", on_ep->valuedouble, nodes->valuedouble);
 	else
@@ -78,6 +79,8 @@ static void describe_placement(const cJSON *loaded, char *out, size_t cap)
 			ac_strlcatf(out, cap, "%s%s", n++ ? ", " : "; on ORT's CPU (wasm) fallback: ", op->valuestring);
 	if (!n)
 		ac_strlcatf(out, cap, "; no op on ORT's CPU fallback");
+	if (cJSON_IsString(dev))
+		ac_strlcatf(out, cap, "; deviceType %s", dev->valuestring);
 }
 
 /* The row ev->model names, with its figures; AC_EINVAL with *err set when there is none. */

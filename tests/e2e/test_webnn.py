@@ -87,7 +87,7 @@ def test_bench_webnn_verified_with_placement():
         else:  # refused: the row says why, in the browser's words
             check(r["status"] == "failed" and r["reason"], f"{m} {p}: {r}")
     # every node of bert-tiny is one WebNN supports (Gather, MatMul, LayerNormalization, Erf...)
-    check(results[("bert-tiny", "fp32")]["placement"].endswith("no op on ORT's CPU fallback"),
+    check(results[("bert-tiny", "fp32")]["placement"].endswith("no op on ORT's CPU fallback; deviceType gpu"),
           results[("bert-tiny", "fp32")]["placement"])
     no_shell_left()
 

@@ -81,6 +81,7 @@
 	X(pool_snapshot_json) \
 	X(pool_snapshot_nulls) \
 	X(pool_session_lanes) \
+	X(pool_session_placement) \
 	X(pool_state_names) \
 	/* test-event.c */ \
 	X(event_roundtrip) \
