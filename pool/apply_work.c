@@ -73,14 +73,24 @@ static void describe_placement(const cJSON *loaded, char *out, size_t cap)
 		ac_strlcpy(out, "WebNN took the graph", cap);
 	if (cJSON_IsNumber(parts))
 		ac_strlcatf(out, cap, " (%.0f partition%s)", parts->valuedouble, parts->valuedouble == 1 ? "" : "s");
-	int n = 0;
-	cJSON_ArrayForEach(op, ops)
-		if (cJSON_IsString(op))
-			ac_strlcatf(out, cap, "%s%s", n++ ? ", " : "; on ORT's CPU (wasm) fallback: ", op->valuestring);
-	if (!n)
-		ac_strlcatf(out, cap, "; no op on ORT's CPU fallback");
+	const cJSON *nfb = cJSON_GetObjectItemCaseSensitive(pl, "fallback_nodes");
 	if (cJSON_IsString(dev))
 		ac_strlcatf(out, cap, "; deviceType %s", dev->valuestring);
+	int n = 0;
+	char list[400] = "";
+	cJSON_ArrayForEach(op, ops)
+		if (cJSON_IsString(op))
+			ac_strlcatf(list, sizeof list, "%s%s", n++ ? ", " : "", op->valuestring);
+	if (!n) {
+		ac_strlcatf(out, cap, "; no op on ORT's CPU fallback");
+		return;
+	}
+	if (strlen(list) == sizeof list - 1) /* cut: say so rather than end mid-name */
+		memcpy(list + sizeof list - 5, " ...", 4);
+	ac_strlcatf(out, cap, "; on ORT's CPU (wasm) fallback");
+	if (cJSON_IsNumber(nfb))
+		ac_strlcatf(out, cap, ", %.0f nodes", nfb->valuedouble);
+	ac_strlcatf(out, cap, ": %s", list);
 }
 
 /* The row ev->model names, with its figures; AC_EINVAL with *err set when there is none. */

@@ -670,8 +670,8 @@ int test_pool_session_placement(void)
 		"{\"load_ms\":3}",
 	};
 	const char *want[] = {
-		"WebNN took 79 of 79 nodes (1 partition); no op on ORT's CPU fallback; deviceType gpu",
-		"WebNN took 35 of 40 nodes (3 partitions); on ORT's CPU (wasm) fallback: If, Shape x4; deviceType cpu",
+		"WebNN took 79 of 79 nodes (1 partition); deviceType gpu; no op on ORT's CPU fallback",
+		"WebNN took 35 of 40 nodes (3 partitions); deviceType cpu; on ORT's CPU (wasm) fallback, 5 nodes: If, Shape x4",
 		"onnxruntime-web logged no node placement for this webnn session",
 		"",
 	};
