@@ -1,6 +1,7 @@
 /* Applying model events: workload rows, sessions in browsers, requests and their figures (the
  * tables are in workloads.c), and the event log lines of these kinds. Like the rest of the pool:
- * no I/O, no decisions, only state. */
+ * no I/O, no decisions, only state. A little over 600 lines: the session appliers and the two
+ * readers of the page's loaded reply (io, WebNN placement) they use belong together. */
 #include "pool_internal.h"
 
 #include <math.h>
