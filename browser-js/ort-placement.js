@@ -22,13 +22,27 @@ export function placementOptions() {
   return { logSeverityLevel: 0, logVerbosityLevel: 0 };
 }
 
-/** Runs create() with ORT's log captured; resolves to {session, lines}. */
+/**
+ * Runs create() with ORT's log captured; resolves to {session, lines}. A WebNN graph the browser
+ * cannot build (Chromium 153 on int8 graphs: "UnknownError: Failed to execute 'build' on
+ * 'MLGraphBuilder': Failed to compile model") rejects inside onnxruntime-web where nobody awaits
+ * it, and create() then never settles; that unhandled rejection fails the load with its text.
+ */
 export async function withPlacementLog(create) {
   capture = [];
+  let onLost = null;
+  const lost = new Promise((_, reject) => {
+    onLost = (ev) => {
+      const r = ev.reason;
+      reject(new Error(`the WebNN backend failed and onnxruntime-web never returned: ${r instanceof Error ? `${r.name}: ${r.message}` : String(r)}`));
+    };
+  });
+  globalThis.addEventListener?.('unhandledrejection', onLost);
   try {
-    const session = await create();
+    const session = await Promise.race([create(), lost]);
     return { session, lines: capture };
   } finally {
+    globalThis.removeEventListener?.('unhandledrejection', onLost);
     capture = null;
   }
 }
