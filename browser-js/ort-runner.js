@@ -14,7 +14,6 @@ const ORT_DIR = '/ort/';
 const ORT_BUNDLE = 'ort.bundle.min.mjs';
 export const PLATFORMS = Object.freeze(['wasm', 'webgpu', 'webnn']);
 export const WEBNN_DEVICES = Object.freeze(['gpu', 'cpu', 'npu']);
-const RUN_QUIET = Object.freeze({ logSeverityLevel: 3 });
 const MAX_ROWS = 32; // sessions kept on screen, gone ones dropped oldest first
 
 /** A failure to report as a protocol error with this code. */
@@ -384,8 +383,9 @@ export class SessionTable {
         touched();
         const start = performance.now();
         try {
-          // a webnn session was created with ORT's verbose log on (placement): its runs log errors only
-          out = await nudgeWhile(s.floor, s.platform === 'webnn' ? s.session.run(feeds, RUN_QUIET) : s.session.run(feeds));
+          // a webnn session was created with ORT's verbose log on (placement): its runs log errors
+          // only (a fresh object each run: ORT adds its defaults to the one it is given)
+          out = await nudgeWhile(s.floor, s.platform === 'webnn' ? s.session.run(feeds, { logSeverityLevel: 3 }) : s.session.run(feeds));
         } finally {
           if (s.state === 'running') s.state = 'ready';
         }
