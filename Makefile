@@ -49,9 +49,24 @@ MAIN_OBJ := $(MAIN_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 BENCH_OBJ := $(BENCH_SRC:%.c=$(BUILD)/%.o)
 
-.PHONY: all deps run test unit e2e fuzz fuzz-smoke bench clean check-deps models gpu-bundle
+.PHONY: all deps run test unit e2e fuzz fuzz-smoke bench clean check-deps models gpu-bundle chromium-shell
 
-all: $(BIN) models
+all: $(BIN) models chromium-shell
+
+# Chromium's headless shell with WebNN (browser family chromium-shell), unpacked from npm
+# @sparticuz/chromium (installed by make deps) with Debian's brotli; nothing when that package is
+# absent. Only chromium.br and swiftshader.tar.br are needed: al2023.tar.br holds Amazon Linux's
+# NSS and expat (Debian has its own) and fonts.tar.br a fonts.conf for Lambda.
+SHELL_NPM   := browser-js/node_modules/@sparticuz/chromium/bin
+SHELL_STAMP := build/chromium-shell/.stamp
+chromium-shell: $(if $(wildcard $(SHELL_NPM)/chromium.br),$(SHELL_STAMP))
+
+$(SHELL_STAMP): $(SHELL_NPM)/chromium.br $(SHELL_NPM)/swiftshader.tar.br
+	@rm -rf build/chromium-shell && mkdir -p build/chromium-shell
+	brotli -d -c $(SHELL_NPM)/chromium.br > build/chromium-shell/chromium.tmp
+	chmod 755 build/chromium-shell/chromium.tmp && mv build/chromium-shell/chromium.tmp build/chromium-shell/chromium
+	brotli -d -c $(SHELL_NPM)/swiftshader.tar.br | tar -x -C build/chromium-shell -f -
+	@touch $@
 
 # Demo models (generated with fixed seeds, plus Silero VAD from npm) and espeak-ng speech: data
 # for the audio models. Built, never downloaded.
@@ -112,11 +127,11 @@ fuzz: build-fuzz/fuzz-proto build-fuzz/fuzz-journal
 
 # one end-to-end suite by name: make e2e SUITE=faults (e2e, models, replay, faults, doctor, ...)
 SUITE ?= e2e
-e2e: $(BIN) models $(BUILD)/bench-loadgen
+e2e: $(BIN) models chromium-shell $(BUILD)/bench-loadgen
 	@ACCEL_TOP=$(abspath $(BIN)) ACCEL_TOP_DATA=$(CURDIR) /usr/bin/python3 tests/e2e/test_$(SUITE).py
 
 test: deps
-	@$(MAKE) --no-print-directory $(BIN) models $(BUILD)/unit-tests build-fuzz/fuzz-proto build-fuzz/fuzz-journal $(BUILD)/bench-loadgen
+	@$(MAKE) --no-print-directory $(BIN) models chromium-shell $(BUILD)/unit-tests build-fuzz/fuzz-proto build-fuzz/fuzz-journal $(BUILD)/bench-loadgen
 	@ACCEL_TOP=$(abspath $(BIN)) UNIT=$(abspath $(BUILD)/unit-tests) ACCEL_TOP_DATA=$(CURDIR) tests/run-all.sh
 
 bench: $(BUILD)/bench-roundtrip $(BUILD)/bench-overhead $(BUILD)/bench-replay $(BUILD)/bench-loadgen models

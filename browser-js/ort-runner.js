@@ -6,6 +6,7 @@
 
 import { DTYPE_CODES, encodeTensor, tensorData } from './tensor.js';
 import { lane, laneCount } from './ort-lanes.js';
+import { parsePlacement, placementOptions, withPlacementLog } from './ort-placement.js';
 
 // The ESM bundle with the wasm, webgpu (JSEP) and webnn execution providers and without
 // WebGL. It loads ort-wasm-simd-threaded.jsep.{mjs,wasm} from ORT_DIR.
@@ -244,11 +245,16 @@ export class SessionTable {
       const buf = await res.arrayBuffer();
       const t1 = performance.now();
       const ep = req.platform === 'webnn' ? { name: 'webnn', deviceType: req.deviceType } : req.platform;
-      const session = await withOrt(() =>
-        ort.InferenceSession.create(new Uint8Array(buf), {
-          executionProviders: [ep],
-          preferredOutputLocation: 'cpu', // outputs come back as CPU data, also from webgpu
-        }),
+      // webnn: ORT's own log of where it put each node (the ops WebNN lacks run on its CPU kernels)
+      const logged = req.platform === 'webnn';
+      const opts = {
+        executionProviders: [ep],
+        preferredOutputLocation: 'cpu', // outputs come back as CPU data, also from webgpu
+        ...(logged ? placementOptions() : {}),
+      };
+      const { session, lines } = await withOrt(() =>
+        logged ? withPlacementLog(() => ort.InferenceSession.create(new Uint8Array(buf), opts))
+          : ort.InferenceSession.create(new Uint8Array(buf), opts).then((x) => ({ session: x, lines: null })),
       );
       const t2 = performance.now();
       s.session = session;
@@ -271,6 +277,7 @@ export class SessionTable {
         threads: ort.env.wasm.numThreads ?? null,
       };
       if (req.platform === 'webnn') reply.device_type = req.deviceType;
+      if (lines) reply.placement = parsePlacement(lines, req.platform);
       if (s.floor) {
         reply.idle_wait_ms = s.floor.idle_wait_ms;
         reply.nudge_ms = s.floor.nudge_ms;
@@ -376,7 +383,9 @@ export class SessionTable {
         touched();
         const start = performance.now();
         try {
-          out = await nudgeWhile(s.floor, s.session.run(feeds));
+          // a webnn session was created with ORT's verbose log on (placement): its runs log errors
+          // only (a fresh object each run: ORT adds its defaults to the one it is given)
+          out = await nudgeWhile(s.floor, s.platform === 'webnn' ? s.session.run(feeds, { logSeverityLevel: 3 }) : s.session.run(feeds));
         } finally {
           if (s.state === 'running') s.state = 'ready';
         }

@@ -1,6 +1,7 @@
 /* Applying model events: workload rows, sessions in browsers, requests and their figures (the
  * tables are in workloads.c), and the event log lines of these kinds. Like the rest of the pool:
- * no I/O, no decisions, only state. */
+ * no I/O, no decisions, only state. A little over 600 lines: the session appliers and the two
+ * readers of the page's loaded reply (io, WebNN placement) they use belong together. */
 #include "pool_internal.h"
 
 #include <math.h>
@@ -46,6 +47,51 @@ static void describe_io(const cJSON *loaded, char *out, size_t cap)
 			}
 		}
 	}
+}
+
+/* The loaded reply's "placement" (browser-js/ort-placement.js) as one line: how many nodes the
+ * backend took and the ops ORT ran on its CPU (wasm) kernels instead, or that ORT did not say. */
+static void describe_placement(const cJSON *loaded, char *out, size_t cap)
+{
+	out[0] = '\0';
+	const cJSON *pl = loaded ? cJSON_GetObjectItemCaseSensitive(loaded, "placement") : NULL;
+	if (!cJSON_IsObject(pl))
+		return;
+	const cJSON *known = cJSON_GetObjectItemCaseSensitive(pl, "known");
+	const cJSON *note = cJSON_GetObjectItemCaseSensitive(pl, "note");
+	if (!cJSON_IsTrue(known)) {
+		ac_strlcpy(out, cJSON_IsString(note) ? note->valuestring : "onnxruntime-web did not say where the nodes ran", cap);
+		return;
+	}
+	const cJSON *nodes = cJSON_GetObjectItemCaseSensitive(pl, "nodes");
+	const cJSON *on_ep = cJSON_GetObjectItemCaseSensitive(pl, "nodes_on_ep");
+	const cJSON *parts = cJSON_GetObjectItemCaseSensitive(pl, "partitions");
+	const cJSON *ops = cJSON_GetObjectItemCaseSensitive(pl, "fallback_ops"), *op;
+	const cJSON *dev = cJSON_GetObjectItemCaseSensitive(loaded, "device_type");
+	if (cJSON_IsNumber(nodes) && cJSON_IsNumber(on_ep))
+		snprintf(out, cap, "WebNN took %.0f of %.0f nodes", on_ep->valuedouble, nodes->valuedouble);
+	else
+		ac_strlcpy(out, "WebNN took the graph", cap);
+	if (cJSON_IsNumber(parts))
+		ac_strlcatf(out, cap, " (%.0f partition%s)", parts->valuedouble, parts->valuedouble == 1 ? "" : "s");
+	const cJSON *nfb = cJSON_GetObjectItemCaseSensitive(pl, "fallback_nodes");
+	if (cJSON_IsString(dev))
+		ac_strlcatf(out, cap, "; deviceType %s", dev->valuestring);
+	int n = 0;
+	char list[400] = "";
+	cJSON_ArrayForEach(op, ops)
+		if (cJSON_IsString(op))
+			ac_strlcatf(list, sizeof list, "%s%s", n++ ? ", " : "", op->valuestring);
+	if (!n) {
+		ac_strlcatf(out, cap, "; no op on ORT's CPU fallback");
+		return;
+	}
+	if (strlen(list) == sizeof list - 1) /* cut: say so rather than end mid-name */
+		memcpy(list + sizeof list - 5, " ...", 4);
+	ac_strlcatf(out, cap, "; on ORT's CPU (wasm) fallback");
+	if (cJSON_IsNumber(nfb))
+		ac_strlcatf(out, cap, ", %.0f nodes", nfb->valuedouble);
+	ac_strlcatf(out, cap, ": %s", list);
 }
 
 /* The row ev->model names, with its figures; AC_EINVAL with *err set when there is none. */
@@ -219,6 +265,7 @@ int pa_session_ready(pool *p, const ac_event *ev, ac_err *err)
 	s->load_ms = ev->x[0];
 	s->lanes = lanes_of(ev->data);
 	describe_io(ev->data, s->io, sizeof s->io);
+	describe_placement(ev->data, s->placement, sizeof s->placement);
 	ac_strlcpy(s->platform_used, ev->platform ? ev->platform : s->platform, sizeof s->platform_used);
 	session_changed(p, s);
 	return 0;
@@ -549,6 +596,8 @@ bool pl_session_ready(const pool *p, const ac_event *ev, char *text, size_t cap)
 	const pool_session *s = pool_session_find(p, ev->browser, ev->session);
 	snprintf(text, cap, "%s: %s %s loaded on %s in %.0f ms", pool_kind_of(p, ev->browser, "browser"),
 		 s ? s->file : "?", s && s->reference ? "(reference)" : "", OR(ev->platform, "?"), ev->x[0]);
+	if (s && s->placement[0])
+		ac_strlcatf(text, cap, "; %s", s->placement);
 	return true;
 }
 

@@ -179,6 +179,13 @@ static void name_insecure_context(ac_caps *c)
 	}
 }
 
+/* "Mozilla/5.0 (X11; Linux x86_64) ... Chrome/153..." but not Android or ChromeOS (CrOS), whose
+ * Chromium has other WebNN backends; Firefox's UA has no Chrome/. */
+static bool ua_linux_chromium(const char *ua)
+{
+	return strstr(ua, "Linux") && strstr(ua, "Chrome/") && !strstr(ua, "Android") && !strstr(ua, "CrOS");
+}
+
 int caps_from_hello(const cJSON *hello, ac_caps *c, ac_err *err)
 {
 	reader r = { .err = err };
@@ -201,6 +208,7 @@ int caps_from_hello(const cJSON *hello, ac_caps *c, ac_err *err)
 	const cJSON *w = get_obj(&r, hello, "wasm");
 	parse_webgpu(&r, g, &c->webgpu);
 	parse_webnn(&r, n, &c->webnn);
+	c->webnn.linux_chromium = ua_linux_chromium(c->user_agent);
 	parse_wasm(&r, w, &c->wasm);
 	if (r.rc)
 		return r.rc;
@@ -307,8 +315,18 @@ void classify_webnn(const caps_webnn *n, ac_verdict *v)
 		ac_strlcatf(errs, sizeof errs, "%s%s: %s", errs[0] ? "; " : "", names,
 			    dv->error[0] ? dv->error : "failed");
 	}
+	/* Debian's chromium answers this on every device: it is built without a WebNN backend
+	 * (webnn_use_tflite=false, webnn_use_litert=false), and no flag brings one back */
+	if (!any_ok && n->linux_chromium && strstr(errs, "not supported on this platform"))
+		return verdict(v, CL_UNAVAILABLE, "createContext failed: %.200s (this Chromium is built without a WebNN "
+			       "backend, as Debian's is; the chromium-shell family has one)", errs);
 	if (!any_ok)
 		return verdict(v, CL_UNAVAILABLE, "createContext failed: %s", errs[0] ? errs : "no device tried");
+	if (n->linux_chromium)
+		return verdict(v, CL_SOFTWARE, "createContext ok for %s%s%s; Chromium on Linux runs WebNN on the CPU "
+			       "(TFLite/XNNPACK) for every deviceType, gpu and npu included", ok,
+			       accel >= 0 ? "; a context reports accelerated=true for " : "",
+			       accel >= 0 ? nn_names[accel] : "");
 	if (accel >= 0)
 		return verdict(v, CL_HARDWARE, "createContext(%s) ok and the context reports accelerated=true",
 			       nn_names[accel]);

@@ -36,6 +36,9 @@ typedef struct {
 typedef struct {
 	bool api;       /* navigator.ml exists */
 	caps_nn_device dev[NN__COUNT];
+	/* from the user agent: Chromium (or Chrome, Edge) on desktop Linux, whose WebNN is TFLite with
+	 * XNNPACK on the CPU for every deviceType (no GPU or NPU backend there), whatever a context says */
+	bool linux_chromium;
 } caps_webnn;
 
 typedef struct {

@@ -2,6 +2,7 @@
  * its command line; Firefox differs in flags and needs WebGPU switched on in its profile. */
 #include "family.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,15 +96,79 @@ static const char *const edge_exes[] = { "microsoft-edge", "microsoft-edge-stabl
 
 static const browser_family fam_chromium = {
 	"chromium", chromium_exes, "apt-get install chromium", chromium_profile, chromium_argv,
-	chromium_suits, 'c', true, NULL,
+	chromium_suits, 'c', true, NULL, NULL,
 };
 static const browser_family fam_chrome = {
 	"chrome", chrome_exes, "install Google Chrome (package google-chrome-stable) from Google",
-	chromium_profile, chromium_argv, chrome_suits, 'g', false, NULL,
+	chromium_profile, chromium_argv, chrome_suits, 'g', false, NULL, NULL,
 };
 static const browser_family fam_edge = {
 	"edge", edge_exes, "install Microsoft Edge (package microsoft-edge-stable) from Microsoft",
-	chromium_profile, chromium_argv, edge_suits, 'e', false, NULL,
+	chromium_profile, chromium_argv, edge_suits, 'e', false, NULL, NULL,
+};
+
+/* ---- Chromium's headless shell from npm @sparticuz/chromium ---- */
+
+/* The one Chromium here with WebNN (Debian's is built without it, see shared/notes/browsers.md):
+ * a headless shell that `make` unpacks into build/chromium-shell/ with its SwiftShader libraries.
+ * Without --use-angle=swiftshader its GPU process has no GL and WebNN answers "WebNN is disabled
+ * due to some unresolvable issues". It is always headless, whatever --visible says. */
+static int shell_argv(const launch_spec *ls, const char **argv, int cap)
+{
+	static char udd[4200];
+	int n = 0;
+	snprintf(udd, sizeof udd, "--user-data-dir=%s", ls->profile);
+	argv[n++] = ls->exe;
+	argv[n++] = "--headless";
+	if (geteuid() == 0)
+		argv[n++] = "--no-sandbox";
+	argv[n++] = "--no-first-run";
+	argv[n++] = "--no-default-browser-check";
+	argv[n++] = "--disable-background-networking";
+	argv[n++] = "--disable-component-update";
+	argv[n++] = "--disable-sync";
+	argv[n++] = "--password-store=basic";
+	argv[n++] = "--use-angle=swiftshader";
+	argv[n++] = "--enable-unsafe-webgpu";
+	argv[n++] = "--enable-features=WebMachineLearningNeuralNetwork";
+	argv[n++] = udd;
+	argv[n++] = ls->url;
+	argv[n] = NULL;
+	(void)cap;
+	return n;
+}
+
+/* Where make puts it, below the data folder ($ACCEL_TOP_DATA or the executable's folder). */
+#define SHELL_BUILD_PATH "build/chromium-shell/chromium"
+
+static int shell_locate(char *out, size_t cap)
+{
+	const char *env = getenv("ACCEL_TOP_CHROMIUM_SHELL");
+	if (env && *env) {
+		ac_strlcpy(out, env, cap);
+		return access(out, X_OK) == 0 ? 0 : AC_ENOENT;
+	}
+	char exe[PATH_MAX] = "";
+	const char *data = getenv("ACCEL_TOP_DATA");
+	if (!data || !*data) {
+		ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+		char *slash = n > 0 ? (exe[n] = '\0', strrchr(exe, '/')) : NULL;
+		if (slash)
+			*slash = '\0';
+		data = exe;
+	}
+	if (!*data || (size_t)snprintf(out, cap, "%s/" SHELL_BUILD_PATH, data) >= cap)
+		return AC_ENOENT;
+	return access(out, X_OK) == 0 ? 0 : AC_ENOENT;
+}
+
+static const char *const shell_exes[] = { SHELL_BUILD_PATH, NULL };
+
+static const browser_family fam_shell = {
+	"chromium-shell", shell_exes,
+	"run make in accel-top's folder: it unpacks npm @sparticuz/chromium's bin/chromium.br into build/chromium-shell/ "
+	"(make deps installs the npm package); or set ACCEL_TOP_CHROMIUM_SHELL to the shell's path",
+	chromium_profile, shell_argv, chromium_suits, 's', false, NULL, shell_locate,
 };
 
 /* ---- Firefox ---- */
@@ -165,7 +230,7 @@ static int firefox_suits(const char *type, const ac_caps *caps)
 static const char *const firefox_exes[] = { "firefox-esr", "firefox", NULL };
 static const browser_family fam_firefox = {
 	"firefox", firefox_exes, "apt-get install firefox-esr", firefox_profile, firefox_argv,
-	firefox_suits, 'f', true, NULL,
+	firefox_suits, 'f', true, NULL, NULL,
 };
 
 /* ---- browsers from a Selenium Grid ---- */
@@ -173,14 +238,14 @@ static const browser_family fam_firefox = {
 static const char *const no_exes[] = { NULL };
 static const browser_family fam_chromium_grid = {
 	"chromium@grid", no_exes, "it runs on a Selenium Grid node: give the Grid's URL with --grid URL",
-	chromium_profile, chromium_argv, chromium_suits, 0, false, "chrome",
+	chromium_profile, chromium_argv, chromium_suits, 0, false, "chrome", NULL,
 };
 static const browser_family *const grid_families[] = { &fam_chromium_grid };
 
 /* ---- the table ---- */
 
 /* Table order is how menus and messages list them; launch order puts by_default first. */
-static const browser_family *const families[] = { &fam_chromium, &fam_chrome, &fam_edge, &fam_firefox };
+static const browser_family *const families[] = { &fam_chromium, &fam_shell, &fam_chrome, &fam_edge, &fam_firefox };
 #define N_FAMILIES (int)(sizeof families / sizeof families[0])
 
 const browser_family *family_at(int i)
@@ -246,6 +311,16 @@ int family_locate(const browser_family *f, char *out, size_t cap, ac_err *err)
 {
 	if (f->webdriver_name)
 		return ac_errf(err, AC_ENOENT, "%s is not launched here: %s", f->name, f->install_hint);
+	if (f->locate) {
+		if (f->locate(out, cap) == 0)
+			return 0;
+		const char *env = getenv("ACCEL_TOP_CHROMIUM_SHELL");
+		if (env && *env)
+			return ac_errf(err, AC_ENOENT, "%s is not installed: ACCEL_TOP_CHROMIUM_SHELL=%s is not an executable; %s",
+				       f->name, env, f->install_hint);
+		return ac_errf(err, AC_ENOENT, "%s is not installed: no %s; %s", f->name, out[0] ? out : f->exe_names[0],
+			       f->install_hint);
+	}
 	const char *path = getenv("PATH");
 	if (!path || !*path)
 		path = "/usr/local/bin:/usr/bin:/bin";

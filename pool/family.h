@@ -40,6 +40,9 @@ typedef struct browser_family {
 	 * WebDriver session with this browserName, its flags from build_argv. Such families are
 	 * found by family_find() ("chromium@grid") but are not in family_at()'s menus. */
 	const char *webdriver_name;
+	/* Finds a family that is not in PATH (chromium-shell: under build/); NULL: exe_names in PATH.
+	 * 0 and the path, or nonzero leaving in out the path it tried (or ""). */
+	int (*locate)(char *out, size_t cap);
 } browser_family;
 
 /* The families in table order (how menus and messages list them); NULL past the end. */
@@ -64,7 +67,7 @@ const char *family_grid_known(void);
  * a kind that is no family, what a family with no particular fit gets (1; 2 for text). */
 int family_preference(const char *kind, const char *model_type, const ac_caps *caps);
 
-/* Finds the family's executable in PATH. 0 and the path, or AC_ENOENT with a message naming
+/* Finds the family's executable in PATH (or through its locate()). 0 and the path, or AC_ENOENT with a message naming
  * every executable looked for and the install hint. */
 int family_locate(const browser_family *f, char *path, size_t cap, ac_err *err);
 

@@ -150,6 +150,8 @@ typedef struct {
 	char platform_used[8];    /* what the page created the session with */
 	char file[64];            /* the .onnx file loaded */
 	char io[320];             /* inputs -> outputs as ORT reported them: "input_ids int64 [1,32]; ..." */
+	char placement[480];      /* webnn: where ORT put the nodes (loaded's "placement"), ops on its CPU
+				   * fallback named; "" when the page sent none (other platforms) */
 	session_state state;
 	double load_ms;           /* < 0 = n/a */
 	int lanes;                /* runtimes in the page that hold it (loaded's "lanes"; 1 if not said) */

@@ -37,6 +37,7 @@ typedef struct {
 	double verify_max_abs, verify_norm_err, verify_tolerance;
 	bool verify_ok;
 	char verify_note[96];
+	char placement[480];      /* webnn: ORT's node placement (pool_session.placement); JSON and text only */
 	char output_head[160];    /* the first values of the first output, for eyeballing */
 	/* sharded runs: the placement ("chromium,firefox"; "" = the whole model) and the per-shard
 	 * means as JSON: [{"shard":1,"browser":"chromium","compute_ms":..,"transfer_ms":..,"total_ms":..,

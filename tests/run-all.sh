@@ -44,6 +44,7 @@ suite doctor /usr/bin/python3 tests/e2e/test_doctor.py
 suite metrics /usr/bin/python3 tests/e2e/test_metrics.py
 suite dropin /usr/bin/python3 tests/e2e/test_dropin.py
 suite load /usr/bin/python3 tests/e2e/test_load.py
+suite webnn /usr/bin/python3 tests/e2e/test_webnn.py
 suite tmux /usr/bin/python3 tests/tmux/test_screen.py
 
 [ ${#broken[@]} -gt 0 ] && echo "failing suites: ${broken[*]}"

@@ -278,6 +278,8 @@ static void model_session_lines(fmt_lines *l, const pool_model *m, const pool_se
 			fmt_lines_wrap(l, "    file", se->file, width);
 		if (se->io[0])
 			fmt_lines_wrap(l, "    io", se->io, width);
+		if (se->placement[0])
+			fmt_lines_wrap(l, "    placement", se->placement, width);
 		if (se->error[0])
 			fmt_lines_wrap(l, "    error", se->error, width);
 	}

@@ -161,6 +161,7 @@ static cJSON *sessions_json(const pool *p, const pool_model *m)
 		cJSON_AddStringToObject(o, "precision", s->precision);
 		cJSON_AddStringToObject(o, "file", s->file);
 		col_json_str_or_null(o, "io", s->io);
+		col_json_str_or_null(o, "placement", s->placement);
 		cJSON_AddStringToObject(o, "platform_requested", s->platform);
 		col_json_str_or_null(o, "platform_used", s->platform_used);
 		cJSON_AddBoolToObject(o, "fallback", s->platform_used[0] && strcmp(s->platform_used, s->platform) != 0);

@@ -57,6 +57,19 @@ static bool ghost_take(sched *s, int browser, uint32_t id, ghost *out)
 	return false;
 }
 
+/* The deviceType a webnn session asks for: the first of gpu, npu, cpu whose createContext worked
+ * in this browser's hello (gpu when none did or no hello came: the load then fails with the
+ * browser's own words). What executes is judged from caps, not from this request. */
+static const char *webnn_device(const sched *s, int browser)
+{
+	static const nn_device order[] = { NN_GPU, NN_NPU, NN_CPU };
+	const pool_browser *b = pool_browser_find(s->p, browser);
+	for (size_t i = 0; b && b->caps.valid && i < sizeof order / sizeof order[0]; i++)
+		if (b->caps.webnn.dev[order[i]].ok)
+			return nn_device_name(order[i]);
+	return "gpu";
+}
+
 /* shard: 1-based shard of a sharded row; 0 = the whole model */
 int sch_load_shard(sched *s, work *w, int browser, ac_precision prec, const char *platform, bool reference,
 		      bool fallback, int shard)
@@ -73,7 +86,7 @@ int sch_load_shard(sched *s, work *w, int browser, ac_precision prec, const char
 									      : w->m->file[prec]) : prec_file(prec), sizeof file);
 	sched_load l = { .session = (uint32_t)key, .model = w->m->name, .precision = prec_name(prec),
 			 .platform = platform, .url = url, .file = shard ? prec_file(prec) : file,
-			 .device_type = !strcmp(platform, "webnn") ? "gpu" : NULL };
+			 .device_type = !strcmp(platform, "webnn") ? webnn_device(s, browser) : NULL };
 	uint32_t id;
 	if (pend_reserve(s))
 		return AC_ENOMEM;

@@ -99,8 +99,14 @@ def test_webnn_unavailable_with_reason_is_a_warning_json():
     check(set(nn) >= {"chromium", "firefox"}, f"{nn}")
     check(nn["chromium"]["status"] == "warn" and nn["chromium"]["detail"].startswith("unavailable: ")
           and "createContext" in nn["chromium"]["detail"] and nn["chromium"]["fix"], f"{nn['chromium']}")
+    check("--browsers chromium-shell" in nn["chromium"]["fix"] and "built without" in nn["chromium"]["fix"],
+          f"{nn['chromium']}")
     check(nn["firefox"]["status"] == "warn" and "navigator.ml is undefined" in nn["firefox"]["detail"], f"{nn['firefox']}")
-    runs = {c["browser"]: c for c in checks if c["check"] == "model" and c["platform"] == "webnn"}
+    if "chromium-shell" in nn:  # installed by make: its WebNN runs, on the CPU
+        shell = nn.pop("chromium-shell")
+        check(shell["status"] == "warn" and shell["detail"].startswith("software: ") and "TFLite" in shell["detail"],
+              f"{shell}")
+    runs = {c["browser"]: c for c in checks if c["check"] == "model" and c["platform"] == "webnn" and c["browser"] in nn}
     check(all(r["status"] == "warn" and r["detail"].startswith("not run: webnn is unavailable") for r in runs.values()),
           f"{runs}")
     # the fix script names every problem and is valid sh

@@ -211,5 +211,10 @@ const cJSON *sh_hello_webnn_hardware(void)
 		return NULL;
 	cJSON_DeleteItemFromObjectCaseSensitive(devs, "gpu");
 	cJSON_AddItemToObject(devs, "gpu", cJSON_Parse("{\"ok\":true,\"error\":null,\"accelerated\":true}"));
+	/* an Edge on Windows: on Linux, Chromium's WebNN is the CPU whatever a context says (caps.c) */
+	cJSON *b = cJSON_GetObjectItemCaseSensitive(h, "browser");
+	cJSON_DeleteItemFromObjectCaseSensitive(b, "user_agent");
+	cJSON_AddStringToObject(b, "user_agent", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+				"(KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36 Edg/156.0.0.0");
 	return h;
 }

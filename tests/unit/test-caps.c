@@ -344,6 +344,55 @@ int test_caps_webnn_gpu_hardware(void)
 	return 0;
 }
 
+/* The hello of npm @sparticuz/chromium's headless shell (family chromium-shell): createContext
+ * works for cpu, gpu and npu, no context says accelerated, and it is Chromium on Linux: software,
+ * with the reason, never hardware. */
+int test_caps_chromium_shell_webnn(void)
+{
+	ac_caps c;
+	CHECK_OK(caps_of_fixture("hello-chromium-shell-webnn.json", &c));
+	CHECK_STR(c.name, "chromium");
+	CHECK_STR(c.version, "153.0.8010.0");
+	CHECK_CONTAINS(c.user_agent, "HeadlessChrome/153");
+	CHECK(c.webnn.api && c.webnn.linux_chromium);
+	for (int d = 0; d < NN__COUNT; d++) {
+		CHECK(c.webnn.dev[d].reported && c.webnn.dev[d].ok);
+		CHECK_STR(c.webnn.dev[d].error, "");
+		CHECK_EQ_INT(c.webnn.dev[d].accelerated, TRI_UNSET);
+	}
+	CHECK_EQ_INT(c.verdict[PLAT_WEBNN].status, CL_SOFTWARE);
+	CHECK_CONTAINS(c.verdict[PLAT_WEBNN].evidence, "createContext ok for cpu,gpu,npu");
+	CHECK_CONTAINS(c.verdict[PLAT_WEBNN].evidence, "TFLite/XNNPACK");
+	CHECK_EQ_INT(c.verdict[PLAT_WEBGPU].status, CL_SOFTWARE);
+	CHECK_EQ_INT(c.verdict[PLAT_WASM].status, CL_SOFTWARE);
+	return 0;
+}
+
+/* Chromium on Linux stays software even where a gpu context says accelerated=true; the same
+ * context in an Edge on Windows is hardware. */
+int test_caps_webnn_linux_never_hardware(void)
+{
+	static const char devs[] = "\"webnn\":{\"api\":true,\"devices\":{"
+		"\"cpu\":{\"ok\":true,\"accelerated\":false},\"gpu\":{\"ok\":true,\"accelerated\":true}}}";
+	char json[600];
+	ac_caps c;
+	snprintf(json, sizeof json, "{\"browser\":{\"user_agent\":\"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 "
+		 "(KHTML, like Gecko) Chrome/153.0.0.0 Safari/537.36\"},%s}", devs);
+	CHECK_OK(caps_of(json, &c));
+	CHECK_EQ_INT(c.verdict[PLAT_WEBNN].status, CL_SOFTWARE);
+	CHECK_CONTAINS(c.verdict[PLAT_WEBNN].evidence, "accelerated=true for gpu");
+	CHECK_CONTAINS(c.verdict[PLAT_WEBNN].evidence, "on the CPU");
+	snprintf(json, sizeof json, "{\"browser\":{\"user_agent\":\"Mozilla/5.0 (Windows NT 10.0; Win64; x64) "
+		 "AppleWebKit/537.36 (KHTML, like Gecko) Chrome/153.0.0.0 Safari/537.36 Edg/153.0.0.0\"},%s}", devs);
+	CHECK_OK(caps_of(json, &c));
+	CHECK_EQ_INT(c.verdict[PLAT_WEBNN].status, CL_HARDWARE);
+	snprintf(json, sizeof json, "{\"browser\":{\"user_agent\":\"Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 "
+		 "(KHTML, like Gecko) Chrome/153.0.0.0 Mobile Safari/537.36\"},%s}", devs);
+	CHECK_OK(caps_of(json, &c));
+	CHECK_EQ_INT(c.verdict[PLAT_WEBNN].status, CL_HARDWARE);
+	return 0;
+}
+
 /* ---- WebAssembly ---- */
 
 int test_caps_wasm_missing(void)

@@ -1,7 +1,9 @@
 /* The browser family table (pool/family.c): the scheduler's starting preference per family and
  * model type, and the orders and lists that menus and messages are built from. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../../pool/family.h"
 #include "check.h"
@@ -80,24 +82,67 @@ int test_family_preference_matches_sched(void)
 int test_family_orders_and_lists(void)
 {
 	char buf[160], keys[8] = "";
-	CHECK_STR(family_known(), "chromium, chrome, edge, firefox");
+	CHECK_STR(family_known(), "chromium, chromium-shell, chrome, edge, firefox");
 	family_list(buf, sizeof buf, "|", FAM_ALL);
-	CHECK_STR(buf, "chromium|chrome|edge|firefox");
+	CHECK_STR(buf, "chromium|chromium-shell|chrome|edge|firefox");
 	family_list(buf, sizeof buf, ", ", FAM_DEFAULT);
 	CHECK_STR(buf, "chromium, firefox");
 	family_list(buf, sizeof buf, ", ", FAM_OPTIONAL);
-	CHECK_STR(buf, "chrome, edge");
+	CHECK_STR(buf, "chromium-shell, chrome, edge");
 	buf[0] = '\0';
 	for (int i = 0; family_by_launch(i); i++)
 		ac_strlcatf(buf, sizeof buf, "%s%s", i ? "," : "", family_by_launch(i)->name);
-	CHECK_STR(buf, "chromium,firefox,chrome,edge");
+	CHECK_STR(buf, "chromium,firefox,chromium-shell,chrome,edge");
 	for (int i = 0; family_at(i); i++) {
 		keys[i] = family_at(i)->menu_key;
 		CHECK(family_find(family_at(i)->name) == family_at(i));
 		CHECK(family_at(i)->suits != NULL);
 	}
-	CHECK_STR(keys, "cgef");
-	CHECK(family_at(-1) == NULL && family_at(4) == NULL && family_by_launch(4) == NULL);
+	CHECK_STR(keys, "csgef");
+	CHECK(family_at(-1) == NULL && family_at(5) == NULL && family_by_launch(5) == NULL);
 	CHECK(family_find("safari") == NULL);
+	return 0;
+}
+
+/* chromium-shell is found where make unpacks it (below ACCEL_TOP_DATA) or at
+ * ACCEL_TOP_CHROMIUM_SHELL, never in PATH; when missing, the message names make as the fix. */
+int test_family_shell_locate(void)
+{
+	const browser_family *f = family_find("chromium-shell");
+	CHECK(f != NULL && f->locate != NULL && !f->by_default);
+	char dir[] = "/tmp/accel-shell-XXXXXX", path[4200], got[4200], data[4096] = "";
+	CHECK(mkdtemp(dir) != NULL);
+	const char *was = getenv("ACCEL_TOP_DATA"); /* the runner's fixtures need it back */
+	if (was)
+		ac_strlcpy(data, was, sizeof data);
+	setenv("ACCEL_TOP_DATA", dir, 1);
+	unsetenv("ACCEL_TOP_CHROMIUM_SHELL");
+	ac_err err = { 0 };
+	CHECK(family_locate(f, got, sizeof got, &err) == AC_ENOENT);
+	CHECK(strstr(err.msg, "chromium-shell is not installed") && strstr(err.msg, "run make"));
+	CHECK(strstr(err.msg, "build/chromium-shell/chromium"));
+	snprintf(path, sizeof path, "%s/build", dir);
+	CHECK(mkdir(path, 0700) == 0);
+	snprintf(path, sizeof path, "%s/build/chromium-shell", dir);
+	CHECK(mkdir(path, 0700) == 0);
+	snprintf(path, sizeof path, "%s/build/chromium-shell/chromium", dir);
+	FILE *fp = fopen(path, "w");
+	CHECK(fp != NULL);
+	fclose(fp);
+	CHECK(family_locate(f, got, sizeof got, &err) == AC_ENOENT); /* not executable */
+	CHECK(chmod(path, 0700) == 0);
+	CHECK(family_locate(f, got, sizeof got, &err) == 0);
+	CHECK_STR(got, path);
+	setenv("ACCEL_TOP_CHROMIUM_SHELL", "/nonexistent/shell", 1);
+	CHECK(family_locate(f, got, sizeof got, &err) == AC_ENOENT);
+	CHECK(strstr(err.msg, "ACCEL_TOP_CHROMIUM_SHELL=/nonexistent/shell"));
+	setenv("ACCEL_TOP_CHROMIUM_SHELL", path, 1);
+	CHECK(family_locate(f, got, sizeof got, &err) == 0);
+	unsetenv("ACCEL_TOP_CHROMIUM_SHELL");
+	if (data[0])
+		setenv("ACCEL_TOP_DATA", data, 1);
+	else
+		unsetenv("ACCEL_TOP_DATA");
+	ac_rmtree(dir);
 	return 0;
 }

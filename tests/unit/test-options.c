@@ -511,7 +511,7 @@ int test_optdesc_refusals(void)
 	CHECK_EQ_INT(sub_parse(&o, &count, &err, "--timeout", "inf", (const char *)NULL), AC_EINVAL);
 	CHECK_EQ_INT(sub_parse(&o, &count, &err, "--timeout", "86401", (const char *)NULL), AC_EINVAL);
 	CHECK_EQ_INT(sub_parse(&o, &count, &err, "--browser", "safari", (const char *)NULL), AC_EINVAL);
-	CHECK_STR(err.msg, "--browser: unknown browser 'safari' (chromium, chrome, edge, firefox, all)");
+	CHECK_STR(err.msg, "--browser: unknown browser 'safari' (chromium, chromium-shell, chrome, edge, firefox, all)");
 	CHECK_EQ_INT(sub_parse(&o, &count, &err, "--browser", ",", (const char *)NULL), AC_EINVAL);
 	CHECK_CONTAINS(err.msg, "name at least one browser");
 	CHECK_EQ_INT(sub_parse(&o, &count, &err, "--count", "0", (const char *)NULL), AC_EINVAL);

@@ -643,3 +643,60 @@ int test_pool_session_lanes(void)
 	}
 	return 0;
 }
+
+/* loaded's "placement" (browser-js/ort-placement.js) becomes one line naming the ops ORT ran on its
+ * CPU fallback, or saying ORT logged none; the event log line carries it. Other platforms: none. */
+int test_pool_session_placement(void)
+{
+	pool *p = new_pool();
+	CHECK(p != NULL);
+	ac_event e = ev(EV_BROWSER_CONNECTED, 1, 0);
+	CHECK_OK(apply_ok(p, &e));
+	e = ev(EV_WORKLOAD_STARTED, 0, 0);
+	e.model = 1;
+	e.name = "silero-vad";
+	e.precision = "fp32";
+	e.platform = "webnn";
+	e.family = "auto";
+	e.text = "audio";
+	CHECK_OK(apply_ok(p, &e));
+	const char *replies[] = {
+		"{\"device_type\":\"gpu\",\"placement\":{\"known\":true,\"nodes\":79,\"nodes_on_ep\":79,\"partitions\":1,"
+		"\"fallback_ops\":[],\"fallback_nodes\":0,\"note\":null}}",
+		"{\"device_type\":\"cpu\",\"placement\":{\"known\":true,\"nodes\":40,\"nodes_on_ep\":35,\"partitions\":3,"
+		"\"fallback_ops\":[\"If\",\"Shape x4\"],\"fallback_nodes\":5,\"note\":null}}",
+		"{\"device_type\":\"gpu\",\"placement\":{\"known\":false,\"fallback_ops\":[],"
+		"\"note\":\"onnxruntime-web logged no node placement for this webnn session\"}}",
+		"{\"load_ms\":3}",
+	};
+	const char *want[] = {
+		"WebNN took 79 of 79 nodes (1 partition); deviceType gpu; no op on ORT's CPU fallback",
+		"WebNN took 35 of 40 nodes (3 partitions); deviceType cpu; on ORT's CPU (wasm) fallback, 5 nodes: If, Shape x4",
+		"onnxruntime-web logged no node placement for this webnn session",
+		"",
+	};
+	for (int i = 0; i < 4; i++) {
+		e = ev(EV_SESSION_LOADING, 1, 0);
+		e.session = i + 1;
+		e.model = 1;
+		e.precision = "fp32";
+		e.platform = "webnn";
+		e.text = "model.onnx";
+		CHECK_OK(apply_ok(p, &e));
+		e = ev(EV_SESSION_READY, 1, 0);
+		e.session = i + 1;
+		e.x[0] = 12;
+		e.platform = "webnn";
+		e.data = DEFER_JSON(cJSON_Parse(replies[i]));
+		CHECK(e.data != NULL);
+		CHECK_OK(apply_ok(p, &e));
+		const pool_session *s = pool_session_find(p, 1, i + 1);
+		CHECK(s != NULL);
+		CHECK_STR(s->placement, want[i]);
+		const pool_log_entry *le = pool_log_at(p, pool_log_count(p) - 1);
+		CHECK(le != NULL);
+		if (want[i][0])
+			CHECK_CONTAINS(le->text, want[i]);
+	}
+	return 0;
+}

@@ -52,6 +52,8 @@
 	X(proto_frame_encode_overflow) \
 	/* test-caps.c */ \
 	X(caps_chromium_swiftshader) \
+	X(caps_chromium_shell_webnn) \
+	X(caps_webnn_linux_never_hardware) \
 	X(caps_firefox_fallback) \
 	X(caps_firefox_nvidia_hardware) \
 	X(caps_firefox_nvidia_h100) \
@@ -73,6 +75,7 @@
 	X(family_preference_branches) \
 	X(family_preference_matches_sched) \
 	X(family_orders_and_lists) \
+	X(family_shell_locate) \
 	/* test-pool.c */ \
 	X(pool_managed_lifecycle) \
 	X(pool_attached_browser) \
@@ -85,6 +88,7 @@
 	X(pool_snapshot_json) \
 	X(pool_snapshot_nulls) \
 	X(pool_session_lanes) \
+	X(pool_session_placement) \
 	X(pool_state_names) \
 	/* test-event.c */ \
 	X(event_roundtrip) \

@@ -204,6 +204,8 @@ static cJSON *result_json(const store_result *r)
 	if (r->have_verify) cJSON_AddBoolToObject(o, "verify_ok", r->verify_ok);
 	else cJSON_AddNullToObject(o, "verify_ok");
 	cJSON_AddStringToObject(o, "verify_note", r->verify_note);
+	if (r->placement[0]) cJSON_AddStringToObject(o, "placement", r->placement);
+	else cJSON_AddNullToObject(o, "placement");
 	cJSON_AddStringToObject(o, "output_head", r->output_head);
 	if (r->shard[0]) {
 		cJSON_AddStringToObject(o, "shard", r->shard);
@@ -237,6 +239,21 @@ static int write_json(bench *b, int64_t run_id)
 	fclose(f);
 	free(s);
 	return 0;
+}
+
+/* Where ORT put the nodes of each webnn result (the ops WebNN lacks run on ORT's CPU kernels):
+ * not in the database's table, so said here, under it. */
+static void print_placement(const bench *b, FILE *out)
+{
+	bool first = true;
+	for (int i = 0; i < b->n_results; i++) {
+		const store_result *r = &b->results[i];
+		if (!r->placement[0])
+			continue;
+		fprintf(out, "%s%s %s %s %s: %s\n", first ? "\nnode placement (onnxruntime-web's log):\n  " : "  ",
+			r->browser_kind, r->platform_used, r->model, r->precision_loaded, r->placement);
+		first = false;
+	}
 }
 
 /* --shard: each sharded result next to its baselines from this run, in words. */
@@ -325,6 +342,8 @@ void bench_finish_all(bench *b)
 	}
 	if (st && !b->db_only)
 		store_report(st, run_id, REPORT_MD, stdout, &err);
+	if (!b->db_only)
+		print_placement(b, stdout);
 	if (!b->db_only && b->shard_arg[0])
 		print_shard_summary(b, stdout);
 	store_close(st);

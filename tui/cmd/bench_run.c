@@ -66,6 +66,7 @@ static void collect_session(store_result *r, const pool_session *used)
 		r->verify_ok = used->verify_ok;
 	}
 	ac_strlcpy(r->verify_note, used->verified ? used->verify_note : "not verified", sizeof r->verify_note);
+	ac_strlcpy(r->placement, used->placement, sizeof r->placement);
 }
 
 /* --shard: each stage's figures as JSON; a sharded run with no stage measured has failed. */

@@ -248,10 +248,16 @@ void doc_check_caps(doc_list *l, const int i_caps[PLAT__COUNT], const char *fami
 			if (p == PLAT_WEBNN && !chromium_like)
 				doc_fix(l, i, "", "",
 				    "none in Firefox (it has no WebNN): use a Chromium-based browser for webnn");
+			else if (p == PLAT_WEBNN && strstr(v->evidence, "built without a WebNN backend"))
+				doc_fix(l, i, "", "",
+				    "use --browsers chromium-shell: this browser is built without WebNN (Debian's chromium: "
+				    "webnn_use_tflite=false, no flag brings it back); make unpacks npm @sparticuz/chromium's "
+				    "headless shell, which has it");
 			else if (p == PLAT_WEBNN)
 				doc_fix(l, i, "", "",
 				    "none known on this machine: the browser refuses WebNN here even with "
-				    "--enable-features=WebMachineLearningNeuralNetwork, which accel-top passes");
+				    "--enable-features=WebMachineLearningNeuralNetwork, which accel-top passes; "
+				    "try --browsers chromium-shell");
 			else if (p == PLAT_WEBGPU && !chromium_like)
 				doc_fix(l, i, vulkan_ok ? "" : "mesa-vulkan-drivers",
 				    "for p in \"$HOME\"/.mozilla/firefox/*/; do if [ -d \"$p\" ]; then printf '%s\\n' "
