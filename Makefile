@@ -2,7 +2,7 @@
 # SANITIZE=1 builds everything with AddressSanitizer + UBSan into build-san/ (binary build-san/accel-top).
 
 CC      ?= cc
-PKGS    := libwebsockets libuv libcjson sqlite3 ncursesw
+PKGS    := libwebsockets libuv libcjson sqlite3 ncursesw libcrypto
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -MMD -MP
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -27,7 +27,7 @@ CORE_SRC := \
 	pool/sched/core.c pool/sched/placement.c pool/sched/breaker.c pool/sched/verify.c pool/sched/shards.c \
 	pool/sched/workloads.c pool/sched/wire.c pool/sched/submit.c \
 	bridge/proto.c bridge/bridge.c bridge/admission.c bridge/replies.c bridge/probe.c \
-	bridge/origins.c \
+	bridge/origins.c bridge/tls.c \
 	tui/options.c tui/cmd/optdesc.c tui/snapshot.c tui/app.c tui/app_actions.c tui/tuner.c tui/optaudio.c \
 	tui/format.c tui/format_detail.c tui/format_shard.c tui/columns.c tui/columns_browser.c tui/columns_model.c \
 	tui/layout.c tui/replay.c tui/usage.c

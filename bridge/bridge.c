@@ -585,6 +585,8 @@ int bridge_start(uv_loop_t *loop, const bridge_config *cfg, const bridge_sink *s
 	memset(&info, 0, sizeof info);
 	void *loops[] = { loop };
 	info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+	if (cfg->tls_cert)
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 	info.foreign_loops = loops;
 	info.user = b;
 	info.pt_serv_buf_size = RX_CHUNK;
@@ -600,11 +602,21 @@ int bridge_start(uv_loop_t *loop, const bridge_config *cfg, const bridge_sink *s
 	info.mounts = &b->mounts[0];
 	info.headers = &hdr_coop;
 	info.vhost_name = "accel-top";
+	if (cfg->tls_cert) { /* the same port, https and wss; the files were checked before (tls.h) */
+		info.ssl_cert_filepath = cfg->tls_cert;
+		info.ssl_private_key_filepath = cfg->tls_key;
+		info.alpn = "http/1.1"; /* the WebSocket code here speaks HTTP/1.1 upgrades, not h2 streams */
+	}
 	uv_timer_init(loop, &b->heartbeat);
 	b->heartbeat.data = b;
 	*out = b; /* from here on the caller stops and frees it, also on failure */
 	b->vh = lws_create_vhost(b->ctx, &info);
 	if (!b->vh) {
+		if (cfg->tls_cert) /* lws says no more than NULL; the files were checked, so say both causes */
+			return ac_errf(err, AC_EADDRINUSE, "cannot listen with TLS on %s port %d (the port is in use, "
+				       "or libwebsockets refused --tls-cert %s / --tls-key %s; ACCEL_TOP_LWS_LOG=1 shows "
+				       "which): choose another --port, or check the files", b->cfg.listen_addr, cfg->port,
+				       cfg->tls_cert, cfg->tls_key);
 		return ac_errf(err, AC_EADDRINUSE, "cannot listen on %s port %d (in use, or not an address "
 			       "of this machine): choose another with --port or --listen", b->cfg.listen_addr, cfg->port);
 	}

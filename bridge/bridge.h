@@ -33,6 +33,8 @@ typedef struct {
 	const char *public_url;   /* --public-url: printed, announced and allowed; NULL = http://LISTEN:PORT/ */
 	const char *const *allow_origins; /* --allow-origin, each already checked with origin_parse() */
 	int n_allow_origins;
+	/* TLS (bridge/tls.h): both PEM files, already checked with tls_load(); NULL = plain http */
+	const char *tls_cert, *tls_key;
 } bridge_config;
 
 typedef struct {
@@ -59,7 +61,7 @@ typedef struct {
 int bridge_start(uv_loop_t *loop, const bridge_config *cfg, const bridge_sink *sink, bridge **out, ac_err *err);
 
 int bridge_port(const bridge *b);
-/* Page URL with the token ("http://127.0.0.1:8765/?token=...", or --public-url with the token):
+/* Page URL with the token ("http://127.0.0.1:8765/?token=...", https:// with TLS, or --public-url with the token):
  * for launching and attaching. */
 const char *bridge_page_url(const bridge *b);
 /* The same without the token: safe to print, record or show. */

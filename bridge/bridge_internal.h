@@ -86,5 +86,6 @@ int bridge_admission_cb(struct lws *wsi, enum lws_callback_reasons reason, void 
 extern const size_t bridge_admission_pss_size;
 int bridge_fill_origins(bridge *b, ac_err *err);
 void bridge_set_urls(bridge *b);
+const char *bridge_scheme(const bridge *b); /* "https" with TLS, else "http" */
 
 #endif

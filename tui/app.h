@@ -6,6 +6,7 @@
 #include <uv.h>
 
 #include "../bridge/bridge.h"
+#include "../bridge/tls.h"
 #include "../pool/catalog.h"
 #include "../pool/launcher.h"
 #include "../pool/pool.h"
@@ -36,6 +37,14 @@ typedef struct app {
 	uv_timer_t runs_timer;     /* starts the --run workloads once the browsers are up */
 	bool runs_started;
 	char token[160];
+	/* TLS (--tls-cert/--tls-key, --tls self-signed): the certificate served, and what the front
+	 * ends print about it; or, without TLS, why browsers elsewhere get no secure context */
+	bool tls_on;
+	tls_info tls;
+	char tls_line[2][1400];     /* what is served (fingerprint), and how a Chromium elsewhere trusts it */
+	char insecure[400];        /* "" or the warning with the fix (tls_insecure_remote()) */
+	char spki_flag[96];        /* --ignore-certificate-errors-spki-list=..., for managed Chromiums */
+	char ff_override[512];     /* cert_override.txt for managed Firefoxes */
 	char data_dir[4096], www_dir[4200], ort_dir[4300];
 	bool quitting;
 	int exit_code;

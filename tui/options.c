@@ -62,6 +62,9 @@ void options_usage(FILE *f)
 	      "                              origin allowed, e.g. https://labhost.example/\n"
 	      "      --allow-origin ORIGIN   also accept WebSockets from ORIGIN, e.g. http://labhost:8765\n"
 	      "                              (repeatable; the machine's names and addresses always are)\n"
+	      "      --tls-cert FILE, --tls-key FILE  serve https and wss with this PEM certificate and key\n"
+	      "      --tls self-signed       make (or reuse) a certificate for this machine's names and\n"
+	      "                              print its fingerprint and Chromium's spki flag\n"
 	      "      --max-message SIZE      largest WebSocket message accepted (default 64M)\n"
 	      "      --min-browsers N|KIND:N,...  fewest managed browsers of each kind kept running\n"
       "      --max-browsers N|KIND:N,...  most launched when queues wait (scaling)\n"
@@ -384,6 +387,7 @@ OWN(o_max_restarts, "max-restarts", O_MAX_RESTARTS, "N")
 const opt_desc *const options_main[] = {
 	&opt_help, &o_batch, &o_iterations, &o_delay, &o_version, &opt_json, &o_settle, &o_browsers, &o_no_launch, &opt_visible,
 	&opt_listen, &opt_port, &opt_token, &opt_public_url, &opt_allow_origin, &o_max_message, &o_heartbeat, &o_heartbeat_timeout,
+	&opt_tls_cert, &opt_tls_key, &opt_tls,
 	&o_readonly, &o_no_color, &o_show_token, &o_warn_ms, &o_crit_ms, &o_warn_queue,
 	&o_crit_queue, &opt_models, &opt_allow_fallback, &opt_seed, &opt_audio, &o_inflight, &o_run,
 	&opt_record, &o_replay, &o_begin, &o_end, &o_min_browsers, &o_max_browsers,
@@ -406,6 +410,8 @@ int options_check(options *o, int argc, char **argv, ac_err *err)
 	if (o->warn_queue > o->crit_queue)
 		return ac_errf(err, AC_EINVAL, "--warn-queue (%ld) must not be above --crit-queue (%ld)",
 			       o->warn_queue, o->crit_queue);
+	if (opt_check_tls(o, err))
+		return AC_EINVAL;
 	if (o->json && !o->batch)
 		return ac_errf(err, AC_EINVAL, "--json needs -b (batch mode)");
 	if (o->replay && o->record)

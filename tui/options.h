@@ -27,6 +27,8 @@ typedef struct {
 	const char *public_url;   /* --public-url URL: printed, announced and allowed as an Origin */
 	const char *allow_origins[8]; /* --allow-origin ORIGIN (checked), repeatable */
 	int n_allow_origins;
+	const char *tls_cert, *tls_key; /* --tls-cert FILE --tls-key FILE: https and wss on the same port */
+	bool tls_self_signed;     /* --tls self-signed: a certificate made (or reused) under the state folder */
 	size_t max_message;
 	double heartbeat_s, heartbeat_timeout_s;
 	launch_req launch[OPT_MAX_LAUNCH];
