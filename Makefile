@@ -2,7 +2,7 @@
 # SANITIZE=1 builds everything with AddressSanitizer + UBSan into build-san/ (binary build-san/accel-top).
 
 CC      ?= cc
-PKGS    := libwebsockets libuv libcjson sqlite3 ncursesw libcrypto
+PKGS    := libwebsockets libuv libcjson sqlite3 ncursesw libssl libcrypto
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -MMD -MP
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

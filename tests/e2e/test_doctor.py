@@ -36,7 +36,7 @@ def parse_text(out):
         m = LINE.match(line)
         if m:
             st, name, browser, platform, detail = m.groups()
-            if name in ("libraries", "vulkan", "bridge"):  # no browser: the second word is the detail
+            if name in ("libraries", "vulkan", "bridge", "tls"):  # no browser: the second word is the detail
                 detail = " ".join(x for x in (browser, platform, detail) if x)
                 browser = platform = None
             checks.append([st, name, browser, platform, detail, None])
