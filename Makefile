@@ -102,7 +102,7 @@ fuzz-smoke: build-fuzz/fuzz-proto
 fuzz: build-fuzz/fuzz-proto
 	@scripts/fuzz.sh long
 
-# one end-to-end suite by name: make e2e SUITE=faults (e2e, models, replay, faults, doctor, ...)
+# one end-to-end suite by name: make e2e SUITE=faults (e2e, remote, tls, models, replay, faults, doctor, ...)
 SUITE ?= e2e
 e2e: $(BIN) models
 	@ACCEL_TOP=$(abspath $(BIN)) ACCEL_TOP_DATA=$(CURDIR) /usr/bin/python3 tests/e2e/test_$(SUITE).py
