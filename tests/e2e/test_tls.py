@@ -174,6 +174,42 @@ def test_self_signed_is_made_then_reused_and_firefox_trusts_it():
     check("(self-signed, reused;" in err and f"SHA-256 fingerprint {fp}" in err, err[-1500:])
 
 
+def test_firefox_under_a_name_with_the_override_is_a_secure_context():
+    """A Firefox we start ourselves, as an operator's would be after accepting the certificate once:
+    labhost resolves to 127.0.0.1 (network.dns.localDomains) and its profile holds the override
+    line accel-top writes for managed Firefoxes."""
+    cert, key = make_cert("labhost", "ff")
+    port = free_port()
+    origin = f"https://labhost:{port}"
+    prof = tempfile.mkdtemp(prefix="accel-top-tls-ff-")
+    with open(f"{prof}/user.js", "w") as f:
+        f.write('user_pref("dom.webgpu.enabled", true);\nuser_pref("gfx.webgpu.ignore-blocklist", true);\n'
+                'user_pref("network.dns.localDomains", "labhost");\n'
+                'user_pref("browser.shell.checkDefaultBrowser", false);\n')
+    with open(f"{prof}/cert_override.txt", "w") as f:
+        f.write(f"labhost:{port}:\tOID.2.16.840.1.101.3.4.2.1\t{fingerprint_of(cert)}\t\n")
+    at = AccelTop("-b", "--json", "-d", "0.5", "--no-launch", "--port", str(port), "--token", TOKEN,
+                  "--public-url", f"{origin}/", "--tls-cert", cert, "--tls-key", key)
+    ff = None
+    try:
+        at.wait_url()
+        ff = subprocess.Popen(["firefox-esr", "--headless", "--no-remote", "--profile", prof, at.url],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        s = at.wait_for(lambda s: any(b["state"] == "connected" and b["webgpu"]["status"] for b in s["browsers"]),
+                        40, "Firefox under labhost over https")
+        (b,) = s["browsers"]
+        check(b["kind"] == "firefox" and b["secure_context"] is True and b["cross_origin_isolated"] is True, b)
+        check(b["webgpu"]["status"] == "software" and b["webgpu"]["adapter"] is True, b["webgpu"])
+        check(b["wasm"]["threads"] is True, b["wasm"])
+        at.stop()
+    finally:
+        if ff and ff.poll() is None:
+            os.killpg(ff.pid, 9)
+            ff.wait()
+        at.kill()
+        shutil.rmtree(prof, ignore_errors=True)
+
+
 def one_line_error(args, want, code=1):
     p = subprocess.run([ACCEL_TOP, "-b", "-n", "1", "--no-launch", "--port", "0", *args], capture_output=True,
                        text=True, timeout=20, stdin=subprocess.DEVNULL)
