@@ -113,4 +113,11 @@ void app_quit(app *a, int code);
 /* After uv_run() returned. */
 void app_free(app *a);
 
+/* tui/app_tls.c, called by app_start(): the certificate of --tls-cert/--tls-key or --tls
+ * self-signed into a->tls (or a->insecure set when browsers elsewhere get no secure context),
+ * before anything starts; and, once the bridge and the launcher exist, the spki flag for managed
+ * Chromiums and the certificate override for managed Firefoxes. */
+int app_prepare_tls(app *a, const options *o, ac_err *err);
+void app_trust_for_managed(app *a);
+
 #endif
