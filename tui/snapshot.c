@@ -124,13 +124,13 @@ static cJSON *browser_json(const pool_browser *b)
 	col_json_put(o, t, BC_CPU, &r, done);
 	col_json_put(o, t, BC_PAGE_MEM, &r, done);
 	col_json_str_or_null(o, "user_agent", b->caps.valid ? b->caps.user_agent : NULL);
-	if (b->caps.valid) {
+	if (b->caps.valid)
 		add_tri(o, "cross_origin_isolated", b->caps.cross_origin_isolated);
-		add_tri(o, "secure_context", b->caps.secure_context); /* null from pages that do not say */
-	} else {
+	else
 		cJSON_AddNullToObject(o, "cross_origin_isolated");
-		cJSON_AddNullToObject(o, "secure_context");
-	}
+	/* only when the page said: recordings from before pages reported it replay to the same JSON */
+	if (b->caps.valid && b->caps.secure_context != TRI_UNSET)
+		add_tri(o, "secure_context", b->caps.secure_context);
 	col_json_num_or_null(o, "hardware_concurrency", b->caps.hardware_concurrency, caps_cores_valid(&b->caps));
 	col_json_num_or_null(o, "device_memory_gb", b->caps.device_memory_gb, caps_memory_valid(&b->caps));
 	cJSON_AddItemToObject(o, "webgpu", webgpu_json(&b->caps));
