@@ -43,6 +43,7 @@ typedef struct app {
 	tls_info tls;
 	char tls_line[2][1400];     /* what is served (fingerprint), and how a Chromium elsewhere trusts it */
 	char insecure[400];        /* "" or the warning with the fix (tls_insecure_remote()) */
+	char insecure_short[400];  /* the same in fewer words, for the screen's status line */
 	char spki_flag[96];        /* --ignore-certificate-errors-spki-list=..., for managed Chromiums */
 	char ff_override[512];     /* cert_override.txt for managed Firefoxes */
 	char data_dir[4096], www_dir[4200], ort_dir[4300];

@@ -42,6 +42,15 @@ int app_prepare_tls(app *a, const options *o, ac_err *err)
 		rc = self_signed(a, o, err);
 	else if (!tls_insecure_remote(o->listen, o->public_url, false, a->insecure, sizeof a->insecure))
 		a->insecure[0] = '\0';
+	if (a->insecure[0]) { /* the screen's status line has one terminal line for it */
+		char host[256];
+		if (o->public_url)
+			tls_url_host(o->public_url, host, sizeof host);
+		else
+			ac_strlcpy(host, o->listen, sizeof host);
+		snprintf(a->insecure_short, sizeof a->insecure_short, "warning: http on %.200s: remote browsers get no secure "
+			 "context (no WebGPU, no wasm threads, no crossOriginIsolated): use --tls self-signed", host);
+	}
 	if (rc || !(o->tls_cert || o->tls_self_signed))
 		return rc;
 	a->tls_on = true;

@@ -1089,9 +1089,9 @@ int screen_run(app *a, uv_loop_t *loop, const options *o)
 		if (!rc)
 			rc = app_launch_browsers(a, &err);
 		if (!rc && a->insecure[0]) /* until a key replaces it */
-			screen_say(s, true, "warning: %s", a->insecure);
+			screen_say(s, true, "%s", a->insecure_short);
 		else if (!rc && a->tls_on)
-			screen_say(s, false, "%s", a->tls_line[1] + 5);
+			screen_say(s, false, "https: a Chromium elsewhere trusts it with %s", a->spki_flag);
 	}
 	if (!rc) {
 		if (pool_add_listener(a->pool, on_pool_change, s))
