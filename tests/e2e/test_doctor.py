@@ -60,7 +60,8 @@ def test_chromium_firefox_webgpu_wasm_pass():
     check(rc == 0, f"exit {rc}; stdout:\n{out}\nstderr: {err[-1500:]}")
     order = [(c[1], c[2], c[3]) for c in checks]
     want = [("libraries", None, None), ("browser", "chromium", None), ("browser", "firefox", None),
-            ("vulkan", None, None), ("bridge", None, None), ("launch", "chromium", None), ("launch", "firefox", None),
+            ("vulkan", None, None), ("bridge", None, None), ("tls", None, None), ("launch", "chromium", None),
+            ("launch", "firefox", None),
             ("roundtrip", "chromium", None), ("roundtrip", "firefox", None)]
     want += [("caps", b, p) for b in ("chromium", "firefox") for p in ("webgpu", "wasm")]
     want += [("model", b, p) for b in ("chromium", "firefox") for p in ("webgpu", "wasm")]
@@ -71,6 +72,7 @@ def test_chromium_firefox_webgpu_wasm_pass():
     check(re.search(r"version \d+\.", byname[("browser", "chromium", None)][4]), out)
     check(re.search(r"version \d+\.", byname[("browser", "firefox", None)][4]), out)
     check("GET / gave 200" in byname[("bridge", None, None)][4], out)
+    check(byname[("tls", None, None)][0] == "OK" and "a loopback address" in byname[("tls", None, None)][4], out)
     for b in ("chromium", "firefox"):
         check(re.search(r"median \d+\.\d+ ms .*1 MiB sent and echoed back", byname[("roundtrip", b, None)][4]), out)
         gpu = byname[("caps", b, "webgpu")]
