@@ -83,7 +83,7 @@ def test_chromium_firefox_webgpu_wasm_pass():
             m = byname[("model", b, p)]
             check(m[0] == "OK" and f"bert-tiny {prec} ran on {p} (software)" in m[4] and "output verified" in m[4]
                   and "against fp32 on wasm in the same browser" in m[4], f"{m}")
-    check(re.search(r"^doctor: 15 ok, 2 warn, 0 fail$", out, re.M), out)
+    check(re.search(r"^doctor: 16 ok, 2 warn, 0 fail$", out, re.M), out)
     no_browser_left(out)
 
 
