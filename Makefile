@@ -2,7 +2,7 @@
 # SANITIZE=1 builds everything with AddressSanitizer + UBSan into build-san/ (binary build-san/accel-top).
 
 CC      ?= cc
-PKGS    := libwebsockets libuv libcjson sqlite3 ncursesw
+PKGS    := libwebsockets libuv libcjson sqlite3 ncursesw libssl libcrypto
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -MMD -MP
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -28,8 +28,8 @@ CORE_SRC := \
 	pool/sched/core.c pool/sched/placement.c pool/sched/breaker.c pool/sched/verify.c pool/sched/shards.c \
 	pool/sched/workloads.c pool/sched/wire.c pool/sched/submit.c \
 	bridge/proto.c bridge/bridge.c bridge/admission.c bridge/replies.c bridge/probe.c \
-	bridge/origins.c bridge/metrics_http.c bridge/http_client.c \
-	tui/options.c tui/cmd/optdesc.c tui/snapshot.c tui/app.c tui/app_actions.c tui/app_grid.c tui/tuner.c tui/optaudio.c \
+	bridge/origins.c bridge/metrics_http.c bridge/http_client.c bridge/tls.c \
+	tui/options.c tui/cmd/optdesc.c tui/snapshot.c tui/app.c tui/app_actions.c tui/app_grid.c tui/app_tls.c tui/tuner.c tui/optaudio.c \
 	tui/format.c tui/format_detail.c tui/format_shard.c tui/columns.c tui/columns_browser.c tui/columns_model.c \
 	tui/layout.c tui/replay.c tui/usage.c tui/metrics.c
 MAIN_SRC := \
@@ -125,7 +125,7 @@ fuzz-smoke: build-fuzz/fuzz-proto build-fuzz/fuzz-journal
 fuzz: build-fuzz/fuzz-proto build-fuzz/fuzz-journal
 	@scripts/fuzz.sh long
 
-# one end-to-end suite by name: make e2e SUITE=faults (e2e, models, replay, faults, doctor, ...)
+# one end-to-end suite by name: make e2e SUITE=faults (e2e, remote, tls, models, replay, faults, doctor, ...)
 SUITE ?= e2e
 e2e: $(BIN) models chromium-shell $(BUILD)/bench-loadgen
 	@ACCEL_TOP=$(abspath $(BIN)) ACCEL_TOP_DATA=$(CURDIR) /usr/bin/python3 tests/e2e/test_$(SUITE).py

@@ -15,6 +15,12 @@
 #include <string.h>
 #include <unistd.h>
 
+/* The scheme pages are served with: the origins allowed and the URLs printed follow it. */
+const char *bridge_scheme(const bridge *b)
+{
+	return b->cfg.tls_cert ? "https" : "http";
+}
+
 bool bridge_token_is(const bridge *b, const char *v)
 {
 	size_t n = strlen(v), m = strlen(b->cfg.token);
@@ -72,13 +78,13 @@ bool bridge_admit(bridge *b, struct lws *wsi)
 /* GET /admission?token=T: whether this page's origin may open the WebSocket, and if not why and
  * what allows it. The page asks when its WebSocket failed before opening (a refused upgrade is a
  * bare close, code 1006, that says nothing). The origin comes from the Host header and the scheme
- * served (http: the listener has no TLS). Returns the HTTP status; body is JSON. */
+ * served (https with TLS, else http). Returns the HTTP status; body is JSON. */
 static int admission_answer(bridge *b, struct lws *wsi, char *body, size_t cap)
 {
 	char host[ORIGIN_MAX] = "", origin[ORIGIN_MAX] = "", why[512];
 	if (lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST) <= 0)
 		host[0] = '\0';
-	origin_from_host_header("http", host, origin, sizeof origin);
+	origin_from_host_header(bridge_scheme(b), host, origin, sizeof origin);
 	bool tok = token_ok(b, wsi), allowed = tok && origin[0] && origins_has(&b->origins, origin);
 	if (!tok)
 		ac_strlcpy(why, "missing or wrong token: open the page URL accel-top printed, with its ?token=", sizeof why);
@@ -135,11 +141,11 @@ static int add_host_names(bridge *b)
 	if (gethostname(name, sizeof name) != 0)
 		return 0;
 	name[sizeof name - 1] = '\0';
-	int rc = origins_add_host(&b->origins, "http", name, b->port);
+	int rc = origins_add_host(&b->origins, bridge_scheme(b), name, b->port);
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_flags = AI_CANONNAME }, *res = NULL;
 	if (!rc && getaddrinfo(name, NULL, &hints, &res) == 0) {
 		if (res && res->ai_canonname && strcmp(res->ai_canonname, name) != 0)
-			rc = origins_add_host(&b->origins, "http", res->ai_canonname, b->port);
+			rc = origins_add_host(&b->origins, bridge_scheme(b), res->ai_canonname, b->port);
 		freeaddrinfo(res);
 	}
 	return rc;
@@ -166,7 +172,7 @@ static int add_interfaces(bridge *b)
 			inet_ntop(AF_INET6, in6, a, sizeof a);
 		}
 		if (a[0])
-			rc = origins_add_host(&b->origins, "http", a, b->port);
+			rc = origins_add_host(&b->origins, bridge_scheme(b), a, b->port);
 	}
 	freeifaddrs(ifs);
 	return rc;
@@ -183,9 +189,9 @@ int bridge_fill_origins(bridge *b, ac_err *err)
 	static const char *const loopback[] = { "localhost", "127.0.0.1", "::1" };
 	int rc = 0;
 	for (size_t i = 0; i < sizeof loopback / sizeof loopback[0] && !rc; i++)
-		rc = origins_add_host(&b->origins, "http", loopback[i], b->port);
+		rc = origins_add_host(&b->origins, bridge_scheme(b), loopback[i], b->port);
 	if (!rc && !wildcard(b->cfg.listen_addr))
-		rc = origins_add_host(&b->origins, "http", b->cfg.listen_addr, b->port);
+		rc = origins_add_host(&b->origins, bridge_scheme(b), b->cfg.listen_addr, b->port);
 	if (!rc)
 		rc = add_host_names(b);
 	if (!rc && wildcard(b->cfg.listen_addr))
@@ -214,8 +220,8 @@ void bridge_set_urls(bridge *b)
 	} else {
 		const char *host = wildcard(b->cfg.listen_addr) ? "127.0.0.1" : b->cfg.listen_addr;
 		bool v6 = strchr(host, ':') != NULL;
-		snprintf(b->public_url, sizeof b->public_url, "http://%s%s%s:%d/", v6 ? "[" : "", host, v6 ? "]" : "",
-			 b->port);
+		snprintf(b->public_url, sizeof b->public_url, "%s://%s%s%s:%d/", bridge_scheme(b), v6 ? "[" : "", host,
+			 v6 ? "]" : "", b->port);
 	}
 	snprintf(b->page_url, sizeof b->page_url, "%s?token=%s", b->public_url, b->cfg.token);
 }

@@ -582,17 +582,9 @@ static void lws_log(int level, const char *line)
 		fprintf(stderr, "lws[%d]: %s", level, line);
 }
 
-int bridge_start(uv_loop_t *loop, const bridge_config *cfg, const bridge_sink *sink, bridge **out, ac_err *err)
+/* The vhost's protocols: plain http, the accel.v1 WebSocket, /admission, /metrics, the HTTP client. */
+static void fill_protocols(bridge *b)
 {
-	bridge *b = calloc(1, sizeof *b);
-	if (!b)
-		return ac_errf(err, AC_ENOMEM, "out of memory");
-	b->loop = loop;
-	b->cfg = *cfg;
-	b->cfg.send_queue_max = cfg->send_queue_max ? cfg->send_queue_max : BRIDGE_SEND_QUEUE_DEFAULT;
-	b->sink = *sink;
-	b->cfg.listen_addr = cfg->listen_addr ? cfg->listen_addr : "127.0.0.1";
-
 	b->protocols[0] = (struct lws_protocols){ .name = "http", .callback = http_cb };
 	b->protocols[1] = (struct lws_protocols){
 		.name = PROTO_NAME, .callback = ws_cb, .per_session_data_size = sizeof(conn),
@@ -605,6 +597,10 @@ int bridge_start(uv_loop_t *loop, const bridge_config *cfg, const bridge_sink *s
 		.name = METRICS_PROTOCOL, .callback = bridge_metrics_cb, .per_session_data_size = bridge_metrics_pss_size,
 	};
 	b->protocols[4] = (struct lws_protocols){ .name = BRIDGE_HTTP_PROTOCOL, .callback = bridge_http_client_cb };
+}
+
+static void fill_mounts(bridge *b, const bridge_config *cfg)
+{
 	/* / is the page, /ort the onnxruntime-web files, /tokenizers @huggingface/tokenizers, /models/N
 	 * each models directory, /admission the page's question why its WebSocket was refused, /metrics
 	 * for Prometheus */
@@ -640,12 +636,29 @@ int bridge_start(uv_loop_t *loop, const bridge_config *cfg, const bridge_sink *s
 	}
 	for (int i = 0; i + 1 < nm; i++)
 		b->mounts[i].mount_next = &b->mounts[i + 1];
+}
+
+int bridge_start(uv_loop_t *loop, const bridge_config *cfg, const bridge_sink *sink, bridge **out, ac_err *err)
+{
+	bridge *b = calloc(1, sizeof *b);
+	if (!b)
+		return ac_errf(err, AC_ENOMEM, "out of memory");
+	b->loop = loop;
+	b->cfg = *cfg;
+	b->cfg.send_queue_max = cfg->send_queue_max ? cfg->send_queue_max : BRIDGE_SEND_QUEUE_DEFAULT;
+	b->sink = *sink;
+	b->cfg.listen_addr = cfg->listen_addr ? cfg->listen_addr : "127.0.0.1";
+
+	fill_protocols(b);
+	fill_mounts(b, cfg);
 
 	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
 	struct lws_context_creation_info info;
 	memset(&info, 0, sizeof info);
 	void *loops[] = { loop };
 	info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+	if (cfg->tls_cert)
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 	info.foreign_loops = loops;
 	info.user = b;
 	info.pt_serv_buf_size = RX_CHUNK;
@@ -661,11 +674,21 @@ int bridge_start(uv_loop_t *loop, const bridge_config *cfg, const bridge_sink *s
 	info.mounts = &b->mounts[0];
 	info.headers = &hdr_coop;
 	info.vhost_name = "accel-top";
+	if (cfg->tls_cert) { /* the same port, https and wss; the files were checked before (tls.h) */
+		info.ssl_cert_filepath = cfg->tls_cert;
+		info.ssl_private_key_filepath = cfg->tls_key;
+		info.alpn = "http/1.1"; /* the WebSocket code here speaks HTTP/1.1 upgrades, not h2 streams */
+	}
 	uv_timer_init(loop, &b->heartbeat);
 	b->heartbeat.data = b;
 	*out = b; /* from here on the caller stops and frees it, also on failure */
 	b->vh = lws_create_vhost(b->ctx, &info);
 	if (!b->vh) {
+		if (cfg->tls_cert) /* lws says no more than NULL; the files were checked, so say both causes */
+			return ac_errf(err, AC_EADDRINUSE, "cannot listen with TLS on %s port %d (the port is in use, "
+				       "or libwebsockets refused --tls-cert %s / --tls-key %s; ACCEL_TOP_LWS_LOG=1 shows "
+				       "which): choose another --port, or check the files", b->cfg.listen_addr, cfg->port,
+				       cfg->tls_cert, cfg->tls_key);
 		return ac_errf(err, AC_EADDRINUSE, "cannot listen on %s port %d (in use, or not an address "
 			       "of this machine): choose another with --port or --listen", b->cfg.listen_addr, cfg->port);
 	}

@@ -42,6 +42,8 @@ typedef struct {
 	 * token, on a vhost of its own; NULL = only on the main port, with the token */
 	const char *metrics_addr;
 	int metrics_port;
+	/* TLS (bridge/tls.h): both PEM files, already checked with tls_load(); NULL = plain http */
+	const char *tls_cert, *tls_key;
 } bridge_config;
 
 typedef struct {
@@ -71,7 +73,7 @@ typedef struct {
 int bridge_start(uv_loop_t *loop, const bridge_config *cfg, const bridge_sink *sink, bridge **out, ac_err *err);
 
 int bridge_port(const bridge *b);
-/* Page URL with the token ("http://127.0.0.1:8765/?token=...", or --public-url with the token):
+/* Page URL with the token ("http://127.0.0.1:8765/?token=...", https:// with TLS, or --public-url with the token):
  * for launching and attaching. */
 const char *bridge_page_url(const bridge *b);
 /* The same without the token: safe to print, record or show. */

@@ -110,5 +110,6 @@ int bridge_metrics_listen(bridge *b, struct lws_context_creation_info *info, ac_
 #define BRIDGE_HTTP_PROTOCOL "accel-http-client"
 void bridge_http_cancel_all(bridge *b);
 int bridge_http_client_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
+const char *bridge_scheme(const bridge *b); /* "https" with TLS, else "http" */
 
 #endif

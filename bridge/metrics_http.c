@@ -148,6 +148,10 @@ int bridge_metrics_listen(bridge *b, struct lws_context_creation_info *info, ac_
 	info->mounts = &b->metrics_mount;
 	info->headers = &no_store;
 	info->vhost_name = "accel-top-metrics";
+	/* plain http even when the bridge serves https: Prometheus scrapes it on loopback (or a network
+	 * the operator trusts), and the URL printed below says http */
+	info->ssl_cert_filepath = info->ssl_private_key_filepath = NULL;
+	info->alpn = NULL;
 	if (!(b->metrics_vh = lws_create_vhost(b->ctx, info)))
 		return ac_errf(err, AC_EADDRINUSE, "--metrics-listen: cannot listen on %s port %d (in use, or not an "
 			       "address of this machine): choose another", b->cfg.metrics_addr, b->cfg.metrics_port);

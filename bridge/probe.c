@@ -4,6 +4,9 @@
 
 #include "probe.h"
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include <dlfcn.h>
 #include <stdbool.h>
 
@@ -29,13 +32,27 @@ typedef struct {
 	int done;
 	probe_http_cb cb;
 	void *ctx;
+	/* https: OpenSSL on memory BIOs, so that the loop still does all the socket I/O */
+	SSL_CTX *sctx;
+	SSL *ssl;
+	BIO *rbio, *wbio;     /* what came from the socket; what goes to it */
+	bool sent;            /* the request went into SSL_write */
 } probe;
+
+typedef struct {
+	uv_write_t w;
+	probe *p;
+	char data[];
+} probe_out;
 
 static void closed(uv_handle_t *h)
 {
 	probe *p = h->data;
-	if (--p->open == 0)
+	if (--p->open == 0) {
+		SSL_free(p->ssl); /* frees its BIOs */
+		SSL_CTX_free(p->sctx);
 		free(p);
+	}
 }
 
 static void finish(probe *p, const char *error)
@@ -79,24 +96,25 @@ static int parse_head(probe *p)
 	return 1;
 }
 
-static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+static void at_eof(probe *p, ssize_t n)
 {
-	probe *p = s->data;
-	if (n < 0) {
-		if (p->header_end < 0)
-			finish(p, n == UV_EOF ? "the connection closed before a complete HTTP answer" : uv_strerror((int)n));
-		else
-			finish(p, p->content_length >= 0 && (long long)p->body < p->content_length ?
-				  "the connection closed before the whole body arrived" : NULL);
-		return;
-	}
+	if (p->header_end < 0)
+		finish(p, n == UV_EOF ? "the connection closed before a complete HTTP answer" : uv_strerror((int)n));
+	else
+		finish(p, p->content_length >= 0 && (long long)p->body < p->content_length ?
+			  "the connection closed before the whole body arrived" : NULL);
+}
+
+/* n bytes of the (plaintext) answer. */
+static void feed(probe *p, const char *data, size_t n)
+{
 	size_t off = 0;
 	if (p->header_end < 0) {
-		size_t take = (size_t)n;
+		size_t take = n;
 		if (take > sizeof p->head - 1 - p->head_len)
 			take = sizeof p->head - 1 - p->head_len;
 		size_t before = p->head_len;
-		memcpy(p->head + p->head_len, buf->base, take);
+		memcpy(p->head + p->head_len, data, take);
 		p->head_len += take;
 		p->head[p->head_len] = '\0';
 		int r = parse_head(p);
@@ -109,9 +127,59 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		}
 		off = (size_t)p->header_end - before;
 	}
-	p->body += (size_t)n - off;
+	p->body += n - off;
 	if (p->content_length >= 0 && (long long)p->body >= p->content_length)
 		finish(p, NULL);
+}
+
+static void tls_written(uv_write_t *w, int status)
+{
+	probe_out *o = (probe_out *)w;
+	if (status)
+		finish(o->p, uv_strerror(status));
+	free(o);
+}
+
+/* https: the request into OpenSSL once it will take it, what OpenSSL wrote onto the socket, and
+ * the plaintext it has for us into feed(). */
+static void tls_pump(probe *p)
+{
+	if (!p->sent) {
+		int r = SSL_write(p->ssl, p->req, (int)strlen(p->req));
+		if (r > 0)
+			p->sent = true;
+		else if (SSL_get_error(p->ssl, r) != SSL_ERROR_WANT_READ)
+			return finish(p, "the TLS handshake failed");
+	}
+	size_t pend;
+	while ((pend = BIO_ctrl_pending(p->wbio)) > 0 && !p->done) {
+		probe_out *o = malloc(sizeof *o + pend);
+		if (!o)
+			return finish(p, "out of memory");
+		o->p = p;
+		int got = BIO_read(p->wbio, o->data, (int)pend);
+		uv_buf_t b = uv_buf_init(o->data, got > 0 ? (unsigned)got : 0);
+		if (got <= 0 || uv_write(&o->w, (uv_stream_t *)&p->tcp, &b, 1, tls_written)) {
+			free(o);
+			return finish(p, "cannot write to the socket");
+		}
+	}
+	char buf[16384];
+	int n;
+	while (p->sent && !p->done && (n = SSL_read(p->ssl, buf, sizeof buf)) > 0)
+		feed(p, buf, (size_t)n);
+	ERR_clear_error();
+}
+
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+	probe *p = s->data;
+	if (n < 0)
+		return at_eof(p, n);
+	if (!p->ssl)
+		return feed(p, buf->base, (size_t)n);
+	BIO_write(p->rbio, buf->base, (int)n);
+	tls_pump(p);
 }
 
 static void on_written(uv_write_t *w, int status)
@@ -128,17 +196,42 @@ static void on_connect(uv_connect_t *c, int status)
 		return;
 	if (status)
 		return finish(p, uv_strerror(status));
-	uv_buf_t b = uv_buf_init(p->req, (unsigned)strlen(p->req));
-	p->wr.data = p;
-	int rc = uv_write(&p->wr, (uv_stream_t *)&p->tcp, &b, 1, on_written);
-	if (!rc)
+	int rc;
+	if (p->ssl) {
 		rc = uv_read_start((uv_stream_t *)&p->tcp, on_alloc, on_read);
+		if (!rc)
+			tls_pump(p); /* the ClientHello */
+	} else {
+		uv_buf_t b = uv_buf_init(p->req, (unsigned)strlen(p->req));
+		p->wr.data = p;
+		rc = uv_write(&p->wr, (uv_stream_t *)&p->tcp, &b, 1, on_written);
+		if (!rc)
+			rc = uv_read_start((uv_stream_t *)&p->tcp, on_alloc, on_read);
+	}
 	if (rc)
 		finish(p, uv_strerror(rc));
 }
 
-int probe_http_get(uv_loop_t *loop, int port, const char *path, unsigned timeout_ms, probe_http_cb cb, void *ctx,
-		   ac_err *err)
+/* The TLS client of an https probe. It does not verify the certificate: the doctor checks that
+ * the bridge serves over TLS at all; trusting the certificate is each browser's business. */
+static int tls_setup(probe *p)
+{
+	p->sctx = SSL_CTX_new(TLS_client_method());
+	p->ssl = p->sctx ? SSL_new(p->sctx) : NULL;
+	p->rbio = BIO_new(BIO_s_mem());
+	p->wbio = BIO_new(BIO_s_mem());
+	if (!p->ssl || !p->rbio || !p->wbio) {
+		BIO_free(p->rbio);
+		BIO_free(p->wbio);
+		return AC_ENOMEM;
+	}
+	SSL_set_bio(p->ssl, p->rbio, p->wbio);
+	SSL_set_connect_state(p->ssl);
+	return 0;
+}
+
+static int get(uv_loop_t *loop, int port, bool tls, const char *path, unsigned timeout_ms, probe_http_cb cb,
+	       void *ctx, ac_err *err)
 {
 	struct sockaddr_in addr;
 	int rc = uv_ip4_addr("127.0.0.1", port, &addr);
@@ -151,6 +244,12 @@ int probe_http_get(uv_loop_t *loop, int port, const char *path, unsigned timeout
 			     path, port) >= sizeof p->req) {
 		free(p);
 		return ac_errf(err, AC_EINVAL, "path too long");
+	}
+	if (tls && tls_setup(p)) {
+		SSL_free(p->ssl);
+		SSL_CTX_free(p->sctx);
+		free(p);
+		return ac_errf(err, AC_ENOMEM, "OpenSSL could not set up a TLS client");
 	}
 	p->header_end = -1;
 	p->content_length = -1;
@@ -169,6 +268,18 @@ int probe_http_get(uv_loop_t *loop, int port, const char *path, unsigned timeout
 		return ac_errf(err, rc, "cannot connect to 127.0.0.1:%d: %s", port, uv_strerror(rc));
 	}
 	return 0;
+}
+
+int probe_http_get(uv_loop_t *loop, int port, const char *path, unsigned timeout_ms, probe_http_cb cb, void *ctx,
+		   ac_err *err)
+{
+	return get(loop, port, false, path, timeout_ms, cb, ctx, err);
+}
+
+int probe_https_get(uv_loop_t *loop, int port, const char *path, unsigned timeout_ms, probe_http_cb cb, void *ctx,
+		    ac_err *err)
+{
+	return get(loop, port, true, path, timeout_ms, cb, ctx, err);
 }
 
 int probe_lws_plugin(char *out, size_t cap, ac_err *err)

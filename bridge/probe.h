@@ -1,4 +1,4 @@
-/* A minimal HTTP GET on the loop, for `accel-top doctor` to check that the bridge serves its
+/* A minimal HTTP(S) GET on the loop, for `accel-top doctor` to check that the bridge serves its
  * page before any browser is involved (tui/ never touches a socket). HTTP/1.1 with
  * Connection: close; the answer ends at Content-Length or when the server closes. */
 #ifndef AC_PROBE_H
@@ -16,6 +16,10 @@ typedef void (*probe_http_cb)(void *ctx, int status, size_t bytes, const char *e
 /* GET path (e.g. "/?token=...") from 127.0.0.1:port; gives up after timeout_ms. */
 int probe_http_get(uv_loop_t *loop, int port, const char *path, unsigned timeout_ms, probe_http_cb cb, void *ctx,
 		   ac_err *err);
+/* The same over TLS (the bridge with --tls-cert or --tls self-signed); the certificate is not
+ * verified. */
+int probe_https_get(uv_loop_t *loop, int port, const char *path, unsigned timeout_ms, probe_http_cb cb, void *ctx,
+		    ac_err *err);
 
 /* The libwebsockets the bridge runs on and its libuv event-library plugin, which libwebsockets
  * dlopen()s at run time from its own library folder (Debian: package libwebsockets-evlib-uv).

@@ -38,7 +38,7 @@ export function receiveWith(r) {
 }
 
 function wsUrl() {
-  const scheme = location.protocol === 'https:' ? 'wss' : 'ws'; // behind a TLS proxy (--public-url https://...)
+  const scheme = location.protocol === 'https:' ? 'wss' : 'ws'; // --tls-cert, --tls self-signed, or a TLS proxy
   return `${scheme}://${location.host}/ws?token=${encodeURIComponent(token)}`;
 }
 

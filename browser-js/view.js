@@ -180,6 +180,6 @@ export function renderCaps(caps) {
     `${caps.browser.name} ${caps.browser.version}; ${caps.hardware_concurrency ?? '?'} threads; ` +
       `memory ${caps.device_memory === null ? '?' : `${caps.device_memory} GiB`}; ` +
       `cross-origin isolated ${caps.cross_origin_isolated ? 'yes' : 'no'}; ` +
-      `secure context ${caps.isSecureContext ? 'yes' : 'no (http on a non-loopback name: no WebGPU, no wasm threads)'}`,
+      `secure context ${caps.isSecureContext ? 'yes' : 'no (http on a non-loopback name: no WebGPU, no wasm threads; accel-top --tls self-signed serves https)'}`,
   );
 }

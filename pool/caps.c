@@ -163,8 +163,10 @@ static void parse_wasm(reader *r, const cJSON *o, caps_wasm *w)
 /* WebGPU and SharedArrayBuffer (threaded wasm) exist only in a secure context: https, or a
  * loopback address. A page opened over http under another name lacks both, and "navigator.gpu is
  * undefined" alone would hide the cause and the fix. */
-#define INSECURE_WHY "not a secure context (http on a non-loopback address): WebGPU and wasm threads need " \
-	"https or a loopback address; put accel-top behind https (--public-url https://...)"
+#define INSECURE_CAUSE "not a secure context (http on a non-loopback address): use --tls-cert FILE --tls-key FILE " \
+	"or --tls self-signed"
+#define INSECURE_WHY INSECURE_CAUSE " (WebGPU and wasm threads need https or a loopback address; or an https " \
+	"proxy with --public-url https://...)"
 
 static void name_insecure_context(ac_caps *c)
 {
@@ -174,8 +176,7 @@ static void name_insecure_context(ac_caps *c)
 	if (c->wasm.api && c->wasm.threads != 1) {
 		char was[sizeof w->evidence];
 		ac_strlcpy(was, w->evidence, sizeof was);
-		snprintf(w->evidence, sizeof w->evidence, "%.120s; threads off because %s", was,
-			 "not a secure context (http on a non-loopback address): use https (--public-url https://...)");
+		snprintf(w->evidence, sizeof w->evidence, "%.120s; threads off because %s", was, INSECURE_CAUSE);
 	}
 }
 

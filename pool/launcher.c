@@ -58,6 +58,8 @@ struct launcher {
 	/* --browser-arg: operator flags per family, put before the page URL */
 	struct { const char *family, *arg; } extra[LAUNCHER_MAX_EXTRA];
 	int n_extra;
+	struct { const char *family, *name, *content; } files[LAUNCHER_MAX_FILES];
+	int n_files;
 };
 
 static void emit(launcher *l, ev_kind kind, int id, int64_t num, int64_t num2, const char *family, const char *text)
@@ -337,6 +339,24 @@ bool launcher_is_running(const launcher *l, int id)
 	return false;
 }
 
+/* The launcher_add_profile_file() files of c's family into its fresh profile. */
+static int write_profile_files(const launcher *l, const child *c, ac_err *err)
+{
+	for (int i = 0; i < l->n_files; i++) {
+		if (strcmp(l->files[i].family, c->fam->name))
+			continue;
+		char path[4300];
+		snprintf(path, sizeof path, "%.4000s/%s", c->profile, l->files[i].name);
+		FILE *f = fopen(path, "w");
+		int ok = f && fputs(l->files[i].content, f) >= 0;
+		if (f && fclose(f) != 0)
+			ok = 0;
+		if (!ok)
+			return ac_errf(err, AC_EIO, "cannot write %s: %s", path, strerror(errno));
+	}
+	return 0;
+}
+
 /* A new child of l with its profile directory made and prepared, not yet started. */
 static int child_new(launcher *l, const browser_family *fam, int id, const char *page_url, bool visible, child **out,
 		     ac_err *err)
@@ -360,7 +380,7 @@ static int child_new(launcher *l, const browser_family *fam, int id, const char 
 		free(c);
 		return ac_errf(err, -e, "cannot create profile %s: %s", c->profile, strerror(e));
 	}
-	if ((rc = fam->prepare_profile(c->profile, err))) {
+	if ((rc = fam->prepare_profile(c->profile, err)) || (rc = write_profile_files(l, c, err))) {
 		ac_rmtree(c->profile);
 		free(c);
 		return rc;
@@ -460,6 +480,17 @@ int launcher_add_arg(launcher *l, const char *family, const char *arg)
 	l->extra[l->n_extra].family = family;
 	l->extra[l->n_extra].arg = arg;
 	l->n_extra++;
+	return 0;
+}
+
+int launcher_add_profile_file(launcher *l, const char *family, const char *name, const char *content)
+{
+	if (l->n_files == LAUNCHER_MAX_FILES)
+		return AC_EINVAL;
+	l->files[l->n_files].family = family;
+	l->files[l->n_files].name = name;
+	l->files[l->n_files].content = content;
+	l->n_files++;
 	return 0;
 }
 

@@ -27,6 +27,12 @@ int launcher_start(launcher *l, const browser_family *fam, int id, const char *p
 #define LAUNCHER_MAX_EXTRA 16
 int launcher_add_arg(launcher *l, const char *family, const char *arg);
 
+/* One more file written into every fresh profile of `family` (e.g. Firefox's cert_override.txt,
+ * which has no command-line flag), after the family prepared it. Both strings must outlive the
+ * launcher. AC_EINVAL past LAUNCHER_MAX_FILES. */
+#define LAUNCHER_MAX_FILES 4
+int launcher_add_profile_file(launcher *l, const char *family, const char *name, const char *content);
+
 /* Sends sig to the browser's whole process group; AC_ENOENT when it is not running. */
 int launcher_signal(launcher *l, int id, int sig);
 

@@ -35,6 +35,7 @@ suite fuzz-smoke scripts/fuzz.sh smoke
 suite e2e /usr/bin/python3 tests/e2e/test_e2e.py
 suite remote /usr/bin/python3 tests/e2e/test_remote.py
 suite grid /usr/bin/python3 tests/e2e/test_grid.py
+suite tls /usr/bin/python3 tests/e2e/test_tls.py
 suite models /usr/bin/python3 tests/e2e/test_models.py
 suite replay /usr/bin/python3 tests/e2e/test_replay.py
 suite faults /usr/bin/python3 tests/e2e/test_faults.py

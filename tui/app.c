@@ -540,6 +540,8 @@ int app_start(app *a, uv_loop_t *loop, const options *o, ac_err *err)
 	a->opt = o;
 	if ((rc = pool_new(&a->pool)))
 		return ac_errf(err, rc, "out of memory");
+	if ((rc = app_prepare_tls(a, o, err)))
+		return rc;
 	if ((rc = find_data_dir(a->data_dir, sizeof a->data_dir, err)))
 		return rc;
 	snprintf(a->www_dir, sizeof a->www_dir, "%s/browser-js", a->data_dir);
@@ -573,6 +575,7 @@ int app_start(app *a, uv_loop_t *loop, const options *o, ac_err *err)
 		.heartbeat_ms = (unsigned)(o->heartbeat_s * 1000), .timeout_ms = (unsigned)(o->heartbeat_timeout_s * 1000),
 		.public_url = o->public_url, .allow_origins = o->allow_origins, .n_allow_origins = o->n_allow_origins,
 		.metrics_addr = o->metrics_addr[0] ? o->metrics_addr : NULL, .metrics_port = o->metrics_port,
+		.tls_cert = a->tls_on ? a->tls.cert : NULL, .tls_key = a->tls_on ? a->tls.key : NULL,
 	};
 	bridge_sink sink = { .on_event = apply_event, .resolve_id = resolve_id, .on_reply = a->on_reply,
 			     .render_metrics = render_metrics, .ctx = a };
@@ -604,6 +607,7 @@ int app_start(app *a, uv_loop_t *loop, const options *o, ac_err *err)
 	}
 	if ((rc = launcher_new(loop, apply_event, a, &a->ln, err)))
 		return rc;
+	app_trust_for_managed(a);
 	for (int i = 0; i < o->n_browser_args; i++)
 		launcher_add_arg(a->ln, o->browser_args[i].family, o->browser_args[i].arg);
 	if ((rc = usage_start(loop, a->pool, "/proc", USAGE_INTERVAL_MS, apply_event, a, &a->usage, err)))

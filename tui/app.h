@@ -6,6 +6,7 @@
 #include <uv.h>
 
 #include "../bridge/bridge.h"
+#include "../bridge/tls.h"
 #include "../pool/catalog.h"
 #include "../pool/launcher.h"
 #include "../pool/pool.h"
@@ -39,6 +40,15 @@ typedef struct app {
 	uv_timer_t runs_timer;     /* starts the --run workloads once the browsers are up */
 	bool runs_started;
 	char token[160];
+	/* TLS (--tls-cert/--tls-key, --tls self-signed): the certificate served, and what the front
+	 * ends print about it; or, without TLS, why browsers elsewhere get no secure context */
+	bool tls_on;
+	tls_info tls;
+	char tls_line[2][1400];     /* what is served (fingerprint), and how a Chromium elsewhere trusts it */
+	char insecure[400];        /* "" or the warning with the fix (tls_insecure_remote()) */
+	char insecure_short[400];  /* the same in fewer words, for the screen's status line */
+	char spki_flag[96];        /* --ignore-certificate-errors-spki-list=..., for managed Chromiums */
+	char ff_override[512];     /* cert_override.txt for managed Firefoxes */
 	char data_dir[4096], www_dir[4200], ort_dir[4300], tok_dir[4300];
 	bool quitting;
 	int exit_code;
@@ -113,5 +123,12 @@ void app_quit(app *a, int code);
 
 /* After uv_run() returned. */
 void app_free(app *a);
+
+/* tui/app_tls.c, called by app_start(): the certificate of --tls-cert/--tls-key or --tls
+ * self-signed into a->tls (or a->insecure set when browsers elsewhere get no secure context),
+ * before anything starts; and, once the bridge and the launcher exist, the spki flag for managed
+ * Chromiums and the certificate override for managed Firefoxes. */
+int app_prepare_tls(app *a, const options *o, ac_err *err);
+void app_trust_for_managed(app *a);
 
 #endif

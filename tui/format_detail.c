@@ -98,8 +98,8 @@ static void caps_other_lines(fmt_lines *l, const ac_caps *c, int width)
 		snprintf(cores, sizeof cores, "%d", c->hardware_concurrency);
 	if (caps_memory_valid(c))
 		snprintf(mem, sizeof mem, "%g GB", c->device_memory_gb);
-	fmt_lines_add(l, "cores %s, device memory %s, cross-origin isolated %s", cores, mem,
-		      tri_text(c->cross_origin_isolated));
+	fmt_lines_add(l, "cores %s, device memory %s, cross-origin isolated %s, secure context %s", cores, mem,
+		      tri_text(c->cross_origin_isolated), tri_text(c->secure_context));
 	fmt_lines_wrap(l, "user agent", c->user_agent[0] ? c->user_agent : "n/a", width);
 }
 

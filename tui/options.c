@@ -68,6 +68,9 @@ void options_usage(FILE *f)
 	      "                              (repeatable; the machine's names and addresses always are)\n"
 	      "      --metrics-listen ADDR:PORT  also serve GET /metrics there without the token\n"
 	      "                              (e.g. 127.0.0.1:9464; on --port it needs the token)\n"
+	      "      --tls-cert FILE, --tls-key FILE  serve https and wss with this PEM certificate and key\n"
+	      "      --tls self-signed       make (or reuse) a certificate for this machine's names and\n"
+	      "                              print its fingerprint and Chromium's spki flag\n"
 	      "      --max-message SIZE      largest WebSocket message accepted (default 64M)\n"
 	      "      --send-queue SIZE       bytes queued for a browser that stopped reading before it is\n"
 	      "                              dropped (default 8M)\n"
@@ -452,6 +455,7 @@ OWN(o_grid_timeout, "grid-timeout", O_GRID_TIMEOUT, "SECS")
 const opt_desc *const options_main[] = {
 	&opt_help, &o_batch, &o_iterations, &o_delay, &o_version, &opt_json, &o_settle, &o_browsers, &o_no_launch, &opt_visible,
 	&opt_listen, &opt_port, &opt_token, &opt_public_url, &opt_allow_origin, &o_max_message, &o_send_queue, &o_heartbeat, &o_heartbeat_timeout,
+	&opt_tls_cert, &opt_tls_key, &opt_tls,
 	&o_readonly, &o_no_color, &o_show_token, &o_warn_ms, &o_crit_ms, &o_warn_queue,
 	&o_crit_queue, &opt_models, &opt_allow_fallback, &opt_seed, &opt_audio, &opt_text, &opt_image, &o_inflight, &o_run,
 	&opt_record, &o_replay, &o_begin, &o_end, &o_min_browsers, &o_max_browsers,
@@ -481,6 +485,8 @@ int options_check(options *o, int argc, char **argv, ac_err *err)
 	if (o->warn_queue > o->crit_queue)
 		return ac_errf(err, AC_EINVAL, "--warn-queue (%ld) must not be above --crit-queue (%ld)",
 			       o->warn_queue, o->crit_queue);
+	if (opt_check_tls(o, err))
+		return AC_EINVAL;
 	if (o->json && !o->batch)
 		return ac_errf(err, AC_EINVAL, "--json needs -b (batch mode)");
 	if (o->replay && o->record)

@@ -32,6 +32,8 @@ typedef struct {
 	int n_allow_origins;
 	char metrics_addr[64];    /* --metrics-listen ADDR:PORT: /metrics without the token there; "" = none */
 	int metrics_port;
+	const char *tls_cert, *tls_key; /* --tls-cert FILE --tls-key FILE: https and wss on the same port */
+	bool tls_self_signed;     /* --tls self-signed: a certificate made (or reused) under the state folder */
 	size_t max_message;
 	size_t send_queue;    /* --send-queue: the bridge's per-connection limit (bridge.h) */
 	double heartbeat_s, heartbeat_timeout_s;

@@ -1111,6 +1111,10 @@ int screen_run(app *a, uv_loop_t *loop, const options *o)
 		rc = app_start(a, loop, o, &err);
 		if (!rc)
 			rc = app_launch_browsers(a, &err);
+		if (!rc && a->insecure[0]) /* until a key replaces it */
+			screen_say(s, true, "%s", a->insecure_short);
+		else if (!rc && a->tls_on)
+			screen_say(s, false, "https: a Chromium elsewhere trusts it with %s", a->spki_flag);
 	}
 	if (!rc) {
 		if (pool_add_listener(a->pool, on_pool_change, s))

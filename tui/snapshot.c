@@ -136,6 +136,9 @@ static cJSON *browser_json(const pool_browser *b)
 		add_tri(o, "cross_origin_isolated", b->caps.cross_origin_isolated);
 	else
 		cJSON_AddNullToObject(o, "cross_origin_isolated");
+	/* only when the page said: recordings from before pages reported it replay to the same JSON */
+	if (b->caps.valid && b->caps.secure_context != TRI_UNSET)
+		add_tri(o, "secure_context", b->caps.secure_context);
 	col_json_num_or_null(o, "hardware_concurrency", b->caps.hardware_concurrency, caps_cores_valid(&b->caps));
 	col_json_num_or_null(o, "device_memory_gb", b->caps.device_memory_gb, caps_memory_valid(&b->caps));
 	cJSON_AddItemToObject(o, "webgpu", webgpu_json(&b->caps));

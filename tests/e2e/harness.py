@@ -53,7 +53,7 @@ class AccelTop:
                     self.lines.append(line.decode())
             else:
                 self.err += data
-                m = re.search(rb"serving (http://\S+)", self.err)
+                m = re.search(rb"serving (https?://\S+)", self.err)
                 if m and not self.url:
                     self.url = m.group(1).decode()
 
@@ -214,7 +214,7 @@ class Serve:
                     self.answers.append(json.loads(line))
             else:
                 self.err += data
-                m = re.search(rb"serving (http://\S+)", self.err)
+                m = re.search(rb"serving (https?://\S+)", self.err)
                 if m and not self.url:
                     self.url = m.group(1).decode()
 

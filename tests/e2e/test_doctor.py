@@ -36,7 +36,7 @@ def parse_text(out):
         m = LINE.match(line)
         if m:
             st, name, browser, platform, detail = m.groups()
-            if name in ("libraries", "vulkan", "bridge"):  # no browser: the second word is the detail
+            if name in ("libraries", "vulkan", "bridge", "tls"):  # no browser: the second word is the detail
                 detail = " ".join(x for x in (browser, platform, detail) if x)
                 browser = platform = None
             checks.append([st, name, browser, platform, detail, None])
@@ -60,7 +60,8 @@ def test_chromium_firefox_webgpu_wasm_pass():
     check(rc == 0, f"exit {rc}; stdout:\n{out}\nstderr: {err[-1500:]}")
     order = [(c[1], c[2], c[3]) for c in checks]
     want = [("libraries", None, None), ("browser", "chromium", None), ("browser", "firefox", None),
-            ("vulkan", None, None), ("bridge", None, None), ("launch", "chromium", None), ("launch", "firefox", None),
+            ("vulkan", None, None), ("bridge", None, None), ("tls", None, None), ("launch", "chromium", None),
+            ("launch", "firefox", None),
             ("roundtrip", "chromium", None), ("roundtrip", "firefox", None)]
     want += [("caps", b, p) for b in ("chromium", "firefox") for p in ("webgpu", "wasm")]
     want += [("model", b, p) for b in ("chromium", "firefox") for p in ("webgpu", "wasm")]
@@ -71,6 +72,7 @@ def test_chromium_firefox_webgpu_wasm_pass():
     check(re.search(r"version \d+\.", byname[("browser", "chromium", None)][4]), out)
     check(re.search(r"version \d+\.", byname[("browser", "firefox", None)][4]), out)
     check("GET / gave 200" in byname[("bridge", None, None)][4], out)
+    check(byname[("tls", None, None)][0] == "OK" and "a loopback address" in byname[("tls", None, None)][4], out)
     for b in ("chromium", "firefox"):
         check(re.search(r"median \d+\.\d+ ms .*1 MiB sent and echoed back", byname[("roundtrip", b, None)][4]), out)
         gpu = byname[("caps", b, "webgpu")]
@@ -81,7 +83,7 @@ def test_chromium_firefox_webgpu_wasm_pass():
             m = byname[("model", b, p)]
             check(m[0] == "OK" and f"bert-tiny {prec} ran on {p} (software)" in m[4] and "output verified" in m[4]
                   and "against fp32 on wasm in the same browser" in m[4], f"{m}")
-    check(re.search(r"^doctor: 15 ok, 2 warn, 0 fail$", out, re.M), out)
+    check(re.search(r"^doctor: 16 ok, 2 warn, 0 fail$", out, re.M), out)
     no_browser_left(out)
 
 

@@ -158,8 +158,10 @@ def attach_and_check_insecure(port, *extra):
         (b,) = connected(s)
         g, w = b["webgpu"], b["wasm"]
         check(g["status"] == "unavailable" and "navigator.gpu is undefined" in g["evidence"]
-              and "not a secure context" in g["evidence"] and "https" in g["evidence"], g)
-        check("not a secure context" in w["evidence"], w)
+              and "not a secure context (http on a non-loopback address): use --tls-cert" in g["evidence"]
+              and "https" in g["evidence"], g)
+        check("not a secure context (http on a non-loopback address): use --tls-cert" in w["evidence"], w)
+        check(b["secure_context"] is False, b)
         secure = ch.evaluate("isSecureContext")
         check(secure is False, f"isSecureContext {secure!r}")
         check("refused" not in at.err.decode(), at.err.decode()[-1500:])
@@ -182,6 +184,8 @@ def test_public_url_attaches_and_is_the_url_shown():
     at, s = attach_and_check_insecure(port, "--public-url", f"http://labhost:{port}/")
     check(s["bridge"]["url"] == f"http://labhost:{port}/", s["bridge"])
     check(f"serving http://labhost:{port}/?token={TOKEN}" in at.err.decode(), at.err.decode()[-800:])
+    check("warning: http on labhost (not a loopback address): browsers on other machines will not be a secure "
+          "context" in at.err.decode(), at.err.decode()[-800:])
     check(not leftovers(at), leftovers(at))
 
 

@@ -414,7 +414,7 @@ int test_caps_wasm_missing(void)
 }
 
 /* A page over http under a non-loopback name: no navigator.gpu, no threads, and the verdicts say
- * that the insecure context is why. A secure page (or an older one that does not say) keeps the
+ * that the insecure context is why and name the fix (--tls-cert, --tls self-signed). A secure page (or an older one that does not say) keeps the
  * plain wording. */
 int test_caps_insecure_context(void)
 {
@@ -427,10 +427,11 @@ int test_caps_insecure_context(void)
 	CHECK_CONTAINS(c.verdict[PLAT_WEBGPU].evidence, "navigator.gpu is undefined");
 	CHECK_CONTAINS(c.verdict[PLAT_WEBGPU].evidence, "not a secure context (http on a non-loopback address)");
 	CHECK_CONTAINS(c.verdict[PLAT_WEBGPU].evidence, "--public-url https://");
-	CHECK(!strstr(c.verdict[PLAT_WEBGPU].evidence, "--tls"));
+	CHECK_CONTAINS(c.verdict[PLAT_WEBGPU].evidence, "(http on a non-loopback address): use --tls-cert");
+	CHECK_CONTAINS(c.verdict[PLAT_WEBGPU].evidence, "--tls self-signed");
 	CHECK_EQ_INT(c.verdict[PLAT_WASM].status, CL_SOFTWARE);
 	CHECK_CONTAINS(c.verdict[PLAT_WASM].evidence, "simd=true threads=false");
-	CHECK_CONTAINS(c.verdict[PLAT_WASM].evidence, "not a secure context");
+	CHECK_CONTAINS(c.verdict[PLAT_WASM].evidence, "not a secure context (http on a non-loopback address): use --tls-cert");
 	/* secure, or not reported: unchanged */
 	CHECK_OK(caps_of("{\"secure_context\":true,\"webgpu\":{\"api\":false},"
 			 "\"wasm\":{\"api\":true,\"simd\":true,\"threads\":false}}", &c));

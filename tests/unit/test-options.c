@@ -219,6 +219,16 @@ int test_options_origins(void)
 	PARSE_FAIL("nothing after", "--allow-origin", "http://labhost:1/");
 	PARSE_FAIL("--public-url 'labhost'", "--public-url", "labhost");
 	PARSE_FAIL("--allow-origin", "--allow-origin");
+	PARSE_OK(&o, "--tls-cert", "c.pem", "--tls-key", "k.pem", "--public-url", "https://labhost:8443/");
+	CHECK_STR(o.tls_cert, "c.pem");
+	CHECK_STR(o.tls_key, "k.pem");
+	PARSE_OK(&o, "--tls", "self-signed");
+	CHECK(o.tls_self_signed);
+	PARSE_FAIL("--tls-cert needs --tls-key", "--tls-cert", "c.pem");
+	PARSE_FAIL("--tls-key needs --tls-cert", "--tls-key", "k.pem");
+	PARSE_FAIL("contradict", "--tls", "self-signed", "--tls-cert", "c.pem", "--tls-key", "k.pem");
+	PARSE_FAIL("--tls: 'acme' is not known", "--tls", "acme");
+	PARSE_FAIL("write https://", "--tls", "self-signed", "--public-url", "http://labhost:8443/");
 	return 0;
 }
 

@@ -16,6 +16,10 @@
 	X(origins_parse) \
 	X(origins_host_header) \
 	X(origins_log_rate) \
+	/* test-tls.c */ \
+	X(tls_self_signed) \
+	X(tls_load_errors) \
+	X(tls_insecure_remote) \
 	/* test-proto.c */ \
 	X(proto_text_valid) \
 	X(proto_text_uses_len) \

@@ -91,7 +91,7 @@ typedef struct {
 	bool want[PLAT__COUNT], named[PLAT__COUNT]; /* asked for; asked for by name (not via all) */
 	dbrowser br[DOC_MAX_BROWSERS];
 	int nb;
-	int i_libs, i_vulkan, i_bridge;
+	int i_libs, i_vulkan, i_bridge, i_tls;
 	bool vulkan_ok;
 	int stage;
 	int cur;             /* the browser (round trip) or the combination (models) being checked */

@@ -56,7 +56,7 @@ static void got_ort(void *ctx, int status, size_t bytes, const char *error)
 		return;
 	int i = d->i_bridge;
 	char url[64];
-	snprintf(url, sizeof url, "http://127.0.0.1:%d/", bridge_port(d->a.br));
+	snprintf(url, sizeof url, "%s://127.0.0.1:%d/", d->a.tls_on ? "https" : "http", bridge_port(d->a.br));
 	if (error || status != 200) {
 		doc_set(&d->l, i, ST_FAIL, "%s serves the page, but GET /ort/ort.all.min.mjs gave %d%s%s", url, status,
 		    error ? ": " : "", error ? error : "");
@@ -86,7 +86,7 @@ static void got_page(void *ctx, int status, size_t bytes, const char *error)
 		return finish_all(d);
 	}
 	d->page_bytes = bytes;
-	if (probe_http_get(d->a.loop, bridge_port(d->a.br), "/ort/ort.all.min.mjs", 10000, got_ort, d, &err))
+	if ((d->a.tls_on ? probe_https_get : probe_http_get)(d->a.loop, bridge_port(d->a.br), "/ort/ort.all.min.mjs", 10000, got_ort, d, &err))
 		got_ort(d, 0, 0, err.msg);
 }
 
@@ -95,8 +95,32 @@ static void start_bridge_check(doctor *d)
 	ac_err err = { 0 };
 	char path[256];
 	snprintf(path, sizeof path, "/?token=%s", d->a.token);
-	if (probe_http_get(d->a.loop, bridge_port(d->a.br), path, 10000, got_page, d, &err))
+	if ((d->a.tls_on ? probe_https_get : probe_http_get)(d->a.loop, bridge_port(d->a.br), path, 10000, got_page, d, &err))
 		got_page(d, 0, 0, err.msg);
+}
+
+/* ---- tls: whether pages are served so that browsers elsewhere get a secure context ---- */
+
+static void check_tls(doctor *d, const char *start_error)
+{
+	int i = d->i_tls;
+	const app *a = &d->a;
+	if (start_error && !strncmp(start_error, "--tls", 5)) {
+		doc_set(&d->l, i, ST_FAIL, "%s", start_error);
+		doc_fix(&d->l, i, "", "", "give a readable PEM certificate and its own unencrypted key, or use --tls self-signed");
+	} else if (start_error) {
+		return; /* the bridge line says why; this one is "not checked" */
+	} else if (a->tls_on) {
+		doc_set(&d->l, i, ST_OK, "https and wss on port %d; %s; %s", bridge_port(a->br), a->tls_line[0] + 5,
+			a->tls_line[1] + 5);
+	} else if (a->insecure[0]) {
+		doc_set(&d->l, i, ST_WARN, "%s", a->insecure);
+		doc_fix(&d->l, i, "", "", "start accel-top with --tls self-signed (then trust it once on the other machine: "
+			"the spki flag for Chromium, or accept the certificate), or --tls-cert FILE --tls-key FILE");
+	} else {
+		doc_set(&d->l, i, ST_OK, "http on %s, a loopback address: pages there are a secure context; browsers on other "
+			"machines need https (--tls self-signed, or --tls-cert FILE --tls-key FILE)", d->o.listen);
+	}
 }
 
 /* ---- launch: each browser starts and says hello ---- */
@@ -467,6 +491,7 @@ int doctor_run(const command *self, int argc, char **argv)
 	d.a.on_reply = on_reply;
 	d.a.on_stopped = on_stopped;
 	int rc = app_start(&d.a, loop, &d.o, &err);
+	check_tls(&d, rc ? err.msg : NULL);
 	if (!rc) {
 		pool_add_listener(d.a.pool, on_event, &d.a);
 		uv_timer_init(loop, &d.deadline);
@@ -482,6 +507,8 @@ int doctor_run(const command *self, int argc, char **argv)
 			doc_fix(&d.l, d.i_bridge, "", "", "make deps (in the accel-top source folder)");
 		else if (strstr(err.msg, "run 'make'"))
 			doc_fix(&d.l, d.i_bridge, "", "", "make (in the accel-top source folder)");
+		else if (!strncmp(err.msg, "--tls", 5))
+			doc_fix(&d.l, d.i_bridge, "", "", "see the tls line");
 		else if (strstr(err.msg, "--port"))
 			doc_fix(&d.l, d.i_bridge, "", "", "choose a free port with --port, or leave it out");
 		ac_strlcpy(d.why_not, "not checked: accel-top could not start (see the bridge line)", sizeof d.why_not);

@@ -19,6 +19,8 @@ void doctor_usage(FILE *f)
 	      "  --json              one JSON object per check, then a summary object\n"
 	      "  --timeout SECS      the longest one step may take: connecting, a round trip, a model run (default 120)\n"
 	      "  --port N            the bridge's port (default: any free one)\n"
+	      "  --listen ADDR, --public-url URL, --tls-cert FILE --tls-key FILE, --tls self-signed\n"
+	      "                      as for accel-top: the tls check judges them, the browsers use them\n"
 	      "Exit status: 0 when everything asked for works (WARN included), 1 when a check failed, 2 for a usage error.\n", f);
 }
 
@@ -44,7 +46,8 @@ static const opt_desc d_platform = { "platform", D_PLATFORM, "webgpu|webnn|wasm|
 	d_fix_script = { "fix-script", D_FIX, "FILE", own_opt, 0 };
 
 const opt_desc *const doctor_options[] = {
-	&opt_browser, &d_platform, &d_fix_script, &opt_json, &opt_timeout, &opt_port, &opt_help, NULL,
+	&opt_browser, &d_platform, &d_fix_script, &opt_json, &opt_timeout, &opt_port, &opt_help,
+	&opt_listen, &opt_public_url, &opt_tls_cert, &opt_tls_key, &opt_tls, NULL,
 };
 
 /* The platforms asked for, once all options are read. */
@@ -52,6 +55,8 @@ int doctor_check_args(doctor *d, ac_err *err)
 {
 	const char *platforms = d->platforms;
 	d->l.json = d->o.json;
+	if (opt_check_tls(&d->o, err))
+		return AC_EINVAL;
 	char buf[256];
 	ac_strlcpy(buf, platforms, sizeof buf);
 	int nt = 0;
@@ -93,6 +98,7 @@ void doctor_plan(doctor *d, const char *browsers)
 		d->br[k].i_installed = doc_slot(&d->l, "browser", d->br[k].fam->name, "");
 	d->i_vulkan = doc_slot(&d->l, "vulkan", "", "");
 	d->i_bridge = doc_slot(&d->l, "bridge", "", "");
+	d->i_tls = doc_slot(&d->l, "tls", "", "");
 	for (int k = 0; k < d->nb; k++) {
 		dbrowser *b = &d->br[k];
 		b->i_launch = b->i_rtt = -1;

@@ -173,6 +173,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "accel-top: serving %s (open it in a browser to attach it)\n", bridge_page_url(a.br));
 		if (bridge_metrics_url(a.br))
 			fprintf(stderr, "accel-top: metrics at %s (no token)\n", bridge_metrics_url(a.br));
+		for (int i = 0; i < 2 && a.tls_on; i++)
+			fprintf(stderr, "accel-top: %s\n", a.tls_line[i]);
+		if (a.insecure[0])
+			fprintf(stderr, "accel-top: warning: %s\n", a.insecure);
 		rc = app_launch_browsers(&a, &err);
 	}
 	if (rc) {

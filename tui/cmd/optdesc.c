@@ -154,6 +154,29 @@ static int p_allow_origin(opt_ctx *c, const opt_desc *d, const char *arg, ac_err
 	return 0;
 }
 
+static int p_tls(opt_ctx *c, const opt_desc *d, const char *arg, ac_err *err)
+{
+	(void)d;
+	if (strcmp(arg, "self-signed") != 0)
+		return ac_errf(err, AC_EINVAL, "--tls: '%s' is not known: --tls self-signed makes a certificate; for your "
+			       "own use --tls-cert FILE --tls-key FILE", arg);
+	c->o->tls_self_signed = true;
+	return 0;
+}
+
+int opt_check_tls(const options *o, ac_err *err)
+{
+	if (!o->tls_cert != !o->tls_key)
+		return ac_errf(err, AC_EINVAL, "%s needs %s too (the certificate and its private key, PEM files)",
+			       o->tls_cert ? "--tls-cert" : "--tls-key", o->tls_cert ? "--tls-key FILE" : "--tls-cert FILE");
+	if (o->tls_cert && o->tls_self_signed)
+		return ac_errf(err, AC_EINVAL, "--tls self-signed and --tls-cert contradict each other: use one");
+	if ((o->tls_cert || o->tls_self_signed) && o->public_url && strncmp(o->public_url, "https://", 8) != 0)
+		return ac_errf(err, AC_EINVAL, "--public-url '%s' is http, but with TLS accel-top serves https: write "
+			       "https://", o->public_url);
+	return 0;
+}
+
 /* A --browser list: every entry a known family or "all", at least one entry. */
 int opt_check_browser_list(const char *list, ac_err *err)
 {
@@ -254,3 +277,6 @@ const opt_desc opt_optimize_audio = OPT_FLAG("optimize-audio", 1014, optimize_au
 const opt_desc opt_browser_arg = { "browser-arg", 1015, "KIND=FLAG", p_browser_arg, 0 };
 const opt_desc opt_public_url = { "public-url", 1016, "URL", p_public_url, 0 };
 const opt_desc opt_allow_origin = { "allow-origin", 1017, "ORIGIN", p_allow_origin, 0 };
+const opt_desc opt_tls_cert = OPT_STRING("tls-cert", 1018, "FILE", tls_cert);
+const opt_desc opt_tls_key = OPT_STRING("tls-key", 1019, "FILE", tls_key);
+const opt_desc opt_tls = { "tls", 1020, "self-signed", p_tls, 0 };

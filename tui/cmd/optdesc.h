@@ -55,6 +55,9 @@ extern const opt_desc opt_listen;         /* --listen ADDR: o->listen */
 extern const opt_desc opt_token;          /* --token TOKEN: o->token */
 extern const opt_desc opt_public_url;     /* --public-url URL: o->public_url (checked as a URL) */
 extern const opt_desc opt_allow_origin;   /* --allow-origin ORIGIN: o->allow_origins (repeatable) */
+extern const opt_desc opt_tls_cert;       /* --tls-cert FILE: o->tls_cert */
+extern const opt_desc opt_tls_key;        /* --tls-key FILE: o->tls_key */
+extern const opt_desc opt_tls;            /* --tls self-signed: o->tls_self_signed */
 extern const opt_desc opt_browser;        /* --browser KIND|all[,...]: o->browser (bench, tune, doctor) */
 extern const opt_desc opt_timeout;        /* --timeout SECS: o->timeout_s, 1 to 86400 */
 extern const opt_desc opt_db;             /* --db PATH: o->db */
@@ -80,6 +83,9 @@ int opt_set_string(opt_ctx *c, const opt_desc *d, const char *arg, ac_err *err);
 
 /* The checks behind the descriptors, for callers that have the text another way. */
 int opt_check_browser_list(const char *list, ac_err *err);
+/* --tls-cert, --tls-key, --tls and --public-url together (after the whole line): both files or
+ * neither, not with --tls self-signed, and no http:// --public-url while serving https. */
+int opt_check_tls(const options *o, ac_err *err);
 /* A whole decimal number from lo to hi (no blanks, no trailing text); 0 or AC_EINVAL. */
 int opt_parse_long(const char *s, long lo, long hi, long *out);
 /* A finite number from lo to hi; 0 or AC_EINVAL. */
