@@ -243,7 +243,10 @@ static void on_hello(conn *c, proto_msg *m)
 	const cJSON *browser = cJSON_GetObjectItemCaseSensitive(m->root, "browser");
 	const cJSON *name = cJSON_GetObjectItemCaseSensitive(browser, "name");
 	c->browser = id;
-	bridge_emit(b, EV_BROWSER_CONNECTED, id, NULL, NULL, cJSON_IsString(name) ? name->valuestring : NULL);
+	char peer[64] = ""; /* where it connected from: /metrics' host label for a browser elsewhere */
+	lws_get_peer_simple(c->wsi, peer, sizeof peer);
+	bridge_emit(b, EV_BROWSER_CONNECTED, id, peer[0] ? peer : NULL, NULL,
+		    cJSON_IsString(name) ? name->valuestring : NULL);
 	/* Check the capabilities before welcoming, so that whoever reacts to the hello event can
 	 * already send to this browser, and the welcome goes out before anything else. */
 	ac_caps caps;

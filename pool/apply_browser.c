@@ -140,6 +140,7 @@ int pa_browser_connected(pool *p, const ac_event *ev, ac_err *err)
 	b->state = BS_CONNECTED;
 	b->page_mem_valid = false; /* a new page: its own measurement comes with its pongs */
 	b->connected_us = ev->t_us;
+	ac_strlcpy(b->peer, ev->text ? ev->text : "", sizeof b->peer);
 	b->connects++;
 	b->reason[0] = '\0';
 	b->restart_at_us = 0;

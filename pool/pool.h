@@ -25,6 +25,7 @@ typedef struct {
 	int pid;              /* managed only; 0 = n/a */
 	int64_t launched_us, connected_us, changed_us; /* 0 = n/a */
 	int connects;         /* connections seen; reconnects = connects - 1 */
+	char peer[64];        /* the address its WebSocket came from (browser_connected's text); "" = n/a */
 	int restarts;         /* times a managed browser was started again under this id */
 	int64_t rtt_us;       /* last heartbeat round trip, -1 = n/a */
 	int exit_status, exit_signal;

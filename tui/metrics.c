@@ -219,17 +219,33 @@ static void process_metrics(metrics_buf *b, const pool *p, int64_t now_us, const
 	}
 }
 
+/* Where a browser runs: its Grid node's host, else the address its WebSocket came from (127.0.0.1
+ * for one on this machine); "" while neither is known. Without scheme, path and port. */
+static void browser_host(const pool_browser *br, char *out, size_t cap)
+{
+	const char *h = br->grid && br->grid_node[0] ? br->grid_node : br->peer;
+	const char *s = strstr(h, "://");
+	ac_strlcpy(out, s ? s + 3 : h, cap);
+	out[strcspn(out, "/")] = '\0';
+	char *colon = strrchr(out, ':');
+	if (colon && colon[1] && strspn(colon + 1, "0123456789") == strlen(colon + 1) &&
+	    (strchr(out, ':') == colon || colon[-1] == ']'))
+		*colon = '\0'; /* host:port or [v6]:port; a bare v6 address keeps its colons */
+}
+
 static void browser_info(metrics_buf *b, const pool *p)
 {
 	family(b, "accel_top_browser_info", "gauge",
-	       "One series per browser: its id, kind, version, mode (managed or attached) and state; the value is always 1.");
+	       "One series per browser: its id, kind, version, host, mode (managed or attached) and state; the value is always 1.");
 	for (size_t i = 0; i < pool_browser_count(p); i++) {
 		const pool_browser *br = pool_browser_at(p, i);
-		char kind[80], ver[140];
+		char kind[80], ver[140], host[140], h[136];
 		metrics_escape_label(br->kind, kind, sizeof kind);
 		metrics_escape_label(br->version, ver, sizeof ver);
-		put(b, "accel_top_browser_info{browser=\"%d\",kind=\"%s\",version=\"%s\",mode=\"%s\",state=\"%s\"} 1\n",
-		    br->id, kind, ver, br->managed ? "managed" : "attached", browser_state_name(br->state));
+		browser_host(br, h, sizeof h);
+		metrics_escape_label(h, host, sizeof host);
+		put(b, "accel_top_browser_info{browser=\"%d\",kind=\"%s\",version=\"%s\",host=\"%s\",mode=\"%s\",state=\"%s\"} 1\n",
+		    br->id, kind, ver, host, br->managed ? "managed" : "attached", browser_state_name(br->state));
 	}
 	family(b, "accel_top_browser_platform_class", "gauge",
 	       "How each platform runs in each browser that said hello: class is hardware, software, unavailable or unknown; the value is always 1.");

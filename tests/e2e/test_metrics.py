@@ -161,7 +161,7 @@ def check_body(body, browser):
     check(sample(body, "accel_top_request_duration_seconds_bucket", le="+Inf", **row) == N_REQUESTS, "+Inf bucket")
     check(0 < sample(body, "accel_top_request_duration_seconds_sum", **row) < 60 * N_REQUESTS, "histogram sum")
     check(sample(body, "accel_top_browser_info", browser=browser["id"], kind="chromium", mode="managed",
-                 state="connected") == 1, "browser info")
+                 host="127.0.0.1", state="connected") == 1, "browser info (host: where its WebSocket came from)")
     check(sample(body, "accel_top_browser_platform_class", browser=browser["id"], platform="wasm") == 1, "class")
     check(sample(body, "accel_top_queue_depth", model="bert-tiny") == 0, "queue depth")
     check(sample(body, "accel_top_process_resident_memory_bytes") is None, "process RSS is unlabelled")
