@@ -245,6 +245,8 @@ static void on_hello(conn *c, proto_msg *m)
 	c->browser = id;
 	char peer[64] = ""; /* where it connected from: /metrics' host label for a browser elsewhere */
 	lws_get_peer_simple(c->wsi, peer, sizeof peer);
+	if (!strncmp(peer, "::ffff:", 7) && strchr(peer, '.')) /* an IPv4 peer on a dual-stack socket */
+		memmove(peer, peer + 7, strlen(peer + 7) + 1);
 	bridge_emit(b, EV_BROWSER_CONNECTED, id, peer[0] ? peer : NULL, NULL,
 		    cJSON_IsString(name) ? name->valuestring : NULL);
 	/* Check the capabilities before welcoming, so that whoever reacts to the hello event can
