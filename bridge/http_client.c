@@ -1,12 +1,16 @@
 /* The HTTP client behind bridge_http(): lws client connections on the bridge's vhost, bound to
  * the BRIDGE_HTTP_PROTOCOL protocol, with a uv timer per call bounding it. A call is freed when
  * its timer handle has closed; its wsi may outlive it (lws closes it) with its user pointer
- * cleared first. */
+ * cleared first. A host name is resolved with uv_getaddrinfo first: this libwebsockets has no
+ * async DNS, and its own lookup would stop the loop (every Grid poll and keep-alive) while a
+ * resolver is slow. */
 #include <uv.h> /* before libwebsockets.h (bridge_internal.h) */
 
 #include "bridge_internal.h"
 #include "http_client.h"
 
+#include <arpa/inet.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +30,9 @@ struct http_call {
 	size_t resp_len, resp_cap;
 	int status;
 	bool done, cancelled, defer;
+	bool resolving, delivered; /* the call is freed once both its answer is out and no lookup runs */
+	uv_getaddrinfo_t gai;
+	char addr[64];             /* the numeric address connected to */
 	char error[256];
 	http_done_fn cb;
 	void *ctx;
@@ -75,6 +82,12 @@ static void call_closed(uv_handle_t *h)
 
 static void deliver(uv_timer_t *t);
 
+static void release(struct http_call *c)
+{
+	if (c->delivered && !c->resolving)
+		uv_close((uv_handle_t *)&c->timer, call_closed);
+}
+
 /* Ends the call: its answer (or error) goes to the owner from the loop, then the call goes. */
 static void finish(struct http_call *c, const char *error)
 {
@@ -88,6 +101,8 @@ static void finish(struct http_call *c, const char *error)
 		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 		c->wsi = NULL;
 	}
+	if (c->resolving) /* its callback still comes (UV_ECANCELED), then the call can go */
+		uv_cancel((uv_req_t *)&c->gai);
 	uv_timer_stop(&c->timer);
 	uv_timer_start(&c->timer, deliver, 0, 0); /* never from inside an lws callback */
 }
@@ -100,7 +115,8 @@ static void deliver(uv_timer_t *t)
 			c->resp[c->resp_len] = '\0';
 		c->cb(c->ctx, c->status, c->resp ? c->resp : "", c->resp_len, c->error[0] ? c->error : NULL);
 	}
-	uv_close((uv_handle_t *)&c->timer, call_closed);
+	c->delivered = true;
+	release(c);
 }
 
 static void on_timeout(uv_timer_t *t)
@@ -201,6 +217,47 @@ int bridge_http_client_cb(struct lws *wsi, enum lws_callback_reasons reason, voi
 	}
 }
 
+static void http_connect(struct http_call *c)
+{
+	bridge *b = c->br;
+	struct lws_client_connect_info i;
+	memset(&i, 0, sizeof i);
+	i.context = b->ctx;
+	i.vhost = b->vh;
+	i.address = c->addr[0] ? c->addr : c->host;
+	i.port = c->port;
+	i.path = c->path;
+	i.host = c->host;
+	/* no Origin: the Grid refuses requests that carry one it does not know ("Origin not allowed") */
+	i.method = c->method;
+	i.local_protocol_name = BRIDGE_HTTP_PROTOCOL;
+	i.protocol = BRIDGE_HTTP_PROTOCOL;
+	i.opaque_user_data = c;
+	/* no pwsi: lws would write through it after this call was freed (the wsi can outlive it) */
+	struct lws *wsi = lws_client_connect_via_info(&i);
+	if (!c->done) { /* a connection error may already have been reported from inside the call */
+		c->wsi = wsi;
+		if (!wsi)
+			finish(c, "libwebsockets could not start the connection");
+	}
+}
+
+static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
+{
+	struct http_call *c = req->data;
+	c->resolving = false;
+	if (!c->done && (status || !res)) {
+		char why[200];
+		snprintf(why, sizeof why, "cannot resolve %.80s: %s", c->host, status ? uv_strerror(status) : "no address");
+		finish(c, why);
+	} else if (!c->done) {
+		uv_ip_name(res->ai_addr, c->addr, sizeof c->addr);
+		http_connect(c);
+	}
+	uv_freeaddrinfo(res);
+	release(c);
+}
+
 int bridge_http(bridge *b, const char *method, const char *url, const char *body, unsigned timeout_ms,
 		http_done_fn done, void *ctx, uint32_t *handle, ac_err *err)
 {
@@ -229,25 +286,20 @@ int bridge_http(bridge *b, const char *method, const char *url, const char *body
 	c->next = b->calls;
 	b->calls = c;
 	uv_timer_start(&c->timer, on_timeout, timeout_ms, timeout_ms);
-	struct lws_client_connect_info i;
-	memset(&i, 0, sizeof i);
-	i.context = b->ctx;
-	i.vhost = b->vh;
-	i.address = c->host;
-	i.port = c->port;
-	i.path = c->path;
-	i.host = c->host;
-	/* no Origin: the Grid refuses requests that carry one it does not know ("Origin not allowed") */
-	i.method = c->method;
-	i.local_protocol_name = BRIDGE_HTTP_PROTOCOL;
-	i.protocol = BRIDGE_HTTP_PROTOCOL;
-	i.opaque_user_data = c;
-	/* no pwsi: lws would write through it after this call was freed (the wsi can outlive it) */
-	struct lws *wsi = lws_client_connect_via_info(&i);
-	if (!c->done) { /* a connection error may already have been reported from inside the call */
-		c->wsi = wsi;
-		if (!wsi)
-			finish(c, "libwebsockets could not start the connection");
+	unsigned char bin[sizeof(struct in6_addr)];
+	if (inet_pton(AF_INET, c->host, bin) == 1 || inet_pton(AF_INET6, c->host, bin) == 1) {
+		http_connect(c);
+	} else {
+		struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
+		c->gai.data = c;
+		c->resolving = true;
+		rc = uv_getaddrinfo(b->loop, &c->gai, on_resolved, c->host, NULL, &hints);
+		if (rc) {
+			c->resolving = false;
+			char why[200];
+			snprintf(why, sizeof why, "cannot resolve %.80s: %s", c->host, uv_strerror(rc));
+			finish(c, why);
+		}
 	}
 	if (handle)
 		*handle = c->handle;
