@@ -102,6 +102,29 @@ def test_bench_webnn_verified_with_placement():
     no_shell_left()
 
 
+def test_dropin_models_on_webnn_verified():
+    """The real models dropped in without a hand-written manifest (Silero VAD v5 and v6,
+    openWakeWord's melspectrogram and embedding; tests/e2e/test_dropin.py runs them on wasm and
+    WebGPU) on webnn in fp32, each verified against fp32 on wasm, its node placement named."""
+    js = f"{TMP}/dropin.json"
+    models = ("silero-vad-v5", "silero-vad-v6", "oww-melspectrogram", "oww-embedding")
+    rc, out, err = run("bench", "--browser", "chromium-shell", "--platform", "webnn", "--model", ",".join(models),
+                       "--precision", "32", "--iterations", "3", "--warmup", "1", "--timeout", "40",
+                       "--db", f"{TMP}/dropin.db", "--json", js, timeout=240)
+    check(os.path.exists(js), f"no results; exit {rc}; stderr {err[-1500:]}")
+    results = {r["model"]: r for r in json.load(open(js))["results"]}
+    check(set(results) == set(models), f"{list(results)}")
+    for m, r in results.items():
+        check(r["status"] == "ok" and r["platform_used"] == "webnn" and not r["fallback"],
+              f"{m}: {r['status']} {r['reason']}")
+        check(r["classification"] == "software", f"{m}: {r['classification']}")
+        check(r["verify_ok"] is True, f"{m}: verify {r['verify_ok']} {r['verify_norm_err']} {r['verify_note']}")
+        pl = r["placement"] or ""
+        check(re.match(r"^WebNN took \d+ of \d+ nodes", pl) or pl.startswith("onnxruntime-web logged no node placement"),
+              f"{m}: {pl!r}")
+    no_shell_left()
+
+
 def test_missing_shell_is_one_line_naming_make():
     rc, out, err = run("-b", "-n", "1", "--browsers", "chromium-shell", "--port", "0",
                        env={"ACCEL_TOP_CHROMIUM_SHELL": f"{TMP}/no-such-shell"})
