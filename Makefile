@@ -134,9 +134,9 @@ test: deps
 	@$(MAKE) --no-print-directory $(BIN) models chromium-shell $(BUILD)/unit-tests build-fuzz/fuzz-proto build-fuzz/fuzz-journal $(BUILD)/bench-loadgen
 	@ACCEL_TOP=$(abspath $(BIN)) UNIT=$(abspath $(BUILD)/unit-tests) ACCEL_TOP_DATA=$(CURDIR) tests/run-all.sh
 
-bench: $(BUILD)/bench-roundtrip $(BUILD)/bench-overhead $(BUILD)/bench-replay $(BUILD)/bench-loadgen models
+bench: $(BUILD)/bench-roundtrip $(BUILD)/bench-lws_echo $(BUILD)/bench-overhead $(BUILD)/bench-replay $(BUILD)/bench-loadgen models
 	ACCEL_TOP_DATA=$(CURDIR) ./$(BUILD)/bench-roundtrip
-	ACCEL_TOP=$(abspath $(BIN)) ACCEL_TOP_DATA=$(CURDIR) ROUNDTRIP=$(abspath $(BUILD)/bench-roundtrip) /usr/bin/python3 bench/seed_baseline.py
+	ACCEL_TOP=$(abspath $(BIN)) ACCEL_TOP_DATA=$(CURDIR) ROUNDTRIP=$(abspath $(BUILD)/bench-roundtrip) LWS_ECHO=$(abspath $(BUILD)/bench-lws_echo) /usr/bin/python3 bench/seed_baseline.py
 	ACCEL_TOP_DATA=$(CURDIR) ./$(BUILD)/bench-overhead
 	ACCEL_TOP_DATA=$(CURDIR) ./$(BUILD)/bench-replay
 	bench/tui-cost.sh

@@ -6,12 +6,37 @@
  *  2. the same model with 1, 2 and 4 Chromium browsers, each kept busy (2 requests in flight per
  *     browser): completions per second.
  * The baseline for (2) is the one-browser throughput of the same run: the ratios are to it.
- * Usage: build/bench-overhead [REQUESTS] [MODEL] */
+ * Part 1 also splits each request into legs (p50 of each), from the bridge's timestamps
+ * (bridge_legs) and the page's own (page_ms, inputs_ms, queue_ms, compute_ms in its result):
+ *   ours:  submitted (queued) -> last frame written (lws_write in SERVER_WRITEABLE) ... result
+ *          text's first byte -> decoded -> applied (EV_REQUEST_DONE);
+ *   page:  run text arrives -> inputs in -> session.run starts -> ends -> result sent;
+ *   wire:  last frame written -> the page has its inputs, and result sent -> its first byte here:
+ *          the kernel and Chromium's network process. The sum is exact (our monotonic clock less
+ *          the page's own page_ms); the split between the directions compares the page's
+ *          recv_at_ms (timeOrigin + now(), wall clock) with our CLOCK_REALTIME, and timeOrigin
+ *          can be off by a millisecond or more, so it is printed as "of which", indented.
+ * Usage: build/bench-overhead [REQUESTS] [MODEL] [MAX_BROWSERS (4; 0 skips part 2)] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../tui/app.h"
+
+enum { LG_WRITTEN, LG_WIRE, LG_OUT, LG_P_INPUTS, LG_P_QUEUE, LG_P_COMPUTE, LG_P_AFTER, LG_BACK, LG_DECODED, LG_APPLIED, LG_N };
+static const char *const leg_names[LG_N] = {
+	"ours: submitted -> last frame written (writable, lws_write)",
+	"wire, both ways: written -> result's first byte, less page_ms",
+	"  of which out: written -> the page has its inputs (wall clocks)",
+	"page: run text arrives -> its input frames all in",
+	"page: inputs in -> session.run starts (tensors, queue)",
+	"page: session.run (compute)",
+	"page: run ends -> result sent (outputs encoded)",
+	"  of which back: result sent -> its first byte here (wall clocks)",
+	"ours: result's first byte -> decoded",
+	"ours: decoded -> applied (output frames, scheduler, event)",
+};
 
 typedef struct {
 	app a;
@@ -20,7 +45,7 @@ typedef struct {
 	int row;
 	int requests;
 	const char *model;
-	double *over, *compute, *page;
+	double *over, *compute, *page, *legs[LG_N];
 	int n;
 	bool started, done;
 } run;
@@ -64,6 +89,30 @@ static void on_event(void *ctx, const ac_event *ev)
 	if (ev->kind == EV_REQUEST_DONE && ev->model == r->row) {
 		const pool_model *m = pool_model_find(r->a.pool, r->row);
 		if (m && m->completed > 20 && r->n < r->requests) {
+			uint64_t now = uv_hrtime();
+			bridge_legs_t L;
+			bridge_legs(r->a.br, &L);
+			double sent = (double)now - ev->x[0] * 1e6, ms = 1e-6;
+			/* the page's recv_at_ms is wall-clock: our monotonic stamps are moved onto it */
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			double wall_now = (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+			double written_wall = wall_now - (double)(now - L.written_ns) * ms;
+			double rx_wall = wall_now - (double)(now - L.text_rx_ns) * ms;
+			double v[LG_N] = {
+				[LG_WRITTEN] = ((double)L.written_ns - sent) * ms,
+				[LG_WIRE] = (double)(L.text_rx_ns - L.written_ns) * ms - ev->x[3],
+				[LG_OUT] = L.page_recv_at_ms + L.page_inputs_ms - written_wall,
+				[LG_P_INPUTS] = L.page_inputs_ms,
+				[LG_P_QUEUE] = ev->x[2],
+				[LG_P_COMPUTE] = ev->x[1],
+				[LG_P_AFTER] = ev->x[3] - L.page_inputs_ms - ev->x[2] - ev->x[1],
+				[LG_BACK] = rx_wall - (L.page_recv_at_ms + ev->x[3]),
+				[LG_DECODED] = (double)(L.text_decoded_ns - L.text_rx_ns) * ms,
+				[LG_APPLIED] = (double)(now - L.text_decoded_ns) * ms,
+			};
+			for (int i = 0; i < LG_N; i++)
+				r->legs[i][r->n] = v[i];
 			r->over[r->n] = ev->x[0] - ev->x[1] - ev->x[2];
 			r->page[r->n] = ev->x[3] - ev->x[1] - ev->x[2];
 			r->compute[r->n++] = ev->x[1];
@@ -94,6 +143,10 @@ static double measure(int n, int requests, const char *model, double *p50, doubl
 	r.over = calloc((size_t)requests, sizeof *r.over);
 	r.compute = calloc((size_t)requests, sizeof *r.compute);
 	r.page = calloc((size_t)requests, sizeof *r.page);
+	for (int i = 0; i < LG_N; i++)
+		r.legs[i] = calloc((size_t)requests, sizeof *r.legs[i]);
+	r.o.heartbeat_s = 30; /* keep heartbeats out of the legs */
+	r.o.heartbeat_timeout_s = 120;
 	r.a.user = &r;
 	uv_loop_t *loop = uv_default_loop();
 	int rc = app_start(&r.a, loop, &r.o, &err);
@@ -113,7 +166,14 @@ static double measure(int n, int requests, const char *model, double *p50, doubl
 		*p99 = pct(r.over, r.n, 0.99);
 		*cmp50 = pct(r.compute, r.n, 0.5);
 		*page50 = pct(r.page, r.n, 0.5);
+		printf("\n  per leg, p50 / p99 ms (%d requests):\n", r.n);
+		for (int i = 0; i < LG_N; i++) {
+			double l50 = pct(r.legs[i], r.n, 0.5), l99 = pct(r.legs[i], r.n, 0.99);
+			printf("    %-60s %8.3f %8.3f\n", leg_names[i], l50, l99);
+		}
 	}
+	for (int i = 0; i < LG_N; i++)
+		free(r.legs[i]);
 	app_free(&r.a);
 	free(r.over);
 	free(r.compute);
@@ -125,28 +185,30 @@ int main(int argc, char **argv)
 {
 	int requests = argc > 1 ? atoi(argv[1]) : 300;
 	const char *model = argc > 2 ? argv[2] : "bert-tiny";
+	int max_browsers = argc > 3 ? atoi(argv[3]) : 4;
 	if (requests < 20) {
 		fprintf(stderr, "usage: bench-overhead [REQUESTS>=20] [MODEL]\n");
 		return 2;
 	}
 	double p50, p99, c50, pg50;
-	double rps1 = measure(1, requests, model, &p50, &p99, &c50, &pg50);
+	measure(1, requests, model, &p50, &p99, &c50, &pg50);
 	printf("\nbench/overhead: %s fp32 on wasm in headless Chromium, %d requests after 20 warm-up\n", model, requests);
 	printf("  one request at a time: compute p50 %.3f ms (measured in the page)\n", c50);
 	printf("  accel-top + wire overhead (total - compute - page queue): p50 %.3f ms, p99 %.3f ms; "
 	       "p50 = %.1f%% of compute\n", p50, p99, 100 * p50 / c50);
-	printf("  of which the page's own handling around session.run (decode, tensors, encode): p50 %.3f ms;\n"
-	       "  the rest (%.3f ms) is the sockets, lws, and the scheduler on our side\n", pg50, p50 - pg50);
+	printf("  of which the page's own handling around session.run (inputs, tensors, encode): p50 %.3f ms;\n"
+	       "  the rest (%.3f ms) is the wire both ways and our side (legs above)\n", pg50, p50 - pg50);
 	printf("  (goal: p50 under 0.3 ms and under 5%% of compute)\n");
 	double base = 0;
+	if (max_browsers < 1)
+		return 0;
 	printf("  %-12s %12s %10s\n", "browsers", "req/s", "vs 1");
-	for (int n = 1; n <= 4; n *= 2) {
+	for (int n = 1; n <= max_browsers; n *= 2) {
 		double rps = measure(n, requests, model, NULL, NULL, NULL, NULL);
 		if (n == 1)
 			base = rps;
 		printf("  %-12d %12.1f %10.2f\n", n, rps, base > 0 ? rps / base : 0);
 		fflush(stdout);
 	}
-	(void)rps1;
 	return 0;
 }

@@ -10,8 +10,10 @@ Then build/bench-roundtrip runs (accel-top's bridge with its own page, and its l
 baseline), accel-top's CPU sampled from /proc at its phase lines, and accel-top's RSS with no
 browser is read from an idle `accel-top -b --no-launch`. Prints one table of ratios on stdout.
 
-Not here: a raw libwebsockets echo server (the notes' 0.110 ms row, shared/notes/lws-libuv.md);
-bench/roundtrip's baseline is a plain loopback TCP echo instead.
+The raw libwebsockets baseline (the notes' 0.110 ms row, shared/notes/lws-libuv.md) is
+build/bench-lws_echo: a bare lws server on libuv with the bridge's buffer sizes and TCP_NODELAY and
+nothing on top, timed the same way with the same Chromium (bench/lws_echo_page.html); accel-top /
+raw-lws ratios are printed beside the seed-style ones.
 Usage: bench/seed_baseline.py [SMALL_ROUNDS] [MIB_ROUNDS]  (default 2000 200)"""
 import asyncio
 import base64
@@ -31,6 +33,7 @@ import websockets
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ACCEL_TOP = os.environ.get("ACCEL_TOP", os.path.join(ROOT, "accel-top"))
 ROUNDTRIP = os.environ.get("ROUNDTRIP", os.path.join(ROOT, "build", "bench-roundtrip"))
+LWS_ECHO = os.environ.get("LWS_ECHO", os.path.join(ROOT, "build", "bench-lws_echo"))
 MIB = 1 << 20
 PAGE = open(os.path.join(ROOT, "bench", "seed_page.html"), "rb").read()
 
@@ -163,6 +166,38 @@ def accel_top_roundtrip(small, mib):
     return fig
 
 
+def raw_lws(small, mib):
+    """build/bench-lws_echo with a headless Chromium; its CPU sampled at its phase lines."""
+    p = subprocess.Popen([LWS_ECHO, str(small), str(mib)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, env=dict(os.environ, ACCEL_TOP_DATA=os.environ.get("ACCEL_TOP_DATA", ROOT)))
+    res = {}
+    br = None
+    c_start = c_end = None
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as prof:
+        try:
+            for line in p.stderr:
+                m = re.search(r"listening on (\d+)", line)
+                if m:
+                    br = chromium(f"http://127.0.0.1:{m.group(1)}/", prof)
+                elif "timing" in line:
+                    c_start = cpu_s(p.pid)
+                elif "pings done" in line:
+                    c_end = cpu_s(p.pid)
+                elif "echoes done" in line:
+                    res["rss_mb"] = rss_mb(p.pid)
+            out = p.stdout.read()
+            p.wait()
+        finally:
+            if br:
+                stop_chromium(br)
+    if p.returncode or not out.strip():
+        raise RuntimeError(f"bench-lws_echo failed (exit {p.returncode})")
+    res.update(json.loads(out.strip().splitlines()[-1]))
+    # as for bench-roundtrip: the warm-up round trips are inside the CPU window
+    res["cpu_small_s"] = (c_end - c_start) if c_start is not None and c_end is not None else None
+    return res
+
+
 def idle_accel_top_rss():
     p = subprocess.Popen([ACCEL_TOP, "-b", "--no-launch", "--port", "0", "-d", "5"], stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL)
@@ -180,25 +215,30 @@ def main():
           f"load: {open('/proc/loadavg').read().strip()}", file=sys.stderr)
     s = asyncio.run(seed_style(small, mib))
     a = accel_top_roundtrip(small, mib)
+    r = raw_lws(small, mib)
     idle = idle_accel_top_rss()
     cpu_a = a["cpu_small_s"] / (small + small // 20 + 1) * 1e6 if a["cpu_small_s"] is not None else float("nan")
     cpu_s_ = s["cpu_small_s"] / small * 1e6
+    cpu_r = r["cpu_small_s"] / (small + small // 20 + 1) * 1e6 if r["cpu_small_s"] is not None else float("nan")
     rows = [
-        ("small round trip, median (us)", a["p50"], s["p50_us"], a["tcp_p50"], "<= 1.35x raw lws, < seed-style"),
-        ("small round trip, p99 (us)", a["p99"], s["p99_us"], a["tcp_p99"], ""),
-        ("1 MiB both ways, payload MB/s", a["mbps"], s["mbps"], a["tcp_mbps"], ">= 6.5x seed-style"),
-        ("server CPU per small round trip (us)", cpu_a, cpu_s_, None, "<= 1/3 of seed-style"),
-        ("server RSS, with the page connected (MB)", a["rss_mb_with_browser"], s["rss_mb"], None, ""),
-        ("accel-top RSS, no browser (MB)", idle, s["idle_rss_mb"], None, "<= 20 MB"),
+        ("small round trip, median (us)", a["p50"], s["p50_us"], r["p50_us"], a["tcp_p50"],
+         "< seed-style; <= 1.35x raw lws"),
+        ("small round trip, p99 (us)", a["p99"], s["p99_us"], r["p99_us"], a["tcp_p99"], ""),
+        ("1 MiB both ways, payload MB/s", a["mbps"], s["mbps"], r["mbps"], a["tcp_mbps"], ">= 6.5x seed-style"),
+        ("server CPU per small round trip (us)", cpu_a, cpu_s_, cpu_r, None, "<= 1/3 of seed-style"),
+        ("server RSS, with the page connected (MB)", a["rss_mb_with_browser"], s["rss_mb"], r.get("rss_mb"), None, ""),
+        ("accel-top RSS, no browser (MB)", idle, s["idle_rss_mb"], None, None, "<= 20 MB"),
     ]
-    print("\nbench/seed_baseline: accel-top's bridge and a seed-style Python server (JSON + base64), "
-          "the same Chromium page-side test, one run")
-    print(f"  {'':42} {'accel-top':>10} {'seed-style':>11} {'ratio':>7} {'tcp-echo':>9}   goal")
-    for name, x, y, t, goal in rows:
+    print("\nbench/seed_baseline: accel-top's bridge, a seed-style Python server (JSON + base64) and a raw "
+          "libwebsockets echo, the same Chromium page-side test, one run")
+    print(f"  {'':42} {'accel-top':>10} {'seed-style':>11} {'/seed':>6} {'raw-lws':>9} {'/lws':>6} "
+          f"{'tcp-echo':>9}   goal")
+    for name, x, y, z, t, goal in rows:
+        zz = f"{z:9.1f} {x / z:6.2f}" if z else f"{'':9} {'':6}"
         tt = f"{t:9.1f}" if t is not None else f"{'':9}"
-        print(f"  {name:42} {x:10.1f} {y:11.1f} {x / y:7.2f} {tt}   {goal}")
-    print(json.dumps({"accel_top": a, "seed_style": s, "accel_top_idle_rss_mb": idle,
-                      "cpu_us_per_rt": {"accel_top": cpu_a, "seed_style": cpu_s_}}))
+        print(f"  {name:42} {x:10.1f} {y:11.1f} {x / y:6.2f} {zz} {tt}   {goal}")
+    print(json.dumps({"accel_top": a, "seed_style": s, "raw_lws": r, "accel_top_idle_rss_mb": idle,
+                      "cpu_us_per_rt": {"accel_top": cpu_a, "seed_style": cpu_s_, "raw_lws": cpu_r}}))
 
 
 if __name__ == "__main__":

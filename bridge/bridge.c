@@ -112,6 +112,7 @@ static int write_one(conn *c)
 	int n = lws_write(c->wsi, m->buf + LWS_PRE, m->len, m->kind);
 	if (n < (int)m->len)
 		return -1;
+	c->br->legs.written_ns = uv_hrtime();
 	c->tx_bytes -= sizeof *m + LWS_PRE + m->len;
 	c->tx_head = m->next;
 	if (!c->tx_head)
@@ -120,6 +121,11 @@ static int write_one(conn *c)
 	if (c->tx_head)
 		lws_callback_on_writable(c->wsi);
 	return 0;
+}
+
+void bridge_legs(const bridge *b, bridge_legs_t *out)
+{
+	*out = b->legs;
 }
 
 static conn *find_conn(const bridge *b, int browser)
@@ -363,6 +369,13 @@ static void on_text(conn *c)
 		send_error(c, m.has_id, m.id, rc, err);
 		return;
 	}
+	b->legs.text_decoded_ns = uv_hrtime();
+	if (m.type == PM_RESULT) {
+		const cJSON *n = cJSON_GetObjectItemCaseSensitive(m.root, "inputs_ms");
+		b->legs.page_inputs_ms = cJSON_IsNumber(n) ? n->valuedouble : -1;
+		n = cJSON_GetObjectItemCaseSensitive(m.root, "recv_at_ms");
+		b->legs.page_recv_at_ms = cJSON_IsNumber(n) ? n->valuedouble : -1;
+	}
 	if (c->frames_left) {
 		send_error(c, m.has_id, m.id, PE_OUT_OF_ORDER, "a text message arrived while binary frames were still due");
 		proto_msg_free(&c->pending_msg);
@@ -463,6 +476,8 @@ static int on_receive(conn *c, const void *in, size_t len)
 	if (lws_is_first_fragment(c->wsi)) {
 		c->rx_len = 0;
 		c->rx_binary = lws_frame_is_binary(c->wsi);
+		if (!c->rx_binary)
+			b->legs.text_rx_ns = uv_hrtime();
 	}
 	if (c->rx_len + len > b->cfg.max_message) {
 		char why[96];

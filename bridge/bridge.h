@@ -90,6 +90,15 @@ int bridge_ping(bridge *b, int browser, uint32_t *id);
 int bridge_request(bridge *b, int browser, cJSON *msg, const bridge_blob *frames, int n, bridge_reply_fn cb,
 		   void *cb_ctx, uint32_t *id);
 int bridge_echo(bridge *b, int browser, size_t bytes, uint32_t *id);
+/* bench/overhead's per-leg timestamps, for one request at a time (uv_hrtime() ns): the last
+ * message written (lws_write in SERVER_WRITEABLE) on any connection, the first fragment of the
+ * last text message received and its decoding done, and the inputs_ms and recv_at_ms of the last
+ * result (-1 when the page sent none). Cheap enough to keep always (a few stores per message). */
+typedef struct {
+	uint64_t written_ns, text_rx_ns, text_decoded_ns;
+	double page_inputs_ms, page_recv_at_ms;
+} bridge_legs_t;
+void bridge_legs(const bridge *b, bridge_legs_t *out);
 int bridge_reconnect(bridge *b, int browser);
 bool bridge_is_connected(const bridge *b, int browser);
 

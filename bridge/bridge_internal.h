@@ -84,6 +84,9 @@ struct bridge {
 	reply_table replies;       /* who gets the reply to each bridge_request() */
 	struct http_call *calls;   /* bridge_http(): calls not yet freed (http_client.c) */
 	uint32_t next_call;
+	/* bench/overhead's per-leg timestamps (uv_hrtime): the last message written on any
+	 * connection, the last text message received, the last result's inputs_ms (bridge_legs()) */
+	bridge_legs_t legs;
 };
 
 bridge *bridge_of(struct lws *wsi);

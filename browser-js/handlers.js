@@ -222,23 +222,24 @@ async function gpuLogMel(frames, headers, alm) {
 function startRun(c, id, key, outputs, frames, headers, t0, alm, prep) {
   let lm = null;
   let prepared = null;
+  const inputsMs = performance.now() - t0; // its frames all in (bench/overhead's page legs)
   const front = alm ? gpuLogMel(frames, headers, alm).then((x) => { lm = x; }) : Promise.resolve();
   const inputs = prep === undefined ? front : front.then(() => prepareInputs(prep, frames, headers).then((x) => { prepared = x; }));
   inputs.then(() => c.sessions.run(key, frames, headers, outputs === 'all', id)).then(
-    (r) => sendResult(c, id, key, r, t0, lm, prepared),
+    (r) => sendResult(c, id, key, r, t0, lm, prepared, inputsMs),
     (e) => sendFailure(c, id, e),
   );
 }
 
 // The result of run id: its text, then its output frames; kept for the next connection if
 // this one closed meanwhile.
-function sendResult(c, id, key, r, t0, lm, prepared) {
+function sendResult(c, id, key, r, t0, lm, prepared, inputsMs) {
   const ws = c.ws;
   const n = r.frames.length;
   const pageMs = performance.now() - t0; // arrival of the request to sending the result
   const gpu = (lm ? `,"logmel_ms":${lm.ms},"logmel_timing":${JSON.stringify(lm.timing)}` : '') +
     (prepared ? `,"prepared":${JSON.stringify(prepared)}` : '');
-  const text = `{"type":"result","id":${id},"session":${key},"compute_ms":${r.compute_ms},"queue_ms":${r.queue_ms},"page_ms":${pageMs}${gpu},"lane":${r.lane ?? 0},"tensors":${n}}`;
+  const text = `{"type":"result","id":${id},"session":${key},"compute_ms":${r.compute_ms},"queue_ms":${r.queue_ms},"page_ms":${pageMs},"inputs_ms":${inputsMs},"recv_at_ms":${performance.timeOrigin + t0}${gpu},"lane":${r.lane ?? 0},"tensors":${n}}`;
   if (!isLive(c) || ws.readyState !== 1) {
     keepLate(text, r.frames);
     return;
