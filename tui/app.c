@@ -532,6 +532,30 @@ static void say_fd_limit(app *a, const options *o, rlim_t fds)
 		fprintf(stderr, "accel-top: %s\n", text);
 }
 
+/* The bridge: the page, the runtime, the models' folders, the token, TLS and /metrics. */
+static int start_bridge(app *a, uv_loop_t *loop, const options *o, ac_err *err)
+{
+	if (o->token)
+		ac_strlcpy(a->token, o->token, sizeof a->token);
+	else
+		random_token(a->token, sizeof a->token);
+	const char *roots[CAT_MAX_ROOTS];
+	for (int i = 0; i < a->cat->n_roots; i++)
+		roots[i] = a->cat->roots[i];
+	bridge_config bc = {
+		.listen_addr = o->listen, .port = o->port, .token = a->token, .max_message = o->max_message,
+		.send_queue_max = o->send_queue,
+		.www_dir = a->www_dir, .ort_dir = a->ort_dir, .tokenizers_dir = a->tok_dir, .model_dirs = roots, .n_model_dirs = a->cat->n_roots,
+		.heartbeat_ms = (unsigned)(o->heartbeat_s * 1000), .timeout_ms = (unsigned)(o->heartbeat_timeout_s * 1000),
+		.public_url = o->public_url, .allow_origins = o->allow_origins, .n_allow_origins = o->n_allow_origins,
+		.metrics_addr = o->metrics_addr[0] ? o->metrics_addr : NULL, .metrics_port = o->metrics_port,
+		.tls_cert = a->tls_on ? a->tls.cert : NULL, .tls_key = a->tls_on ? a->tls.key : NULL,
+	};
+	bridge_sink sink = { .on_event = apply_event, .resolve_id = resolve_id, .on_reply = a->on_reply,
+			     .render_metrics = render_metrics, .ctx = a };
+	return bridge_start(loop, &bc, &sink, &a->br, err);
+}
+
 int app_start(app *a, uv_loop_t *loop, const options *o, ac_err *err)
 {
 	rlim_t fds = raise_fd_limit();
@@ -561,25 +585,7 @@ int app_start(app *a, uv_loop_t *loop, const options *o, ac_err *err)
 	if (o->record && (rc = start_recording(a, o, err)))
 		return rc;
 
-	if (o->token)
-		ac_strlcpy(a->token, o->token, sizeof a->token);
-	else
-		random_token(a->token, sizeof a->token);
-	const char *roots[CAT_MAX_ROOTS];
-	for (int i = 0; i < a->cat->n_roots; i++)
-		roots[i] = a->cat->roots[i];
-	bridge_config bc = {
-		.listen_addr = o->listen, .port = o->port, .token = a->token, .max_message = o->max_message,
-		.send_queue_max = o->send_queue,
-		.www_dir = a->www_dir, .ort_dir = a->ort_dir, .tokenizers_dir = a->tok_dir, .model_dirs = roots, .n_model_dirs = a->cat->n_roots,
-		.heartbeat_ms = (unsigned)(o->heartbeat_s * 1000), .timeout_ms = (unsigned)(o->heartbeat_timeout_s * 1000),
-		.public_url = o->public_url, .allow_origins = o->allow_origins, .n_allow_origins = o->n_allow_origins,
-		.metrics_addr = o->metrics_addr[0] ? o->metrics_addr : NULL, .metrics_port = o->metrics_port,
-		.tls_cert = a->tls_on ? a->tls.cert : NULL, .tls_key = a->tls_on ? a->tls.key : NULL,
-	};
-	bridge_sink sink = { .on_event = apply_event, .resolve_id = resolve_id, .on_reply = a->on_reply,
-			     .render_metrics = render_metrics, .ctx = a };
-	if ((rc = bridge_start(loop, &bc, &sink, &a->br, err)))
+	if ((rc = start_bridge(a, loop, o, err)))
 		return rc;
 	say_fd_limit(a, o, fds);
 	if (o->optimize_audio) { /* before the scheduler: its encode_audio hook */
