@@ -1,6 +1,8 @@
 /* The application: one loop that owns the pool, the bridge and the launcher, and wires events
  * from the bridge and the launcher into pool_apply(). The front ends (batch printer, screen) read
- * the pool through the listener and the snapshot functions. */
+ * the pool through the listener and the snapshot functions. About 700 lines, because it is the
+ * wiring of every part on the loop (start, stop, the event sinks and the bridge's hooks); what has
+ * a job of its own is beside it: app_actions.c, app_grid.c, app_tls.c. */
 #include "app.h"
 #include "../pool/inputs.h"
 
