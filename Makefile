@@ -128,11 +128,11 @@ fuzz: build-fuzz/fuzz-proto build-fuzz/fuzz-journal
 # one end-to-end suite by name: make e2e SUITE=faults (e2e, remote, tls, models, replay, faults, doctor, ...)
 SUITE ?= e2e
 e2e: $(BIN) models chromium-shell $(BUILD)/bench-loadgen
-	@ACCEL_TOP=$(abspath $(BIN)) ACCEL_TOP_DATA=$(CURDIR) /usr/bin/python3 tests/e2e/test_$(SUITE).py
+	@ACCEL_TOP=$(abspath $(BIN)) ACCEL_TOP_DATA=$(CURDIR) LOADGEN=$(abspath $(BUILD)/bench-loadgen) /usr/bin/python3 tests/e2e/test_$(SUITE).py
 
 test: deps
 	@$(MAKE) --no-print-directory $(BIN) models chromium-shell $(BUILD)/unit-tests build-fuzz/fuzz-proto build-fuzz/fuzz-journal $(BUILD)/bench-loadgen
-	@ACCEL_TOP=$(abspath $(BIN)) UNIT=$(abspath $(BUILD)/unit-tests) ACCEL_TOP_DATA=$(CURDIR) tests/run-all.sh
+	@ACCEL_TOP=$(abspath $(BIN)) UNIT=$(abspath $(BUILD)/unit-tests) LOADGEN=$(abspath $(BUILD)/bench-loadgen) ACCEL_TOP_DATA=$(CURDIR) tests/run-all.sh
 
 bench: $(BUILD)/bench-roundtrip $(BUILD)/bench-lws_echo $(BUILD)/bench-overhead $(BUILD)/bench-replay $(BUILD)/bench-loadgen models
 	ACCEL_TOP_DATA=$(CURDIR) ./$(BUILD)/bench-roundtrip

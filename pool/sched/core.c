@@ -75,7 +75,9 @@ unsigned char *sch_frame_tensor(const char *name, uint8_t dtype, int rank, const
 				   size_t bytes, size_t *len)
 {
 	proto_frame f = { .dtype = dtype, .rank = (uint8_t)rank };
-	memcpy(f.dims, dims, sizeof f.dims);
+	if (rank < 0 || (size_t)rank > sizeof f.dims / sizeof f.dims[0])
+		return NULL;
+	memcpy(f.dims, dims, (size_t)rank * sizeof *dims); /* dims has rank entries, not always 8 */
 	ac_strlcpy(f.name, name, sizeof f.name);
 	uint8_t hdr[512];
 	size_t hl = proto_encode_frame_header(&f, hdr, sizeof hdr);
