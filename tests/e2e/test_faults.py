@@ -187,11 +187,18 @@ def test_sigstop_lost_work_moves_late_results_discarded():
         wl.run_until(lambda: len(results_from(sv, other)) >= before[other] + 10, 60, "the other browser serving")
         os.killpg(victim_proc.pid, signal.SIGCONT)
 
+        last = {}
+
         def resumed():
             snap = sv.snapshot()
             b = next(x for x in snap["browsers"] if x["id"] == victim["id"])
+            last.update(state=b["state"], reconnects=b["reconnects"], reason=b["reason"],
+                        discarded=snap["requests"]["discarded"], requeued=snap["models"][0]["requeued"])
             return b["state"] == "connected" and b["reconnects"] >= 1 and snap["requests"]["discarded"] >= 1
-        wl.run_until(resumed, 60, "the frozen browser back with the same id, its late results discarded")
+        try:
+            wl.run_until(resumed, 60, "the frozen browser back with the same id, its late results discarded")
+        except Fail as e:  # seen once under load (this session's note): say which condition held
+            raise Fail(f"victim after SIGCONT: {last}; {e}")
         n_before = len(results_from(sv, victim["id"]))
         wl.run_until(lambda: len(results_from(sv, victim["id"])) > n_before, 60, "the resumed browser serving again")
         wl.drain()
