@@ -4,6 +4,7 @@ import json
 import os
 import re
 import selectors
+import shutil
 import signal
 import subprocess
 import time
@@ -116,6 +117,28 @@ class AccelTop:
         if self.p.poll() is None:
             self.p.kill()
             self.p.wait()
+
+
+def pct(xs, q):
+    """The q-quantile of xs (nearest rank), NaN when empty: the benches' percentiles."""
+    if not xs:
+        return float("nan")
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(q * (len(xs) - 1) + 0.5))]
+
+
+def stop_server(p, log, workdir):
+    """SIGTERM a server started in its own process group (a Grid, a Prometheus), SIGKILL its
+    group after 10 s, then close its log and remove its folder."""
+    if p.poll() is None:
+        os.killpg(p.pid, signal.SIGTERM)
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+    log.close()
+    shutil.rmtree(workdir, ignore_errors=True)
 
 
 def process_table():

