@@ -29,7 +29,7 @@ CORE_SRC := \
 	pool/sched/workloads.c pool/sched/wire.c pool/sched/submit.c \
 	bridge/proto.c bridge/bridge.c bridge/admission.c bridge/replies.c bridge/probe.c \
 	bridge/origins.c bridge/metrics_http.c bridge/http_client.c bridge/tls.c \
-	tui/options.c tui/cmd/optdesc.c tui/snapshot.c tui/app.c tui/app_actions.c tui/app_grid.c tui/app_tls.c tui/tuner.c tui/optaudio.c \
+	tui/options.c tui/cmd/optdesc.c tui/snapshot.c tui/app.c tui/app_actions.c tui/app_grid.c tui/app_forget.c tui/app_tls.c tui/tuner.c tui/optaudio.c \
 	tui/format.c tui/format_detail.c tui/format_shard.c tui/columns.c tui/columns_browser.c tui/columns_model.c \
 	tui/layout.c tui/replay.c tui/usage.c tui/metrics.c
 MAIN_SRC := \

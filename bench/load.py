@@ -10,7 +10,8 @@ Not browsers: build/bench-loadgen opens the connections and answers with fixed r
           (roundtrip_ms of each answer) p50/p99; accel-top's CPU and RSS from /proc.
   tui     the same connections with the interactive screen in tmux and a --run workload: the time
           from sending a key to the screen changing, and accel-top's CPU meanwhile.
-  churn   1,000 connect/hello/close cycles: fds and RSS before and after (no leak).
+  churn   1,000 connect/hello/close cycles: fds, RSS and browser rows before and after (no leak);
+          as the same browsers, as new ones, and as new ones with --forget-lost 1.
   slow    one client that stops reading and keeps asking (pings): accel-top must drop it at its
           send-queue limit, with the reason, and not grow.
   half    TCP connections without an upgrade, upgrades without a hello: closed after a timeout.
@@ -27,6 +28,7 @@ import selectors
 import shutil
 import subprocess
 import sys
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -372,8 +374,31 @@ def stop_at(p):
     return out, err
 
 
-def churn_once(a, reconnect):
-    p, url = attached_at()
+class Snapshots:
+    """accel-top -b --json's stdout read as it comes (so that it never waits on a full pipe): the
+    number of browser rows in the latest snapshot."""
+
+    def __init__(self, f):
+        self.last = None
+        self.t = threading.Thread(target=self._read, args=(f,), daemon=True)
+        self.t.start()
+
+    def _read(self, f):
+        for line in f:
+            self.last = line
+
+    def rows(self):
+        try:
+            return len(json.loads(self.last)["browsers"]) if self.last else None
+        except ValueError:
+            return None
+
+
+def churn_once(a, reconnect, forget_lost=None):
+    """forget_lost: accel-top --forget-lost SECS, and the end waits (at most SECS + 30 s) for a
+    snapshot without the rows of the browsers that went away."""
+    p, url = attached_at(("--forget-lost", str(forget_lost)) if forget_lost is not None else ())
+    snaps = Snapshots(p.stdout)
     try:
         time.sleep(1)
         extra = ("--parallel", "20") + (("--reconnect",) if reconnect else ())
@@ -381,23 +406,39 @@ def churn_once(a, reconnect):
         loadgen_result(start_loadgen(url, 20, "churn", 60, extra=extra))
         time.sleep(1.5)
         b = proc(p.pid)
+        rows_before = snaps.rows()
         lgr = loadgen_result(start_loadgen(url, a.churns, "churn", 120, pid=p.pid, extra=extra))
         time.sleep(2.5)                      # the bridge has seen every close, a snapshot printed
+        rows_end = snaps.rows()
+        if forget_lost is not None:
+            end = time.time() + forget_lost + 30
+            while snaps.rows() != 0 and time.time() < end:
+                time.sleep(0.2)
+            time.sleep(1.5)                  # one more snapshot printed without them
         e = proc(p.pid)
         return {"welcomed": lgr["welcomed"], "closed_by_us": lgr["closed_by_us"],
                 "closed_by_server": lgr["closed_by_server"], "connect_errors": lgr["connect_errors"],
                 "seconds": round(lgr["seconds"], 2), "fds_before": b[3], "fds_after": e[3],
                 "rss_mb_before": round(b[1], 2), "rss_mb_after": round(e[1], 2), "rss_mb_peak": round(e[2], 2),
-                "accel_top_cpu_s": round(e[0] - b[0], 2)}
+                "accel_top_cpu_s": round(e[0] - b[0], 2), "forget_lost_s": forget_lost,
+                "rows_before": rows_before, "rows_at_churn_end": rows_end, "rows_after": snaps.rows()}
     finally:
-        stop_at(p)
+        os.set_blocking(p.stderr.fileno(), True)
+        p.terminate()
+        try:
+            p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+        snaps.t.join(timeout=5)
 
 
 def part_churn(a):
     """connect/hello/close cycles: as a page that reconnects (its instance: the same browser row),
-    and as new browsers each time (the pool keeps a row for every browser that said hello)."""
+    as new browsers each time (the pool keeps a row for every browser that said hello, for
+    --forget-lost: 600 s by default), and as new browsers with --forget-lost 1 (their rows go)."""
     return {"part": "churn", "cycles": a.churns, "reconnecting": churn_once(a, True),
-            "new_browsers": churn_once(a, False)}
+            "new_browsers": churn_once(a, False), "new_browsers_forget_lost_1": churn_once(a, False, 1)}
 
 
 def part_slow(a):

@@ -807,6 +807,21 @@ int bridge_reconnect(bridge *b, int browser)
 	return c ? enqueue_text(c, proto_simple_json(PM_RECONNECT, false, 0)) : AC_ENOENT;
 }
 
+void bridge_forget(bridge *b, int browser)
+{
+	for (conn *c = b->conns; c && browser > 0; c = c->next) {
+		if (c->browser != browser)
+			continue;
+		/* a lost socket kept for a page that might resume: the id is gone, and so is it, without
+		 * another "lost" (as a replaced one); a page that resumes connects anew */
+		index_conn(b, c->browser, NULL, c);
+		c->browser = 0;
+		ac_strlcpy(c->close_reason, "forgotten: lost too long", sizeof c->close_reason);
+		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_GOINGAWAY, (unsigned char *)"forgotten", 9);
+		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+	}
+}
+
 void bridge_stop(bridge *b)
 {
 	if (!b || b->stopping)

@@ -101,6 +101,9 @@ typedef struct {
 void bridge_legs(const bridge *b, bridge_legs_t *out);
 int bridge_reconnect(bridge *b, int browser);
 bool bridge_is_connected(const bridge *b, int browser);
+/* The pool forgot browser (EV_BROWSER_FORGOTTEN): a socket still kept for it (lost, waiting for
+ * its page to resume) is closed, and nothing more is reported under that id. */
+void bridge_forget(bridge *b, int browser);
 
 /* Shutdown in two steps (lws needs the loop to close its handles): bridge_stop() from a uv
  * callback, then bridge_free() after uv_run() has returned. */

@@ -288,6 +288,75 @@ int pa_scaled(pool *p, const ac_event *ev, ac_err *err)
 	return 0;
 }
 
+/* ---------------------------------------------------------------- forgetting */
+
+const char *pool_unforgettable(const pool *p, const pool_browser *b)
+{
+	if (b->grid)
+		return "it is from a Selenium Grid (its supervisor owns it)";
+	if (b->managed)
+		return "it is managed (its supervisor owns it)";
+	if (b->state != BS_LOST)
+		return "it is not lost";
+	for (size_t i = 0; i < p->n_requests; i++)
+		if (p->requests[i].inflight && p->requests[i].browser == b->id)
+			return "a request is still in flight there";
+	return NULL;
+}
+
+/* Its sessions that counted nothing (no result, failure or verification: nothing /metrics reports)
+ * and its breakers; the rest of its sessions stay, so that the row's counters per browser never go
+ * back. The sessions were retired when it was lost. */
+static void drop_what_hangs_off(pool *p, int id)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < p->n_sessions; i++) {
+		const pool_session *s = &p->sessions[i];
+		bool counted = s->completed || s->failed || s->verifications || s->verify_failures;
+		if (s->browser != id || counted)
+			p->sessions[k++] = *s;
+	}
+	p->n_sessions = k;
+	k = 0;
+	for (size_t i = 0; i < p->n_breakers; i++)
+		if (p->breakers[i].browser != id)
+			p->breakers[k++] = p->breakers[i];
+	p->n_breakers = k;
+	for (size_t m = 0; m < p->n_models; m++) {
+		p->models[m].breakers_open = 0;
+		for (size_t i = 0; i < p->n_breakers; i++)
+			p->models[m].breakers_open += p->breakers[i].model == p->models[m].id &&
+						      p->breakers[i].state != BRK_CLOSED;
+	}
+	p->session_hint = p->n_sessions ? p->session_hint % p->n_sessions : 0;
+}
+
+int pa_browser_forgotten(pool *p, const ac_event *ev, ac_err *err)
+{
+	pool_browser *b = NULL;
+	int rc = need_browser(p, ev, &b, err);
+	if (rc)
+		return rc;
+	const char *why = pool_unforgettable(p, b);
+	if (why)
+		return ac_errf(err, AC_EINVAL, "browser %d cannot be forgotten: %s", b->id, why);
+	size_t i = (size_t)(b - p->browsers);
+	memmove(b, b + 1, (p->n - i - 1) * sizeof *b);
+	p->n--;
+	p->browser_hint = p->n ? i % p->n : 0;
+	drop_what_hangs_off(p, ev->browser);
+	/* give back what a churn of many browsers grew (last_id stays: ids are never reused) */
+	size_t cap = p->cap;
+	while (cap > 8 && p->n < cap / 4)
+		cap /= 2;
+	pool_browser *nb = cap < p->cap ? realloc(p->browsers, cap * sizeof *nb) : NULL;
+	if (nb) {
+		p->browsers = nb;
+		p->cap = cap;
+	}
+	return 0;
+}
+
 /* ---------------------------------------------------------------- log lines */
 
 /* Heartbeat round trips, versions and usage samples are too frequent or too small to be worth a
@@ -375,5 +444,20 @@ bool pl_scaled(const pool *p, const ac_event *ev, char *text, size_t cap)
 	(void)p;
 	snprintf(text, cap, "scale %s: %s %d: %s", ev->num > 0 ? "up" : "down", OR(ev->family, "?"), ev->browser,
 		 OR(ev->text, ""));
+	return true;
+}
+
+bool pl_browser_forgotten(const pool *p, const ac_event *ev, char *text, size_t cap)
+{
+	(void)p;
+	double s = ev->x[0];
+	char dur[32];
+	if (s < 120)
+		snprintf(dur, sizeof dur, "%.0f s", s);
+	else if (s < 7200)
+		snprintf(dur, sizeof dur, "%.0f min", s / 60);
+	else
+		snprintf(dur, sizeof dur, "%.1f h", s / 3600);
+	snprintf(text, cap, "forgot browser %d (%s, lost for %s)", ev->browser, OR(ev->family, "browser"), dur);
 	return true;
 }

@@ -121,7 +121,13 @@
 	X(EV_GRID_DELETED,       34, "grid_deleted",       pa_grid_deleted,       pl_grid_deleted) \
 	/* num = the Grid's slots (-1: unreachable), num2 = sessions running, x[0] = requests queued \
 	   in the Grid; name = the Grid's URL; text = "" or why it cannot be used (down, full) */ \
-	X(EV_GRID_CAPACITY,      35, "grid_capacity",      pa_grid_capacity,      pl_grid_capacity)
+	X(EV_GRID_CAPACITY,      35, "grid_capacity",      pa_grid_capacity,      pl_grid_capacity) \
+	/* forgetting (--forget-lost) */ \
+	/* browser: an attached browser (not launched by us, not from a Grid) lost for longer than \
+	   --forget-lost; its row, its sessions that counted nothing and its breakers leave the \
+	   tables (the row's totals and figures stay). family = its kind (the row is gone when the \
+	   log line is written); x[0] = seconds it had been lost; text = why */ \
+	X(EV_BROWSER_FORGOTTEN,  36, "browser_forgotten",  pa_browser_forgotten,  pl_browser_forgotten)
 
 typedef enum {
 #define EV_ENUM_(e, n, name, ap, pl) e = n,

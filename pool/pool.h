@@ -291,4 +291,10 @@ const pool_grid *pool_grid_get(const pool *p);
  * failed (a browser lost before its hello counts as settled: it will not say hello by waiting). */
 bool pool_settled(const pool *p);
 
+/* Why browser b cannot be forgotten (EV_BROWSER_FORGOTTEN) now, or NULL when it can: it must be
+ * attached (an operator opened our URL; not launched by us nor from a Selenium Grid: those are
+ * their supervisor's), lost, and have no request in flight there. While it can, its changed_us
+ * is when it was lost (nothing else changes a lost attached browser's row). */
+const char *pool_unforgettable(const pool *p, const pool_browser *b);
+
 #endif

@@ -191,6 +191,7 @@ static void on_launcher_done(void *ctx)
 	close_handle((uv_handle_t *)&a->tick);
 	close_handle((uv_handle_t *)&a->settle);
 	close_handle((uv_handle_t *)&a->runs_timer);
+	app_forget_close(a);
 	if (a->on_stopped)
 		a->on_stopped(a);
 }
@@ -216,6 +217,8 @@ void app_quit(app *a, int code)
 		uv_timer_stop(&a->tick);
 	if (a->settle.loop)
 		uv_timer_stop(&a->settle);
+	if (a->forget_timer.loop)
+		uv_timer_stop(&a->forget_timer);
 	usage_close(a->usage);
 	a->usage = NULL;
 	/* Grid sessions first, while the bridge (their HTTP) still runs: deleted, each answered or
@@ -621,6 +624,8 @@ int app_start(app *a, uv_loop_t *loop, const options *o, ac_err *err)
 	if ((rc = usage_start(loop, a->pool, "/proc", USAGE_INTERVAL_MS, apply_event, a, &a->usage, err)))
 		return rc;
 	if (o->grid && (rc = app_start_grid(a, err)))
+		return rc;
+	if ((rc = app_start_forget(a, err)))
 		return rc;
 	return start_supervisor(a, err);
 }

@@ -38,6 +38,7 @@ typedef struct app {
 	uv_signal_t sig_int, sig_term, sig_hup;
 	uv_timer_t tick, settle;   /* for the front end's use */
 	uv_timer_t runs_timer;     /* starts the --run workloads once the browsers are up */
+	uv_timer_t forget_timer;   /* --forget-lost: the next lost attached browser to forget (app_forget.c) */
 	bool runs_started;
 	char token[160];
 	/* TLS (--tls-cert/--tls-key, --tls self-signed): the certificate served, and what the front
@@ -76,6 +77,10 @@ int app_start_managed(app *a, const browser_family *f, int id, ac_err *err);
 int app_stop_managed(app *a, int id, ac_err *err);
 /* --grid: the Selenium Grid backend on the loop, listening to the pool (tui/app_grid.c). */
 int app_start_grid(app *a, ac_err *err);
+/* --forget-lost: attached browsers lost that long are forgotten (tui/app_forget.c); the timer's
+ * handle is closed by app_forget_close(). */
+int app_start_forget(app *a, ac_err *err);
+void app_forget_close(app *a);
 /* --replay: a fresh pool fed by the recording o->replay on a virtual clock (playing from its start
  * when play is true). Actions on live browsers answer "not available in replay". */
 int app_start_replay(app *a, uv_loop_t *loop, const options *o, bool play, ac_err *err);

@@ -37,6 +37,7 @@ void options_defaults(options *o)
 	o->scale_depth = 16;
 	o->request_timeout_s = 120;
 	o->max_restarts = 5;
+	o->forget_lost_s = 600;
 	o->grid_keepalive_s = 60;
 	o->grid_timeout_s = 60;
 }
@@ -81,6 +82,8 @@ void options_usage(FILE *f)
       "      --scale-depth N         queue depth that counts as pressure (default 16)\n"
       "      --request-timeout SECS  fail a request not ended this long after queued (default 120, 0 = never)\n"
       "      --max-restarts N        restarts of a browser per minute before it is held down (default 5)\n"
+      "      --forget-lost SECS      drop the row of an attached browser lost this long (default 600,\n"
+      "                              0 = never); launched and Grid browsers are never dropped\n"
       "      --browser-arg KIND=FLAG one more flag for every browser of KIND we launch (repeatable)\n"
       "      --grid URL              a Selenium Grid to ask for browsers: --browsers chromium@grid:2\n"
       "      --grid-keepalive SECS   a WebDriver command per Grid session this often (default 60)\n"
@@ -205,7 +208,7 @@ enum { O_SETTLE = 256, O_BROWSERS, O_NO_LAUNCH, O_MAX_MESSAGE, O_HEARTBEAT, O_HE
        O_RUN, O_READONLY, O_NO_COLOR, O_SHOW_TOKEN, O_WARN_MS, O_CRIT_MS, O_WARN_QUEUE, O_CRIT_QUEUE, O_REPLAY,
        O_BEGIN, O_END, O_MIN_BROWSERS, O_MAX_BROWSERS, O_IDLE_TIMEOUT, O_SCALE_WAIT, O_SCALE_DEPTH,
        O_REQUEST_TIMEOUT, O_MAX_RESTARTS, O_TUNE_DB, O_METRICS_LISTEN, O_GRID, O_GRID_KEEPALIVE, O_GRID_TIMEOUT,
-       O_SEND_QUEUE };
+       O_SEND_QUEUE, O_FORGET_LOST };
 
 static launch_req *launch_entry(options *o, const char *family)
 {
@@ -347,6 +350,11 @@ static int main_limit_opt(options *o, const opt_desc *d, const char *arg, ac_err
 		if (opt_parse_long(arg, 0, 1000, &o->max_restarts))
 			return ac_errf(err, AC_EINVAL, "--max-restarts: '%s' is not a count from 0 to 1000", arg);
 		break;
+	case O_FORGET_LOST:
+		if (opt_parse_double(arg, 0, 604800, &o->forget_lost_s))
+			return ac_errf(err, AC_EINVAL, "--forget-lost: '%s' is not a number of seconds from 0 (never) "
+				       "to 604800", arg);
+		break;
 	default: return grid_opt(o, d, arg, err);
 	}
 	return 0;
@@ -446,6 +454,7 @@ OWN(o_scale_wait, "scale-wait", O_SCALE_WAIT, "SECS")
 OWN(o_scale_depth, "scale-depth", O_SCALE_DEPTH, "N")
 OWN(o_request_timeout, "request-timeout", O_REQUEST_TIMEOUT, "SECS")
 OWN(o_max_restarts, "max-restarts", O_MAX_RESTARTS, "N")
+OWN(o_forget_lost, "forget-lost", O_FORGET_LOST, "SECS")
 OWN(o_metrics_listen, "metrics-listen", O_METRICS_LISTEN, "ADDR:PORT")
 OWN(o_grid, "grid", O_GRID, "URL")
 OWN(o_grid_keepalive, "grid-keepalive", O_GRID_KEEPALIVE, "SECS")
@@ -459,7 +468,7 @@ const opt_desc *const options_main[] = {
 	&o_readonly, &o_no_color, &o_show_token, &o_warn_ms, &o_crit_ms, &o_warn_queue,
 	&o_crit_queue, &opt_models, &opt_allow_fallback, &opt_seed, &opt_audio, &opt_text, &opt_image, &o_inflight, &o_run,
 	&opt_record, &o_replay, &o_begin, &o_end, &o_min_browsers, &o_max_browsers,
-	&o_idle_timeout, &o_scale_wait, &o_scale_depth, &o_request_timeout, &o_max_restarts,
+	&o_idle_timeout, &o_scale_wait, &o_scale_depth, &o_request_timeout, &o_max_restarts, &o_forget_lost,
 	&opt_browser_arg, &opt_optimize_audio, &o_tune_db,
 	&o_metrics_listen,
 	&o_grid, &o_grid_keepalive, &o_grid_timeout,

@@ -48,6 +48,7 @@ typedef struct {
 	long scale_depth;         /* queue depth above which a model is under pressure */
 	double request_timeout_s; /* a request not ended this long after it was queued fails; 0 = never */
 	long max_restarts;        /* restarts of one browser per minute before it is held down */
+	double forget_lost_s;     /* --forget-lost: an attached browser lost this long is forgotten; 0 = never */
 	struct { const char *family, *arg; } browser_args[16]; /* --browser-arg KIND=FLAG */
 	int n_browser_args;
 	/* running models */

@@ -170,7 +170,8 @@ int test_event_kind_numbers(void)
 		"workload_stopped", "precision_changed", "session_loading", "session_ready", "session_failed",
 		"session_unloaded", "request_queued", "request_sent", "request_done", "request_failed",
 		"request_requeued", "verified", "request_discarded", "breaker", "browser_restarting", "browser_held",
-		"scaled", "browser_usage", "audio_frontend", "shard_done",
+		"scaled", "browser_usage", "audio_frontend", "shard_done", "grid_requested", "grid_created", "grid_lost",
+		"grid_deleted", "grid_capacity", "browser_forgotten",
 	};
 	int n = (int)(sizeof recorded / sizeof recorded[0]);
 	CHECK(EV__COUNT >= n);
@@ -184,6 +185,7 @@ int test_event_kind_numbers(void)
 	CHECK_EQ_INT(EV_REQUEST_DONE, 19);
 	CHECK_EQ_INT(EV_BREAKER, 24);
 	CHECK_EQ_INT(EV_SHARD_DONE, 30);
+	CHECK_EQ_INT(EV_BROWSER_FORGOTTEN, 36);
 	CHECK(!ev_kind_valid(-1));
 	CHECK(!ev_kind_valid(EV__COUNT));
 	CHECK_STR(ev_kind_name((ev_kind)-1), "?");

@@ -94,6 +94,12 @@
 	X(pool_session_lanes) \
 	X(pool_session_placement) \
 	X(pool_state_names) \
+	/* test-forget.c */ \
+	X(forget_refusals) \
+	X(forget_applier) \
+	X(forget_churn) \
+	X(forget_recorded_and_replayed) \
+	X(forget_option) \
 	/* test-event.c */ \
 	X(event_roundtrip) \
 	X(event_unknown_kind) \

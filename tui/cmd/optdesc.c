@@ -9,7 +9,7 @@
 #include "../../bridge/origins.h"
 #include "../../pool/family.h"
 
-#define OPT_MAX 96 /* options of one command: accel-top itself has 46 */
+#define OPT_MAX 96 /* options of one command: accel-top itself has 56 */
 
 int opt_parse_double(const char *s, double lo, double hi, double *out)
 {
