@@ -19,14 +19,17 @@ const pool_browser *pool_browser_at(const pool *p, size_t i) { return i < p->n ?
 
 pool_browser *pool_find_browser(pool *p, int id)
 {
-	for (size_t k = 0, n = p->n; k < n; k++) {
-		size_t i = (p->browser_hint + k) % n; /* from where the last lookup ended (pool_internal.h) */
-		if (p->browsers[i].id == id) {
-			p->browser_hint = i + 1;
-			return &p->browsers[i];
+	/* the index (pool_internal.h) takes the rows added since the last lookup; ids are unique */
+	for (; p->browser_ixd < p->n; p->browser_ixd++)
+		if (ix_put(&p->browser_ix, (uint64_t)(uint32_t)p->browsers[p->browser_ixd].id, p->browser_ixd)) {
+			p->browser_ixd = 0; /* out of memory: the scan below, and a rebuild next time */
+			for (size_t i = 0; i < p->n; i++)
+				if (p->browsers[i].id == id)
+					return &p->browsers[i];
+			return NULL;
 		}
-	}
-	return NULL;
+	long i = ix_get(&p->browser_ix, (uint64_t)(uint32_t)id);
+	return i < 0 ? NULL : &p->browsers[i];
 }
 
 const pool_browser *pool_browser_find(const pool *p, int id)

@@ -12,6 +12,7 @@
 #ifndef AC_POOL_INTERNAL_H
 #define AC_POOL_INTERNAL_H
 
+#include "index.h"
 #include "pool.h"
 
 #define STATS_LAT_MAX 4096   /* latency samples kept for percentiles */
@@ -20,6 +21,9 @@
 typedef struct {
 	float lat[STATS_LAT_MAX];      /* total ms of post-warm-up completions (ring) */
 	uint64_t n_lat;
+	/* the same min(n_lat, STATS_LAT_MAX) samples in ascending order: a percentile is one read,
+	 * and a completion moves at most two runs of it (pool_lat_add) */
+	float lat_sorted[STATS_LAT_MAX];
 	int64_t done_at[STATS_DONE_MAX]; /* t_us of completions (ring) */
 	uint64_t n_done;
 	double sum_queue, sum_wire, sum_page, sum_compute; /* ms, over post-warm-up completions */
@@ -41,10 +45,13 @@ struct pool {
 	size_t n_models, cap_models;
 	pool_session *sessions;
 	size_t n_sessions, cap_sessions;
-	/* where the last browser and session lookups ended: callers walk them in table order (the
-	 * scheduler, per request, over every session), so a lookup that starts there is O(1)
-	 * instead of a scan of 1,000 browsers each time (bench/load.py) */
-	size_t browser_hint, session_hint;
+	/* browsers by id and sessions by (browser, session), each table's first *_ixd rows (both
+	 * tables only grow); requests by id while req_ix_ok. Caches of the tables (index.h), built
+	 * on first use (after pool_load too): the scheduler looks up every session on every request,
+	 * 1,000 of them in bench/load.py */
+	ac_index browser_ix, session_ix, req_ix;
+	size_t browser_ixd, session_ixd;
+	bool req_ix_ok;
 	pool_request *requests;       /* queued and in flight */
 	size_t n_requests, cap_requests;
 	pool_breaker *breakers;
@@ -83,6 +90,10 @@ int pool_row_index(const pool *p, int id); /* index into models and stats, -1 if
 pool_session *pool_session_get(pool *p, int browser, int session);
 pool_request *pool_request_get(pool *p, int64_t id);
 void pool_request_remove(pool *p, pool_request *r);
+/* Appends a request to the table (zeroed, with its id), NULL when out of memory. */
+pool_request *pool_request_add(pool *p, int64_t id);
+/* A post-warm-up latency sample into the ring and the sorted window. */
+void pool_lat_add(row_stats *st, float ms);
 /* Queue, in-flight and browser counts of row m, from the request and session tables. */
 void pool_recount(pool *p, pool_model *m);
 /* Percentiles, means and rates of row m after a completion at now_us. */
