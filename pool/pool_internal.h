@@ -8,7 +8,8 @@
  *     -> apply_breaker.c  circuit breakers: table, applier, log line
  *   apply_work.c -> apply_browser.c (pool_find_browser), workloads.c
  *   apply_browser.c -> workloads.c (pool_browser_gone)
- *   workloads.c      the model, session and request tables and their figures (no appliers) */
+ *   workloads.c      the model, session and request tables and their figures (no appliers)
+ *   index.c          the id -> position maps those lookups use (a cache of the tables) */
 #ifndef AC_POOL_INTERNAL_H
 #define AC_POOL_INTERNAL_H
 
