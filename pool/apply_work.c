@@ -357,6 +357,7 @@ int pa_request_queued(pool *p, const ac_event *ev, ac_err *err)
 		return ac_errf(err, AC_ENOMEM, "out of memory");
 	r->model = ev->model;
 	r->queued_us = ev->t_us;
+	pool_queue_note(p, r);
 	m->submitted++;
 	m->queue++;
 	p->totals.submitted++;
@@ -513,6 +514,7 @@ static int request_requeued(pool *p, const ac_event *ev, pool_model *m, row_stat
 	r->inflight = false;
 	r->front = true;
 	r->browser = r->session = 0;
+	pool_queue_note(p, r);
 	pool_recount(p, m);
 	return 0;
 }

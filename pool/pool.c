@@ -50,6 +50,7 @@ void pool_free_tables(pool *p)
 	ix_free(&p->browser_ix);
 	ix_free(&p->session_ix);
 	ix_free(&p->req_ix);
+	pool_queue_free(p);
 }
 
 static void queued_free(pool_queued *q)

@@ -53,6 +53,12 @@ struct pool {
 	ac_index browser_ix, session_ix, req_ix;
 	size_t browser_ixd, session_ixd;
 	bool req_ix_ok;
+	/* per row (parallel to models, n_qh of them): a heap of (request, front) in the order
+	 * pool_next_queued answers, with an entry for every queued request (and stale ones, dropped
+	 * when they come to the top); rebuilt from the request table while !qh_ok */
+	struct pool_qheap *qh;
+	size_t n_qh;
+	bool qh_ok;
 	pool_request *requests;       /* queued and in flight */
 	size_t n_requests, cap_requests;
 	pool_breaker *breakers;
@@ -93,6 +99,10 @@ pool_request *pool_request_get(pool *p, int64_t id);
 void pool_request_remove(pool *p, pool_request *r);
 /* Appends a request to the table (zeroed, with its id), NULL when out of memory. */
 pool_request *pool_request_add(pool *p, int64_t id);
+/* r has just been queued or put back (front): into its row's heap for pool_next_queued. */
+void pool_queue_note(pool *p, const pool_request *r);
+/* Frees the heaps (pool_free_tables). */
+void pool_queue_free(pool *p);
 /* A post-warm-up latency sample into the ring and the sorted window. */
 void pool_lat_add(row_stats *st, float ms);
 /* Queue, in-flight and browser counts of row m, from the request and session tables. */

@@ -103,17 +103,127 @@ pool_request *pool_request_add(pool *p, int64_t id)
 	return r;
 }
 
-const pool_request *pool_next_queued(const pool *p, int model)
+typedef struct {
+	int64_t id;
+	bool front;
+} qent;
+
+struct pool_qheap {
+	qent *a;
+	size_t n, cap;
+};
+
+/* before: front first, then the lower id (the order pool_next_queued answers in) */
+static bool q_before(qent x, qent y)
+{
+	return x.front != y.front ? x.front : x.id < y.id;
+}
+
+static bool q_push(pool *p, int row_index, qent e)
+{
+	if (row_index < 0)
+		return false;
+	if ((size_t)row_index >= p->n_qh) {
+		struct pool_qheap *nq = realloc(p->qh, p->n_models * sizeof *nq); /* row_index < n_models */
+		if (!nq)
+			return false;
+		memset(nq + p->n_qh, 0, (p->n_models - p->n_qh) * sizeof *nq);
+		p->qh = nq;
+		p->n_qh = p->n_models;
+	}
+	struct pool_qheap *h = &p->qh[row_index];
+	if (ac_reserve((void **)&h->a, &h->cap, h->n + 1, sizeof *h->a))
+		return false;
+	size_t i = h->n++;
+	for (; i && q_before(e, h->a[(i - 1) / 2]); i = (i - 1) / 2)
+		h->a[i] = h->a[(i - 1) / 2];
+	h->a[i] = e;
+	return true;
+}
+
+static void q_pop(struct pool_qheap *h)
+{
+	qent e = h->a[--h->n];
+	size_t i = 0;
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= h->n)
+			break;
+		if (c + 1 < h->n && q_before(h->a[c + 1], h->a[c]))
+			c++;
+		if (!q_before(h->a[c], e))
+			break;
+		h->a[i] = h->a[c];
+		i = c;
+	}
+	if (h->n)
+		h->a[i] = e;
+}
+
+static bool q_eligible(const pool_request *r)
+{
+	return !r->inflight && !r->stage;
+}
+
+void pool_queue_note(pool *p, const pool_request *r)
+{
+	if (p->qh_ok && !q_push(p, pool_row_index(p, r->model), (qent){ r->id, r->front }))
+		p->qh_ok = false;
+}
+
+void pool_queue_free(pool *p)
+{
+	for (size_t i = 0; i < p->n_qh; i++)
+		free(p->qh[i].a);
+	free(p->qh);
+	p->qh = NULL;
+	p->n_qh = 0;
+	p->qh_ok = false;
+}
+
+static bool q_rebuild(pool *p)
+{
+	for (size_t i = 0; i < p->n_qh; i++)
+		p->qh[i].n = 0;
+	for (size_t i = 0; i < p->n_requests; i++) {
+		const pool_request *r = &p->requests[i];
+		if (q_eligible(r) && !q_push(p, pool_row_index(p, r->model), (qent){ r->id, r->front }))
+			return false;
+	}
+	return p->qh_ok = true;
+}
+
+static const pool_request *next_queued_scan(const pool *p, int model)
 {
 	const pool_request *best = NULL;
 	for (size_t i = 0; i < p->n_requests; i++) {
 		const pool_request *r = &p->requests[i];
-		if (r->model != model || r->inflight || r->stage)
+		if (r->model != model || !q_eligible(r))
 			continue;
 		if (!best || (r->front && !best->front) || (r->front == best->front && r->id < best->id))
 			best = r;
 	}
 	return best;
+}
+
+/* The heap's top, once the entries that no longer describe a queued request (sent, ended, put
+ * back in front since) are dropped; the scan when the heaps cannot be had (out of memory). */
+const pool_request *pool_next_queued(const pool *cp, int model)
+{
+	pool *p = (pool *)cp; /* the heaps are a cache of the request table */
+	if (!p->qh_ok && !q_rebuild(p))
+		return next_queued_scan(p, model);
+	int ri = pool_row_index(p, model);
+	if (ri < 0 || (size_t)ri >= p->n_qh)
+		return NULL;
+	struct pool_qheap *h = &p->qh[ri];
+	while (h->n) {
+		const pool_request *r = pool_request_get(p, h->a[0].id);
+		if (r && r->model == model && q_eligible(r) && r->front == h->a[0].front)
+			return r;
+		q_pop(h);
+	}
+	return NULL;
 }
 
 /* The first position in a[0..n) (ascending) whose value is >= v. */

@@ -83,6 +83,7 @@
 	/* test-index.c */ \
 	X(index_matches_array) \
 	X(lat_window_sorted) \
+	X(next_queued_matches_scan) \
 	/* test-pool.c */ \
 	X(pool_managed_lifecycle) \
 	X(pool_attached_browser) \
