@@ -21,7 +21,7 @@ endif
 # One source file a line, grouped by room (ARCHITECTURE.md), so that parallel work merges cleanly.
 CORE_SRC := \
 	pool/ac.c pool/event.c pool/pool.c pool/apply_browser.c pool/apply_work.c pool/apply_breaker.c \
-	pool/workloads.c pool/apply_grid.c pool/caps.c pool/family.c pool/tensor.c pool/catalog.c pool/audio.c pool/inputs.c \
+	pool/workloads.c pool/index.c pool/apply_grid.c pool/caps.c pool/family.c pool/tensor.c pool/catalog.c pool/audio.c pool/inputs.c \
 	pool/onnx.c pool/infer.c \
 	pool/store.c pool/tune.c pool/journal.c pool/journal_codec.c pool/checkpoint.c \
 	pool/launcher.c pool/supervisor.c pool/procstat.c pool/grid.c pool/grid_parse.c \
@@ -102,7 +102,7 @@ build-fuzz/fuzz-proto: tests/fuzz/fuzz-proto.c bridge/proto.c bridge/proto.h poo
 	@mkdir -p build-fuzz
 	clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz-proto.c bridge/proto.c pool/tensor.c $(PKG_LIBS) -lm
 FUZZ_JOURNAL_SRC := pool/ac.c pool/event.c pool/pool.c pool/apply_browser.c pool/apply_work.c pool/apply_breaker.c \
-	pool/workloads.c pool/apply_grid.c pool/caps.c pool/family.c pool/tensor.c pool/journal.c pool/journal_codec.c pool/checkpoint.c
+	pool/workloads.c pool/index.c pool/apply_grid.c pool/caps.c pool/family.c pool/tensor.c pool/journal.c pool/journal_codec.c pool/checkpoint.c
 build-fuzz/fuzz-journal: tests/fuzz/fuzz-journal.c $(FUZZ_JOURNAL_SRC) $(wildcard pool/*.h)
 	@mkdir -p build-fuzz
 	clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz-journal.c $(FUZZ_JOURNAL_SRC) $(PKG_LIBS) -lm

@@ -8,6 +8,8 @@ Not browsers: build/bench-loadgen opens the connections and answers with fixed r
           "outputs": "none". Every request line's id is counted in the answers (exactly once), and
           every run id on the load generator's side (no duplicates); the bridge round trip
           (roundtrip_ms of each answer) p50/p99; accel-top's CPU and RSS from /proc.
+          Also the CPU of this driver (os.times) and of the load generator, over the same span:
+          on two cores they share the machine with accel-top.
   tui     the same connections with the interactive screen in tmux and a --run workload: the time
           from sending a key to the screen changing, and accel-top's CPU meanwhile.
   churn   1,000 connect/hello/close cycles: fds, RSS and browser rows before and after (no leak);
@@ -189,6 +191,7 @@ def part_hold(a):
                     answered[x["id"]] = answered.get(x["id"], 0) + 1
         log(f"hold: warm-up answered {len(answered)} of 200")
         c0 = proc(pid)
+        d0, g0 = os.times(), proc(lg.pid)   # the driver's (this process) and the load generator's CPU
         sent = 0
         ok = failed = 0
         rtt = []
@@ -230,6 +233,7 @@ def part_hold(a):
                     errors[e] = errors.get(e, 0) + 1
         t_run = time.time() - t_start
         c1 = proc(pid)
+        d1, g1 = os.times(), proc(lg.pid)
         snap = s.ask_snapshot()
         held = sum(1 for b in snap["browsers"] if b["state"] not in ("lost", "exited"))
         lgr = None
@@ -246,6 +250,8 @@ def part_hold(a):
             "latency_ms_p50": pct(lat, 0.5), "latency_ms_p99": pct(lat, 0.99),
             "accel_top_cpu_pct": round(100 * (c1[0] - c0[0]) / t_run, 1),
             "accel_top_cpu_us_per_request": round(1e6 * (c1[0] - c0[0]) / max(1, len(ids)), 1),
+            "driver_cpu_pct": round(100 * (d1.user + d1.system - d0.user - d0.system) / t_run, 1),
+            "loadgen_cpu_pct": round(100 * (g1[0] - g0[0]) / t_run, 1),
             "rss_mb_start": round(base[1], 1), "rss_mb_connected_idle": round(idle[1], 1),
             "rss_mb_end": round(c1[1], 1), "rss_mb_peak": round(c1[2], 1), "fds_connected": idle[3],
             "loadgen": {k: lgr[k] for k in ("established", "welcomed", "runs", "results", "duplicate_run_ids",

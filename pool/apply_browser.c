@@ -19,14 +19,17 @@ const pool_browser *pool_browser_at(const pool *p, size_t i) { return i < p->n ?
 
 pool_browser *pool_find_browser(pool *p, int id)
 {
-	for (size_t k = 0, n = p->n; k < n; k++) {
-		size_t i = (p->browser_hint + k) % n; /* from where the last lookup ended (pool_internal.h) */
-		if (p->browsers[i].id == id) {
-			p->browser_hint = i + 1;
-			return &p->browsers[i];
+	/* the index (pool_internal.h) takes the rows added since the last lookup; ids are unique */
+	for (; p->browser_ixd < p->n; p->browser_ixd++)
+		if (ix_put(&p->browser_ix, (uint64_t)(uint32_t)p->browsers[p->browser_ixd].id, p->browser_ixd)) {
+			p->browser_ixd = 0; /* out of memory: the scan below, and a rebuild next time */
+			for (size_t i = 0; i < p->n; i++)
+				if (p->browsers[i].id == id)
+					return &p->browsers[i];
+			return NULL;
 		}
-	}
-	return NULL;
+	long i = ix_get(&p->browser_ix, (uint64_t)(uint32_t)id);
+	return i < 0 ? NULL : &p->browsers[i];
 }
 
 const pool_browser *pool_browser_find(const pool *p, int id)
@@ -328,7 +331,9 @@ static void drop_what_hangs_off(pool *p, int id)
 			p->models[m].breakers_open += p->breakers[i].model == p->models[m].id &&
 						      p->breakers[i].state != BRK_CLOSED;
 	}
-	p->session_hint = p->n_sessions ? p->session_hint % p->n_sessions : 0;
+	/* rows moved: the session index is rebuilt on its next use */
+	ix_clear(&p->session_ix);
+	p->session_ixd = 0;
 }
 
 int pa_browser_forgotten(pool *p, const ac_event *ev, ac_err *err)
@@ -343,7 +348,8 @@ int pa_browser_forgotten(pool *p, const ac_event *ev, ac_err *err)
 	size_t i = (size_t)(b - p->browsers);
 	memmove(b, b + 1, (p->n - i - 1) * sizeof *b);
 	p->n--;
-	p->browser_hint = p->n ? i % p->n : 0;
+	ix_clear(&p->browser_ix); /* rows moved: rebuilt on its next use */
+	p->browser_ixd = 0;
 	drop_what_hangs_off(p, ev->browser);
 	/* give back what a churn of many browsers grew (last_id stays: ids are never reused) */
 	size_t cap = p->cap;

@@ -352,13 +352,12 @@ int pa_request_queued(pool *p, const ac_event *ev, ac_err *err)
 		return rc;
 	if (pool_request_get(p, ev->request))
 		return ac_errf(err, AC_EINVAL, "request %lld queued twice", (long long)ev->request);
-	if (ac_reserve((void **)&p->requests, &p->cap_requests, p->n_requests + 1, sizeof *p->requests))
+	pool_request *r = pool_request_add(p, ev->request);
+	if (!r)
 		return ac_errf(err, AC_ENOMEM, "out of memory");
-	pool_request *r = &p->requests[p->n_requests++];
-	memset(r, 0, sizeof *r);
-	r->id = ev->request;
 	r->model = ev->model;
 	r->queued_us = ev->t_us;
+	pool_queue_note(p, r);
 	m->submitted++;
 	m->queue++;
 	p->totals.submitted++;
@@ -412,7 +411,7 @@ static void measure(pool_model *m, row_stats *st, const pool_request *r, const a
 	 * double: a recording's times are untrusted input (any int64), and below 2^53 us the result
 	 * is the same as integer arithmetic's (found by tests/fuzz/fuzz-journal.c) */
 	double e2e = ((double)ev->t_us - (double)r->queued_us) / 1000.0;
-	st->lat[st->n_lat++ % STATS_LAT_MAX] = (float)e2e;
+	pool_lat_add(st, (float)e2e);
 	st->sum_queue += ((double)r->sent_us - (double)r->queued_us) / 1000.0 + page_queue;
 	st->sum_wire += fmax(0, total - in_page);
 	st->sum_page += fmax(0, in_page - compute - page_queue);
@@ -515,6 +514,7 @@ static int request_requeued(pool *p, const ac_event *ev, pool_model *m, row_stat
 	r->inflight = false;
 	r->front = true;
 	r->browser = r->session = 0;
+	pool_queue_note(p, r);
 	pool_recount(p, m);
 	return 0;
 }

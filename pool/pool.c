@@ -47,6 +47,10 @@ void pool_free_tables(pool *p)
 	free(p->sessions);
 	free(p->requests);
 	free(p->breakers);
+	ix_free(&p->browser_ix);
+	ix_free(&p->session_ix);
+	ix_free(&p->req_ix);
+	pool_queue_free(p);
 }
 
 static void queued_free(pool_queued *q)

@@ -8,10 +8,12 @@
  *     -> apply_breaker.c  circuit breakers: table, applier, log line
  *   apply_work.c -> apply_browser.c (pool_find_browser), workloads.c
  *   apply_browser.c -> workloads.c (pool_browser_gone)
- *   workloads.c      the model, session and request tables and their figures (no appliers) */
+ *   workloads.c      the model, session and request tables and their figures (no appliers)
+ *   index.c          the id -> position maps those lookups use (a cache of the tables) */
 #ifndef AC_POOL_INTERNAL_H
 #define AC_POOL_INTERNAL_H
 
+#include "index.h"
 #include "pool.h"
 
 #define STATS_LAT_MAX 4096   /* latency samples kept for percentiles */
@@ -20,6 +22,9 @@
 typedef struct {
 	float lat[STATS_LAT_MAX];      /* total ms of post-warm-up completions (ring) */
 	uint64_t n_lat;
+	/* the same min(n_lat, STATS_LAT_MAX) samples in ascending order: a percentile is one read,
+	 * and a completion moves at most two runs of it (pool_lat_add) */
+	float lat_sorted[STATS_LAT_MAX];
 	int64_t done_at[STATS_DONE_MAX]; /* t_us of completions (ring) */
 	uint64_t n_done;
 	double sum_queue, sum_wire, sum_page, sum_compute; /* ms, over post-warm-up completions */
@@ -41,10 +46,19 @@ struct pool {
 	size_t n_models, cap_models;
 	pool_session *sessions;
 	size_t n_sessions, cap_sessions;
-	/* where the last browser and session lookups ended: callers walk them in table order (the
-	 * scheduler, per request, over every session), so a lookup that starts there is O(1)
-	 * instead of a scan of 1,000 browsers each time (bench/load.py) */
-	size_t browser_hint, session_hint;
+	/* browsers by id and sessions by (browser, session), each table's first *_ixd rows (the
+	 * tables grow, except when pa_browser_forgotten removes rows: it clears both); requests by id while req_ix_ok. Caches of the tables (index.h), built
+	 * on first use (after pool_load too): the scheduler looks up every session on every request,
+	 * 1,000 of them in bench/load.py */
+	ac_index browser_ix, session_ix, req_ix;
+	size_t browser_ixd, session_ixd;
+	bool req_ix_ok;
+	/* per row (parallel to models, n_qh of them): a heap of (request, front) in the order
+	 * pool_next_queued answers, with an entry for every queued request (and stale ones, dropped
+	 * when they come to the top); rebuilt from the request table while !qh_ok */
+	struct pool_qheap *qh;
+	size_t n_qh;
+	bool qh_ok;
 	pool_request *requests;       /* queued and in flight */
 	size_t n_requests, cap_requests;
 	pool_breaker *breakers;
@@ -83,6 +97,14 @@ int pool_row_index(const pool *p, int id); /* index into models and stats, -1 if
 pool_session *pool_session_get(pool *p, int browser, int session);
 pool_request *pool_request_get(pool *p, int64_t id);
 void pool_request_remove(pool *p, pool_request *r);
+/* Appends a request to the table (zeroed, with its id), NULL when out of memory. */
+pool_request *pool_request_add(pool *p, int64_t id);
+/* r has just been queued or put back (front): into its row's heap for pool_next_queued. */
+void pool_queue_note(pool *p, const pool_request *r);
+/* Frees the heaps (pool_free_tables). */
+void pool_queue_free(pool *p);
+/* A post-warm-up latency sample into the ring and the sorted window. */
+void pool_lat_add(row_stats *st, float ms);
 /* Queue, in-flight and browser counts of row m, from the request and session tables. */
 void pool_recount(pool *p, pool_model *m);
 /* Percentiles, means and rates of row m after a completion at now_us. */

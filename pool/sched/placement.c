@@ -98,6 +98,29 @@ static int window_of(const sched *s, const pool_session *ps)
 	return ps->lanes > s->cfg.window ? ps->lanes : s->cfg.window;
 }
 
+/* x's session and browser in the pool: at the positions they last had (the pool's tables only
+ * grow, so they stay there), else looked up. The pick below reads both for every session of the
+ * row on every request. */
+static const pool_session *sx_session(sched *s, sess_x *x)
+{
+	const pool_session *ps = pool_session_at(s->p, x->ps_pos);
+	if (ps && ps->browser == x->browser && ps->session == x->session)
+		return ps;
+	if ((ps = pool_session_find(s->p, x->browser, x->session)))
+		x->ps_pos = (size_t)(ps - pool_session_at(s->p, 0));
+	return ps;
+}
+
+static const pool_browser *sx_browser(sched *s, sess_x *x)
+{
+	const pool_browser *b = pool_browser_at(s->p, x->b_pos);
+	if (b && b->id == x->browser)
+		return b;
+	if ((b = pool_browser_find(s->p, x->browser)))
+		x->b_pos = (size_t)(b - pool_browser_at(s->p, 0));
+	return b;
+}
+
 /* stage: the shard to run (1-based) on a sharded row; 0 = the whole model */
 sess_x *sch_pick(sched *s, work *w, int stage)
 {
@@ -107,10 +130,12 @@ sess_x *sch_pick(sched *s, work *w, int stage)
 		sess_x *x = &s->sx[i];
 		if (x->row != w->row || x->reference || x->retiring || x->prec != w->prec || x->shard != stage)
 			continue;
-		const pool_session *ps = pool_session_find(s->p, x->browser, x->session);
-		const pool_browser *b = pool_browser_find(s->p, x->browser);
-		if (!ps || ps->state != SS_READY || ps->inflight >= window_of(s, ps) || !sch_browser_ready(b) ||
-		    !sch_brk_allows(s, x->browser, w->row))
+		/* the session's own state first: a full one needs no browser */
+		const pool_session *ps = sx_session(s, x);
+		if (!ps || ps->state != SS_READY || ps->inflight >= window_of(s, ps))
+			continue;
+		const pool_browser *b = sx_browser(s, x);
+		if (!sch_browser_ready(b) || !sch_brk_allows(s, x->browser, w->row))
 			continue;
 		/* measured: latency times load; not yet: the kind suited to the model, hardware before
 		 * software, the least loaded */

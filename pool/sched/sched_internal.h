@@ -153,6 +153,9 @@ typedef struct {
 	bool have_out, verified;
 	ac_tensor out0;
 	uint32_t lanes_done;  /* lanes (page runtimes, see ort-lanes.js) whose output was compared */
+	/* where this session and its browser last were in the pool's tables (sch_pick checks and
+	 * looks them up again when they are not there: 0 when new) */
+	size_t ps_pos, b_pos;
 } sess_x;
 
 typedef enum { REF_NONE, REF_LOADING, REF_RUNNING, REF_DONE, REF_FAILED } ref_state;

@@ -80,6 +80,10 @@
 	X(family_preference_matches_sched) \
 	X(family_orders_and_lists) \
 	X(family_shell_locate) \
+	/* test-index.c */ \
+	X(index_matches_array) \
+	X(lat_window_sorted) \
+	X(next_queued_matches_scan) \
 	/* test-pool.c */ \
 	X(pool_managed_lifecycle) \
 	X(pool_attached_browser) \

@@ -14,6 +14,7 @@
 #include "../app.h"
 #include "commands.h"
 #include "../snapshot.h"
+#include "../../pool/index.h"
 #include "../../pool/inputs.h"
 #include "serve.h"
 
@@ -49,6 +50,8 @@ typedef struct {
 	bool stdio;           /* --stdio */
 	sreq *reqs;
 	size_t n_reqs, cap_reqs;
+	ac_index req_ix;      /* request -> position in reqs, while req_ix_ok (else the scan) */
+	bool req_ix_ok;
 	srow rows[MAX_ROWS];
 	int n_rows;
 	uint64_t answered, ok, failed, asked;
@@ -88,18 +91,39 @@ static void answer_error(serve *v, const cJSON *id, int64_t request, const char 
 	v->failed++;
 }
 
+/* Requests are found by id through an index (pool/index.h): thousands can be open at once
+ * (bench/load.py). Out of memory, it is given up and the table is scanned. */
 static sreq *req_find(serve *v, int64_t request)
 {
+	if (v->req_ix_ok) {
+		long i = ix_get(&v->req_ix, (uint64_t)request);
+		return i < 0 ? NULL : &v->reqs[i];
+	}
 	for (size_t i = 0; i < v->n_reqs; i++)
 		if (v->reqs[i].request == request)
 			return &v->reqs[i];
 	return NULL;
 }
 
+/* r->request becomes request (-1 while it is being submitted: one at a time) */
+static void req_set(serve *v, sreq *r, int64_t request)
+{
+	if (v->req_ix_ok && r->request)
+		ix_del(&v->req_ix, (uint64_t)r->request);
+	r->request = request;
+	if (v->req_ix_ok && ix_put(&v->req_ix, (uint64_t)request, (size_t)(r - v->reqs)))
+		v->req_ix_ok = false;
+}
+
 static void req_drop(serve *v, sreq *r)
 {
+	size_t i = (size_t)(r - v->reqs);
 	cJSON_Delete(r->id);
+	if (v->req_ix_ok)
+		ix_del(&v->req_ix, (uint64_t)r->request);
 	*r = v->reqs[--v->n_reqs];
+	if (v->req_ix_ok && i < v->n_reqs && ix_put(&v->req_ix, (uint64_t)r->request, i))
+		v->req_ix_ok = false;
 }
 
 static void maybe_finish(serve *v)
@@ -328,7 +352,7 @@ static void submit_request(serve *v, const cJSON *j, const cJSON *id, const char
 	ac_strlcpy(r->outputs, outputs, sizeof r->outputs);
 	r->row = row;
 	r->t0_us = ac_now_us();
-	r->request = -1;
+	req_set(v, r, -1);
 	int64_t req = 0;
 	bool want = strcmp(outputs, "none") != 0;
 	int rc = rtext || img ? sched_submit_prepared(v->a.sch, row, rtext, img, img_len, want, &req, &err)
@@ -341,7 +365,7 @@ static void submit_request(serve *v, const cJSON *j, const cJSON *id, const char
 			req_drop(v, r);
 		answer_error(v, id, 0, err.msg);
 	} else if (r) {
-		r->request = req;
+		req_set(v, r, req);
 	}
 }
 
@@ -539,6 +563,7 @@ int serve_run(const command *self, int argc, char **argv)
 	}
 	uv_loop_t *loop = uv_default_loop();
 	v.a.user = &v;
+	v.req_ix_ok = true;
 	v.a.on_done = on_done;
 	v.a.on_stopped = on_stopped;
 	int rc = app_start(&v.a, loop, &v.o, &err);
@@ -560,5 +585,6 @@ int serve_run(const command *self, int argc, char **argv)
 	uv_loop_close(loop);
 	free(v.line);
 	free(v.reqs);
+	ix_free(&v.req_ix);
 	return v.a.exit_code;
 }
