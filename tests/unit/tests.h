@@ -157,6 +157,7 @@
 	X(journal_checkpoint_spacing) \
 	X(journal_checkpoint_bursts) \
 	X(journal_foreign_checkpoints) \
+	X(journal_checkpoint_corrupt) \
 	/* test-faults.c */ \
 	X(faults_request_accounting) \
 	X(faults_breakers) \
