@@ -11,6 +11,7 @@
 
 #include <limits.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct {
@@ -161,6 +162,52 @@ static bool ck_scalars(ck *c, const pool *p)
 	       BOOL(c, g->seen) && BOOL(c, g->up) && STR(c, g->url) && STR(c, g->message) && TIME(c, g->t_us);
 }
 
+typedef struct {
+	int browser, session;
+} ck_key;
+
+static int key_cmp(const void *a, const void *b)
+{
+	const ck_key *x = a, *y = b;
+	if (x->browser != y->browser)
+		return x->browser < y->browser ? -1 : 1;
+	return x->session < y->session ? -1 : x->session > y->session;
+}
+
+/* Each session's in-flight count is the number of in-flight requests on it (the appliers
+ * decrement it when one ends: a checkpoint saying fewer would take it below zero). Sorted keys,
+ * so that a pool of thousands of sessions and requests is checked in O(n log n). */
+static bool ck_inflight(ck *c, const pool *p)
+{
+	ck_key *k = malloc((p->n_requests ? p->n_requests : 1) * sizeof *k);
+	size_t n = 0;
+	if (!k)
+		return fail(c, "inflight", "cannot be checked (out of memory)");
+	for (size_t i = 0; i < p->n_requests; i++)
+		if (p->requests[i].inflight)
+			k[n++] = (ck_key){ p->requests[i].browser, p->requests[i].session };
+	qsort(k, n, sizeof *k, key_cmp);
+	bool ok = true;
+	for (c->row = 0; ok && c->row < p->n_sessions; c->row++) {
+		const pool_session *s = &p->sessions[c->row];
+		ck_key want = { s->browser, s->session };
+		size_t lo = 0, hi = n;
+		while (lo < hi) { /* the first key >= want */
+			size_t mid = lo + (hi - lo) / 2;
+			if (key_cmp(&k[mid], &want) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		size_t m = 0;
+		while (lo + m < n && !key_cmp(&k[lo + m], &want))
+			m++;
+		ok = (size_t)s->inflight == m || fail(c, "inflight", "is not the count of its requests in flight");
+	}
+	free(k);
+	return ok;
+}
+
 int pool_check_loaded(const pool *p, ac_err *err)
 {
 	ck c = { err, "pool", 0, false };
@@ -177,6 +224,8 @@ int pool_check_loaded(const pool *p, ac_err *err)
 	c.table = "requests";
 	for (c.row = 0; ok && c.row < p->n_requests; c.row++)
 		ok = ck_request(&c, &p->requests[c.row]);
+	c.table = "sessions";
+	ok = ok && ck_inflight(&c, p);
 	c.table = "breakers";
 	for (c.row = 0; ok && c.row < p->n_breakers; c.row++)
 		ok = ck_breaker(&c, &p->breakers[c.row]);
