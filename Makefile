@@ -23,7 +23,7 @@ CORE_SRC := \
 	pool/ac.c pool/event.c pool/pool.c pool/apply_browser.c pool/apply_work.c pool/apply_breaker.c \
 	pool/workloads.c pool/index.c pool/apply_grid.c pool/caps.c pool/family.c pool/tensor.c pool/catalog.c pool/audio.c pool/inputs.c \
 	pool/onnx.c pool/infer.c \
-	pool/store.c pool/tune.c pool/journal.c pool/journal_codec.c pool/checkpoint.c \
+	pool/store.c pool/tune.c pool/journal.c pool/journal_codec.c pool/checkpoint.c pool/checkpoint_check.c \
 	pool/launcher.c pool/supervisor.c pool/procstat.c pool/grid.c pool/grid_parse.c \
 	pool/sched/core.c pool/sched/placement.c pool/sched/breaker.c pool/sched/verify.c pool/sched/shards.c \
 	pool/sched/workloads.c pool/sched/wire.c pool/sched/submit.c \
@@ -102,10 +102,21 @@ build-fuzz/fuzz-proto: tests/fuzz/fuzz-proto.c bridge/proto.c bridge/proto.h poo
 	@mkdir -p build-fuzz
 	clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz-proto.c bridge/proto.c pool/tensor.c $(PKG_LIBS) -lm
 FUZZ_JOURNAL_SRC := pool/ac.c pool/event.c pool/pool.c pool/apply_browser.c pool/apply_work.c pool/apply_breaker.c \
-	pool/workloads.c pool/index.c pool/apply_grid.c pool/caps.c pool/family.c pool/tensor.c pool/journal.c pool/journal_codec.c pool/checkpoint.c
+	pool/workloads.c pool/index.c pool/apply_grid.c pool/caps.c pool/family.c pool/tensor.c pool/journal.c pool/journal_codec.c pool/checkpoint.c \
+	pool/checkpoint_check.c
 build-fuzz/fuzz-journal: tests/fuzz/fuzz-journal.c $(FUZZ_JOURNAL_SRC) $(wildcard pool/*.h)
 	@mkdir -p build-fuzz
 	clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz-journal.c $(FUZZ_JOURNAL_SRC) $(PKG_LIBS) -lm
+# the checkpoint loader, with the snapshot readers a replay's screen uses; ck-seeds writes its
+# seeds (real checkpoints of this build, from the fixture recording), so it is built plainly
+FUZZ_CK_SRC := $(FUZZ_JOURNAL_SRC) tui/snapshot.c tui/format.c tui/format_detail.c tui/format_shard.c tui/columns.c \
+	tui/columns_browser.c tui/columns_model.c
+build-fuzz/fuzz-checkpoint: tests/fuzz/fuzz-checkpoint.c $(FUZZ_CK_SRC) $(wildcard pool/*.h tui/*.h)
+	@mkdir -p build-fuzz
+	clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz-checkpoint.c $(FUZZ_CK_SRC) $(PKG_LIBS) -lm
+build-fuzz/ck-seeds: tests/fuzz/ck-seeds.c $(FUZZ_JOURNAL_SRC) $(wildcard pool/*.h)
+	@mkdir -p build-fuzz
+	clang -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $(PKG_CFLAGS) -o $@ tests/fuzz/ck-seeds.c $(FUZZ_JOURNAL_SRC) $(PKG_LIBS) -lm
 
 # Installs missing Debian packages and the npm packages (idempotent; quick when all is there).
 deps:
@@ -119,10 +130,10 @@ run: deps
 unit: $(BUILD)/unit-tests
 	./$(BUILD)/unit-tests
 
-fuzz-smoke: build-fuzz/fuzz-proto build-fuzz/fuzz-journal
+fuzz-smoke: build-fuzz/fuzz-proto build-fuzz/fuzz-journal build-fuzz/fuzz-checkpoint build-fuzz/ck-seeds
 	@scripts/fuzz.sh smoke
 
-fuzz: build-fuzz/fuzz-proto build-fuzz/fuzz-journal
+fuzz: build-fuzz/fuzz-proto build-fuzz/fuzz-journal build-fuzz/fuzz-checkpoint build-fuzz/ck-seeds
 	@scripts/fuzz.sh long
 
 # one end-to-end suite by name: make e2e SUITE=faults (e2e, remote, tls, models, replay, faults, doctor, ...)
@@ -131,7 +142,7 @@ e2e: $(BIN) models chromium-shell $(BUILD)/bench-loadgen
 	@ACCEL_TOP=$(abspath $(BIN)) ACCEL_TOP_DATA=$(CURDIR) LOADGEN=$(abspath $(BUILD)/bench-loadgen) /usr/bin/python3 tests/e2e/test_$(SUITE).py
 
 test: deps
-	@$(MAKE) --no-print-directory $(BIN) models chromium-shell $(BUILD)/unit-tests build-fuzz/fuzz-proto build-fuzz/fuzz-journal $(BUILD)/bench-loadgen
+	@$(MAKE) --no-print-directory $(BIN) models chromium-shell $(BUILD)/unit-tests build-fuzz/fuzz-proto build-fuzz/fuzz-journal build-fuzz/fuzz-checkpoint build-fuzz/ck-seeds $(BUILD)/bench-loadgen
 	@ACCEL_TOP=$(abspath $(BIN)) UNIT=$(abspath $(BUILD)/unit-tests) LOADGEN=$(abspath $(BUILD)/bench-loadgen) ACCEL_TOP_DATA=$(CURDIR) tests/run-all.sh
 
 bench: $(BUILD)/bench-roundtrip $(BUILD)/bench-lws_echo $(BUILD)/bench-overhead $(BUILD)/bench-replay $(BUILD)/bench-loadgen models

@@ -332,22 +332,19 @@ int pool_load(pool *p, const uint8_t *buf, size_t len, ac_err *err)
 	uint64_t log_len = 0;
 	bool ok = take_body(&c, &np, &log_len);
 	free(body);
-	if (!ok) {
-		free(np.browsers);
-		free(np.models);
-		free(np.stats);
-		free(np.sessions);
-		free(np.requests);
-		free(np.breakers);
-		return ac_errf(err, AC_EINVAL, "checkpoint: malformed body");
-	}
 	np.cap = np.n;
 	np.cap_models = np.n_models;
 	np.cap_sessions = np.n_sessions;
 	np.cap_requests = np.n_requests;
 	np.cap_breakers = np.n_breakers;
-	np.log_len = (size_t)log_len;
-	np.log_head = (size_t)log_len % POOL_LOG_MAX;
+	np.log_len = ok ? (size_t)log_len : 0;
+	np.log_head = np.log_len % POOL_LOG_MAX;
+	/* the tables are raw structs from untrusted bytes: checked field by field before use */
+	rc = ok ? pool_check_loaded(&np, err) : ac_errf(err, AC_EINVAL, "checkpoint: malformed body");
+	if (rc) {
+		pool_free_tables(&np);
+		return rc;
+	}
 	memcpy(np.listeners, p->listeners, sizeof np.listeners);
 	memcpy(np.listener_ctx, p->listener_ctx, sizeof np.listener_ctx);
 	np.n_listeners = p->n_listeners;

@@ -307,12 +307,7 @@ static int read_header(journal *j, const char *path, size_t *pos, const char **w
 }
 
 /* Indexes every complete record from pos on; where and why the readable part stops goes into
- * j->trunc. */
-/* Record times past this (2^52 us after 1970: the year 2112) or before 1970 are not a clock's:
- * such a record ends the readable part, so that the pool never subtracts times that overflow
- * (a recording is untrusted input; found by tests/fuzz/fuzz-journal.c). */
-#define JOURNAL_MAX_US (INT64_C(1) << 52)
-
+ * j->trunc. A record time past JOURNAL_MAX_US or before 1970 ends the readable part (journal.h). */
 static int index_records(journal *j, const char *path, size_t pos, const char *why, ac_err *err)
 {
 	uint32_t len = 0;

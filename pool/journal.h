@@ -24,6 +24,11 @@
 #define JOURNAL_FORMAT 1
 #define JOURNAL_CHECKPOINT_US 10000000 /* a checkpoint every 10 s of recorded time */
 #define JOURNAL_CHECKPOINT_EVENTS 4096 /* and after at most this many events (bursts) */
+/* Record times past this (2^52 us after 1970: the year 2112) or before 1970 are not a clock's:
+ * such a record ends the readable part, and a checkpoint holding such a time is refused, so that
+ * the pool never subtracts times that overflow (a recording is untrusted input; found by
+ * tests/fuzz/fuzz-journal.c). */
+#define JOURNAL_MAX_US (INT64_C(1) << 52)
 
 /* ---- writing ---- */
 typedef struct journal_writer journal_writer;

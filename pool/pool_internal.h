@@ -112,6 +112,11 @@ void pool_update_figures(pool_model *m, row_stats *st, int64_t now_us);
 /* A browser went away: its sessions are gone with its page's connection. */
 void pool_browser_gone(pool *p, int browser);
 
+/* checkpoint_check.c: 0 when every table of p, just read from a checkpoint, holds only what a
+ * live pool can (strings terminated, bools, enums, counts, ids, times); else AC_EINVAL with *err
+ * naming the first field found wrong. */
+int pool_check_loaded(const pool *p, ac_err *err);
+
 /* pool.c: frees every table the pool holds (not the pool): one place to list them. */
 void pool_free_tables(pool *p);
 

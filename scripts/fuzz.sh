@@ -1,38 +1,41 @@
 #!/bin/sh
-# Runs the libFuzzer targets, one after the other: the accel.v1 codec (tests/fuzz/fuzz-proto.c)
-# and the recording reader (tests/fuzz/fuzz-journal.c: journal.c, journal_codec.c, checkpoint.c
-# and the pool appliers a replay drives).
+# Runs the libFuzzer targets, one after the other: the accel.v1 codec (tests/fuzz/fuzz-proto.c),
+# the recording reader (tests/fuzz/fuzz-journal.c: journal.c, journal_codec.c, checkpoint.c and
+# the pool appliers a replay drives) and the checkpoint loader (tests/fuzz/fuzz-checkpoint.c:
+# pool_load, then the snapshot, the screen's rows and a few events on what it loaded).
 #
-#   scripts/fuzz.sh smoke [TARGET]   60 s: proto 40 s, journal 20 s (what `make test` runs)
-#   scripts/fuzz.sh long [TARGET]    1800 s: proto 1200 s, journal 600 s (`make fuzz`)
+#   scripts/fuzz.sh smoke [TARGET]   70 s: proto 40 s, journal 20 s, checkpoint 10 s (`make test`)
+#   scripts/fuzz.sh long [TARGET]    1800 s: proto 1200 s, journal 300 s, checkpoint 300 s (`make fuzz`)
 #
-# TARGET (proto or journal) runs one alone for the whole time. FUZZ_SECONDS overrides the total
-# (split 2:1 when both run). Each target's working corpus is build-fuzz/corpus (proto) or
-# build-fuzz/corpus-journal, seeded from tests/fuzz/corpus or tests/fuzz/corpus-journal (never
-# written to); inputs the fuzzer finds keep growing it from run to run. A crash, a sanitizer
+# TARGET (proto, journal or checkpoint) runs one alone for the whole time. FUZZ_SECONDS overrides
+# the total (split 4:2:1 in smoke, 4:1:1 in long when all run). Each target's working corpus is
+# build-fuzz/corpus (proto), build-fuzz/corpus-journal or build-fuzz/corpus-checkpoint, seeded
+# from tests/fuzz/corpus, corpus-journal or corpus-checkpoint (never written to; the checkpoint
+# target also gets real checkpoints of this very build, written by build-fuzz/ck-seeds from the
+# fixture recording); inputs the fuzzer finds keep growing it from run to run. A crash, a sanitizer
 # report, a leak, a timeout or an out-of-memory stops the run: the input is saved as
 # build-fuzz/crash-* (or leak-*, timeout-*, oom-*), its path printed, and this script exits
-# non-zero. Reproduce with: build-fuzz/fuzz-proto build-fuzz/crash-... (or fuzz-journal).
+# non-zero. Reproduce with: build-fuzz/fuzz-proto build-fuzz/crash-... (or fuzz-journal, fuzz-checkpoint).
 set -eu
 
 mode=${1:-smoke}
 only=${2:-all}
 case $mode in
-smoke) seconds=${FUZZ_SECONDS:-60} ;;
+smoke) seconds=${FUZZ_SECONDS:-70} ;;
 long) seconds=${FUZZ_SECONDS:-1800} ;;
 -h | --help)
-	sed -n '2,16s/^# \{0,1\}//p' "$0"
+	sed -n '2,19s/^# \{0,1\}//p' "$0"
 	exit 0
 	;;
 *)
-	echo "usage: $0 smoke|long [proto|journal] (FUZZ_SECONDS=N overrides the duration)" >&2
+	echo "usage: $0 smoke|long [proto|journal|checkpoint] (FUZZ_SECONDS=N overrides the duration)" >&2
 	exit 2
 	;;
 esac
 case $only in
-all | proto | journal) ;;
+all | proto | journal | checkpoint) ;;
 *)
-	echo "$0: TARGET is proto or journal, not '$only'" >&2
+	echo "$0: TARGET is proto, journal or checkpoint, not '$only'" >&2
 	exit 2
 	;;
 esac
@@ -92,15 +95,32 @@ fuzz_one() {
 	echo "fuzz-$name: ok, no crash in $secs s (corpus $n0 -> $(find "$corpus" -type f | wc -l) inputs)" >&2
 }
 
-# proto gets two thirds of the time when both run: it is the one facing the network
+# proto gets most of the time when all run: it is the one facing the network
 if [ "$only" = all ]; then
-	p_secs=$((seconds * 2 / 3))
-	j_secs=$((seconds - p_secs))
+	if [ "$mode" = smoke ]; then
+		p_secs=$((seconds * 4 / 7)) j_secs=$((seconds * 2 / 7))
+	else
+		p_secs=$((seconds * 4 / 6)) j_secs=$((seconds / 6))
+	fi
+	c_secs=$((seconds - p_secs - j_secs))
 else
-	p_secs=$seconds
-	j_secs=$seconds
+	p_secs=$seconds j_secs=$seconds c_secs=$seconds
 fi
-[ "$only" = journal ] || fuzz_one proto "$p_secs" tests/fuzz/corpus "$out/corpus"
+case $only in all | proto) fuzz_one proto "$p_secs" tests/fuzz/corpus "$out/corpus" ;; esac
 # recordings: inputs up to 16 KiB (the fixture is 35 KB: its head is seeded too), so that each
 # run applies at most a few hundred events and the fuzzer keeps a useful pace
-[ "$only" = proto ] || fuzz_one journal "$j_secs" tests/fuzz/corpus-journal "$out/corpus-journal" -max_len=16384
+case $only in all | journal)
+	fuzz_one journal "$j_secs" tests/fuzz/corpus-journal "$out/corpus-journal" -max_len=16384 ;;
+esac
+# checkpoints: a table layout is one build's, so real ones of this build are written first; an
+# unsqueezed body (mode 1) of the fixture's is under 40 KB
+case $only in all | checkpoint)
+	make --no-print-directory "$out/ck-seeds" >&2 || exit 2
+	mkdir -p "$out/corpus-checkpoint"
+	"$out/ck-seeds" tests/fixtures/recording-v1-main-56eb8d2.acrec "$out/corpus-checkpoint" >/dev/null || {
+		echo "$0: $out/ck-seeds could not write checkpoints of this build" >&2
+		exit 1
+	}
+	fuzz_one checkpoint "$c_secs" tests/fuzz/corpus-checkpoint "$out/corpus-checkpoint" -max_len=65536
+	;;
+esac

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole suite, as `make test` runs it: C unit tests, a bounded libFuzzer run of the protocol
-# decoder, the end-to-end tests with real browsers (bridge, models, screen in tmux). Ends with one
+# decoder, the recording reader and the checkpoint loader, the end-to-end tests with real browsers (bridge, models, screen in tmux). Ends with one
 # 'N passed, N failed' line.
 set -u
 cd "$(dirname "$0")/.."

@@ -336,7 +336,11 @@ int fmt_sparkline(char *out, size_t cap, const float *hist, int len, int width, 
 		out[o++] = ' ';
 	for (int i = 0; i < shown; i++) {
 		int lv = 0;
-		if (max > 0 && h[i] > 0)
+		/* h[i] >= max first: an infinite sample (a recording is untrusted) would make inf / inf,
+		 * and a NaN converted to int is undefined */
+		if (max > 0 && h[i] >= max)
+			lv = 7;
+		else if (max > 0 && h[i] > 0)
 			lv = (int)(h[i] / max * 7.0f + 0.5f);
 		lv = lv < 0 ? 0 : lv > 7 ? 7 : lv;
 		if (utf8) {

@@ -5,6 +5,7 @@
  * locale helpers; split by file it would only scatter. */
 #include <ctype.h>
 #include <locale.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -230,6 +231,11 @@ int test_format_sparkline(void)
 	h[POOL_LAT_HISTORY - 1] = 8;
 	fmt_sparkline(b, sizeof b, h, POOL_LAT_HISTORY, 4, false);
 	CHECK_STR(b, "___#");
+	/* infinite samples (from an untrusted recording) are the top, the others the bottom: no
+	 * inf / inf converted to int (build with SANITIZE=1 to see the difference) */
+	float inf[3] = { 1, HUGE_VALF, HUGE_VALF };
+	fmt_sparkline(b, sizeof b, inf, 3, 3, false);
+	CHECK_STR(b, "_##");
 	/* all zero stays at the bottom; never more columns than asked */
 	float z[3] = { 0, 0, 0 };
 	fmt_sparkline(b, sizeof b, z, 3, 3, false);

@@ -167,6 +167,8 @@
 	X(journal_checkpoint_spacing) \
 	X(journal_checkpoint_bursts) \
 	X(journal_foreign_checkpoints) \
+	X(journal_checkpoint_corrupt) \
+	X(journal_checkpoints_all_load) \
 	/* test-faults.c */ \
 	X(faults_request_accounting) \
 	X(faults_breakers) \
