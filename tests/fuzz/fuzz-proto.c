@@ -103,43 +103,6 @@ static void check_frame(const uint8_t *buf, size_t len)
 	}
 }
 
-static void check_onemsg(const uint8_t *buf, size_t len)
-{
-	proto_msg m;
-	proto_frame fr[PROTO_MAX_TENSORS];
-	int n = -1;
-	char err[256];
-	err[0] = '\0';
-	int rc = proto_decode_onemsg(buf, len, &m, fr, &n, err, sizeof err);
-	if (rc != PE_OK) {
-		if (rc > 0 || !err[0] || m.root)
-			abort();
-		return;
-	}
-	if (n < 0 || (uint32_t)n != m.tensors || !m.root)
-		abort();
-	/* rebuilt from what was decoded (the JSON as it came, the frames in place): the same bytes */
-	size_t jl = (size_t)(buf[8] | buf[9] << 8 | buf[10] << 16 | (uint32_t)buf[11] << 24);
-	size_t lens[PROTO_MAX_TENSORS];
-	for (int i = 0; i < n; i++) {
-		if (fr[i].data < buf || fr[i].data + fr[i].data_len > buf + len || fr[i].index != (uint32_t)i ||
-		    fr[i].req_id != m.id)
-			abort();
-		lens[i] = fr[i].hdr_len + fr[i].data_len;
-	}
-	size_t total = proto_onemsg_size(jl, lens, n);
-	uint8_t *out = total == len ? malloc(len) : NULL;
-	if (!out)
-		abort();
-	size_t off = proto_onemsg_head(out, (const char *)buf + PROTO_ONEMSG_HDR, jl, (uint32_t)n);
-	for (int i = 0; i < n; i++)
-		memcpy(proto_onemsg_slot(out, &off, lens[i]), fr[i].data - fr[i].hdr_len, lens[i]);
-	if (off != len || memcmp(out, buf, len) != 0)
-		abort();
-	free(out);
-	proto_msg_free(&m);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
