@@ -98,6 +98,7 @@ static void on_event(void *ctx, const ac_event *ev)
 		if (ready < r->browsers_wanted)
 			return;
 		r->started = true;
+		bridge_set_onemsg(r->a.br, r->form == 1);
 		launch_form f = { .concurrency = 2 * r->browsers_wanted, .count = r->requests + 20, .warmup = 20 };
 		ac_strlcpy(f.model, r->model, sizeof f.model);
 		ac_strlcpy(f.precision, "fp32", sizeof f.precision);
