@@ -4,6 +4,9 @@
  *     after another, timed on our side (uv_hrtime) from queueing the ping to decoding the pong;
  *  2. 1 MiB binary frames both ways: the server sends `echo` + a 1 MiB tensor frame, the page
  *     sends both back; payload MB/s counts the bytes that crossed the socket in both directions.
+ *     In blocks of ECHO_BLOCK echoes, alternately in the old form (a text message, then the frame)
+ *     and as one message (accel.v1's one-message form, bridge_set_onemsg()): the MB/s of each form
+ *     from its own echoes' round trips, and the CPU this process spent per echo in each.
  *
  * The baseline, measured in the same run on the same loop: a plain TCP echo over loopback
  * (libuv, no WebSocket, no browser), so the ratios say what WebSocket + the browser add.
@@ -11,10 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "../tui/app.h"
 
 #define MIB (1024 * 1024)
+#define ECHO_BLOCK 10 /* echoes per block of one form */
 
 typedef struct {
 	app a;
@@ -27,6 +32,10 @@ typedef struct {
 	int small_rounds, mib_rounds;
 	double ws_p50_us, ws_p99_us, ws_mbps;
 	double tcp_p50_us, tcp_p99_us, tcp_mbps;
+	int form;              /* of the echoes now: 1 one message, 0 text + frame */
+	uint64_t form_ns[2];   /* their round trips together */
+	int form_n[2];
+	double form_cpu_us[2], block_cpu0;
 	int failed;
 } bench;
 
@@ -183,6 +192,27 @@ static void tcp_run(uv_loop_t *loop, tcp_bench *t, size_t msg, int rounds, void 
 
 /* ---------------------------------------------------------------- WebSocket through Chromium */
 
+static double cpu_us(void)
+{
+	struct rusage u;
+	getrusage(RUSAGE_SELF, &u);
+	return (double)(u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e6 + (double)(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
+
+/* At each block's start (and at the end): the CPU of the block that ended goes to its form. */
+static void echo_block(bench *b, bool last)
+{
+	int k = b->done - b->warmup;
+	if (k < 0 || (k % ECHO_BLOCK && !last))
+		return;
+	double now = cpu_us();
+	if (k > 0)
+		b->form_cpu_us[b->form] += now - b->block_cpu0;
+	b->block_cpu0 = now;
+	b->form = (k / ECHO_BLOCK) % 2; /* old, new, old, ... */
+	bridge_set_onemsg(b->a.br, b->form == 1);
+}
+
 static void next_request(bench *b);
 
 static void report_and_quit(bench *b)
@@ -194,8 +224,19 @@ static void report_and_quit(bench *b)
 	       b->ws_p50_us / b->tcp_p50_us);
 	printf("  %-44s %12.1f %12.1f %8.2f\n", "small round trip, p99 (us)", b->ws_p99_us, b->tcp_p99_us,
 	       b->ws_p99_us / b->tcp_p99_us);
-	printf("  %-44s %12.0f %12.0f %8.2f\n", "1 MiB frames both ways, payload MB/s", b->ws_mbps, b->tcp_mbps,
-	       b->ws_mbps / b->tcp_mbps);
+	double mb[2];
+	for (int f = 0; f < 2; f++)
+		mb[f] = b->form_ns[f] ? 2.0 * MIB * b->form_n[f] / (b->form_ns[f] / 1e9) / 1e6 : 0;
+	printf("  %-44s %12.0f %12.0f %8.2f\n", "1 MiB frames both ways, payload MB/s", mb[1], b->tcp_mbps,
+	       mb[1] / b->tcp_mbps);
+	printf("  %-44s %12.0f %12s %8.2f\n", "1 MiB, old form (text + frame), MB/s", mb[0], "(one/old)",
+	       mb[1] / mb[0]);
+	printf("  %-44s %12.1f %12.1f %8.2f\n", "1 MiB echo, CPU here per echo us (one, old)",
+	       b->form_cpu_us[1] / b->form_n[1], b->form_cpu_us[0] / b->form_n[0],
+	       (b->form_cpu_us[1] / b->form_n[1]) / (b->form_cpu_us[0] / b->form_n[0]));
+	printf("  (1 MiB echoes alternate in blocks of %d: one message / text + frame, %d and %d of them; "
+	       "each form's MB/s from its own round trips; all echoes together %.0f MB/s)\n", ECHO_BLOCK, b->form_n[1],
+	       b->form_n[0], b->ws_mbps);
 	printf("  (%d small round trips, %d x 1 MiB echoes; MB = 10^6 bytes, counting each direction)\n",
 	       b->small_rounds, b->mib_rounds);
 	fflush(stdout);
@@ -239,6 +280,8 @@ static void next_request(bench *b)
 {
 	if (b->done == b->warmup)
 		b->phase_start_ns = uv_hrtime();
+	if (b->phase == 2)
+		echo_block(b, b->done == b->rounds + b->warmup);
 	if (b->done < b->rounds + b->warmup) {
 		int rc = b->phase == 1 ? bridge_ping(b->a.br, b->browser, NULL)
 				       : bridge_echo(b->a.br, b->browser, MIB, NULL);
@@ -273,8 +316,11 @@ static void on_reply(void *ctx, int browser, pm_type type, uint32_t id, uint64_t
 		return;
 	if (b->done >= b->warmup) {
 		b->samples[b->done - b->warmup] = rtt_ns;
-		if (b->phase == 2 && bytes >= MIB)
+		if (b->phase == 2 && bytes >= MIB) {
 			b->echo_bytes += MIB; /* payload only, not the frame header */
+			b->form_ns[b->form] += rtt_ns;
+			b->form_n[b->form]++;
+		}
 	}
 	b->done++;
 	next_request(b);

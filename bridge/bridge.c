@@ -64,29 +64,46 @@ static void drop_over_limit(conn *c)
 	lws_cancel_service(b->ctx);
 }
 
-static int enqueue(conn *c, enum lws_write_protocol kind, const void *data, size_t len)
+/* A message of len bytes to fill in place (LWS_PRE headroom before it), then queue_push(). */
+static txmsg *queue_alloc(conn *c, enum lws_write_protocol kind, size_t len, int *rc)
 {
+	*rc = AC_EIO;
 	if (c->tx_over)
-		return AC_EIO;
+		return NULL;
 	/* the backlog before this message: one message larger than the limit (a big tensor) still goes */
 	if (c->tx_bytes > c->br->cfg.send_queue_max) {
 		drop_over_limit(c);
-		return AC_EIO;
+		return NULL;
 	}
 	txmsg *m = malloc(sizeof *m + LWS_PRE + len);
-	if (!m)
-		return AC_ENOMEM;
-	m->next = NULL;
-	m->kind = kind;
-	m->len = len;
-	memcpy(m->buf + LWS_PRE, data, len);
+	*rc = m ? 0 : AC_ENOMEM;
+	if (m) {
+		m->next = NULL;
+		m->kind = kind;
+		m->len = len;
+	}
+	return m;
+}
+
+static void queue_push(conn *c, txmsg *m)
+{
 	if (c->tx_tail)
 		c->tx_tail->next = m;
 	else
 		c->tx_head = m;
 	c->tx_tail = m;
-	c->tx_bytes += sizeof *m + LWS_PRE + len; /* what it holds, so that many small ones count too */
+	c->tx_bytes += sizeof *m + LWS_PRE + m->len; /* what it holds, so that many small ones count too */
 	lws_callback_on_writable(c->wsi);
+}
+
+static int enqueue(conn *c, enum lws_write_protocol kind, const void *data, size_t len)
+{
+	int rc;
+	txmsg *m = queue_alloc(c, kind, len, &rc);
+	if (!m)
+		return rc;
+	memcpy(m->buf + LWS_PRE, data, len);
+	queue_push(c, m);
 	return 0;
 }
 
@@ -229,6 +246,19 @@ static void conn_release(conn *c)
 
 /* ---------------------------------------------------------------- receiving */
 
+/* Whether the hello's optional "protocol_features" (an array of strings) lists name. */
+static bool lists_feature(const cJSON *hello, const char *name)
+{
+	const cJSON *f = cJSON_GetObjectItemCaseSensitive(hello, "protocol_features");
+	if (!cJSON_IsArray(f))
+		return false;
+	const cJSON *it;
+	cJSON_ArrayForEach(it, f)
+		if (cJSON_IsString(it) && !strcmp(it->valuestring, name))
+			return true;
+	return false;
+}
+
 static void on_hello(conn *c, proto_msg *m)
 {
 	bridge *b = c->br;
@@ -272,6 +302,11 @@ static void on_hello(conn *c, proto_msg *m)
 	cJSON_AddNumberToObject(w, "instance", id);
 	cJSON_AddNumberToObject(w, "heartbeat_ms", b->cfg.heartbeat_ms);
 	cJSON_AddNumberToObject(w, "timeout_ms", b->cfg.timeout_ms);
+	c->onemsg = lists_feature(m->root, PROTO_FEATURE_ONEMSG);
+	if (c->onemsg) { /* we accept its replies as one message too, up to the size limit */
+		cJSON_AddItemToObject(w, "protocol_features", cJSON_CreateStringArray((const char *[]){ PROTO_FEATURE_ONEMSG }, 1));
+		cJSON_AddNumberToObject(w, "max_message", (double)b->cfg.max_message);
+	}
 	char *s = cJSON_PrintUnformatted(w);
 	cJSON_Delete(w);
 	enqueue_text(c, s);
@@ -339,45 +374,66 @@ static int64_t pong_page_memory(conn *c, const proto_msg *m)
 	return (int64_t)v->valuedouble;
 }
 
-/* A message and all its frames are in. */
-static void complete(conn *c, proto_msg *m)
+/* An error from the page: the answer to one of our requests, or a notice. */
+static void on_error_msg(conn *c, const proto_msg *m)
 {
-	if (m->type == PM_ECHO) {
-		on_reply(c, PM_ECHO, m->id, c->frames_bytes, 0);
-	} else {
-		proto_frame frames[PROTO_MAX_TENSORS];
-		char err[160];
-		uint32_t n = 0;
+	if (m->has_id) {
+		route_reply(c, m, NULL, 0);
+		return;
+	}
+	const cJSON *code = cJSON_GetObjectItemCaseSensitive(m->root, "code");
+	const cJSON *msg = cJSON_GetObjectItemCaseSensitive(m->root, "message");
+	char text[400];
+	snprintf(text, sizeof text, "browser reported %s: %s", code->valuestring, msg->valuestring);
+	bridge_emit(c->br, EV_ERROR, c->browser, text, NULL, NULL);
+}
+
+/* A message and all its n frames are in (bytes: theirs together). */
+static void complete(conn *c, proto_msg *m, const proto_frame *frames, int n, size_t bytes)
+{
+	if (m->type == PM_ECHO)
+		on_reply(c, PM_ECHO, m->id, bytes, 0);
+	else
+		route_reply(c, m, frames, n);
+}
+
+/* The frames of the old form, kept as they came (c->fbuf), decoded again and completed. */
+static void complete_kept(conn *c, proto_msg *m)
+{
+	proto_frame frames[PROTO_MAX_TENSORS];
+	char err[160];
+	uint32_t n = 0;
+	if (m->type != PM_ECHO)
 		for (; n < m->tensors; n++)
 			if (proto_decode_frame(c->fbuf[n], c->flen[n], &frames[n], err, sizeof err))
 				break; /* checked on arrival already */
-		route_reply(c, m, frames, (int)n);
-	}
+	complete(c, m, frames, (int)n, c->frames_bytes);
 	for (uint32_t i = 0; i < m->tensors && i < PROTO_MAX_TENSORS; i++) {
 		free(c->fbuf[i]);
 		c->fbuf[i] = NULL;
 	}
 }
 
-static void on_text(conn *c)
+/* The page's own legs in a result (bench/overhead). */
+static void result_legs(bridge *b, const proto_msg *m)
+{
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(m->root, "inputs_ms");
+	b->legs.page_inputs_ms = cJSON_IsNumber(n) ? n->valuedouble : -1;
+	n = cJSON_GetObjectItemCaseSensitive(m->root, "recv_at_ms");
+	b->legs.page_recv_at_ms = cJSON_IsNumber(n) ? n->valuedouble : -1;
+}
+
+/* A decoded message: a text one (frames NULL: its frames, if any, follow as binary frames), or
+ * one message with its n frames in place (the receive buffer). */
+static void on_message(conn *c, proto_msg *m, const proto_frame *frames, int n)
 {
 	bridge *b = c->br;
 	char err[256];
-	proto_msg m;
-	int rc = proto_decode_text((const char *)c->rx, c->rx_len, &m, err, sizeof err);
-	if (rc) {
-		send_error(c, m.has_id, m.id, rc, err);
-		return;
-	}
 	b->legs.text_decoded_ns = uv_hrtime();
-	if (m.type == PM_RESULT) {
-		const cJSON *n = cJSON_GetObjectItemCaseSensitive(m.root, "inputs_ms");
-		b->legs.page_inputs_ms = cJSON_IsNumber(n) ? n->valuedouble : -1;
-		n = cJSON_GetObjectItemCaseSensitive(m.root, "recv_at_ms");
-		b->legs.page_recv_at_ms = cJSON_IsNumber(n) ? n->valuedouble : -1;
-	}
+	if (m->type == PM_RESULT)
+		result_legs(b, m);
 	if (c->frames_left) {
-		send_error(c, m.has_id, m.id, PE_OUT_OF_ORDER, "a text message arrived while binary frames were still due");
+		send_error(c, m->has_id, m->id, PE_OUT_OF_ORDER, "a message arrived while binary frames were still due");
 		proto_msg_free(&c->pending_msg);
 		c->frames_left = 0;
 	}
@@ -387,58 +443,79 @@ static void on_text(conn *c)
 		c->told_to_reconnect = true;
 		enqueue_text(c, proto_simple_json(PM_RECONNECT, false, 0));
 	}
-	if (!c->hello_done && m.type != PM_HELLO && m.type != PM_ERROR) {
-		snprintf(err, sizeof err, "expected 'hello' first, got '%s'", pm_type_name(m.type));
-		send_error(c, m.has_id, m.id, PE_OUT_OF_ORDER, err);
-		goto done;
+	if (!c->hello_done && m->type != PM_HELLO && m->type != PM_ERROR) {
+		snprintf(err, sizeof err, "expected 'hello' first, got '%s'", pm_type_name(m->type));
+		send_error(c, m->has_id, m->id, PE_OUT_OF_ORDER, err);
+		return;
 	}
-	switch (m.type) {
+	switch (m->type) {
 	case PM_HELLO:
-		if (c->hello_done) {
-			send_error(c, true, m.id, PE_OUT_OF_ORDER, "'hello' was already received on this connection");
-			break;
-		}
-		on_hello(c, &m);
+		if (c->hello_done)
+			send_error(c, true, m->id, PE_OUT_OF_ORDER, "'hello' was already received on this connection");
+		else
+			on_hello(c, m);
 		break;
 	case PM_PING:
-		enqueue_text(c, proto_simple_json(PM_PONG, true, m.id));
+		enqueue_text(c, proto_simple_json(PM_PONG, true, m->id));
 		break;
 	case PM_PONG:
-		on_reply(c, PM_PONG, m.id, 0, pong_page_memory(c, &m));
+		on_reply(c, PM_PONG, m->id, 0, pong_page_memory(c, m));
 		break;
 	case PM_ECHO:
 	case PM_RESULT:
 	case PM_LOGMEL_RESULT:
-		if (m.tensors == 0) {
-			complete(c, &m);
+		if (frames || m->tensors == 0) {
+			size_t bytes = 0;
+			for (int i = 0; i < n; i++)
+				bytes += frames[i].hdr_len + frames[i].data_len;
+			complete(c, m, frames, n, bytes);
 			break;
 		}
-		c->pending_msg = m; /* complete once its frames are in */
-		c->frames_left = m.tensors;
+		c->pending_msg = *m; /* complete once its frames are in */
+		m->root = NULL;
+		c->frames_left = m->tensors;
 		c->frames_next = 0;
 		c->frames_bytes = 0;
-		return;
+		break;
 	case PM_LOADED:
 	case PM_UNLOADED:
-		route_reply(c, &m, NULL, 0);
+		route_reply(c, m, NULL, 0);
 		break;
-	case PM_ERROR: {
-		if (m.has_id) { /* the answer to one of our requests */
-			route_reply(c, &m, NULL, 0);
-			break;
-		}
-		const cJSON *code = cJSON_GetObjectItemCaseSensitive(m.root, "code");
-		const cJSON *msg = cJSON_GetObjectItemCaseSensitive(m.root, "message");
-		char text[400];
-		snprintf(text, sizeof text, "browser reported %s: %s", code->valuestring, msg->valuestring);
-		bridge_emit(b, EV_ERROR, c->browser, text, NULL, NULL);
+	case PM_ERROR:
+		on_error_msg(c, m);
 		break;
-	}
 	default:
-		snprintf(err, sizeof err, "'%s' is sent by the server, not by a browser", pm_type_name(m.type));
-		send_error(c, m.has_id, m.id, PE_OUT_OF_ORDER, err);
+		snprintf(err, sizeof err, "'%s' is sent by the server, not by a browser", pm_type_name(m->type));
+		send_error(c, m->has_id, m->id, PE_OUT_OF_ORDER, err);
 	}
-done:
+}
+
+static void on_text(conn *c)
+{
+	char err[256];
+	proto_msg m;
+	int rc = proto_decode_text((const char *)c->rx, c->rx_len, &m, err, sizeof err);
+	if (rc) {
+		send_error(c, m.has_id, m.id, rc, err);
+		return;
+	}
+	on_message(c, &m, NULL, 0);
+	proto_msg_free(&m);
+}
+
+/* One message per request: the JSON and its frames, decoded in place from the receive buffer. */
+static void on_onemsg(conn *c)
+{
+	char err[256];
+	proto_msg m;
+	proto_frame frames[PROTO_MAX_TENSORS];
+	int n;
+	int rc = proto_decode_onemsg(c->rx, c->rx_len, &m, frames, &n, err, sizeof err);
+	if (rc) {
+		send_error(c, m.has_id, m.id, rc, err);
+		return;
+	}
+	on_message(c, &m, frames, n);
 	proto_msg_free(&m);
 }
 
@@ -446,6 +523,10 @@ static void on_binary(conn *c)
 {
 	char err[256];
 	proto_frame f;
+	if (proto_is_onemsg(c->rx, c->rx_len)) {
+		on_onemsg(c);
+		return;
+	}
 	int rc = proto_decode_frame(c->rx, c->rx_len, &f, err, sizeof err);
 	if (rc) {
 		send_error(c, false, 0, rc, err);
@@ -465,7 +546,7 @@ static void on_binary(conn *c)
 	c->frames_next++;
 	c->frames_bytes += c->rx_len;
 	if (--c->frames_left == 0) {
-		complete(c, &c->pending_msg);
+		complete_kept(c, &c->pending_msg);
 		proto_msg_free(&c->pending_msg);
 	}
 }
@@ -476,7 +557,7 @@ static int on_receive(conn *c, const void *in, size_t len)
 	if (lws_is_first_fragment(c->wsi)) {
 		c->rx_len = 0;
 		c->rx_binary = lws_frame_is_binary(c->wsi);
-		if (!c->rx_binary)
+		if (!c->rx_binary || proto_is_onemsg(in, len))
 			b->legs.text_rx_ns = uv_hrtime();
 	}
 	if (c->rx_len + len > b->cfg.max_message) {
@@ -742,6 +823,61 @@ int bridge_ping(bridge *b, int browser, uint32_t *id)
 	return c ? send_ping(c, PEND_PING, id) : AC_ENOENT;
 }
 
+void bridge_set_onemsg(bridge *b, bool on) { b->onemsg_on = on; }
+
+/* Whether requests to c go as one message (its hello asked for it and bridge_set_onemsg() is on:
+ * off by default, as it measured no faster on a model's requests, bench/README.md). */
+static bool use_onemsg(const conn *c) { return c->onemsg && c->br->onemsg_on; }
+
+/* Stamps a frame (at least 16 bytes, checked by the caller) with its request id and index. */
+static void stamp(unsigned char *h, uint32_t id, unsigned index)
+{
+	for (int k = 0; k < 4; k++) {
+		h[8 + k] = (unsigned char)(id >> (8 * k));
+		h[12 + k] = (unsigned char)(index >> (8 * k));
+	}
+}
+
+/* One message: the JSON and the frames, built where lws will write it from (one allocation, one
+ * copy of each frame's bytes). fill(ctx, i, dst): frame i's bytes into dst; NULL: copy frames[i]. */
+static int enqueue_onemsg(conn *c, const char *json, uint32_t id, const bridge_blob *frames, int n,
+			  void (*fill)(void *, int, unsigned char *), void *ctx)
+{
+	size_t lens[PROTO_MAX_TENSORS] = { 0 };
+	if (n > PROTO_MAX_TENSORS || n < 0)
+		return AC_EINVAL;
+	for (int i = 0; i < n; i++)
+		lens[i] = frames[i].len;
+	size_t jl = strlen(json), total = proto_onemsg_size(jl, lens, n);
+	int rc;
+	txmsg *m = queue_alloc(c, LWS_WRITE_BINARY, total, &rc);
+	if (!m)
+		return rc;
+	unsigned char *out = m->buf + LWS_PRE;
+	size_t off = proto_onemsg_head(out, json, jl, (uint32_t)n);
+	for (int i = 0; i < n; i++) {
+		unsigned char *dst = proto_onemsg_slot(out, &off, lens[i]);
+		if (fill)
+			fill(ctx, i, dst);
+		else
+			memcpy(dst, frames[i].data, lens[i]);
+		stamp(dst, id, (unsigned)i);
+	}
+	queue_push(c, m);
+	return 0;
+}
+
+/* The echo's frame: a header and a pattern, so corruption would show. */
+static void echo_fill(void *ctx, int i, unsigned char *dst)
+{
+	size_t bytes = *(const size_t *)ctx;
+	proto_frame f = { .dtype = DT_UINT8, .rank = 1, .dims = { bytes } };
+	size_t hl = proto_encode_frame_header(&f, dst, 64);
+	(void)i;
+	for (size_t k = 0; k < bytes; k++)
+		dst[hl + k] = (unsigned char)(k * 131u >> 3);
+}
+
 int bridge_echo(bridge *b, int browser, size_t bytes, uint32_t *id_out)
 {
 	conn *c = find_conn(b, browser);
@@ -750,22 +886,21 @@ int bridge_echo(bridge *b, int browser, size_t bytes, uint32_t *id_out)
 	uint32_t id = remember(c, PEND_ECHO);
 	char head[64];
 	snprintf(head, sizeof head, "{\"type\":\"echo\",\"id\":%u,\"tensors\":1}", id);
-	proto_frame f = { .dtype = DT_UINT8, .rank = 1, .req_id = id, .dims = { bytes } };
+	proto_frame f = { .dtype = DT_UINT8, .rank = 1, .dims = { bytes } };
 	uint8_t hdr[64];
-	size_t hl = proto_encode_frame_header(&f, hdr, sizeof hdr);
-	unsigned char *buf = malloc(hl + bytes);
-	if (!buf)
-		return AC_ENOMEM;
-	memcpy(buf, hdr, hl);
-	for (size_t i = 0; i < bytes; i++)
-		buf[hl + i] = (unsigned char)(i * 131u >> 3); /* a pattern, so corruption would show */
-	int rc = enqueue(c, LWS_WRITE_TEXT, head, strlen(head));
-	if (!rc)
-		rc = enqueue(c, LWS_WRITE_BINARY, buf, hl + bytes);
-	free(buf);
+	bridge_blob blob = { NULL, proto_encode_frame_header(&f, hdr, sizeof hdr) + bytes };
 	if (id_out)
 		*id_out = id;
-	return rc;
+	if (use_onemsg(c))
+		return enqueue_onemsg(c, head, id, &blob, 1, echo_fill, &bytes);
+	int rc = enqueue(c, LWS_WRITE_TEXT, head, strlen(head));
+	txmsg *m = rc ? NULL : queue_alloc(c, LWS_WRITE_BINARY, blob.len, &rc);
+	if (!m)
+		return rc;
+	echo_fill(&bytes, 0, m->buf + LWS_PRE);
+	stamp(m->buf + LWS_PRE, id, 0);
+	queue_push(c, m);
+	return 0;
 }
 
 int bridge_request(bridge *b, int browser, cJSON *msg, const bridge_blob *frames, int n, bridge_reply_fn cb,
@@ -774,6 +909,9 @@ int bridge_request(bridge *b, int browser, cJSON *msg, const bridge_blob *frames
 	conn *c = find_conn(b, browser);
 	if (!c)
 		return AC_ENOENT;
+	for (int i = 0; i < n; i++)
+		if (frames[i].len < 16)
+			return AC_EINVAL;
 	uint32_t id = b->next_id + 1;
 	if (cb && replies_add(&b->replies, id, browser, cb, cb_ctx))
 		return AC_ENOMEM;
@@ -781,23 +919,19 @@ int bridge_request(bridge *b, int browser, cJSON *msg, const bridge_blob *frames
 	cJSON_DeleteItemFromObjectCaseSensitive(msg, "id");
 	cJSON_AddNumberToObject(msg, "id", id);
 	char *s = cJSON_PrintUnformatted(msg);
-	int rc = enqueue_text(c, s);
-	for (int i = 0; !rc && i < n; i++) {
-		if (frames[i].len < 16) {
-			rc = AC_EINVAL;
-			break;
-		}
-		rc = enqueue(c, LWS_WRITE_BINARY, frames[i].data, frames[i].len);
-		if (!rc) { /* the frames belong to this request: stamp its id and their order */
-			unsigned char *h = c->tx_tail->buf + LWS_PRE;
-			for (int k = 0; k < 4; k++) {
-				h[8 + k] = (unsigned char)(id >> (8 * k));
-				h[12 + k] = (unsigned char)((unsigned)i >> (8 * k));
-			}
-		}
-	}
 	if (id_out)
 		*id_out = id;
+	if (s && use_onemsg(c) && n > 0) {
+		int rc = enqueue_onemsg(c, s, id, frames, n, NULL, NULL);
+		free(s);
+		return rc;
+	}
+	int rc = enqueue_text(c, s);
+	for (int i = 0; !rc && i < n; i++) {
+		rc = enqueue(c, LWS_WRITE_BINARY, frames[i].data, frames[i].len);
+		if (!rc) /* the frames belong to this request: stamp its id and their order */
+			stamp(c->tx_tail->buf + LWS_PRE, id, (unsigned)i);
+	}
 	return rc;
 }
 

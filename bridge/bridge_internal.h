@@ -30,6 +30,7 @@ typedef struct conn {
 	struct lws *wsi;
 	int browser;          /* 0 until hello, and again once replaced */
 	bool hello_done;
+	bool onemsg;          /* its hello listed "onemsg": requests go as one binary message */
 	char close_reason[160];
 	uint64_t last_rx_ms;  /* uv_now() of the last message */
 	/* reassembly of one message */
@@ -78,6 +79,7 @@ struct bridge {
 	struct lws_http_mount mounts[MAX_MOUNTS];
 	char mount_points[MAX_MOUNTS][24];
 	bool stopping;
+	bool onemsg_on;            /* bridge_set_onemsg(true): one message to pages that ask (off by default) */
 	/* request ids are unique over all connections, so that a late reply on a browser's new
 	 * connection cannot be taken for the answer to a newer request */
 	uint32_t next_id;

@@ -307,6 +307,115 @@ size_t proto_encode_frame_header(proto_frame *f, uint8_t *out, size_t cap)
 	return hl;
 }
 
+/* ---------------------------------------------------------------- one message per request */
+
+static const uint8_t onemsg_magic[4] = { 'A', 'T', 'N', 'M' };
+static size_t pad8(size_t n) { return (n + 7) & ~(size_t)7; }
+
+bool proto_is_onemsg(const uint8_t *buf, size_t len)
+{
+	return len >= 4 && memcmp(buf, onemsg_magic, 4) == 0;
+}
+
+size_t proto_onemsg_size(size_t json_len, const size_t *lens, int n)
+{
+	size_t total = PROTO_ONEMSG_HDR + pad8(json_len);
+	for (int i = 0; i < n; i++)
+		total += 8 + pad8(lens[i]);
+	return total;
+}
+
+size_t proto_onemsg_head(uint8_t *out, const char *json, size_t json_len, uint32_t n)
+{
+	memset(out, 0, PROTO_ONEMSG_HDR);
+	memcpy(out, onemsg_magic, 4);
+	out[4] = PROTO_VERSION;
+	wr32(out + 8, (uint32_t)json_len);
+	wr32(out + 12, n);
+	memcpy(out + PROTO_ONEMSG_HDR, json, json_len);
+	size_t end = PROTO_ONEMSG_HDR + pad8(json_len);
+	memset(out + PROTO_ONEMSG_HDR + json_len, 0, end - PROTO_ONEMSG_HDR - json_len);
+	return end;
+}
+
+uint8_t *proto_onemsg_slot(uint8_t *out, size_t *off, size_t len)
+{
+	wr64(out + *off, len);
+	uint8_t *frame = out + *off + 8;
+	memset(frame + len, 0, pad8(len) - len);
+	*off += 8 + pad8(len);
+	return frame;
+}
+
+static bool zeros(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+/* The K frames after the JSON, from off; each in place, in order, carrying id. */
+static int onemsg_frames(const uint8_t *buf, size_t len, size_t off, const proto_msg *m, proto_frame *frames,
+			 int *n, char *err, size_t errlen)
+{
+	for (uint32_t i = 0; i < m->tensors; i++) {
+		if (len - off < 8)
+			return fail(err, errlen, PE_BAD_FRAME, "one-message %s: frame %u's length is past the end", pm_type_name(m->type), i);
+		uint64_t fl = rd64(buf + off);
+		off += 8;
+		if (fl > len - off || pad8((size_t)fl) > len - off)
+			return fail(err, errlen, PE_BAD_FRAME, "one-message %s: frame %u of %llu bytes is past the end",
+				    pm_type_name(m->type), i, (unsigned long long)fl);
+		int rc = proto_decode_frame(buf + off, (size_t)fl, &frames[i], err, errlen);
+		if (rc)
+			return rc;
+		if (frames[i].req_id != m->id || frames[i].index != i)
+			return fail(err, errlen, PE_OUT_OF_ORDER, "one-message %s %u: frame %u has request id %u index %u",
+				    pm_type_name(m->type), m->id, i, frames[i].req_id, frames[i].index);
+		if (!zeros(buf + off + fl, pad8((size_t)fl) - (size_t)fl))
+			return fail(err, errlen, PE_BAD_FRAME, "one-message %s: padding after frame %u is not zero",
+				    pm_type_name(m->type), i);
+		off += pad8((size_t)fl);
+		*n = (int)i + 1;
+	}
+	if (off != len)
+		return fail(err, errlen, PE_BAD_FRAME, "one-message %s has %zu bytes after its %u frames", pm_type_name(m->type),
+			    len - off, m->tensors);
+	return PE_OK;
+}
+
+int proto_decode_onemsg(const uint8_t *buf, size_t len, proto_msg *m, proto_frame *frames, int *n, char *err,
+			size_t errlen)
+{
+	memset(m, 0, sizeof *m);
+	*n = 0;
+	if (len < PROTO_ONEMSG_HDR || !proto_is_onemsg(buf, len))
+		return fail(err, errlen, PE_BAD_FRAME, "one-message of %zu bytes: no 16-byte 'ATNM' header", len);
+	if (buf[4] != PROTO_VERSION)
+		return fail(err, errlen, PE_UNSUPPORTED_VERSION, "one-message version %u is not supported (expected %d)",
+			    buf[4], PROTO_VERSION);
+	uint32_t jl = rd32(buf + 8), k = rd32(buf + 12);
+	if (buf[5] || buf[6] || buf[7])
+		return fail(err, errlen, PE_BAD_FRAME, "one-message header bytes 5..7 are not zero");
+	if (jl > len - PROTO_ONEMSG_HDR || pad8(jl) > len - PROTO_ONEMSG_HDR)
+		return fail(err, errlen, PE_BAD_FRAME, "one-message JSON of %u bytes is past the end (%zu)", jl, len);
+	if (!zeros(buf + PROTO_ONEMSG_HDR + jl, pad8(jl) - jl))
+		return fail(err, errlen, PE_BAD_FRAME, "one-message padding after the JSON is not zero");
+	int rc = proto_decode_text((const char *)buf + PROTO_ONEMSG_HDR, jl, m, err, errlen);
+	if (rc)
+		return rc;
+	if (m->tensors != k || (k && !has_tensors[m->type])) {
+		rc = fail(err, errlen, PE_BAD_MESSAGE, "one-message '%s' says %u frames in its header, %u in its JSON",
+			  pm_type_name(m->type), k, m->tensors);
+	} else {
+		rc = onemsg_frames(buf, len, PROTO_ONEMSG_HDR + pad8(jl), m, frames, n, err, errlen);
+	}
+	if (rc)
+		proto_msg_free(m);
+	return rc;
+}
+
 static char *finish(cJSON *j)
 {
 	char *s = j ? cJSON_PrintUnformatted(j) : NULL;

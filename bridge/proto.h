@@ -73,6 +73,30 @@ int proto_decode_frame(const uint8_t *buf, size_t len, proto_frame *f, char *err
  * (a multiple of 8), or 0 if cap is too small or a field is invalid. Sets f->hdr_len/data_len. */
 size_t proto_encode_frame_header(proto_frame *f, uint8_t *out, size_t cap);
 
+/* One WebSocket message per request (accel.v1 "onemsg", man/accel-top-protocol.7 "ONE-MESSAGE
+ * FORM"): a binary message that starts with "ATNM" holds the JSON message and its K frames:
+ *   0 "ATNM", 4 version 1, 5..7 zero, 8 u32 JSON length J, 12 u32 K, 16 the JSON, zero padding
+ *   to a multiple of 8; then K times: u64 frame length L, the frame (the ATNS layout), zero
+ *   padding to a multiple of 8. Sent only to a page whose hello listed PROTO_FEATURE_ONEMSG in
+ *   "protocol_features", and by a page only when the welcome listed it back. */
+#define PROTO_FEATURE_ONEMSG "onemsg"
+#define PROTO_ONEMSG_HDR 16
+
+bool proto_is_onemsg(const uint8_t *buf, size_t len);
+/* The whole message's size for a JSON of json_len bytes and n frames of lens[i] bytes. */
+size_t proto_onemsg_size(size_t json_len, const size_t *lens, int n);
+/* Writes the message head and the JSON into out (proto_onemsg_size() bytes); returns the offset
+ * of the first frame's slot. */
+size_t proto_onemsg_head(uint8_t *out, const char *json, size_t json_len, uint32_t n);
+/* Writes the slot at *off for a frame of len bytes (its length and the padding after it) and
+ * returns where the frame's bytes go; *off moves to the next slot. */
+uint8_t *proto_onemsg_slot(uint8_t *out, size_t *off, size_t len);
+/* Decodes one: the JSON as proto_decode_text() does (m as there), then its frames in place
+ * (frames[i].data points into buf), each checked, carrying m->id and its index in order, as many
+ * as the JSON's "tensors". *n: the frames decoded. */
+int proto_decode_onemsg(const uint8_t *buf, size_t len, proto_msg *m, proto_frame *frames, int *n, char *err,
+			size_t errlen);
+
 /* Serialised messages, malloc'd NUL-terminated JSON; NULL when out of memory. */
 char *proto_error_json(bool has_id, uint32_t id, proto_errc code, const char *message);
 char *proto_simple_json(pm_type type, bool has_id, uint32_t id);

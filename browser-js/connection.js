@@ -15,6 +15,9 @@ const BACKOFF_MIN_MS = 250;
 const BACKOFF_MAX_MS = 5000;
 const WELCOME_TIMEOUT_MS = 10000; // no welcome this long after connecting: start over
 const MIN_HEARTBEAT_MS = 10;
+// accel.v1 additions this page speaks (accel-top-protocol(7), "ONE-MESSAGE FORM"); ?onemsg=0
+// leaves "onemsg" out, so that the server sends text + frames (the old form, for comparisons)
+const FEATURES = new URLSearchParams(location.search).get('onemsg') === '0' ? [] : ['onemsg'];
 
 let conn = null; // the live connection's state, or null
 let backoffMs = BACKOFF_MIN_MS;
@@ -83,6 +86,10 @@ export function connect() {
     lastRx: performance.now(),
     pending: null, // frames being collected: {kind: 'echo'|'run', id, k, got, frames, failed, ...}
     sessions: new SessionTable(),
+    onemsg: false, // the welcome accepted one-message replies
+    maxMessage: 0, // the welcome's max_message (bytes)
+    oneIds: new Set(), // requests that came as one message: their replies go as one too
+    oneRx: null, // the one-message being handled: {id, json, buf}
     pings: new Map(), // request id -> t sent
     welcomeTimer: 0,
     pingTimer: 0,
@@ -102,6 +109,7 @@ function teardown(c) {
   clearInterval(c.watchTimer);
   c.ws.onopen = c.ws.onmessage = c.ws.onclose = c.ws.onerror = null;
   c.pending = null;
+  c.oneIds.clear();
   c.sessions.closeAll();
   c.pings.clear();
   if (conn === c) conn = null;
@@ -186,6 +194,7 @@ function onOpen(c) {
       webgpu: caps.webgpu,
       webnn: caps.webnn,
       wasm: caps.wasm,
+      protocol_features: FEATURES,
     }),
   );
 }
@@ -219,6 +228,9 @@ export function onWelcome(c, m, id) {
   const to = m.timeout_ms;
   if (typeof hb !== 'number' || !(hb > 0)) return badField(c, id, 'welcome', 'heartbeat_ms', 'a positive number');
   if (typeof to !== 'number' || !(to > 0)) return badField(c, id, 'welcome', 'timeout_ms', 'a positive number');
+  const pf = m.protocol_features;
+  c.onemsg = Array.isArray(pf) && pf.includes('onemsg') && FEATURES.includes('onemsg');
+  c.maxMessage = typeof m.max_message === 'number' && m.max_message > 0 ? m.max_message : 0;
   welcomed(c, m.instance, hb, to);
 }
 

@@ -3,7 +3,7 @@
 // the binary frames that follow an announcement, and the replies. ort-runner.js runs the models,
 // logmel-wgsl.js the audio front end; connection.js sends.
 
-import { parseHeader, decodeTensor, encodeTensor } from './tensor.js';
+import { parseHeader, decodeTensor, encodeTensor, isOneMsg, parseOneMsg, buildOneMsg, oneMsgSize } from './tensor.js';
 import { logMel } from './logmel-wgsl.js';
 import { prepareInputs } from './prepare.js';
 import { PLATFORMS, WEBNN_DEVICES } from './ort-runner.js';
@@ -26,17 +26,26 @@ const HANDLERS = new Map([
 
 /** A text message from the server on connection c. */
 export function onText(c, text) {
+  const m = parseJson(c, text);
+  if (m) dispatch(c, m);
+}
+
+function parseJson(c, text) {
   let m;
   try {
     m = JSON.parse(text);
   } catch (e) {
     sendError(c, null, 'bad_json', `not JSON: ${e.message}`);
-    return;
+    return null;
   }
   if (m === null || typeof m !== 'object' || Array.isArray(m)) {
     sendError(c, null, 'bad_json', 'not a JSON object');
-    return;
+    return null;
   }
+  return m;
+}
+
+function dispatch(c, m) {
   const id = isU32(m.id) ? m.id : null;
   if (typeof m.type !== 'string') {
     badField(c, id, 'message', 'type', 'a string');
@@ -83,6 +92,41 @@ function onEcho(c, m, id) {
 // Every binary frame after an announcement counts toward it, so a bad frame fails that
 // request once (one error) without making its remaining frames strays.
 export function onBinary(c, buf) {
+  if (isOneMsg(buf)) onOneMsg(c, buf);
+  else onFrame(c, buf);
+}
+
+// One message per request: its JSON, then its frames as views over buf (no copies), through the
+// same checks as a text message and its frames; the reply goes back as one message too
+// (c.oneIds). The echo's reply is the same bytes, sent back as they came when its JSON is the same.
+function onOneMsg(c, buf) {
+  let p;
+  try {
+    p = parseOneMsg(buf);
+  } catch (err) {
+    sendError(c, null, 'bad_frame', err.message);
+    return;
+  }
+  const m = parseJson(c, p.json);
+  if (!m) return;
+  if (m.tensors !== p.k) {
+    sendError(c, isU32(m.id) ? m.id : null, 'bad_message', `one-message: ${p.k} frames, its JSON says tensors ${m.tensors}`);
+    return;
+  }
+  if (isU32(m.id)) c.oneIds.add(m.id);
+  c.oneRx = { id: m.id, json: p.json, buf };
+  dispatch(c, m);
+  for (const f of p.frames) onFrame(c, f);
+  c.oneRx = null;
+}
+
+/** Whether the reply to id goes as one message (text + frames of size bytes fit the server's limit). */
+export function replyAsOne(c, id, text, frames) {
+  if (!c.oneIds.delete(id) || !c.onemsg) return false;
+  return oneMsgSize(text, frames) <= c.maxMessage;
+}
+
+function onFrame(c, buf) {
   const e = c.pending;
   if (e === null) {
     let detail = '';
@@ -135,7 +179,17 @@ function framesComplete(c, e) {
   }
   const ws = c.ws;
   if (ws.readyState !== 1) return;
-  ws.send(`{"type":"echo","id":${e.id},"tensors":${e.k}}`);
+  const text = `{"type":"echo","id":${e.id},"tensors":${e.k}}`;
+  if (replyAsOne(c, e.id, text, e.frames)) {
+    const same = c.oneRx && c.oneRx.id === e.id && c.oneRx.json === text;
+    const out = same ? c.oneRx.buf : buildOneMsg(text, e.frames);
+    ws.send(out);
+    st.msgsOut++;
+    st.bytesOut += out.byteLength;
+    st.echoes++;
+    return;
+  }
+  ws.send(text);
   let bytes = 0;
   for (const f of e.frames) {
     ws.send(f);
@@ -150,6 +204,7 @@ function framesComplete(c, e) {
 // Models (ort-runner.js does the onnxruntime-web part)
 
 function sendFailure(c, id, e) {
+  c.oneIds.delete(id);
   const code = typeof e?.code === 'string' ? e.code : 'run_failed';
   const message = typeof e?.message === 'string' ? e.message : String(e);
   if (!isLive(c) || c.ws.readyState !== 1) {
@@ -244,6 +299,14 @@ function sendResult(c, id, key, r, t0, lm, prepared, inputsMs) {
     keepLate(text, r.frames);
     return;
   }
+  if (n > 0 && replyAsOne(c, id, text, r.frames)) {
+    const out = buildOneMsg(text, r.frames);
+    ws.send(out);
+    st.msgsOut++;
+    st.bytesOut += out.byteLength;
+    st.results++;
+    return;
+  }
   ws.send(text);
   let bytes = text.length;
   for (const f of r.frames) {
@@ -284,6 +347,13 @@ function startLogMel(c, id, m, frame) {
         compile_ms: r.compileMs, adapter: r.adapter,
       });
       const out = encodeTensor({ dtype: 1, dims: [80, m.frames], data: r.logmel, name: 'logmel', requestId: id, index: 0 });
+      if (replyAsOne(c, id, text, [out])) {
+        const one = buildOneMsg(text, [out]);
+        c.ws.send(one);
+        st.msgsOut++;
+        st.bytesOut += one.byteLength;
+        return;
+      }
       c.ws.send(text);
       c.ws.send(out);
       st.msgsOut += 2;

@@ -229,3 +229,80 @@ export function encodeTensor({ dtype, dims = [], data, name = '', requestId = 0,
   out.set(src, offset);
   return buf;
 }
+
+// One message per request (accel-top-protocol(7), "ONE-MESSAGE FORM"): one binary message holds
+// the JSON and its K frames, for a peer that announced "onemsg" (hello's protocol_features, the
+// welcome's answer). Little-endian:
+//
+//   0   4   magic "ATNM" (0x41 0x54 0x4E 0x4D)
+//   4   1   version: 1
+//   5   3   zero
+//   8   4   JSON length J (u32)
+//   12  4   K (u32): the frames; the JSON's "tensors" says the same
+//   16  J   the JSON message, then zero padding to a multiple of 8
+//   then K times: u64 frame length L, the frame (the layout above), zero padding to 8
+//
+// parseOneMsg() gives the JSON text and the frames as views over the received buffer (no copy);
+// buildOneMsg() assembles one ArrayBuffer for a reply.
+
+export const ONEMSG_MAGIC = 0x4d4e5441; // "ATNM" read as a little-endian u32
+const pad8 = (n) => (n + 7) & ~7;
+
+/** Whether a received ArrayBuffer is a one-message (else a single frame). */
+export function isOneMsg(buf) {
+  return buf.byteLength >= 4 && new DataView(buf).getUint32(0, true) === ONEMSG_MAGIC;
+}
+
+/** {json, k, frames}: frames are Uint8Array views into buf. Throws FrameError. */
+export function parseOneMsg(buf) {
+  const n = buf.byteLength;
+  if (n < 16) throw new FrameError(`one-message of ${n} bytes is shorter than its 16-byte header`);
+  const view = new DataView(buf);
+  if (view.getUint32(0, true) !== ONEMSG_MAGIC) throw new FrameError('bad magic (want "ATNM")');
+  if (view.getUint8(4) !== VERSION) throw new FrameError(`unsupported one-message version ${view.getUint8(4)}`);
+  const jl = view.getUint32(8, true);
+  const k = view.getUint32(12, true);
+  if (16 + pad8(jl) > n) throw new FrameError(`one-message JSON of ${jl} bytes is past the end`);
+  const json = utf8Decoder.decode(new Uint8Array(buf, 16, jl));
+  const frames = [];
+  let off = 16 + pad8(jl);
+  for (let i = 0; i < k; i++) {
+    if (off + 8 > n) throw new FrameError(`one-message frame ${i}'s length is past the end`);
+    const fl = Number(view.getBigUint64(off, true));
+    off += 8;
+    if (off + pad8(fl) > n) throw new FrameError(`one-message frame ${i} of ${fl} bytes is past the end`);
+    frames.push(new Uint8Array(buf, off, fl));
+    off += pad8(fl);
+  }
+  if (off !== n) throw new FrameError(`one-message has ${n - off} bytes after its ${k} frames`);
+  return { json, k, frames };
+}
+
+/** One ArrayBuffer: the JSON text and the frames (ArrayBuffers or views), as above. */
+export function buildOneMsg(text, frames) {
+  const jb = utf8Encoder.encode(text);
+  let total = 16 + pad8(jb.length);
+  for (const f of frames) total += 8 + pad8(f.byteLength);
+  const buf = new ArrayBuffer(total);
+  const view = new DataView(buf);
+  const out = new Uint8Array(buf);
+  view.setUint32(0, ONEMSG_MAGIC, true);
+  out[4] = VERSION;
+  view.setUint32(8, jb.length, true);
+  view.setUint32(12, frames.length, true);
+  out.set(jb, 16);
+  let off = 16 + pad8(jb.length);
+  for (const f of frames) {
+    view.setBigUint64(off, BigInt(f.byteLength), true);
+    out.set(f instanceof ArrayBuffer ? new Uint8Array(f) : new Uint8Array(f.buffer, f.byteOffset, f.byteLength), off + 8);
+    off += 8 + pad8(f.byteLength);
+  }
+  return buf;
+}
+
+/** The size buildOneMsg() would give, without building it. */
+export function oneMsgSize(text, frames) {
+  let total = 16 + pad8(utf8Encoder.encode(text).length);
+  for (const f of frames) total += 8 + pad8(f.byteLength);
+  return total;
+}

@@ -8,6 +8,7 @@ Run: tests/e2e/test_e2e.py [NAME...]; ACCEL_TOP names the binary. Ends with 'N p
 """
 import asyncio
 import json
+import struct
 import os
 import signal
 import subprocess
@@ -130,6 +131,7 @@ def test_refusals_and_malformed_messages():
             await ws.send(json.dumps(HELLO))
             w = await expect(ws, "welcome")
             check(w["id"] == 1 and w["instance"] >= 1 and w["heartbeat_ms"] > 0, f"welcome {w}")
+            check("protocol_features" not in w, f"a hello without protocol_features got them back: {w}")
             for bad, code in [("not json", "bad_json"), ("[1,2]", "bad_json"), ('{"id":3}', "bad_message"),
                               ('{"type":"frobnicate","id":4}', "unknown_type"),
                               ('{"type":"ping","id":-1}', "bad_message"),
@@ -156,8 +158,29 @@ def test_refusals_and_malformed_messages():
                 check(e.code == 1009, f"close code {e.code}, expected 1009")
             # the server is still fine
             ws2 = await ws_open(at)
-            await ws2.send(json.dumps(HELLO))
-            await expect(ws2, "welcome")
+            await ws2.send(json.dumps(dict(HELLO, protocol_features=["onemsg", "later"])))
+            w = await expect(ws2, "welcome")
+            check(w.get("protocol_features") == ["onemsg"] and isinstance(w.get("max_message"), int)
+                  and w["max_message"] > 0, f"the one-message form not accepted: {w}")
+            # one-messages (man/accel-top-protocol.7, ONE-MESSAGE FORM): decoded, checked, answered
+            def onemsg(text, frames, k=None):
+                j = text.encode()
+                out = b"ATNM\x01\0\0\0" + struct.pack("<II", len(j), len(frames) if k is None else k)
+                out += j + b"\0" * (-len(j) % 8)
+                for f in frames:
+                    out += struct.pack("<Q", len(f)) + f + b"\0" * (-len(f) % 8)
+                return out
+            scalar = lambda rid: b"ATNS\x01\x01\x00\x00" + struct.pack("<II", rid, 0) + b"\0" * 4
+            await ws2.send(onemsg('{"type":"echo","id":77,"tensors":1}', [scalar(77)], k=2))
+            await expect(ws2, "error", "bad_message")
+            await ws2.send(onemsg('{"type":"echo","id":78,"tensors":1}', [scalar(5)]))
+            await expect(ws2, "error", "out_of_order")
+            await ws2.send(onemsg('{"type":"echo","id":79,"tensors":1}', [scalar(79)]))  # answers nothing of ours
+            m = await expect(ws2, "error", "out_of_order")
+            check(m["id"] == 79, f"error for the one-message echo: {m}")
+            await ws2.send(onemsg('{"type":"ping","id":80}', []))
+            p = await expect(ws2, "pong")
+            check(p["id"] == 80, f"pong to a one-message ping: {p}")
             await ws2.close()
 
         asyncio.run(run())

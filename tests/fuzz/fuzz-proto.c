@@ -1,7 +1,9 @@
 /* libFuzzer target for the accel.v1 codec (bridge/proto.c).
  *
- * The first input byte picks the decoder: even -> proto_decode_text, odd -> proto_decode_frame;
- * the rest of the input is the message. A frame that decodes must re-encode to the very same
+ * The first input byte picks the decoder: even -> proto_decode_text, 1 (mod 4) ->
+ * proto_decode_frame, 3 (mod 4) -> proto_decode_onemsg (one message per request); the rest of the
+ * input is the message. A one-message that decodes must have its frames inside it, in order,
+ * and rebuild to the very same bytes. A frame that decodes must re-encode to the very same
  * header bytes, and its header and data must cover the input exactly; anything else abort()s,
  * as do crashes and sanitizer reports. Build: make build-fuzz/fuzz-proto; run: scripts/fuzz.sh. */
 #include <stdint.h>
@@ -10,6 +12,43 @@
 #include <string.h>
 
 #include "../../bridge/proto.h"
+
+static void check_onemsg(const uint8_t *buf, size_t len)
+{
+	proto_msg m;
+	proto_frame fr[PROTO_MAX_TENSORS];
+	int n = -1;
+	char err[256];
+	err[0] = '\0';
+	int rc = proto_decode_onemsg(buf, len, &m, fr, &n, err, sizeof err);
+	if (rc != PE_OK) {
+		if (rc > 0 || !err[0] || m.root)
+			abort();
+		return;
+	}
+	if (n < 0 || (uint32_t)n != m.tensors || !m.root)
+		abort();
+	/* rebuilt from what was decoded (the JSON as it came, the frames in place): the same bytes */
+	size_t jl = (size_t)(buf[8] | buf[9] << 8 | buf[10] << 16 | (uint32_t)buf[11] << 24);
+	size_t lens[PROTO_MAX_TENSORS];
+	for (int i = 0; i < n; i++) {
+		if (fr[i].data < buf || fr[i].data + fr[i].data_len > buf + len || fr[i].index != (uint32_t)i ||
+		    fr[i].req_id != m.id)
+			abort();
+		lens[i] = fr[i].hdr_len + fr[i].data_len;
+	}
+	size_t total = proto_onemsg_size(jl, lens, n);
+	uint8_t *out = total == len ? malloc(len) : NULL;
+	if (!out)
+		abort();
+	size_t off = proto_onemsg_head(out, (const char *)buf + PROTO_ONEMSG_HDR, jl, (uint32_t)n);
+	for (int i = 0; i < n; i++)
+		memcpy(proto_onemsg_slot(out, &off, lens[i]), fr[i].data - fr[i].hdr_len, lens[i]);
+	if (off != len || memcmp(out, buf, len) != 0)
+		abort();
+	free(out);
+	proto_msg_free(&m);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -74,7 +113,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!buf)
 		return 0;
 	memcpy(buf, data + 1, len);
-	if (data[0] & 1)
+	if ((data[0] & 3) == 3)
+		check_onemsg(buf, len);
+	else if (data[0] & 1)
 		check_frame(buf, len);
 	else
 		check_text(buf, len);

@@ -54,6 +54,10 @@
 	X(proto_frame_name_nul) \
 	X(proto_frame_encode_invalid) \
 	X(proto_frame_encode_overflow) \
+	/* test-proto-onemsg.c */ \
+	X(proto_onemsg_roundtrip) \
+	X(proto_onemsg_truncated) \
+	X(proto_onemsg_malformed) \
 	/* test-caps.c */ \
 	X(caps_chromium_swiftshader) \
 	X(caps_chromium_shell_webnn) \
