@@ -748,6 +748,7 @@ int bridge_start(uv_loop_t *loop, const bridge_config *cfg, const bridge_sink *s
 	b->cfg = *cfg;
 	b->cfg.send_queue_max = cfg->send_queue_max ? cfg->send_queue_max : BRIDGE_SEND_QUEUE_DEFAULT;
 	b->sink = *sink;
+	b->onemsg_on = true; /* one message per request to pages that ask (bench/README.md) */
 	b->cfg.listen_addr = cfg->listen_addr ? cfg->listen_addr : "127.0.0.1";
 
 	fill_protocols(b);
@@ -825,8 +826,9 @@ int bridge_ping(bridge *b, int browser, uint32_t *id)
 
 void bridge_set_onemsg(bridge *b, bool on) { b->onemsg_on = on; }
 
-/* Whether requests to c go as one message (its hello asked for it and bridge_set_onemsg() is on:
- * off by default, as it measured no faster on a model's requests, bench/README.md). */
+/* Whether requests to c go as one message: its hello asked for it and bridge_set_onemsg() left it
+ * on (the default: on a quiet machine a model's request overhead was 0.78x and CPU 0.78-0.84x the
+ * old form's, bench/README.md; the benches turn it off and on to compare). */
 static bool use_onemsg(const conn *c) { return c->onemsg && c->br->onemsg_on; }
 
 /* Stamps a frame (at least 16 bytes, checked by the caller) with its request id and index. */

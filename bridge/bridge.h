@@ -90,10 +90,10 @@ int bridge_ping(bridge *b, int browser, uint32_t *id);
 int bridge_request(bridge *b, int browser, cJSON *msg, const bridge_blob *frames, int n, bridge_reply_fn cb,
 		   void *cb_ctx, uint32_t *id);
 int bridge_echo(bridge *b, int browser, size_t bytes, uint32_t *id);
-/* Requests with frames go as one binary message to pages that asked for it in their hello (on),
- * or as a text message and one frame per tensor to every page (off, the default: one message
- * per request was not measured faster on a model's requests, bench/README.md; the benches switch
- * it for their before/after in one run). Replies are taken in either form at any time. */
+/* Requests with frames go as one binary message to pages that asked for it in their hello (on, the
+ * default: on a quiet machine a model's request overhead was 0.78x the old form's, bench/README.md)
+ * or as a text message and one frame per tensor to every page (off: the benches switch it for
+ * their before/after in one run). Replies are taken in either form at any time. */
 void bridge_set_onemsg(bridge *b, bool on);
 /* bench/overhead's per-leg timestamps, for one request at a time (uv_hrtime() ns): the last
  * message written (lws_write in SERVER_WRITEABLE) on any connection, the first fragment of the

@@ -79,7 +79,7 @@ struct bridge {
 	struct lws_http_mount mounts[MAX_MOUNTS];
 	char mount_points[MAX_MOUNTS][24];
 	bool stopping;
-	bool onemsg_on;            /* bridge_set_onemsg(true): one message to pages that ask (off by default) */
+	bool onemsg_on;            /* one message to pages that ask (on unless bridge_set_onemsg(false)) */
 	/* request ids are unique over all connections, so that a late reply on a browser's new
 	 * connection cannot be taken for the answer to a newer request */
 	uint32_t next_id;

@@ -49,7 +49,11 @@ function importOrt() {
         const coi = globalThis.crossOriginIsolated === true;
         const hc = navigator.hardwareConcurrency;
         ort.env.wasm.wasmPaths = ORT_DIR;
-        ort.env.wasm.numThreads = coi && Number.isInteger(hc) && hc > 0 ? hc : 1;
+        // At most 4 threads (onnxruntime-web's own cap): one per core on a 16-core machine made
+        // every page's spinning pool take the cores its network process needs (bench/README.md,
+        // "wasm threads": bert-tiny's compute 1.49 -> 1.16 ms, wire both ways 0.36 -> 0.24 ms p50,
+        // 2 browsers 360 -> 949 req/s, same run).
+        ort.env.wasm.numThreads = coi && Number.isInteger(hc) && hc > 0 ? Math.min(hc, 4) : 1;
         return ort;
       },
       (e) => {
