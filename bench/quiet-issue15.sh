@@ -13,7 +13,8 @@ builds="accel-top"; command -v accel-top-base >/dev/null && builds="accel-top-ba
 case ",$parts," in *,load,*)
   for b in $builds; do
     note "load $b"
-    ACCEL_TOP=$(command -v "$b") python3 bench/load.py --parts hold,churn,slow --connections "$conns" \
+    lp=hold,churn,slow; [ "$b" = accel-top-base ] && lp=${QUIET_BASE_PARTS:-hold}  # churn uses --forget-lost, new in this build
+    ACCEL_TOP=$(command -v "$b") python3 bench/load.py --parts "$lp" --connections "$conns" \
       --rate "$rate" --seconds "$secs" > "$out/load-$b.json" 2> "$out/load-$b.err"
     tail -n 25 "$out/load-$b.err" >> "$out/log.txt"
   done;;
