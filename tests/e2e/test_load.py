@@ -18,6 +18,11 @@ import load  # noqa: E402
 # is reused, so the churn's RSS would grow by what it freed, leak or not: with no quarantine, the
 # RSS checks below mean the same in both builds.
 os.environ["ASAN_OPTIONS"] = os.environ.get("ASAN_OPTIONS", "") + ":quarantine_size_mb=0"
+# ...but ASan's allocator keeps what was freed in its own free lists, where malloc_trim (which the
+# forget timer calls) does not reach: RSS stays near its peak there. LeakSanitizer checks the frees
+# at exit instead; the bound below is glibc's (2 MB) without ASan, 6 MB with it (not forgetting
+# grows RSS by about 17 MB per 1,000 browsers).
+SANITIZED = "build-san" in os.environ.get("ACCEL_TOP", "")
 
 
 def parsed():
@@ -48,12 +53,14 @@ def test_churn_leaves_no_fds_and_no_growth():
 
 def test_churn_of_new_browsers_is_forgotten():
     """--forget-lost 1: the rows of 200 attached browsers that said hello and went away are dropped
-    (bench/load.py waits for a snapshot without them, bounded); RSS back within 2 MB"""
+    (bench/load.py waits for a snapshot without them, bounded); RSS back within 2 MB (6 under ASan)"""
     r = load.churn_once(parsed(), False, forget_lost=1)
     check(r["welcomed"] == 200 and r["connect_errors"] == 0, f"churn: {r}")
     check(r["rows_after"] == 0, f"rows {r['rows_before']} -> {r['rows_at_churn_end']} -> {r['rows_after']}: {r}")
     check(r["fds_after"] == r["fds_before"], f"fds {r['fds_before']} -> {r['fds_after']}")
-    check(r["rss_mb_after"] - r["rss_mb_before"] < 2, f"RSS {r['rss_mb_before']} -> {r['rss_mb_after']} MB")
+    bound = 6 if SANITIZED else 2
+    check(r["rss_mb_after"] - r["rss_mb_before"] < bound,
+          f"RSS {r['rss_mb_before']} -> {r['rss_mb_after']} MB (bound {bound} MB)")
 
 
 def test_slow_reader_is_dropped_with_its_reason():

@@ -8,7 +8,11 @@
 #include "check.h"
 #include "tests.h"
 
-static void free_ix(void *ix) { ix_free(ix); }
+static void free_ix(void *ix)
+{
+	ix_free(ix); /* its arrays */
+	free(ix);
+}
 
 /* xorshift: a fixed sequence, the same every run */
 static uint64_t next(uint64_t *s)
