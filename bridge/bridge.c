@@ -259,6 +259,17 @@ static bool lists_feature(const cJSON *hello, const char *name)
 	return false;
 }
 
+/* Closes c as no longer its browser's: the id leaves the index first, so that its close reports
+ * no "lost" (the browser has a newer socket, or was forgotten). */
+static void drop_unowned(bridge *b, conn *c, const char *reason, enum lws_close_status status, const char *frame)
+{
+	index_conn(b, c->browser, NULL, c);
+	c->browser = 0;
+	ac_strlcpy(c->close_reason, reason, sizeof c->close_reason);
+	lws_close_reason(c->wsi, status, (unsigned char *)frame, strlen(frame));
+	lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
 static void on_hello(conn *c, proto_msg *m)
 {
 	bridge *b = c->br;
@@ -270,11 +281,7 @@ static void on_hello(conn *c, proto_msg *m)
 			continue;
 		/* the browser reconnected before we noticed the old socket die, or after it was
 		 * declared lost: the old socket goes, without a second "lost" */
-		index_conn(b, old->browser, NULL, old);
-		old->browser = 0;
-		ac_strlcpy(old->close_reason, "replaced by a newer connection", sizeof old->close_reason);
-		lws_close_reason(old->wsi, LWS_CLOSE_STATUS_NORMAL, (unsigned char *)"replaced", 8);
-		lws_set_timeout(old->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+		drop_unowned(b, old, "replaced by a newer connection", LWS_CLOSE_STATUS_NORMAL, "replaced");
 	}
 	const cJSON *browser = cJSON_GetObjectItemCaseSensitive(m->root, "browser");
 	const cJSON *name = cJSON_GetObjectItemCaseSensitive(browser, "name");
@@ -950,11 +957,7 @@ void bridge_forget(bridge *b, int browser)
 			continue;
 		/* a lost socket kept for a page that might resume: the id is gone, and so is it, without
 		 * another "lost" (as a replaced one); a page that resumes connects anew */
-		index_conn(b, c->browser, NULL, c);
-		c->browser = 0;
-		ac_strlcpy(c->close_reason, "forgotten: lost too long", sizeof c->close_reason);
-		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_GOINGAWAY, (unsigned char *)"forgotten", 9);
-		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+		drop_unowned(b, c, "forgotten: lost too long", LWS_CLOSE_STATUS_GOINGAWAY, "forgotten");
 	}
 }
 
